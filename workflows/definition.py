@@ -1,0 +1,85 @@
+"""The workflow definition: the public JSON contract that authors write and the API stores.
+
+Field names here are fixed by the contract; only optional fields may be added.
+Structural rules (types, ranges, required fields) live on the models; rules that
+need the whole document (references, cycles, placeholders) live in the compiler.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+ID_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
+INPUT_NAME_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]{0,63}$"
+
+Id = Annotated[str, Field(pattern=ID_PATTERN)]
+InputName = Annotated[str, Field(pattern=INPUT_NAME_PATTERN)]
+Text = Annotated[str, Field(min_length=1)]
+
+
+class _Strict(BaseModel):
+    # Unknown fields are refused so that a typo ("afer") is an error, not a silent default.
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class InputSpec(_Strict):
+    name: InputName
+    description: str = ""
+    required: bool = True
+    default: str | None = None
+
+
+class AgentSpec(_Strict):
+    id: Id
+    role: Text
+    goal: Text
+    backstory: Text
+    llm: Text
+    tools: list[str] = []
+    max_iter: int = Field(default=5, ge=1, le=50)
+
+
+class RetrySpec(_Strict):
+    max_attempts: int = Field(default=3, ge=1, le=100)
+    initial_interval_seconds: float = Field(default=1.0, gt=0, le=3600)
+    backoff: float = Field(default=2.0, ge=1.0, le=10.0)
+
+
+class TaskStep(_Strict):
+    id: Id
+    type: Literal["task"]
+    agent: Id
+    description: Text
+    expected_output: Text
+    after: list[Id] = []
+    retry: RetrySpec = RetrySpec()
+    timeout_seconds: float = Field(default=600, gt=0, le=86_400)
+    on_failure: Literal["pause", "fail"] = "pause"
+
+
+class ApprovalStep(_Strict):
+    id: Id
+    type: Literal["approval"]
+    after: list[Id] = []
+    message: Text
+    timeout_seconds: float = Field(default=86_400, gt=0, le=365 * 86_400)
+    on_timeout: Literal["approve", "reject", "fail"] = "reject"
+    on_reject: Literal["end", "retry_upstream"] = "end"
+    max_rejections: int = Field(default=3, ge=1, le=100)
+
+
+Step = Annotated[TaskStep | ApprovalStep, Field(discriminator="type")]
+
+
+class NotifySpec(_Strict):
+    webhook_url: str | None = None
+
+
+class WorkflowDefinition(_Strict):
+    inputs: list[InputSpec] = []
+    agents: list[AgentSpec] = []
+    steps: list[Step] = Field(min_length=1)
+    max_parallel: int = Field(default=16, ge=1, le=1000)
+    notify: NotifySpec | None = None

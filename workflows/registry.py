@@ -1,0 +1,29 @@
+"""What a worker (and a replayer) registers: the workflows and their sandbox."""
+
+from __future__ import annotations
+
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
+
+from workflows.agent_workflow import AgentWorkflow
+
+WORKFLOWS = [AgentWorkflow]
+
+# Pure data modules, deterministic and side-effect free: importing them once, outside
+# the sandbox, spares every workflow run from rebuilding their pydantic schemas.
+PASSTHROUGH_MODULES = (
+    "pydantic",
+    "pydantic_core",
+    "annotated_types",
+    "workflows.definition",
+    "workflows.plan",
+    "workflows.run_state",
+    "workflows.status",
+    "workflows.step_actions",
+    "workflows.task_step",
+)
+
+
+def workflow_runner() -> SandboxedWorkflowRunner:
+    return SandboxedWorkflowRunner(
+        restrictions=SandboxRestrictions.default.with_passthrough_modules(*PASSTHROUGH_MODULES)
+    )

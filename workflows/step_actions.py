@@ -1,0 +1,28 @@
+"""Operator actions on a run's steps, and the rule for refusing them."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel
+
+from workflows.run_state import StepState
+from workflows.status import StepStatus
+
+
+class StepAction(BaseModel):
+    """Retry or skip a paused step; ``output`` is what a skipped step hands on."""
+
+    step_id: str
+    actor: str = ""
+    output: str | None = None
+
+
+def refusal(state: StepState | None, step_id: str, expected: StepStatus) -> tuple[str, str] | None:
+    """Why a message about ``step_id`` cannot apply now, as (error type, message), if it can't."""
+    if state is None:
+        return "UnknownStep", f"no step '{step_id}' in this run"
+    if state.status != expected:
+        return (
+            "NotWaiting" if expected == StepStatus.WAITING else "NotPaused",
+            f"step '{step_id}' is {state.status.value}, not {expected.value}",
+        )
+    return None

@@ -1,0 +1,78 @@
+"""The contract between the workflow and the ``run_task_step`` activity.
+
+These types live here, not in ``activities/``, so that the workflow, the worker and
+the API share them without importing CrewAI or litellm.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, Field
+
+from workflows.definition import AgentSpec
+
+RUN_TASK_STEP = "run_task_step"
+
+
+class TokenUsage(BaseModel):
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    total_tokens: int = 0
+    llm_calls: int = 0
+
+    def __add__(self, other: TokenUsage) -> TokenUsage:
+        return TokenUsage(
+            prompt_tokens=self.prompt_tokens + other.prompt_tokens,
+            completion_tokens=self.completion_tokens + other.completion_tokens,
+            total_tokens=self.total_tokens + other.total_tokens,
+            llm_calls=self.llm_calls + other.llm_calls,
+        )
+
+
+class StepContext(BaseModel):
+    """An upstream task's output, handed to the next task as context."""
+
+    step_id: str
+    output: str
+
+
+class RunTaskStepInput(BaseModel):
+    run_id: str
+    step_id: str
+    agent: AgentSpec
+    description: str
+    expected_output: str
+    inputs: dict[str, str]
+    context: list[StepContext] = []
+    feedback: str | None = None  # a reviewer's comment when a gate sent the step back
+
+
+class LLMCall(BaseModel):
+    kind: Literal["llm"] = "llm"
+    model: str
+    messages: list[dict[str, str]]
+    reply: str
+    usage: TokenUsage
+    latency_ms: float
+    started_at: datetime
+
+
+class ToolCall(BaseModel):
+    kind: Literal["tool"] = "tool"
+    tool: str
+    input: str
+    output: str
+    latency_ms: float
+    started_at: datetime
+
+
+TranscriptEntry = Annotated[LLMCall | ToolCall, Field(discriminator="kind")]
+
+
+class RunTaskStepResult(BaseModel):
+    output: str
+    usage: TokenUsage
+    attempt: int
+    transcript: list[TranscriptEntry] = []

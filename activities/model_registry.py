@@ -1,0 +1,70 @@
+"""Model configs, resolved by name each time a step runs.
+
+A plan names a model config; only the worker ever holds the config itself, key
+included. Resolving on every attempt means a fixed key or endpoint takes effect
+on the next attempt, and no secret ever enters a Temporal payload.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Protocol
+
+from pydantic import BaseModel, Field, SecretStr
+
+LOCAL_MODEL_NAME = "local"
+
+
+class ModelConfig(BaseModel):
+    name: str
+    # A litellm model string: openai/…, anthropic/…, deepseek/…, ollama/…, gemini/…,
+    # databricks/…, or openai/<any> with an OpenAI-compatible api_base.
+    model: str
+    api_base: str | None = None
+    api_key: SecretStr | None = None
+    temperature: float | None = Field(default=None, ge=0, le=2)
+    max_tokens: int | None = Field(default=None, ge=1)
+    params: dict[str, Any] = {}
+
+
+class UnknownModel(LookupError):
+    def __init__(self, name: str) -> None:
+        super().__init__(f"unknown model config '{name}'")
+        self.name = name
+
+
+class ModelRegistry(Protocol):
+    async def resolve(self, name: str) -> ModelConfig: ...
+
+    async def names(self) -> set[str]: ...
+
+
+class StaticModelRegistry:
+    """Configs held in memory: for tests, and for a worker configured by settings alone."""
+
+    def __init__(self, configs: Mapping[str, ModelConfig] | None = None) -> None:
+        self._configs = dict(configs or {})
+
+    def put(self, config: ModelConfig) -> None:
+        self._configs[config.name] = config
+
+    async def resolve(self, name: str) -> ModelConfig:
+        try:
+            return self._configs[name]
+        except KeyError:
+            raise UnknownModel(name) from None
+
+    async def names(self) -> set[str]:
+        return set(self._configs)
+
+
+def local_model_config(api_base: str) -> ModelConfig:
+    """The bundled SmolLM2, served by llama.cpp over an OpenAI-compatible API."""
+    return ModelConfig(
+        name=LOCAL_MODEL_NAME,
+        model="openai/smollm2-135m-instruct",
+        api_base=api_base,
+        api_key=SecretStr("no-key"),
+        temperature=0.2,
+        max_tokens=512,
+    )

@@ -1,0 +1,19 @@
+"""Process environment that CrewAI and litellm need before they are imported."""
+
+from __future__ import annotations
+
+import os
+
+# Without these, CrewAI phones home and makes exit hang for 10 s or more, and litellm
+# fetches a price list in the background that slows generation.
+QUIET_DEFAULTS = {
+    "CREWAI_DISABLE_TELEMETRY": "true",
+    "CREWAI_DISABLE_TRACKING": "true",
+    "CREWAI_TESTING": "true",
+    "LITELLM_LOCAL_MODEL_COST_MAP": "True",
+}
+
+
+def quiet_crewai() -> None:
+    for key, value in QUIET_DEFAULTS.items():
+        os.environ.setdefault(key, value)

@@ -1,0 +1,58 @@
+"""Every setting Kasal reads, in one place, from the environment (and a .env file)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", populate_by_name=True)
+
+    KASAL_DATA_DIR: Path = Path(".kasal")
+    KASAL_HOST: str = "127.0.0.1"
+    KASAL_PORT: int = 8000
+    KASAL_TEMPORAL_PORT: int = 7233
+    KASAL_TEMPORAL_UI_PORT: int = 8233
+    KASAL_LLM_PORT: int = 8090
+    KASAL_DATABASE_URL: str | None = None
+    KASAL_SECRET_KEY: str | None = None
+    KASAL_RUN_RETENTION_DAYS: int = Field(default=30, ge=1)
+    # Set to use an external Temporal server; then `kasal dev` starts none.
+    TEMPORAL_ADDRESS: str | None = None
+    KASAL_TEMPORAL_UI_URL: str | None = None
+    TEMPORAL_NAMESPACE: str = "default"
+    KASAL_TASK_QUEUE: str = "kasal"
+    # One worker process holds this many task steps in flight (the SDK's default is 100).
+    KASAL_MAX_CONCURRENT_ACTIVITIES: int = Field(default=2000, ge=1)
+
+    @field_validator("KASAL_DATA_DIR")
+    @classmethod
+    def _absolute(cls, value: Path) -> Path:
+        return value.expanduser().resolve()
+
+    @property
+    def temporal_address(self) -> str:
+        return self.TEMPORAL_ADDRESS or f"127.0.0.1:{self.KASAL_TEMPORAL_PORT}"
+
+    @property
+    def temporal_ui_url(self) -> str:
+        return (
+            self.KASAL_TEMPORAL_UI_URL or f"http://127.0.0.1:{self.KASAL_TEMPORAL_UI_PORT}"
+        ).rstrip("/")
+
+    @property
+    def database_url(self) -> str:
+        return self.KASAL_DATABASE_URL or f"sqlite+aiosqlite:///{self.KASAL_DATA_DIR / 'kasal.db'}"
+
+    @property
+    def local_llm_url(self) -> str:
+        return f"http://127.0.0.1:{self.KASAL_LLM_PORT}/v1"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,69 @@
+"""The Kasal worker: runs AgentWorkflow and the task-step activity on one task queue."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from concurrent.futures import ThreadPoolExecutor
+
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+from activities.model_registry import ModelRegistry, StaticModelRegistry, local_model_config
+from activities.task_step import TaskStepActivities
+from kasal.settings import Settings, get_settings
+from kasal.temporal_client import connect
+from workflows.registry import WORKFLOWS, workflow_runner
+
+log = logging.getLogger("kasal.worker")
+
+
+def build_worker(
+    client: Client, task_queue: str, models: ModelRegistry, max_concurrent_activities: int
+) -> Worker:
+    # CrewAI 1.15 runs each LLM turn of its executor in the loop's default thread pool,
+    # so that pool must be as large as the number of steps a worker holds in flight.
+    asyncio.get_running_loop().set_default_executor(
+        ThreadPoolExecutor(max_workers=max_concurrent_activities, thread_name_prefix="crewai")
+    )
+    return Worker(
+        client,
+        task_queue=task_queue,
+        workflows=WORKFLOWS,
+        activities=[TaskStepActivities(models).run_task_step],
+        workflow_runner=workflow_runner(),
+        max_concurrent_activities=max_concurrent_activities,
+    )
+
+
+def settings_model_registry(settings: Settings) -> ModelRegistry:
+    return StaticModelRegistry({"local": local_model_config(settings.local_llm_url)})
+
+
+async def run(settings: Settings) -> None:
+    client = await connect(settings)
+    worker = build_worker(
+        client,
+        settings.KASAL_TASK_QUEUE,
+        settings_model_registry(settings),
+        settings.KASAL_MAX_CONCURRENT_ACTIVITIES,
+    )
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    async with worker:
+        log.info(
+            "worker polling %s on %s (namespace %s)",
+            settings.KASAL_TASK_QUEUE,
+            settings.temporal_address,
+            settings.TEMPORAL_NAMESPACE,
+        )
+        await stop.wait()
+        log.info("shutting down: finishing in-flight work")
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    asyncio.run(run(get_settings()))

@@ -1,0 +1,82 @@
+"""Shared fixtures: a real Temporal dev server, a real worker and the stub LLM over HTTP."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+
+# CrewAI writes under $HOME when imported, and must stay quiet: set both before any
+# test module imports it.
+os.environ["HOME"] = tempfile.mkdtemp(prefix="kasal-test-home-")
+from kasal.environment import quiet_crewai
+
+quiet_crewai()
+
+import uuid  # noqa: E402
+from collections.abc import AsyncIterator, Callable  # noqa: E402
+
+import pytest  # noqa: E402
+from pydantic import SecretStr  # noqa: E402
+from temporalio.client import Client  # noqa: E402
+from temporalio.contrib.pydantic import pydantic_data_converter  # noqa: E402
+from temporalio.testing import WorkflowEnvironment  # noqa: E402
+from temporalio.worker import Worker  # noqa: E402
+
+from activities.model_registry import ModelConfig, StaticModelRegistry  # noqa: E402
+from kasal.binaries import temporal_cli  # noqa: E402
+from tests.stub_llm import StubLLM  # noqa: E402
+from worker.main import build_worker  # noqa: E402
+
+pytest_plugins = ["tests.stub_llm"]
+
+STUB_API_KEY = "sk-test-kasal-SECRET-4f2a9c"
+STUB_MODEL = "stub"
+
+
+@pytest.fixture(scope="session")
+async def temporal_env() -> AsyncIterator[WorkflowEnvironment]:
+    env = await WorkflowEnvironment.start_local(
+        dev_server_existing_path=str(temporal_cli()),
+        data_converter=pydantic_data_converter,
+        dev_server_extra_args=[
+            "--dynamic-config-value",
+            "frontend.enableUpdateWorkflowExecution=true",
+        ],
+    )
+    try:
+        yield env
+    finally:
+        await env.shutdown()
+
+
+@pytest.fixture
+def client(temporal_env: WorkflowEnvironment) -> Client:
+    return temporal_env.client
+
+
+@pytest.fixture
+def stub_models(stub_llm: StubLLM) -> StaticModelRegistry:
+    """A model registry whose `stub` config points at the stub LLM server."""
+    return StaticModelRegistry(
+        {
+            STUB_MODEL: ModelConfig(
+                name=STUB_MODEL,
+                model="openai/stub-model",
+                api_base=stub_llm.url,
+                api_key=SecretStr(STUB_API_KEY),
+            )
+        }
+    )
+
+
+@pytest.fixture
+async def worker(client: Client, stub_models: StaticModelRegistry) -> AsyncIterator[Worker]:
+    """A real worker on a fresh task queue, calling the stub LLM through CrewAI and litellm."""
+    worker = build_worker(client, f"kasal-test-{uuid.uuid4()}", stub_models, 100)
+    async with worker:
+        yield worker
+
+
+@pytest.fixture
+def new_id() -> Callable[[str], str]:
+    return lambda prefix: f"{prefix}-{uuid.uuid4()}"

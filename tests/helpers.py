@@ -1,0 +1,108 @@
+"""Small helpers shared by the engine tests."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+from temporalio.client import Client, WorkflowHandle
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.worker import Replayer, Worker
+
+from tests.conftest import STUB_MODEL
+from workflows.agent_workflow import AgentWorkflow
+from workflows.compiler import compile_plan
+from workflows.registry import WORKFLOWS, workflow_runner
+from workflows.run_state import AgentWorkflowInput, AgentWorkflowResult, RunState
+from workflows.status import StepStatus
+
+T = TypeVar("T")
+RunHandle = WorkflowHandle[AgentWorkflow, AgentWorkflowResult]
+
+
+def agent(agent_id: str = "writer", llm: str = STUB_MODEL, **fields: Any) -> dict[str, Any]:
+    return {
+        "id": agent_id,
+        "role": "Writer",
+        "goal": "Write well",
+        "backstory": "A careful writer.",
+        "llm": llm,
+        **fields,
+    }
+
+
+def task(step_id: str, after: list[str] | None = None, **fields: Any) -> dict[str, Any]:
+    # The marker lets the stub LLM tell the steps' requests apart.
+    return {
+        "id": step_id,
+        "type": "task",
+        "agent": "writer",
+        "description": f"Do step STEP-{step_id.upper()}.",
+        "expected_output": "A short answer.",
+        "after": after or [],
+        **fields,
+    }
+
+
+def marker(step_id: str) -> str:
+    return f"STEP-{step_id.upper()}"
+
+
+def fast_retry(max_attempts: int = 3) -> dict[str, Any]:
+    return {"max_attempts": max_attempts, "initial_interval_seconds": 0.1, "backoff": 1.0}
+
+
+async def start_run(
+    client: Client,
+    worker: Worker,
+    definition: dict[str, Any],
+    inputs: dict[str, Any] | None = None,
+    workflow_id: str | None = None,
+) -> RunHandle:
+    plan = compile_plan(definition, inputs or {}, {STUB_MODEL})
+    return await client.start_workflow(
+        AgentWorkflow.run,
+        AgentWorkflowInput(plan=plan),
+        id=workflow_id or f"run-{time.monotonic_ns()}",
+        task_queue=worker.task_queue,
+    )
+
+
+async def status(handle: RunHandle) -> RunState:
+    return await handle.query(AgentWorkflow.status)
+
+
+async def wait_for_status(
+    handle: RunHandle, predicate: Callable[[RunState], bool], timeout: float = 15
+) -> RunState:
+    """Poll the `status` query until ``predicate`` holds."""
+    return await eventually(lambda: status(handle), predicate, timeout)
+
+
+async def eventually(
+    probe: Callable[[], Awaitable[T]], predicate: Callable[[T], bool], timeout: float = 15
+) -> T:
+    deadline = time.monotonic() + timeout
+    while True:
+        value = await probe()
+        if predicate(value):
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met within {timeout}s; last value: {value!r}")
+        await asyncio.sleep(0.1)
+
+
+def step_statuses(state: RunState) -> dict[str, StepStatus]:
+    return {s.id: s.status for s in state.steps}
+
+
+async def assert_replays(handle: RunHandle) -> None:
+    """Replay the run's recorded history against the current workflow code."""
+    history = await handle.fetch_history()
+    await Replayer(
+        workflows=WORKFLOWS,
+        workflow_runner=workflow_runner(),
+        data_converter=pydantic_data_converter,
+    ).replay_workflow(history)

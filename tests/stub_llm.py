@@ -1,0 +1,435 @@
+"""Scripted, OpenAI-compatible stub LLM HTTP server for tests.
+
+This is the fake at the HTTP edge: product code (litellm via CrewAI, or the
+``openai`` client) talks real HTTP to it.  It runs uvicorn + a tiny Starlette app
+on ``127.0.0.1`` with an ephemeral port, in a background thread with its own
+event loop.
+
+Usage::
+
+    with StubLLM() as stub:                      # or: stub = StubLLM().start(); ...; stub.stop()
+        stub.script("summarise", Reply.error(500), Reply.error(500), Reply("done"))
+        stub.script("login", Reply.echo_key_401())
+        ...  # point the code under test at stub.url ("http://127.0.0.1:PORT/v1")
+        assert stub.call_count("summarise") == 3
+
+Rule matching: each rule's ``match`` is a substring searched in the concatenated
+message contents of the request.  Rules are checked **in the order they were
+added and the first one that matches wins** (``match=""`` is a catch-all).  A
+rule's replies are consumed in sequence; the last one repeats forever.  With no
+matching rule the server answers 200 with ``stub.default_text``.
+
+Pytest: ``stub_llm_server`` (session scope, one server) and ``stub_llm``
+(function scope, reset before each test) fixtures are defined here; import them
+into a conftest.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+import threading
+import time
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, field
+from types import TracebackType
+from typing import Any
+
+import pytest
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.routing import Route
+
+__all__ = ["Call", "Reply", "StubLLM", "stub_llm", "stub_llm_server"]
+
+STUB_MODEL = "stub"
+DEFAULT_TEXT = "Final Answer: ok"
+
+# OpenAI's error "type" / "code" for the statuses tests usually script.
+_ERROR_KINDS: dict[int, tuple[str, str | None]] = {
+    400: ("invalid_request_error", None),
+    401: ("invalid_request_error", "invalid_api_key"),
+    403: ("invalid_request_error", "unsupported_country_region_territory"),
+    404: ("invalid_request_error", "model_not_found"),
+    429: ("requests", "rate_limit_exceeded"),
+    500: ("server_error", None),
+    502: ("server_error", None),
+    503: ("server_error", None),
+}
+
+
+def _error_body(status: int, message: str | None = None) -> dict[str, Any]:
+    err_type, code = _ERROR_KINDS.get(
+        status, ("server_error" if status >= 500 else "api_error", None)
+    )
+    return {
+        "error": {
+            "message": message or f"Stub LLM scripted error {status}",
+            "type": err_type,
+            "param": None,
+            "code": code,
+        }
+    }
+
+
+@dataclass
+class Reply:
+    """One scripted answer.
+
+    ``status >= 400`` answers with an OpenAI-shaped JSON error (``error_body`` if
+    given).  ``delay`` seconds are waited before answering; ``hang`` never
+    answers until the client disconnects or the server stops.  ``echo_key``
+    puts the client's bearer key into the 401 message (see ``echo_key_401``).
+    """
+
+    text: str = "ok"
+    status: int = 200
+    delay: float = 0.0
+    hang: bool = False
+    headers: dict[str, str] = field(default_factory=dict)
+    error_body: dict[str, Any] | None = None
+    echo_key: bool = False
+
+    @classmethod
+    def error(
+        cls,
+        status: int,
+        message: str | None = None,
+        retry_after: float | None = None,
+        *,
+        delay: float = 0.0,
+    ) -> Reply:
+        """An OpenAI-shaped error; ``retry_after`` sets the ``Retry-After`` header."""
+        headers = {} if retry_after is None else {"Retry-After": f"{retry_after:g}"}
+        return cls(
+            status=status, delay=delay, headers=headers, error_body=_error_body(status, message)
+        )
+
+    @classmethod
+    def echo_key_401(cls) -> Reply:
+        """401 whose message echoes the bearer key sent, like OpenAI's real answer."""
+        return cls(status=401, echo_key=True)
+
+    @classmethod
+    def timeout(cls) -> Reply:
+        """Never answer (the client's own timeout fires)."""
+        return cls(hang=True)
+
+
+@dataclass
+class Call:
+    """A recorded request.  ``*_mono`` are ``time.monotonic()``, ``*_wall`` are ``time.time()``.
+
+    ``finished_*`` and ``status`` stay ``None`` while the request is in flight;
+    a hung request gets ``finished_*`` when the client gave up (``status`` None,
+    ``disconnected`` True) or the server stopped.
+    """
+
+    rule: str | None
+    path: str
+    body: dict[str, Any]
+    messages_text: str
+    authorization: str | None
+    stream: bool
+    started_mono: float
+    started_wall: float
+    status: int | None = None
+    finished_mono: float | None = None
+    finished_wall: float | None = None
+    disconnected: bool = False
+
+    @property
+    def duration(self) -> float | None:
+        if self.finished_mono is None:
+            return None
+        return self.finished_mono - self.started_mono
+
+    def _finish(self, status: int | None) -> None:
+        self.status = status
+        self.finished_mono = time.monotonic()
+        self.finished_wall = time.time()
+
+
+@dataclass
+class _Rule:
+    match: str
+    replies: list[Reply]
+    used: int = 0
+
+
+def _messages_text(body: dict[str, Any]) -> str:
+    parts: list[str] = []
+    for msg in body.get("messages") or []:
+        content = msg.get("content") if isinstance(msg, dict) else None
+        if isinstance(content, str):
+            parts.append(content)
+        elif isinstance(content, list):  # multimodal / content parts
+            parts.extend(
+                str(p.get("text", "")) for p in content if isinstance(p, dict) and "text" in p
+            )
+    return "\n".join(parts)
+
+
+def _count_tokens(text: str) -> int:
+    return max(1, len(text.split()))
+
+
+class StubLLM:
+    """OpenAI-compatible stub server; see the module docstring."""
+
+    def __init__(self, default_text: str = DEFAULT_TEXT) -> None:
+        self.default_text = default_text
+        self._lock = threading.Lock()
+        self._rules: list[_Rule] = []
+        self._calls: list[Call] = []
+        self._stopping = threading.Event()
+        self._server: uvicorn.Server | None = None
+        self._thread: threading.Thread | None = None
+        self._port: int | None = None
+
+    # ----------------------------------------------------------------- scripting
+    def script(self, match: str, *replies: Reply) -> StubLLM:
+        """Add a rule; with no replies it answers ``Reply()`` ("ok")."""
+        with self._lock:
+            self._rules.append(_Rule(match, list(replies) or [Reply()]))
+        return self
+
+    def reset(self) -> None:
+        """Forget all rules and recorded calls (``default_text`` is kept)."""
+        with self._lock:
+            self._rules.clear()
+            self._calls.clear()
+
+    def calls(self, match: str | None = None) -> list[Call]:
+        """Recorded calls attributed to rule ``match`` (None: all calls)."""
+        with self._lock:
+            return [c for c in self._calls if match is None or c.rule == match]
+
+    def call_count(self, match: str | None = None) -> int:
+        return len(self.calls(match))
+
+    def wait_for_calls(self, n: int, match: str | None = None, timeout: float = 5.0) -> list[Call]:
+        """Block until at least ``n`` calls (for ``match``) arrived; TimeoutError otherwise."""
+        deadline = time.monotonic() + timeout
+        while len(found := self.calls(match)) < n:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"expected {n} calls for {match!r}, got {len(found)}")
+            time.sleep(0.01)
+        return found
+
+    def _pick(self, text: str) -> tuple[str | None, Reply]:
+        with self._lock:
+            for rule in self._rules:
+                if rule.match in text:
+                    reply = rule.replies[min(rule.used, len(rule.replies) - 1)]
+                    rule.used += 1
+                    return rule.match, reply
+        return None, Reply(text=self.default_text)
+
+    # ------------------------------------------------------------------ lifecycle
+    @property
+    def url(self) -> str:
+        if self._port is None:
+            raise RuntimeError("StubLLM is not started")
+        return f"http://127.0.0.1:{self._port}/v1"
+
+    def start(self) -> StubLLM:
+        if self._thread is not None:
+            raise RuntimeError("StubLLM already started")
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(("127.0.0.1", 0))
+        self._port = sock.getsockname()[1]
+        config = uvicorn.Config(
+            self._app(),
+            lifespan="off",
+            log_level="warning",
+            access_log=False,
+            timeout_graceful_shutdown=1,
+        )
+        self._server = server = uvicorn.Server(config)
+        self._stopping.clear()
+        self._thread = threading.Thread(
+            target=lambda: asyncio.run(server.serve(sockets=[sock])),
+            name="stub-llm",
+            daemon=True,
+        )
+        self._thread.start()
+        deadline = time.monotonic() + 10
+        while not server.started:
+            if not self._thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError("StubLLM failed to start")
+            time.sleep(0.005)
+        return self
+
+    def stop(self) -> None:
+        """Stop the server; in-flight (even hung) requests are released first."""
+        if self._server is None or self._thread is None:
+            return
+        self._stopping.set()
+        self._server.should_exit = True
+        self._thread.join(timeout=5)
+        self._server = self._thread = None
+        self._port = None
+
+    def __enter__(self) -> StubLLM:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    # ------------------------------------------------------------------- HTTP app
+    def _app(self) -> Starlette:
+        routes = [
+            Route(path, self._chat, methods=["POST"])
+            for path in ("/v1/chat/completions", "/chat/completions")
+        ] + [Route(path, self._models, methods=["GET"]) for path in ("/v1/models", "/models")]
+        return Starlette(routes=routes)
+
+    async def _models(self, request: Request) -> Response:
+        return JSONResponse(
+            {
+                "object": "list",
+                "data": [{"id": STUB_MODEL, "object": "model", "created": 0, "owned_by": "stub"}],
+            }
+        )
+
+    async def _wait(self, request: Request, seconds: float | None) -> bool:
+        """Sleep ``seconds`` (None: forever); False if the client left or the server stops."""
+        deadline = None if seconds is None else time.monotonic() + seconds
+        while deadline is None or time.monotonic() < deadline:
+            if self._stopping.is_set() or await request.is_disconnected():
+                return False
+            step = 0.02 if deadline is None else min(0.02, deadline - time.monotonic())
+            await asyncio.sleep(max(step, 0))
+        return True
+
+    async def _chat(self, request: Request) -> Response:
+        started_mono, started_wall = time.monotonic(), time.time()
+        try:
+            body = await request.json()
+        except ValueError:
+            body = {}
+        if not isinstance(body, dict):
+            body = {}
+        text = _messages_text(body)
+        rule, reply = self._pick(text)
+        auth = request.headers.get("authorization")
+        call = Call(
+            rule=rule,
+            path=request.url.path,
+            body=body,
+            messages_text=text,
+            authorization=auth,
+            stream=bool(body.get("stream")),
+            started_mono=started_mono,
+            started_wall=started_wall,
+        )
+        with self._lock:
+            self._calls.append(call)
+
+        if not await self._wait(request, None if reply.hang else reply.delay):
+            call.disconnected = not self._stopping.is_set()
+            call._finish(None)
+            return Response(status_code=503)
+
+        if reply.status >= 400:
+            payload = reply.error_body or _error_body(reply.status)
+            if reply.echo_key:
+                key = (auth or "").removeprefix("Bearer ").strip()
+                payload = _error_body(401, f"Incorrect API key provided: {key}.")
+            call._finish(reply.status)
+            return JSONResponse(payload, status_code=reply.status, headers=reply.headers)
+
+        model = str(body.get("model") or STUB_MODEL)
+        usage = {
+            "prompt_tokens": (p := _count_tokens(text)),
+            "completion_tokens": (c := _count_tokens(reply.text)),
+            "total_tokens": p + c,
+        }
+        cid = f"chatcmpl-{uuid.uuid4().hex[:24]}"
+        created = int(started_wall)
+        if call.stream:
+            return StreamingResponse(
+                self._sse(call, reply, cid, created, model, usage),
+                status_code=reply.status,
+                headers=reply.headers,
+                media_type="text/event-stream",
+            )
+        call._finish(reply.status)
+        return JSONResponse(
+            {
+                "id": cid,
+                "object": "chat.completion",
+                "created": created,
+                "model": model,
+                "choices": [
+                    {
+                        "index": 0,
+                        "message": {"role": "assistant", "content": reply.text},
+                        "logprobs": None,
+                        "finish_reason": "stop",
+                    }
+                ],
+                "usage": usage,
+            },
+            status_code=reply.status,
+            headers=reply.headers,
+        )
+
+    async def _sse(
+        self,
+        call: Call,
+        reply: Reply,
+        cid: str,
+        created: int,
+        model: str,
+        usage: dict[str, int],
+    ) -> AsyncIterator[str]:
+        def chunk(delta: dict[str, Any], finish: str | None, **extra: Any) -> str:
+            data = {
+                "id": cid,
+                "object": "chat.completion.chunk",
+                "created": created,
+                "model": model,
+                "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
+                **extra,
+            }
+            return f"data: {json.dumps(data)}\n\n"
+
+        words = reply.text.split(" ")
+        pieces = [" ".join(words[i : i + 8]) for i in range(0, len(words), 8)]
+        try:
+            yield chunk({"role": "assistant", "content": ""}, None)
+            for i, piece in enumerate(pieces):
+                yield chunk({"content": piece if i == 0 else " " + piece}, None)
+            yield chunk({}, "stop", usage=usage)
+            yield "data: [DONE]\n\n"
+        finally:
+            call._finish(reply.status)
+
+
+# ---------------------------------------------------------------- pytest fixtures
+@pytest.fixture(scope="session")
+def stub_llm_server() -> Iterator[StubLLM]:
+    """One stub server for the whole test session."""
+    with StubLLM() as server:
+        yield server
+
+
+@pytest.fixture
+def stub_llm(stub_llm_server: StubLLM) -> Iterator[StubLLM]:
+    """The session's stub server, with rules, records and default text reset."""
+    stub_llm_server.reset()
+    stub_llm_server.default_text = DEFAULT_TEXT
+    yield stub_llm_server
+    stub_llm_server.reset()

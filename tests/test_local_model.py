@@ -1,0 +1,70 @@
+"""Smoke: a one-task workflow on the bundled SmolLM2 model, served over HTTP by llama.cpp."""
+
+from __future__ import annotations
+
+import socket
+import uuid
+from collections.abc import Iterator
+
+import pytest
+from temporalio.client import Client
+
+from activities.local_model import LocalModelServer
+from activities.model_registry import LOCAL_MODEL_NAME, StaticModelRegistry, local_model_config
+from worker.main import build_worker
+from workflows.agent_workflow import AgentWorkflow
+from workflows.compiler import compile_plan
+from workflows.run_state import AgentWorkflowInput
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def local_model() -> Iterator[LocalModelServer]:
+    with LocalModelServer(free_port()) as server:
+        yield server
+
+
+async def test_one_task_on_the_local_model_completes_with_an_answer(
+    client: Client, local_model: LocalModelServer
+) -> None:
+    definition = {
+        "inputs": [{"name": "topic"}],
+        "agents": [
+            {
+                "id": "writer",
+                "role": "Writer",
+                "goal": "Explain things simply",
+                "backstory": "You write short, clear answers.",
+                "llm": LOCAL_MODEL_NAME,
+            }
+        ],
+        "steps": [
+            {
+                "id": "explain",
+                "type": "task",
+                "agent": "writer",
+                "description": "Explain {topic} in two sentences.",
+                "expected_output": "Two sentences.",
+            }
+        ],
+    }
+    plan = compile_plan(definition, {"topic": "why the sky is blue"}, {LOCAL_MODEL_NAME})
+    models = StaticModelRegistry({LOCAL_MODEL_NAME: local_model_config(local_model.api_base)})
+    worker = build_worker(client, f"kasal-local-{uuid.uuid4()}", models, 10)
+    async with worker:
+        result = await client.execute_workflow(
+            AgentWorkflow.run,
+            AgentWorkflowInput(plan=plan),
+            id=f"local-{uuid.uuid4()}",
+            task_queue=worker.task_queue,
+        )
+
+    [step] = result.steps
+    assert step.status == "completed"
+    assert result.final_output.strip()  # the wording of a 135M model is not asserted
+    assert step.usage is not None and step.usage.completion_tokens > 0

@@ -26,6 +26,7 @@ from activities.model_registry import ModelConfig, StaticModelRegistry  # noqa: 
 from kasal.binaries import temporal_cli  # noqa: E402
 from tests.stub_llm import StubLLM  # noqa: E402
 from worker.main import build_worker  # noqa: E402
+from workflows.search_attributes import ALL_KEYS  # noqa: E402
 
 pytest_plugins = ["tests.stub_llm"]
 
@@ -38,10 +39,7 @@ async def temporal_env() -> AsyncIterator[WorkflowEnvironment]:
     env = await WorkflowEnvironment.start_local(
         dev_server_existing_path=str(temporal_cli()),
         data_converter=pydantic_data_converter,
-        dev_server_extra_args=[
-            "--dynamic-config-value",
-            "frontend.enableUpdateWorkflowExecution=true",
-        ],
+        search_attributes=ALL_KEYS,
     )
     try:
         yield env

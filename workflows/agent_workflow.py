@@ -19,6 +19,7 @@ from workflows.run_state import (
     RunState,
     StepState,
 )
+from workflows.search_attributes import KASAL_STATUS
 from workflows.status import SATISFIED, RunStatus, StepStatus, open_run_status
 from workflows.step_actions import StepAction, refusal
 from workflows.task_step import RUN_TASK_STEP, RunTaskStepInput, RunTaskStepResult, StepContext
@@ -27,6 +28,7 @@ from workflows.task_step import RUN_TASK_STEP, RunTaskStepInput, RunTaskStepResu
 HEARTBEAT_TIMEOUT = timedelta(seconds=10)
 MAX_RETRY_INTERVAL = timedelta(minutes=5)
 SUMMARY_LENGTH = 80
+ACTIVITY_ID_SEPARATOR = "#"
 
 
 class _RunFailed(Exception):
@@ -66,25 +68,32 @@ class AgentWorkflow:
         self._pending_decisions: dict[str, RecordedDecision] = {}
         self._pending_actions: dict[str, StepAction] = {}
         self._feedback: dict[str, str] = {}
+        self._executions = {s.id: 0 for s in self._plan.steps}
+        self._published_status: RunStatus | None = None
 
     @workflow.run
     async def run(self, input: AgentWorkflowInput) -> AgentWorkflowResult:
         try:
             while True:
                 self._start_ready_steps()
+                self._publish_status(self._run_status())
                 if not self._active:
                     break
                 await workflow.wait_condition(lambda: self._changed)
                 self._changed = False
         except asyncio.CancelledError:
             self._stop_active_steps()
+            self._publish_status(RunStatus.CANCELLED)
             raise
         await workflow.wait_condition(workflow.all_handlers_finished)
         if self._failure is not None:
+            self._publish_status(RunStatus.FAILED)
             raise ApplicationError(
                 self._failure, self.status(), type="RunFailed", non_retryable=True
             )
-        return self._result()
+        result = self._result()
+        self._publish_status(RunStatus(result.outcome))
+        return result
 
     # --- messages -----------------------------------------------------------------------
 
@@ -219,6 +228,7 @@ class AgentWorkflow:
         state.error = None
         previous_attempts = state.attempt
         state.attempt += 1
+        self._executions[step.id] += 1
         self._changed = True
         agent = self._plan.agents[step.agent]
         try:
@@ -235,6 +245,8 @@ class AgentWorkflow:
                     feedback=self._feedback.get(step.id),
                 ),
                 result_type=RunTaskStepResult,
+                # The API maps pending activities back to their steps by this id.
+                activity_id=f"{step.id}{ACTIVITY_ID_SEPARATOR}{self._executions[step.id]}",
                 start_to_close_timeout=timedelta(seconds=step.timeout_seconds),
                 heartbeat_timeout=HEARTBEAT_TIMEOUT,
                 retry_policy=RetryPolicy(
@@ -361,6 +373,12 @@ class AgentWorkflow:
         return problem
 
     # --- results ------------------------------------------------------------------------
+
+    def _publish_status(self, status: RunStatus) -> None:
+        """Keep KasalStatus current, so runs can be found by status in Temporal Web too."""
+        if status != self._published_status:
+            workflow.upsert_search_attributes([KASAL_STATUS.value_set(status.value)])
+            self._published_status = status
 
     def _run_status(self) -> RunStatus:
         return open_run_status([s.status for s in self._steps.values()])

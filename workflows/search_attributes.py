@@ -1,0 +1,13 @@
+"""Search attributes that make runs findable in Temporal's visibility store and Temporal Web."""
+
+from __future__ import annotations
+
+from temporalio.common import SearchAttributeKey
+
+KASAL_WORKFLOW_ID = SearchAttributeKey.for_keyword("KasalWorkflowId")
+KASAL_WORKFLOW_NAME = SearchAttributeKey.for_keyword("KasalWorkflowName")
+KASAL_VERSION = SearchAttributeKey.for_int("KasalVersion")
+# Kept current with the status table at every change (workflows/status.py).
+KASAL_STATUS = SearchAttributeKey.for_keyword("KasalStatus")
+
+ALL_KEYS = (KASAL_WORKFLOW_ID, KASAL_WORKFLOW_NAME, KASAL_VERSION, KASAL_STATUS)

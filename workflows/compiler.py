@@ -275,26 +275,23 @@ def _build_plan(parsed: WorkflowDefinition, values: dict[str, str]) -> Plan:
         )
         for agent in parsed.agents
     }
-    by_id = {s.id: s for s in parsed.steps}
-
-    def nearest_tasks(step_ids: list[str]) -> list[str]:
-        found: list[str] = []
-        for dep in step_ids:
-            upstream = (
-                [dep] if isinstance(by_id[dep], TaskStep) else nearest_tasks(by_id[dep].after)
-            )
-            found += [task for task in upstream if task not in found]
-        return found
-
+    # What each step hands downstream as context: itself if it is a task, else (a gate)
+    # the nearest tasks above it. Built in topological order, so each step is visited once.
+    hands_on: dict[str, list[str]] = {}
     steps: list[PlanTaskStep | PlanApprovalStep] = []
     for step in _topological_order(parsed):
+        upstream: list[str] = []
+        for dep in step.after:
+            upstream += [task for task in hands_on[dep] if task not in upstream]
         fields = step.model_dump()
         if isinstance(step, ApprovalStep):
-            steps.append(PlanApprovalStep(**fields, upstream_tasks=nearest_tasks(step.after)))
+            hands_on[step.id] = upstream
+            steps.append(PlanApprovalStep(**fields, upstream_tasks=upstream))
         else:
+            hands_on[step.id] = [step.id]
             fields["description"] = render(step.description, values)
             fields["expected_output"] = render(step.expected_output, values)
-            steps.append(PlanTaskStep(**fields, context_from=nearest_tasks(step.after)))
+            steps.append(PlanTaskStep(**fields, context_from=upstream))
     return Plan(inputs=values, agents=agents, steps=steps, max_parallel=parsed.max_parallel)
 
 

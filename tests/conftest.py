@@ -14,6 +14,7 @@ quiet_crewai()
 
 import uuid  # noqa: E402
 from collections.abc import AsyncIterator, Callable  # noqa: E402
+from pathlib import Path  # noqa: E402
 
 import pytest  # noqa: E402
 from pydantic import SecretStr  # noqa: E402
@@ -28,7 +29,7 @@ from tests.stub_llm import StubLLM  # noqa: E402
 from worker.main import build_worker  # noqa: E402
 from workflows.search_attributes import ALL_KEYS  # noqa: E402
 
-pytest_plugins = ["tests.stub_llm"]
+pytest_plugins = ["tests.stub_llm", "tests.postgres"]
 
 STUB_API_KEY = "sk-test-kasal-SECRET-4f2a9c"
 STUB_MODEL = "stub"
@@ -73,6 +74,14 @@ async def worker(client: Client, stub_models: StaticModelRegistry) -> AsyncItera
     worker = build_worker(client, f"kasal-test-{uuid.uuid4()}", stub_models, 100)
     async with worker:
         yield worker
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """An empty database, once as SQLite and once as a real Postgres."""
+    if request.param == "sqlite":
+        return f"sqlite+aiosqlite:///{tmp_path / 'kasal.db'}"
+    return str(request.getfixturevalue("postgres_url"))
 
 
 @pytest.fixture

@@ -1,0 +1,40 @@
+"""The unit of work: one transaction, committed on success and rolled back on any error."""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from db.repositories.model_configs import ModelConfigRepository
+from db.repositories.workflows import WorkflowRepository
+
+
+class UnitOfWork:
+    session: AsyncSession
+    workflows: WorkflowRepository
+    model_configs: ModelConfigRepository
+
+    def __init__(self, sessions: async_sessionmaker[Any]) -> None:
+        self._sessions = sessions
+
+    async def __aenter__(self) -> UnitOfWork:
+        self.session = self._sessions()
+        self.workflows = WorkflowRepository(self.session)
+        self.model_configs = ModelConfigRepository(self.session)
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        try:
+            if exc_type is None:
+                await self.session.commit()
+            else:
+                await self.session.rollback()
+        finally:
+            await self.session.close()

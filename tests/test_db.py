@@ -1,0 +1,67 @@
+"""The database layer on SQLite and a real Postgres: migrations, constraints, secrets."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from pathlib import Path
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy.exc import IntegrityError
+
+from db.base import utcnow
+from db.migrate import upgrade_to_head
+from db.models import Base, Workflow
+from db.secrets import SecretKeyMissing, load_secret_box
+from db.session import create_engine, session_factory
+from db.uow import UnitOfWork
+
+
+async def test_migrations_give_the_schema_the_models_describe(database_url: str) -> None:
+    await asyncio.to_thread(upgrade_to_head, database_url)
+    await asyncio.to_thread(upgrade_to_head, database_url)  # a second run changes nothing
+    engine = create_engine(database_url)
+    try:
+        async with engine.connect() as connection:
+            differences = await connection.run_sync(
+                lambda sync: compare_metadata(MigrationContext.configure(sync), Base.metadata)
+            )
+    finally:
+        await engine.dispose()
+    assert differences == []
+
+
+async def test_a_live_name_is_unique_and_archiving_frees_it(database_url: str) -> None:
+    await asyncio.to_thread(upgrade_to_head, database_url)
+    engine = create_engine(database_url)
+    sessions = session_factory(engine)
+    try:
+        async with UnitOfWork(sessions) as uow:
+            uow.workflows.add(Workflow(id=uuid.uuid4(), name="brief", archived=True))
+            uow.workflows.add(Workflow(id=uuid.uuid4(), name="brief"))
+        with pytest.raises(IntegrityError):
+            async with UnitOfWork(sessions) as uow:
+                uow.workflows.add(Workflow(id=uuid.uuid4(), name="brief"))
+        async with UnitOfWork(sessions) as uow:
+            items, total = await uow.workflows.list_live(name_contains=None, limit=10, offset=0)
+        assert total == 1
+        assert items[0].created_at.tzinfo is not None
+        assert items[0].created_at <= utcnow()
+    finally:
+        await engine.dispose()
+
+
+def test_secret_key_file_is_created_once_and_required_where_it_cannot_be(
+    tmp_path: Path,
+) -> None:
+    with pytest.raises(SecretKeyMissing, match="KASAL_SECRET_KEY"):
+        load_secret_box(None, tmp_path, create=False)
+    creator = load_secret_box(None, tmp_path, create=True)
+    ciphertext = creator.encrypt("sk-live-123")
+    assert "sk-live-123" not in ciphertext
+    reader = load_secret_box(None, tmp_path, create=False)
+    assert reader.decrypt(ciphertext) == "sk-live-123"
+    with pytest.raises(SecretKeyMissing, match="cannot be decrypted"):
+        load_secret_box("another-secret", tmp_path, create=False).decrypt(ciphertext)

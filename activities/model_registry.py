@@ -12,8 +12,6 @@ from typing import Any, Protocol
 
 from pydantic import BaseModel, Field, SecretStr
 
-LOCAL_MODEL_NAME = "local"
-
 
 class ModelConfig(BaseModel):
     name: str
@@ -56,15 +54,3 @@ class StaticModelRegistry:
 
     async def names(self) -> set[str]:
         return set(self._configs)
-
-
-def local_model_config(api_base: str) -> ModelConfig:
-    """The bundled SmolLM2, served by llama.cpp over an OpenAI-compatible API."""
-    return ModelConfig(
-        name=LOCAL_MODEL_NAME,
-        model="openai/smollm2-135m-instruct",
-        api_base=api_base,
-        api_key=SecretStr("no-key"),
-        temperature=0.2,
-        max_tokens=512,
-    )

@@ -24,6 +24,8 @@ class Settings(BaseSettings):
     # Set to use an external Temporal server; then `kasal dev` starts none.
     TEMPORAL_ADDRESS: str | None = None
     KASAL_TEMPORAL_UI_URL: str | None = None
+    # Where people open Kasal, for links in notifications; defaults to host and port.
+    KASAL_APP_URL: str | None = None
     TEMPORAL_NAMESPACE: str = "default"
     KASAL_TASK_QUEUE: str = "kasal"
     # One worker process holds this many task steps in flight (the SDK's default is 100).
@@ -43,6 +45,10 @@ class Settings(BaseSettings):
         return (
             self.KASAL_TEMPORAL_UI_URL or f"http://127.0.0.1:{self.KASAL_TEMPORAL_UI_PORT}"
         ).rstrip("/")
+
+    @property
+    def app_url(self) -> str:
+        return (self.KASAL_APP_URL or f"http://{self.KASAL_HOST}:{self.KASAL_PORT}").rstrip("/")
 
     @property
     def database_url(self) -> str:

@@ -5,16 +5,20 @@ from __future__ import annotations
 import socket
 import uuid
 from collections.abc import Iterator
+from dataclasses import asdict
 
 import pytest
 from temporalio.client import Client
 
 from activities.local_model import LocalModelServer
-from activities.model_registry import LOCAL_MODEL_NAME, StaticModelRegistry, local_model_config
+from activities.model_registry import ModelConfig, StaticModelRegistry
+from db.seeds.model_configs import local_model as seeded_local_model
 from worker.main import build_worker
 from workflows.agent_workflow import AgentWorkflow
 from workflows.compiler import compile_plan
 from workflows.run_state import AgentWorkflowInput
+
+LOCAL_MODEL_NAME = "local"
 
 
 def free_port() -> int:
@@ -54,7 +58,8 @@ async def test_one_task_on_the_local_model_completes_with_an_answer(
         ],
     }
     plan = compile_plan(definition, {"topic": "why the sky is blue"}, {LOCAL_MODEL_NAME})
-    models = StaticModelRegistry({LOCAL_MODEL_NAME: local_model_config(local_model.api_base)})
+    config = ModelConfig(**asdict(seeded_local_model(local_model.api_base)))
+    models = StaticModelRegistry({LOCAL_MODEL_NAME: config})
     worker = build_worker(client, f"kasal-local-{uuid.uuid4()}", models, 10)
     async with worker:
         result = await client.execute_workflow(

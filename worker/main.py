@@ -10,8 +10,11 @@ from concurrent.futures import ThreadPoolExecutor
 from temporalio.client import Client
 from temporalio.worker import Worker
 
-from activities.model_registry import ModelRegistry, StaticModelRegistry, local_model_config
+from activities.db_model_registry import DatabaseModelRegistry
+from activities.model_registry import ModelRegistry
 from activities.task_step import TaskStepActivities
+from db.secrets import SecretKeyMissing, load_secret_box
+from db.session import create_engine, session_factory
 from kasal.settings import Settings, get_settings
 from kasal.temporal_client import connect
 from workflows.registry import WORKFLOWS, workflow_runner
@@ -37,16 +40,15 @@ def build_worker(
     )
 
 
-def settings_model_registry(settings: Settings) -> ModelRegistry:
-    return StaticModelRegistry({"local": local_model_config(settings.local_llm_url)})
-
-
 async def run(settings: Settings) -> None:
+    # Refuse to start without the key that decrypts stored API keys.
+    secrets = load_secret_box(settings.KASAL_SECRET_KEY, settings.KASAL_DATA_DIR, create=False)
+    engine = create_engine(settings.database_url)
     client = await connect(settings)
     worker = build_worker(
         client,
         settings.KASAL_TASK_QUEUE,
-        settings_model_registry(settings),
+        DatabaseModelRegistry(session_factory(engine), secrets),
         settings.KASAL_MAX_CONCURRENT_ACTIVITIES,
     )
     stop = asyncio.Event()
@@ -62,8 +64,12 @@ async def run(settings: Settings) -> None:
         )
         await stop.wait()
         log.info("shutting down: finishing in-flight work")
+    await engine.dispose()
 
 
 def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    asyncio.run(run(get_settings()))
+    try:
+        asyncio.run(run(get_settings()))
+    except SecretKeyMissing as exc:
+        raise SystemExit(f"kasal worker: {exc}") from None

@@ -66,6 +66,11 @@ def compile_plan(
     return _build_plan(parsed, values)
 
 
+def step_order(definition: WorkflowDefinition) -> list[str]:
+    """Step ids in the order a plan takes them."""
+    return [step.id for step in _topological_order(definition)]
+
+
 # --- checking ---------------------------------------------------------------------------
 
 

@@ -1,0 +1,64 @@
+"""Dependencies: settings, the unit of work, Temporal, and the services built on them."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from api.services.models import ModelConfigService
+from api.services.runs import RunService
+from api.services.workflows import WorkflowService
+from api.temporal import TemporalGateway
+from db.secrets import SecretBox
+from db.uow import UnitOfWork
+from kasal.settings import Settings
+
+
+def get_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def get_engine(request: Request) -> AsyncEngine:
+    engine: AsyncEngine = request.app.state.engine
+    return engine
+
+
+def get_uow(request: Request) -> UnitOfWork:
+    return UnitOfWork(request.app.state.sessions)
+
+
+def get_temporal(request: Request) -> TemporalGateway:
+    gateway: TemporalGateway = request.app.state.temporal
+    return gateway
+
+
+def get_secrets(request: Request) -> SecretBox:
+    box: SecretBox = request.app.state.secrets
+    return box
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+EngineDep = Annotated[AsyncEngine, Depends(get_engine)]
+UowDep = Annotated[UnitOfWork, Depends(get_uow)]
+TemporalDep = Annotated[TemporalGateway, Depends(get_temporal)]
+SecretsDep = Annotated[SecretBox, Depends(get_secrets)]
+
+
+def get_workflow_service(uow: UowDep) -> WorkflowService:
+    return WorkflowService(uow)
+
+
+def get_model_service(uow: UowDep, secrets: SecretsDep) -> ModelConfigService:
+    return ModelConfigService(uow, secrets)
+
+
+def get_run_service(uow: UowDep, temporal: TemporalDep, settings: SettingsDep) -> RunService:
+    return RunService(uow, temporal, settings)
+
+
+WorkflowServiceDep = Annotated[WorkflowService, Depends(get_workflow_service)]
+ModelServiceDep = Annotated[ModelConfigService, Depends(get_model_service)]
+RunServiceDep = Annotated[RunService, Depends(get_run_service)]

@@ -1,0 +1,60 @@
+"""The Kasal API: FastAPI over the database (definitions) and Temporal (runs)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import APIRouter, FastAPI
+from fastapi.routing import APIRoute
+
+from api.errors import install_error_handlers
+from api.routes import health, models, runs, workflows
+from api.temporal import TemporalGateway
+from db.migrate import upgrade_to_head
+from db.secrets import load_secret_box
+from db.session import create_engine, session_factory
+from kasal.settings import Settings, get_settings
+
+API_PREFIX = "/api/v1"
+
+
+def _operation_id(route: APIRoute) -> str:
+    return f"{route.tags[0]}-{route.name}" if route.tags else route.name
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # The schema is brought to head before the first request.
+        await asyncio.to_thread(upgrade_to_head, settings.database_url)
+        engine = create_engine(settings.database_url)
+        app.state.settings = settings
+        app.state.engine = engine
+        app.state.sessions = session_factory(engine)
+        app.state.secrets = load_secret_box(
+            settings.KASAL_SECRET_KEY, settings.KASAL_DATA_DIR, create=True
+        )
+        app.state.temporal = TemporalGateway(settings)
+        try:
+            yield
+        finally:
+            await engine.dispose()
+
+    app = FastAPI(
+        title="Kasal",
+        summary="AI-agent workflows that survive anything.",
+        lifespan=lifespan,
+        generate_unique_id_function=_operation_id,
+    )
+    api = APIRouter(prefix=API_PREFIX)
+    api.include_router(workflows.router)
+    api.include_router(models.router)
+    api.include_router(runs.router)
+    app.include_router(api)
+    app.include_router(health.router)
+    install_error_handlers(app)
+    return app

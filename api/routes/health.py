@@ -1,0 +1,17 @@
+"""GET /healthz: 200 when the database, Temporal and a worker all answer, else 503."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse
+
+from api.deps import EngineDep, RunServiceDep
+from api.services.health import check_health
+
+router = APIRouter(tags=["health"])
+
+
+@router.get("/healthz")
+async def healthz(engine: EngineDep, runs: RunServiceDep) -> JSONResponse:
+    report = await check_health(engine, runs)
+    return JSONResponse(report, status_code=200 if report["status"] == "ok" else 503)

@@ -1,0 +1,35 @@
+"""Model configs. The API key is write-only: responses show `has_api_key` instead."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, status
+
+from api.deps import ModelServiceDep
+from api.schemas.models import ModelConfigCreate, ModelConfigRead, ModelConfigUpdate
+
+router = APIRouter(prefix="/models", tags=["models"])
+
+
+@router.post("", response_model=ModelConfigRead, status_code=status.HTTP_201_CREATED)
+async def create(body: ModelConfigCreate, service: ModelServiceDep) -> ModelConfigRead:
+    return await service.create(body)
+
+
+@router.get("", response_model=list[ModelConfigRead])
+async def get_all(service: ModelServiceDep) -> list[ModelConfigRead]:
+    return await service.get_all()
+
+
+@router.get("/{name}", response_model=ModelConfigRead)
+async def get(name: str, service: ModelServiceDep) -> ModelConfigRead:
+    return await service.get(name)
+
+
+@router.put("/{name}", response_model=ModelConfigRead)
+async def update(name: str, body: ModelConfigUpdate, service: ModelServiceDep) -> ModelConfigRead:
+    return await service.update(name, body)
+
+
+@router.delete("/{name}", status_code=status.HTTP_204_NO_CONTENT)
+async def delete(name: str, service: ModelServiceDep) -> None:
+    await service.delete(name)

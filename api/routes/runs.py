@@ -1,0 +1,52 @@
+"""Runs, addressed by their Temporal workflow id alone (continue-as-new changes run ids)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Query, status
+
+from api.deps import RunServiceDep
+from api.schemas.runs import HistoryEvent, RunCreate, RunCreated, RunPage, RunRead
+from workflows.status import RunStatus
+
+router = APIRouter(tags=["runs"])
+
+
+@router.post(
+    "/workflows/{workflow_id}/runs",
+    response_model=RunCreated,
+    status_code=status.HTTP_201_CREATED,
+)
+async def create(
+    workflow_id: uuid.UUID,
+    body: RunCreate,
+    service: RunServiceDep,
+    idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
+) -> RunCreated:
+    """Start a run; the same Idempotency-Key again returns the same run."""
+    return await service.create(workflow_id, body, idempotency_key)
+
+
+@router.get("/runs", response_model=RunPage)
+async def get_all(
+    service: RunServiceDep,
+    workflow_id: uuid.UUID | None = None,
+    status: RunStatus | None = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    next_page_token: str | None = None,
+) -> RunPage:
+    return await service.get_all(
+        workflow_id=workflow_id, status=status, limit=limit, page_token=next_page_token
+    )
+
+
+@router.get("/runs/{run_id}", response_model=RunRead)
+async def get(run_id: str, service: RunServiceDep) -> RunRead:
+    return await service.get(run_id)
+
+
+@router.get("/runs/{run_id}/history", response_model=list[HistoryEvent])
+async def history(run_id: str, service: RunServiceDep) -> list[HistoryEvent]:
+    return await service.history(run_id)

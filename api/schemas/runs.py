@@ -1,0 +1,87 @@
+"""Request and response bodies for runs. A run is addressed by its Temporal workflow id."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel
+
+from workflows.run_state import AgentWorkflowResult, RecordedDecision
+from workflows.status import RunStatus, StepStatus
+from workflows.task_step import TokenUsage, TranscriptEntry
+
+
+class RunCreate(BaseModel):
+    inputs: dict[str, Any] = {}
+    version: int | None = None
+
+
+class TemporalLink(BaseModel):
+    namespace: str
+    workflow_id: str
+    run_id: str | None = None
+    web_url: str
+
+
+class StepRead(BaseModel):
+    id: str
+    type: str
+    status: StepStatus
+    attempt: int
+    output: str | None
+    error: str | None
+    started_at: datetime | None
+    finished_at: datetime | None
+    usage: TokenUsage | None
+    transcript: list[TranscriptEntry] = []
+    round: int = 0
+    deadline: datetime | None = None
+    decisions: list[RecordedDecision] = []
+    log: list[str] = []
+
+
+class RunCreated(BaseModel):
+    run_id: str
+    workflow_id: uuid.UUID
+    version: int
+    status: RunStatus
+    temporal: TemporalLink
+
+
+class RunRead(BaseModel):
+    run_id: str
+    workflow_id: uuid.UUID | None
+    workflow_name: str
+    version: int
+    status: RunStatus
+    started_at: datetime | None
+    closed_at: datetime | None
+    steps: list[StepRead]
+    result: AgentWorkflowResult | None
+    temporal: TemporalLink
+
+
+class RunSummary(BaseModel):
+    run_id: str
+    workflow_id: uuid.UUID | None
+    workflow_name: str
+    version: int
+    status: RunStatus
+    started_at: datetime | None
+    closed_at: datetime | None
+    temporal: TemporalLink
+
+
+class RunPage(BaseModel):
+    items: list[RunSummary]
+    next_page_token: str | None
+
+
+class HistoryEvent(BaseModel):
+    event_id: int
+    time: datetime
+    type: str
+    step_id: str | None = None
+    details: dict[str, Any] = {}

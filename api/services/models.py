@@ -1,0 +1,90 @@
+"""Rules for model configs: names unique, API keys encrypted and never returned."""
+
+from __future__ import annotations
+
+from api.errors import Conflict, NotFound
+from api.schemas.models import ModelConfigCreate, ModelConfigRead, ModelConfigUpdate
+from db.base import utcnow
+from db.models import ModelConfigRow
+from db.secrets import SecretBox
+from db.uow import UnitOfWork
+
+
+class ModelConfigService:
+    def __init__(self, uow: UnitOfWork, secrets: SecretBox) -> None:
+        self.uow = uow
+        self.secrets = secrets
+
+    async def create(self, data: ModelConfigCreate) -> ModelConfigRead:
+        """Store a new config, its key encrypted."""
+        async with self.uow as uow:
+            if await uow.model_configs.get(data.name) is not None:
+                raise Conflict(f"a model config named '{data.name}' already exists")
+            now = utcnow()
+            row = ModelConfigRow(
+                name=data.name,
+                model=data.model,
+                api_base=data.api_base,
+                api_key_encrypted=self._encrypt(data.api_key),
+                temperature=data.temperature,
+                max_tokens=data.max_tokens,
+                params=data.params,
+                created_at=now,
+                updated_at=now,
+            )
+            uow.model_configs.add(row)
+            return _read(row)
+
+    async def get(self, name: str) -> ModelConfigRead:
+        """One config, without its key."""
+        async with self.uow as uow:
+            return _read(await self._existing(uow, name))
+
+    async def get_all(self) -> list[ModelConfigRead]:
+        """Every config, by name."""
+        async with self.uow as uow:
+            return [_read(row) for row in await uow.model_configs.list()]
+
+    async def update(self, name: str, data: ModelConfigUpdate) -> ModelConfigRead:
+        """Change the fields sent; an omitted api_key is kept and a null one cleared."""
+        async with self.uow as uow:
+            row = await self._existing(uow, name)
+            sent = data.model_fields_set
+            for field in ("model", "api_base", "temperature", "max_tokens"):
+                if field in sent:
+                    setattr(row, field, getattr(data, field))
+            if "params" in sent:
+                row.params = data.params or {}
+            if "api_key" in sent:
+                row.api_key_encrypted = self._encrypt(data.api_key)
+            row.updated_at = utcnow()
+            return _read(row)
+
+    async def delete(self, name: str) -> None:
+        """Remove a config; runs that name it pause until it exists again."""
+        async with self.uow as uow:
+            await uow.model_configs.delete(await self._existing(uow, name))
+
+    def _encrypt(self, api_key: str | None) -> str | None:
+        return self.secrets.encrypt(api_key) if api_key else None
+
+    @staticmethod
+    async def _existing(uow: UnitOfWork, name: str) -> ModelConfigRow:
+        row = await uow.model_configs.get(name)
+        if row is None:
+            raise NotFound(f"no model config '{name}'")
+        return row
+
+
+def _read(row: ModelConfigRow) -> ModelConfigRead:
+    return ModelConfigRead(
+        name=row.name,
+        model=row.model,
+        api_base=row.api_base,
+        temperature=row.temperature,
+        max_tokens=row.max_tokens,
+        params=row.params or {},
+        has_api_key=row.api_key_encrypted is not None,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+    )

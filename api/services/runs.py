@@ -1,0 +1,322 @@
+"""Rules for runs: compile, start on Temporal, and read back. Temporal is the source of
+truth for runs; the database only for the definitions they came from."""
+
+from __future__ import annotations
+
+import base64
+import uuid
+from datetime import timedelta
+from typing import Any
+
+from temporalio.api.enums.v1 import TaskQueueType
+from temporalio.api.taskqueue.v1 import TaskQueue
+from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
+from temporalio.client import (
+    Client,
+    WorkflowExecution,
+    WorkflowExecutionDescription,
+    WorkflowExecutionStatus,
+    WorkflowFailureError,
+    WorkflowHandle,
+)
+from temporalio.common import TypedSearchAttributes, WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
+from temporalio.service import RPCError, RPCStatusCode
+
+from api.errors import NotFound, Unavailable
+from api.schemas.runs import (
+    HistoryEvent,
+    RunCreate,
+    RunCreated,
+    RunPage,
+    RunRead,
+    RunSummary,
+    StepRead,
+    TemporalLink,
+)
+from api.services.run_history import (
+    fetch_events,
+    readable_events,
+    step_of_activity,
+    steps_from_history,
+)
+from api.temporal import TemporalGateway
+from db.uow import UnitOfWork
+from kasal.settings import Settings
+from workflows.agent_workflow import AgentWorkflow
+from workflows.compiler import compile_plan
+from workflows.plan import RunMeta
+from workflows.run_state import AgentWorkflowInput, AgentWorkflowResult, RunState, StepState
+from workflows.search_attributes import (
+    KASAL_STATUS,
+    KASAL_VERSION,
+    KASAL_WORKFLOW_ID,
+    KASAL_WORKFLOW_NAME,
+)
+from workflows.status import RunStatus, StepStatus
+
+WORKFLOW_TYPE = "AgentWorkflow"
+# An open run is asked for its state; a run whose worker is gone must not hang the API.
+QUERY_TIMEOUT = timedelta(seconds=3)
+IDEMPOTENT_RUNS = uuid.UUID("5b0c1f64-8f59-4f0e-9d55-6f1f3c1d2a77")
+
+_CLOSED_STATUS = {
+    WorkflowExecutionStatus.FAILED: RunStatus.FAILED,
+    WorkflowExecutionStatus.CANCELED: RunStatus.CANCELLED,
+    WorkflowExecutionStatus.TERMINATED: RunStatus.TERMINATED,
+    WorkflowExecutionStatus.TIMED_OUT: RunStatus.TIMED_OUT,
+}
+# A status filter in visibility terms: Temporal's close status is the truth once closed.
+_STATUS_QUERY = {
+    RunStatus.RUNNING: "ExecutionStatus = 'Running' AND KasalStatus = 'running'",
+    RunStatus.WAITING_FOR_APPROVAL: (
+        "ExecutionStatus = 'Running' AND KasalStatus = 'waiting_for_approval'"
+    ),
+    RunStatus.NEEDS_ATTENTION: "ExecutionStatus = 'Running' AND KasalStatus = 'needs_attention'",
+    RunStatus.COMPLETED: "ExecutionStatus = 'Completed' AND KasalStatus = 'completed'",
+    RunStatus.REJECTED: "ExecutionStatus = 'Completed' AND KasalStatus = 'rejected'",
+    RunStatus.FAILED: "ExecutionStatus = 'Failed'",
+    RunStatus.CANCELLED: "ExecutionStatus = 'Canceled'",
+    RunStatus.TERMINATED: "ExecutionStatus = 'Terminated'",
+    RunStatus.TIMED_OUT: "ExecutionStatus = 'TimedOut'",
+}
+
+RunHandle = WorkflowHandle[AgentWorkflow, AgentWorkflowResult]
+
+
+class RunService:
+    def __init__(self, uow: UnitOfWork, temporal: TemporalGateway, settings: Settings) -> None:
+        self.uow = uow
+        self.temporal = temporal
+        self.settings = settings
+
+    async def create(
+        self, workflow_id: uuid.UUID, data: RunCreate, idempotency_key: str | None
+    ) -> RunCreated:
+        """Compile the chosen version with the inputs and start one Temporal workflow."""
+        async with self.uow as uow:
+            workflow = await uow.workflows.get(workflow_id)
+            if workflow is None:
+                raise NotFound(f"no workflow {workflow_id}")
+            number = data.version or workflow.latest_version
+            version = await uow.workflows.get_version(workflow_id, number)
+            if version is None:
+                raise NotFound(f"workflow {workflow_id} has no version {number}")
+            models = await uow.model_configs.names()
+            name = workflow.name
+        plan = compile_plan(version.spec, data.inputs, models)
+        plan = plan.model_copy(
+            update={
+                "meta": RunMeta(
+                    workflow_id=str(workflow_id),
+                    workflow_name=name,
+                    version=number,
+                    app_url=self.settings.app_url,
+                )
+            }
+        )
+        client = await self.temporal.client()
+        run_id = _run_id(workflow_id, idempotency_key)
+        try:
+            handle = await client.start_workflow(
+                AgentWorkflow.run,
+                AgentWorkflowInput(plan=plan),
+                id=run_id,
+                task_queue=self.settings.KASAL_TASK_QUEUE,
+                search_attributes=TypedSearchAttributes(
+                    [
+                        KASAL_WORKFLOW_ID.value_set(str(workflow_id)),
+                        KASAL_WORKFLOW_NAME.value_set(name),
+                        KASAL_VERSION.value_set(number),
+                        KASAL_STATUS.value_set(RunStatus.RUNNING.value),
+                    ]
+                ),
+                static_summary=f"{name} · v{number}",
+                static_details=f"Kasal workflow {name} ({workflow_id}), version {number}",
+                # With an Idempotency-Key the run id is derived from it: a retried request
+                # finds the run the first one started, open or closed.
+                id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+                id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+            )
+            execution_run_id = handle.result_run_id
+        except WorkflowAlreadyStartedError:
+            execution_run_id = (await client.get_workflow_handle(run_id).describe()).run_id
+        return RunCreated(
+            run_id=run_id,
+            workflow_id=workflow_id,
+            version=number,
+            status=RunStatus.RUNNING,
+            temporal=self._link(run_id, execution_run_id),
+        )
+
+    async def get(self, run_id: str) -> RunRead:
+        """The run with every step: asked of the workflow while open, read back once closed."""
+        client = await self.temporal.client()
+        handle: RunHandle = client.get_workflow_handle_for(AgentWorkflow.run, run_id)
+        description = await self._describe(handle)
+        result: AgentWorkflowResult | None = None
+        if description.status == WorkflowExecutionStatus.RUNNING:
+            state = await self._open_state(handle, description)
+            status, steps = state.status, state.steps
+        elif description.status == WorkflowExecutionStatus.COMPLETED:
+            result = await handle.result()
+            status, steps = RunStatus(result.outcome), result.steps
+        else:
+            status = _CLOSED_STATUS.get(description.status, RunStatus.FAILED)
+            steps = await self._closed_steps(handle, client)
+        attributes = description.typed_search_attributes
+        return RunRead(
+            run_id=run_id,
+            workflow_id=_uuid(attributes.get(KASAL_WORKFLOW_ID)),
+            workflow_name=attributes.get(KASAL_WORKFLOW_NAME) or "",
+            version=attributes.get(KASAL_VERSION) or 0,
+            status=status,
+            started_at=description.start_time,
+            closed_at=description.close_time,
+            steps=[StepRead(**s.model_dump()) for s in steps],
+            result=result,
+            temporal=self._link(run_id, description.run_id),
+        )
+
+    async def get_all(
+        self,
+        *,
+        workflow_id: uuid.UUID | None,
+        status: RunStatus | None,
+        limit: int,
+        page_token: str | None,
+    ) -> RunPage:
+        """Runs from Temporal's visibility store, newest first."""
+        client = await self.temporal.client()
+        clauses = [f"WorkflowType = '{WORKFLOW_TYPE}'", "ExecutionStatus != 'ContinuedAsNew'"]
+        if workflow_id is not None:
+            clauses.append(f"KasalWorkflowId = '{workflow_id}'")
+        if status is not None:
+            clauses.append(_STATUS_QUERY[status])
+        executions = client.list_workflows(
+            " AND ".join(clauses),
+            page_size=limit,
+            next_page_token=base64.urlsafe_b64decode(page_token) if page_token else None,
+        )
+        await executions.fetch_next_page()
+        token = executions.next_page_token
+        return RunPage(
+            items=[self._summary(e) for e in executions.current_page],
+            next_page_token=base64.urlsafe_b64encode(token).decode() if token else None,
+        )
+
+    async def history(self, run_id: str) -> list[HistoryEvent]:
+        """The run's Temporal events, readable, with the step each concerns."""
+        client = await self.temporal.client()
+        handle: RunHandle = client.get_workflow_handle_for(AgentWorkflow.run, run_id)
+        await self._describe(handle)
+        return readable_events(await fetch_events(handle))
+
+    async def worker_polling(self) -> bool:
+        """Whether any worker polls the task queue now."""
+        client = await self.temporal.client()
+        response = await client.workflow_service.describe_task_queue(
+            DescribeTaskQueueRequest(
+                namespace=client.namespace,
+                task_queue=TaskQueue(name=self.settings.KASAL_TASK_QUEUE),
+                task_queue_type=TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
+            )
+        )
+        return len(response.pollers) > 0
+
+    # --- reading --------------------------------------------------------------------------
+
+    async def _describe(self, handle: RunHandle) -> WorkflowExecutionDescription:
+        try:
+            description = await handle.describe()
+        except RPCError as err:
+            if err.status == RPCStatusCode.NOT_FOUND:
+                raise NotFound(f"no run {handle.id}") from None
+            raise Unavailable(f"Temporal did not answer: {err.message}") from None
+        if description.workflow_type != WORKFLOW_TYPE:
+            raise NotFound(f"no run {handle.id}")
+        return description
+
+    async def _open_state(
+        self, handle: RunHandle, description: WorkflowExecutionDescription
+    ) -> RunState:
+        try:
+            state = await handle.query(AgentWorkflow.status, rpc_timeout=QUERY_TIMEOUT)
+        except RPCError:
+            # No worker answered: rebuild what the history shows.
+            _, steps = await steps_from_history(
+                await fetch_events(handle), (await self.temporal.client()).data_converter
+            )
+            status = description.typed_search_attributes.get(KASAL_STATUS) or "running"
+            state = RunState(status=RunStatus(status), steps=steps)
+        _merge_pending_activities(state.steps, description)
+        return state
+
+    async def _closed_steps(self, handle: RunHandle, client: Client) -> list[StepState]:
+        try:
+            await handle.result()
+        except WorkflowFailureError as failure:
+            cause = failure.cause
+            if isinstance(cause, ApplicationError) and cause.type == "RunFailed" and cause.details:
+                return RunState.model_validate(cause.details[0]).steps
+        except Exception:
+            pass
+        _, steps = await steps_from_history(await fetch_events(handle), client.data_converter)
+        return steps
+
+    def _summary(self, execution: WorkflowExecution) -> RunSummary:
+        attributes = execution.typed_search_attributes
+        return RunSummary(
+            run_id=execution.id,
+            workflow_id=_uuid(attributes.get(KASAL_WORKFLOW_ID)),
+            workflow_name=attributes.get(KASAL_WORKFLOW_NAME) or "",
+            version=attributes.get(KASAL_VERSION) or 0,
+            status=_listed_status(execution.status, attributes.get(KASAL_STATUS)),
+            started_at=execution.start_time,
+            closed_at=execution.close_time,
+            temporal=self._link(execution.id, execution.run_id),
+        )
+
+    def _link(self, run_id: str, execution_run_id: str | None) -> TemporalLink:
+        namespace = self.settings.TEMPORAL_NAMESPACE
+        url = f"{self.settings.temporal_ui_url}/namespaces/{namespace}/workflows/{run_id}"
+        if execution_run_id:
+            url += f"/{execution_run_id}/history"
+        return TemporalLink(
+            namespace=namespace, workflow_id=run_id, run_id=execution_run_id, web_url=url
+        )
+
+
+def _run_id(workflow_id: uuid.UUID, idempotency_key: str | None) -> str:
+    if idempotency_key is None:
+        return f"run-{uuid.uuid4()}"
+    return f"run-{uuid.uuid5(IDEMPOTENT_RUNS, f'{workflow_id}/{idempotency_key}')}"
+
+
+def _merge_pending_activities(
+    steps: list[StepState], description: WorkflowExecutionDescription
+) -> None:
+    """Attempts and failures of activities in flight, which the workflow cannot see."""
+    by_id = {s.id: s for s in steps}
+    for pending in description.raw_description.pending_activities:
+        state = by_id.get(step_of_activity(pending.activity_id))
+        if state is None or state.status != StepStatus.RUNNING:
+            continue
+        state.attempt = max(state.attempt, pending.attempt)
+        if pending.HasField("last_failure") and pending.last_failure.message:
+            state.error = pending.last_failure.message
+
+
+def _listed_status(execution_status: WorkflowExecutionStatus | None, kasal: Any) -> RunStatus:
+    if execution_status == WorkflowExecutionStatus.RUNNING:
+        return RunStatus(kasal) if kasal else RunStatus.RUNNING
+    if execution_status == WorkflowExecutionStatus.COMPLETED:
+        return RunStatus.REJECTED if kasal == RunStatus.REJECTED else RunStatus.COMPLETED
+    return _CLOSED_STATUS.get(execution_status or WorkflowExecutionStatus.FAILED, RunStatus.FAILED)
+
+
+def _uuid(value: str | None) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(value) if value else None
+    except ValueError:
+        return None

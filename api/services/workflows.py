@@ -1,0 +1,181 @@
+"""Rules for workflow definitions: validated on save, versions immutable, names unique."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+
+from api.errors import Conflict, NotFound
+from api.schemas.workflows import (
+    ValidateResponse,
+    VersionRead,
+    WorkflowCreate,
+    WorkflowPage,
+    WorkflowRead,
+    WorkflowSummary,
+    WorkflowUpdate,
+)
+from db.base import utcnow
+from db.models import Workflow, WorkflowVersion
+from db.uow import UnitOfWork
+from workflows.compiler import step_order, validate_definition
+
+
+class WorkflowService:
+    def __init__(self, uow: UnitOfWork) -> None:
+        self.uow = uow
+
+    async def validate(self, spec: dict[str, Any]) -> ValidateResponse:
+        """Check a definition without inputs: the compiler's validation-only mode."""
+        async with self.uow as uow:
+            parsed = validate_definition(spec, await uow.model_configs.names())
+        return ValidateResponse(
+            steps=step_order(parsed),
+            inputs=[i.name for i in parsed.inputs],
+        )
+
+    async def create(self, data: WorkflowCreate) -> WorkflowRead:
+        """Store a new workflow as version 1."""
+        async with self.uow as uow:
+            validate_definition(data.spec, await uow.model_configs.names())
+            await self._ensure_name_free(uow, data.name)
+            now = utcnow()
+            workflow = Workflow(
+                id=uuid.uuid4(),
+                name=data.name,
+                description=data.description,
+                latest_version=1,
+                created_at=now,
+                updated_at=now,
+            )
+            version = WorkflowVersion(
+                workflow_id=workflow.id,
+                version=1,
+                spec=data.spec,
+                layout=data.layout,
+                created_at=now,
+            )
+            uow.workflows.add(workflow)
+            await uow.workflows.flush()
+            uow.workflows.add_version(version)
+            await self._flush_or_conflict(uow, data.name)
+            return _read(workflow, version)
+
+    async def get(self, workflow_id: uuid.UUID) -> WorkflowRead:
+        """The latest version of a live workflow."""
+        async with self.uow as uow:
+            workflow = await self._live(uow, workflow_id)
+            version = await uow.workflows.get_version(workflow.id, workflow.latest_version)
+            assert version is not None
+            return _read(workflow, version)
+
+    async def get_all(self, *, name: str | None, limit: int, offset: int) -> WorkflowPage:
+        """Live workflows, newest first, optionally filtered by a part of the name."""
+        async with self.uow as uow:
+            items, total = await uow.workflows.list_live(
+                name_contains=name, limit=limit, offset=offset
+            )
+            return WorkflowPage(
+                items=[
+                    WorkflowSummary(
+                        id=w.id,
+                        name=w.name,
+                        description=w.description,
+                        version=w.latest_version,
+                        created_at=w.created_at,
+                        updated_at=w.updated_at,
+                    )
+                    for w in items
+                ],
+                total=total,
+            )
+
+    async def update(self, workflow_id: uuid.UUID, data: WorkflowUpdate) -> WorkflowRead:
+        """Save version n+1; earlier versions stay as they were."""
+        async with self.uow as uow:
+            workflow = await self._live(uow, workflow_id)
+            validate_definition(data.spec, await uow.model_configs.names())
+            if data.name is not None and data.name != workflow.name:
+                await self._ensure_name_free(uow, data.name)
+                workflow.name = data.name
+            if data.description is not None:
+                workflow.description = data.description
+            workflow.latest_version += 1
+            workflow.updated_at = utcnow()
+            version = WorkflowVersion(
+                workflow_id=workflow.id,
+                version=workflow.latest_version,
+                spec=data.spec,
+                layout=data.layout,
+                created_at=workflow.updated_at,
+            )
+            uow.workflows.add_version(version)
+            await self._flush_or_conflict(uow, workflow.name)
+            return _read(workflow, version)
+
+    async def delete(self, workflow_id: uuid.UUID) -> None:
+        """Archive: the workflow leaves the list and frees its name; its runs go on."""
+        async with self.uow as uow:
+            workflow = await self._live(uow, workflow_id)
+            workflow.archived = True
+            workflow.updated_at = utcnow()
+
+    async def get_versions(self, workflow_id: uuid.UUID) -> list[VersionRead]:
+        """Every version of a workflow, oldest first."""
+        async with self.uow as uow:
+            await self._live(uow, workflow_id)
+            return [_version(v) for v in await uow.workflows.list_versions(workflow_id)]
+
+    async def get_version(self, workflow_id: uuid.UUID, number: int) -> VersionRead:
+        """One version of a workflow, as it was saved."""
+        async with self.uow as uow:
+            await self._live(uow, workflow_id)
+            version = await uow.workflows.get_version(workflow_id, number)
+            if version is None:
+                raise NotFound(f"workflow {workflow_id} has no version {number}")
+            return _version(version)
+
+    @staticmethod
+    async def _live(uow: UnitOfWork, workflow_id: uuid.UUID) -> Workflow:
+        workflow = await uow.workflows.get(workflow_id)
+        if workflow is None:
+            raise NotFound(f"no workflow {workflow_id}")
+        return workflow
+
+    @staticmethod
+    async def _ensure_name_free(uow: UnitOfWork, name: str) -> None:
+        if await uow.workflows.get_live_by_name(name) is not None:
+            raise Conflict(f"a workflow named '{name}' already exists")
+
+    @staticmethod
+    async def _flush_or_conflict(uow: UnitOfWork, name: str) -> None:
+        # Two requests may pass the name check at once; the unique index decides.
+        try:
+            await uow.workflows.flush()
+        except IntegrityError:
+            raise Conflict(f"a workflow named '{name}' already exists") from None
+
+
+def _read(workflow: Workflow, version: WorkflowVersion) -> WorkflowRead:
+    return WorkflowRead(
+        id=workflow.id,
+        name=workflow.name,
+        description=workflow.description,
+        version=version.version,
+        spec=version.spec,
+        layout=version.layout,
+        created_at=workflow.created_at,
+        updated_at=workflow.updated_at,
+    )
+
+
+def _version(version: WorkflowVersion) -> VersionRead:
+    return VersionRead(
+        workflow_id=version.workflow_id,
+        version=version.version,
+        spec=version.spec,
+        layout=version.layout,
+        created_at=version.created_at,
+    )

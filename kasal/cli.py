@@ -1,0 +1,143 @@
+"""The `kasal` command: each part of the stack as a command, and `kasal dev` for all of them.
+
+Commands import what they run inside their own body: `kasal --help` must not wait for
+CrewAI, litellm or temporalio to load.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+
+import typer
+
+from kasal.settings import get_settings
+
+app = typer.Typer(
+    name="kasal",
+    help="Kasal: AI-agent workflows that survive anything.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+db_app = typer.Typer(help="Manage Kasal's database.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+
+
+def _configure_logging() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+
+
+def _fail(message: str) -> typer.Exit:
+    typer.secho(message, err=True, fg="red")
+    return typer.Exit(1)
+
+
+@app.command()
+def temporal(
+    configure_only: bool = typer.Option(
+        False,
+        "--configure-only",
+        help="Start no server: configure the one at TEMPORAL_ADDRESS (e.g. in "
+        "docker-compose) with Kasal's search attributes and retention, then exit.",
+    ),
+) -> None:
+    """Run the Temporal dev server, configured for Kasal, until Ctrl-C."""
+    from kasal import temporal_server
+    from kasal.probes import NotReadyError
+    from kasal.processes import interrupt_on_sigterm, signals_ignored
+
+    settings = get_settings()
+    if configure_only:
+        target = temporal_server.configured_target(settings)
+        try:
+            temporal_server.wait_until_serving(target)
+            temporal_server.configure(target, settings.KASAL_RUN_RETENTION_DAYS)
+        except (temporal_server.TemporalServerError, NotReadyError) as error:
+            raise _fail(str(error)) from error
+        typer.echo(f"Temporal at {target.address} is configured for Kasal")
+        return
+
+    with interrupt_on_sigterm():
+        process = temporal_server.start(settings)
+        try:
+            temporal_server.wait_until_ready(settings, process)
+            temporal_server.configure(
+                temporal_server.local_target(settings), settings.KASAL_RUN_RETENTION_DAYS
+            )
+            typer.echo(temporal_server.ready_message(settings))
+            code = process.wait()
+            raise _fail(f"the Temporal dev server exited with code {code}")
+        except KeyboardInterrupt:
+            pass
+        except (temporal_server.TemporalServerError, NotReadyError) as error:
+            raise _fail(str(error)) from error
+        finally:
+            with signals_ignored():
+                temporal_server.stop(process)
+
+
+@app.command()
+def llm() -> None:
+    """Serve the bundled SmolLM2 model on 127.0.0.1:KASAL_LLM_PORT until Ctrl-C."""
+    from activities.local_model import LocalModelServer
+    from kasal.processes import interrupt_on_sigterm
+
+    _configure_logging()
+    settings = get_settings()
+    try:
+        with interrupt_on_sigterm(), LocalModelServer(settings.KASAL_LLM_PORT):
+            while True:
+                signal.pause()
+    except KeyboardInterrupt:
+        pass
+
+
+@app.command()
+def api() -> None:
+    """Serve the HTTP API and the app on KASAL_HOST:KASAL_PORT."""
+    import uvicorn
+
+    settings = get_settings()
+    uvicorn.run(
+        "api.main:create_app", factory=True, host=settings.KASAL_HOST, port=settings.KASAL_PORT
+    )
+
+
+@app.command()
+def worker() -> None:
+    """Run the Temporal worker: AgentWorkflow and its task steps."""
+    from kasal.environment import quiet_crewai
+
+    quiet_crewai()  # before worker.main imports CrewAI
+    from worker.main import main
+
+    main()
+
+
+@app.command()
+def seed() -> None:
+    """Add the example workflows and model configs to the database (safe to repeat)."""
+    import asyncio
+
+    from db.seed import seed as seed_database
+
+    asyncio.run(seed_database(get_settings()))
+
+
+@db_app.command()
+def upgrade() -> None:
+    """Migrate the database to the newest schema."""
+    from db.migrate import upgrade_to_head
+
+    settings = get_settings()
+    # The default SQLite database lives in the data directory, which may not exist yet.
+    settings.KASAL_DATA_DIR.mkdir(parents=True, exist_ok=True)
+    upgrade_to_head(settings.database_url)
+
+
+@app.command()
+def dev() -> None:
+    """Run everything (Temporal, the model, the API and a worker) in this terminal."""
+    from kasal.dev import run
+
+    raise typer.Exit(run(get_settings()))

@@ -1,0 +1,113 @@
+"""`kasal dev`: the whole stack in one terminal, each part a child process of its own.
+
+The children are `kasal` commands themselves, so what runs here is exactly what runs in
+production, one process per part. They get the settings through the environment, so
+every port and path they use is the one this process resolved.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Mapping
+
+from kasal import temporal_server
+from kasal.probes import NotReadyError, http_ok
+from kasal.processes import interrupt_on_sigterm, signals_ignored
+from kasal.settings import Settings
+from kasal.supervisor import ChildExitedError, Supervisor
+
+COLOURS = {
+    "dev": "white",
+    "temporal": "cyan",
+    "llm": "magenta",
+    "db": "blue",
+    "seed": "blue",
+    "api": "green",
+    "worker": "yellow",
+}
+TEMPORAL_READY_TIMEOUT_SECONDS = 60.0
+STEP_TIMEOUT_SECONDS = 300.0
+API_READY_TIMEOUT_SECONDS = 120.0
+STOP_TIMEOUT_SECONDS = 10.0
+
+_ANY_ADDRESS = {"", "0.0.0.0", "::"}
+
+
+def child_environment(settings: Settings, base: Mapping[str, str]) -> dict[str, str]:
+    """``base`` plus every resolved setting, so children cannot resolve them differently.
+
+    A relative KASAL_DATA_DIR or a value from .env would otherwise depend on each
+    child's working directory; unset optional settings stay unset.
+    """
+    env = dict(base)
+    for name, value in settings.model_dump().items():
+        if value is not None:
+            env[name] = str(value)
+    env["PYTHONUNBUFFERED"] = "1"  # lines reach the terminal as they are written
+    return env
+
+
+def kasal_command(*args: str) -> list[str]:
+    return [sys.executable, "-m", "kasal", *args]
+
+
+def app_url(settings: Settings) -> str:
+    """Where a browser on this machine reaches the app (a wildcard bind means loopback)."""
+    host = settings.KASAL_HOST
+    if host in _ANY_ADDRESS:
+        host = "127.0.0.1"
+    elif ":" in host:
+        host = f"[{host}]"
+    return f"http://{host}:{settings.KASAL_PORT}"
+
+
+def ready_message(settings: Settings) -> str:
+    base = app_url(settings)
+    return (
+        f"Kasal is ready: app {base}/ | API docs {base}/docs | "
+        f"Temporal Web {settings.temporal_ui_url}"
+    )
+
+
+def _start_stack(settings: Settings, supervisor: Supervisor) -> None:
+    if settings.TEMPORAL_ADDRESS is None:
+        supervisor.start("temporal", kasal_command("temporal"))
+        # The worker upserts Kasal's search attributes, so it waits for them, not just gRPC.
+        target = temporal_server.local_target(settings)
+        supervisor.wait_for(
+            lambda: temporal_server.is_configured(target),
+            timeout=TEMPORAL_READY_TIMEOUT_SECONDS,
+            what="Temporal to be ready",
+        )
+    else:
+        supervisor.say("dev", f"using the Temporal server at {settings.TEMPORAL_ADDRESS}")
+    supervisor.start("llm", kasal_command("llm"))
+    supervisor.run("db", kasal_command("db", "upgrade"), timeout=STEP_TIMEOUT_SECONDS)
+    supervisor.run("seed", kasal_command("seed"), timeout=STEP_TIMEOUT_SECONDS)
+    supervisor.start("api", kasal_command("api"))
+    supervisor.start("worker", kasal_command("worker"))
+    supervisor.wait_for(
+        lambda: http_ok(f"{app_url(settings)}/healthz"),
+        timeout=API_READY_TIMEOUT_SECONDS,
+        what="the API to answer /healthz",
+    )
+    supervisor.say("dev", ready_message(settings))
+
+
+def run(settings: Settings) -> int:
+    """Run the stack until Ctrl-C or SIGTERM (exit code 0) or until a part fails (1)."""
+    supervisor = Supervisor(child_environment(settings, os.environ), COLOURS)
+    with interrupt_on_sigterm():
+        try:
+            _start_stack(settings, supervisor)
+            supervisor.watch()
+        except KeyboardInterrupt:
+            supervisor.say("dev", "stopping")
+            return 0
+        except (ChildExitedError, NotReadyError) as error:
+            supervisor.say("dev", f"{error}; stopping the rest")
+            return 1
+        finally:
+            with signals_ignored():
+                supervisor.stop_all(STOP_TIMEOUT_SECONDS)

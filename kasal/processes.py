@@ -1,0 +1,67 @@
+"""Signals and child processes, handled the same way by every long-running `kasal` command.
+
+Each command turns SIGTERM into the KeyboardInterrupt that Ctrl-C already raises, so one
+``except KeyboardInterrupt`` / ``finally`` path stops its children whichever signal came.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
+from types import FrameType
+from typing import NoReturn
+
+
+def _raise_interrupt(signum: int, frame: FrameType | None) -> NoReturn:
+    raise KeyboardInterrupt
+
+
+@contextmanager
+def interrupt_on_sigterm() -> Iterator[None]:
+    """Within the block, SIGTERM raises KeyboardInterrupt just like SIGINT does."""
+    previous = signal.signal(signal.SIGTERM, _raise_interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+@contextmanager
+def signals_ignored() -> Iterator[None]:
+    """Ignore SIGINT and SIGTERM while shutting down.
+
+    A second Ctrl-C must not abort the shutdown half-way and leave children running;
+    every wait inside the block is bounded, so ignoring it costs at most those bounds.
+    """
+    previous = {sig: signal.signal(sig, signal.SIG_IGN) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def stop_process(
+    process: subprocess.Popen[bytes], timeout: float, *, kill_group: bool = False
+) -> int:
+    """SIGTERM ``process``, wait up to ``timeout`` seconds, then SIGKILL it; return its exit code.
+
+    With ``kill_group`` (for a child started with ``start_new_session=True``) the SIGKILL
+    goes to its whole process group, so grandchildren such as the Temporal binary under
+    `kasal temporal` cannot outlive a child that had to be killed.
+    """
+    if process.poll() is not None:
+        return process.returncode
+    process.terminate()
+    try:
+        return process.wait(timeout)
+    except subprocess.TimeoutExpired:
+        pass
+    if kill_group:
+        os.killpg(process.pid, signal.SIGKILL)
+    else:
+        process.kill()
+    return process.wait()

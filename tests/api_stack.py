@@ -1,0 +1,139 @@
+"""The whole service for API tests: the real app over HTTP (uvicorn), a real database,
+the Temporal dev server, a worker reading model configs from that database, and the
+stub LLM registered as the model config `stub`."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import uvicorn
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
+
+from activities.db_model_registry import DatabaseModelRegistry
+from api.main import create_app
+from db.secrets import load_secret_box
+from db.session import create_engine, session_factory
+from kasal.settings import Settings
+from tests.conftest import STUB_API_KEY, STUB_MODEL
+from tests.stub_llm import StubLLM
+from worker.main import build_worker
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class ApiServer:
+    """uvicorn serving create_app(settings) inside the test's event loop."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._server: uvicorn.Server | None = None
+        self._task: asyncio.Task[None] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.settings.KASAL_PORT}"
+
+    async def start(self) -> None:
+        config = uvicorn.Config(
+            create_app(self.settings),
+            host="127.0.0.1",
+            port=self.settings.KASAL_PORT,
+            log_level="warning",
+            lifespan="on",
+        )
+        self._server = uvicorn.Server(config)
+        self._task = asyncio.create_task(self._server.serve())
+        while not self._server.started:
+            if self._task.done():
+                self._task.result()
+            await asyncio.sleep(0.02)
+
+    async def stop(self) -> None:
+        assert self._server is not None and self._task is not None
+        self._server.should_exit = True
+        await self._task
+
+
+@dataclass
+class ApiStack:
+    settings: Settings
+    server: ApiServer
+    http: httpx.AsyncClient
+    env: WorkflowEnvironment
+    worker: Worker | None = None
+    _engine: Any = field(default=None, repr=False)
+
+    async def restart_api(self) -> None:
+        await self.server.stop()
+        self.server = ApiServer(self.settings)
+        await self.server.start()
+
+    async def start_worker(self) -> None:
+        secrets = load_secret_box(
+            self.settings.KASAL_SECRET_KEY, self.settings.KASAL_DATA_DIR, create=False
+        )
+        self._engine = create_engine(self.settings.database_url)
+        models = DatabaseModelRegistry(session_factory(self._engine), secrets)
+        self.worker = build_worker(self.env.client, self.settings.KASAL_TASK_QUEUE, models, 100)
+        await self.worker.__aenter__()
+
+    async def stop_worker(self) -> None:
+        if self.worker is not None:
+            await self.worker.__aexit__(None, None, None)
+            self.worker = None
+        if self._engine is not None:
+            await self._engine.dispose()
+            self._engine = None
+
+
+def stack_settings(temporal: WorkflowEnvironment, data_dir: Path, database_url: str) -> Settings:
+    return Settings(
+        KASAL_DATA_DIR=data_dir,
+        KASAL_DATABASE_URL=database_url,
+        KASAL_PORT=free_port(),
+        KASAL_SECRET_KEY=None,
+        TEMPORAL_ADDRESS=temporal.client.service_client.config.target_host,
+        TEMPORAL_NAMESPACE=temporal.client.namespace,
+        KASAL_TASK_QUEUE=f"kasal-api-test-{uuid.uuid4()}",
+        KASAL_TEMPORAL_UI_URL="http://127.0.0.1:8233",
+    )
+
+
+@pytest.fixture
+async def api(
+    temporal_env: WorkflowEnvironment, database_url: str, tmp_path: Path, stub_llm: StubLLM
+) -> AsyncIterator[ApiStack]:
+    settings = stack_settings(temporal_env, tmp_path / "data", database_url)
+    server = ApiServer(settings)
+    await server.start()
+    async with httpx.AsyncClient(base_url=f"{server.url}/api/v1", timeout=30) as http:
+        stack = ApiStack(settings=settings, server=server, http=http, env=temporal_env)
+        response = await http.post(
+            "/models",
+            json={
+                "name": STUB_MODEL,
+                "model": "openai/stub-model",
+                "api_base": stub_llm.url,
+                "api_key": STUB_API_KEY,
+            },
+        )
+        response.raise_for_status()
+        await stack.start_worker()
+        try:
+            yield stack
+        finally:
+            await stack.stop_worker()
+            await stack.server.stop()

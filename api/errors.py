@@ -16,6 +16,10 @@ class Conflict(Exception):
     pass
 
 
+class BadRequest(ValueError):
+    """A request that parses but cannot be served as asked."""
+
+
 class Unavailable(Exception):
     """A part Kasal depends on (Temporal, a worker) does not answer."""
 
@@ -28,6 +32,10 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(Conflict)
     async def conflict(_: Request, exc: Conflict) -> JSONResponse:
         return JSONResponse({"detail": str(exc)}, status_code=409)
+
+    @app.exception_handler(BadRequest)
+    async def bad_request(_: Request, exc: BadRequest) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=400)
 
     @app.exception_handler(Unavailable)
     async def unavailable(_: Request, exc: Unavailable) -> JSONResponse:

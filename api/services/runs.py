@@ -4,6 +4,7 @@ truth for runs; the database only for the definitions they came from."""
 from __future__ import annotations
 
 import base64
+import json
 import uuid
 from datetime import timedelta
 from typing import Any
@@ -19,11 +20,16 @@ from temporalio.client import (
     WorkflowFailureError,
     WorkflowHandle,
 )
-from temporalio.common import TypedSearchAttributes, WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+from temporalio.common import (
+    SearchAttributePair,
+    TypedSearchAttributes,
+    WorkflowIDConflictPolicy,
+    WorkflowIDReusePolicy,
+)
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
-from api.errors import NotFound, Unavailable
+from api.errors import BadRequest, NotFound, Unavailable
 from api.schemas.runs import (
     HistoryEvent,
     RunCreate,
@@ -40,6 +46,7 @@ from api.services.run_history import (
     step_of_activity,
     steps_from_history,
 )
+from api.services.run_listing import newest_first
 from api.temporal import TemporalGateway
 from db.uow import UnitOfWork
 from kasal.settings import Settings
@@ -125,10 +132,10 @@ class RunService:
                 task_queue=self.settings.KASAL_TASK_QUEUE,
                 search_attributes=TypedSearchAttributes(
                     [
-                        KASAL_WORKFLOW_ID.value_set(str(workflow_id)),
-                        KASAL_WORKFLOW_NAME.value_set(name),
-                        KASAL_VERSION.value_set(number),
-                        KASAL_STATUS.value_set(RunStatus.RUNNING.value),
+                        SearchAttributePair(KASAL_WORKFLOW_ID, str(workflow_id)),
+                        SearchAttributePair(KASAL_WORKFLOW_NAME, name),
+                        SearchAttributePair(KASAL_VERSION, number),
+                        SearchAttributePair(KASAL_STATUS, RunStatus.RUNNING.value),
                     ]
                 ),
                 static_summary=f"{name} · v{number}",
@@ -193,16 +200,13 @@ class RunService:
             clauses.append(f"KasalWorkflowId = '{workflow_id}'")
         if status is not None:
             clauses.append(_STATUS_QUERY[status])
-        executions = client.list_workflows(
-            " AND ".join(clauses),
-            page_size=limit,
-            next_page_token=base64.urlsafe_b64decode(page_token) if page_token else None,
+        offset = _decode_offset(page_token)
+        page, more = await newest_first(
+            aiter(client.list_workflows(" AND ".join(clauses))), offset + limit
         )
-        await executions.fetch_next_page()
-        token = executions.next_page_token
         return RunPage(
-            items=[self._summary(e) for e in executions.current_page],
-            next_page_token=base64.urlsafe_b64encode(token).decode() if token else None,
+            items=[self._summary(e) for e in page[offset:]],
+            next_page_token=_encode_offset(offset + limit) if more else None,
         )
 
     async def history(self, run_id: str) -> list[HistoryEvent]:
@@ -285,6 +289,27 @@ class RunService:
         return TemporalLink(
             namespace=namespace, workflow_id=run_id, run_id=execution_run_id, web_url=url
         )
+
+
+def _encode_offset(offset: int) -> str:
+    return base64.urlsafe_b64encode(json.dumps({"offset": offset}).encode()).decode()
+
+
+def _decode_offset(token: str | None) -> int:
+    if not token:
+        return 0
+    try:
+        offset = json.loads(base64.urlsafe_b64decode(token))["offset"]
+    except (ValueError, KeyError, TypeError):
+        raise InvalidPageToken() from None
+    if not isinstance(offset, int) or offset < 0:
+        raise InvalidPageToken()
+    return offset
+
+
+class InvalidPageToken(BadRequest):
+    def __init__(self) -> None:
+        super().__init__("next_page_token is not one this API gave out")
 
 
 def _run_id(workflow_id: uuid.UUID, idempotency_key: str | None) -> str:

@@ -7,8 +7,10 @@ turn and every attempt is visible in the run's history.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable
+from concurrent.futures import Future
 from datetime import UTC, datetime
 from typing import Any
 
@@ -48,17 +50,34 @@ class KasalLLM(LLM):
 
     _transcript: Transcript = PrivateAttr(default_factory=Transcript)
     _answer_only: bool = PrivateAttr(default=True)
+    _loop: asyncio.AbstractEventLoop | None = PrivateAttr(default=None)
+    _in_flight: set[Future[Any]] = PrivateAttr(default_factory=set)
 
     # CrewAI 1.15's agent executor calls the sync ``call`` from a worker thread even on
-    # its async path; both entries record the same way.
+    # its async path. That thread hands the call to the activity's event loop, so the
+    # HTTP request is async (pooled, and closed at once when the step is cancelled)
+    # and the thread only waits.
     #
     # CrewAI also wraps every LLM's call methods in a rate-limit retry loop of its own
     # (crewai.llms.retry). Temporal owns retries, so these methods call the unwrapped
     # originals and are marked so that CrewAI does not wrap them again.
     def call(self, messages: Any, *args: Any, **kwargs: Any) -> Any:
+        loop = self._loop
+        if loop is not None and loop.is_running() and not _running_on(loop):
+            future = asyncio.run_coroutine_threadsafe(self.acall(messages, *args, **kwargs), loop)
+            self._in_flight.add(future)
+            try:
+                return future.result()
+            finally:
+                self._in_flight.discard(future)
         started = self._started()
         reply = _unwrapped(LLM.call)(self, messages, *args, **kwargs)
         return self._finish(messages, started, reply)
+
+    def cancel_in_flight(self) -> None:
+        """Abandon LLM calls a cancelled step started: their HTTP requests close."""
+        for future in list(self._in_flight):
+            future.cancel()
 
     async def acall(self, messages: Any, *args: Any, **kwargs: Any) -> Any:
         started = self._started()
@@ -97,7 +116,10 @@ class KasalLLM(LLM):
 
 
 def build_llm(config: ModelConfig, transcript: Transcript, timeout: float | None) -> KasalLLM:
-    """A fresh LLM for one step attempt, routed through litellm with its retries off."""
+    """A fresh LLM for one step attempt, routed through litellm with its retries off.
+
+    Call it from the activity, on the worker's event loop.
+    """
     llm = KasalLLM(
         model=config.model,
         is_litellm=True,
@@ -111,7 +133,15 @@ def build_llm(config: ModelConfig, transcript: Transcript, timeout: float | None
         **config.params,
     )
     llm._transcript = transcript
+    llm._loop = asyncio.get_running_loop()
     return llm
+
+
+def _running_on(loop: asyncio.AbstractEventLoop) -> bool:
+    try:
+        return asyncio.get_running_loop() is loop
+    except RuntimeError:
+        return False
 
 
 def _unwrapped(method: Callable[..., Any]) -> Callable[..., Any]:

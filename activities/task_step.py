@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 from crewai import Agent, Task
@@ -39,6 +40,9 @@ class TaskStepActivities:
         async with heartbeating():
             try:
                 output = await _perform(input, llm)
+            except asyncio.CancelledError:
+                llm.cancel_in_flight()
+                raise
             except ApplicationError:
                 raise
             except Exception as exc:

@@ -8,7 +8,18 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Query, status
 
 from api.deps import RunServiceDep
-from api.schemas.runs import HistoryEvent, RunCreate, RunCreated, RunPage, RunRead
+from api.schemas.runs import (
+    CancelAccepted,
+    DecisionRequest,
+    HistoryEvent,
+    RetryRequest,
+    RunCreate,
+    RunCreated,
+    RunPage,
+    RunRead,
+    SkipRequest,
+    StepRead,
+)
 from workflows.status import RunStatus
 
 router = APIRouter(tags=["runs"])
@@ -50,3 +61,34 @@ async def get(run_id: str, service: RunServiceDep) -> RunRead:
 @router.get("/runs/{run_id}/history", response_model=list[HistoryEvent])
 async def history(run_id: str, service: RunServiceDep) -> list[HistoryEvent]:
     return await service.history(run_id)
+
+
+@router.post("/runs/{run_id}/steps/{step_id}/decision", response_model=StepRead)
+async def decide(
+    run_id: str, step_id: str, body: DecisionRequest, service: RunServiceDep
+) -> StepRead:
+    """Approve or reject a waiting gate: 404 for an unknown step, 409 if it is not waiting."""
+    return await service.decide(run_id, step_id, body)
+
+
+@router.post("/runs/{run_id}/steps/{step_id}/retry", response_model=StepRead)
+async def retry_step(
+    run_id: str, step_id: str, service: RunServiceDep, body: RetryRequest | None = None
+) -> StepRead:
+    """Run a paused step again, with its model config resolved afresh."""
+    return await service.retry_step(run_id, step_id, body or RetryRequest())
+
+
+@router.post("/runs/{run_id}/steps/{step_id}/skip", response_model=StepRead)
+async def skip_step(
+    run_id: str, step_id: str, body: SkipRequest, service: RunServiceDep
+) -> StepRead:
+    """Pass over a paused step and continue with the given output."""
+    return await service.skip_step(run_id, step_id, body)
+
+
+@router.post(
+    "/runs/{run_id}/cancel", response_model=CancelAccepted, status_code=status.HTTP_202_ACCEPTED
+)
+async def cancel(run_id: str, service: RunServiceDep) -> CancelAccepted:
+    return await service.cancel(run_id)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from workflows.run_state import AgentWorkflowResult, RecordedDecision
 from workflows.status import RunStatus, StepStatus
@@ -16,6 +16,27 @@ from workflows.task_step import TokenUsage, TranscriptEntry
 class RunCreate(BaseModel):
     inputs: dict[str, Any] = {}
     version: int | None = None
+
+
+class DecisionRequest(BaseModel):
+    decision: Literal["approve", "reject"]
+    comment: str = Field(default="", max_length=10_000)
+    actor: str = Field(default="", max_length=200)
+    round: int | None = Field(default=None, description="Refuse if the gate moved on")
+
+
+class RetryRequest(BaseModel):
+    actor: str = Field(default="", max_length=200)
+
+
+class SkipRequest(BaseModel):
+    output: str = Field(description="What the skipped step hands to the steps after it")
+    actor: str = Field(default="", max_length=200)
+
+
+class CancelAccepted(BaseModel):
+    run_id: str
+    status: Literal["cancel_requested"] = "cancel_requested"
 
 
 class TemporalLink(BaseModel):

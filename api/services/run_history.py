@@ -24,6 +24,13 @@ from workflows.task_step import RunTaskStepResult
 
 T = TypeVar("T")
 
+# The run stopped from outside: what was in flight then was cut short.
+_RUN_STOPPED = {
+    EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CANCELED,
+    EventType.EVENT_TYPE_WORKFLOW_EXECUTION_TERMINATED,
+    EventType.EVENT_TYPE_WORKFLOW_EXECUTION_TIMED_OUT,
+}
+
 
 def step_of_activity(activity_id: str) -> str:
     return activity_id.split(ACTIVITY_ID_SEPARATOR, 1)[0]
@@ -83,6 +90,11 @@ async def steps_from_history(
     for event in events:
         when = event.event_time.ToDatetime(tzinfo=UTC)
         kind = event.event_type
+        if kind in _RUN_STOPPED:
+            for state in steps.values():
+                if state.status in (StepStatus.RUNNING, StepStatus.WAITING):
+                    _finish(state, StepStatus.CANCELLED, when)
+            continue
         if kind == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED:
             run_input = await _decode(
                 converter,

@@ -19,6 +19,9 @@ from temporalio.client import (
     WorkflowExecutionStatus,
     WorkflowFailureError,
     WorkflowHandle,
+    WorkflowUpdateFailedError,
+    WorkflowUpdateRPCTimeoutOrCancelledError,
+    WorkflowUpdateStage,
 )
 from temporalio.common import (
     SearchAttributePair,
@@ -29,14 +32,18 @@ from temporalio.common import (
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
-from api.errors import BadRequest, NotFound, Unavailable
+from api.errors import BadRequest, Conflict, NotFound, Unavailable
 from api.schemas.runs import (
+    CancelAccepted,
+    DecisionRequest,
     HistoryEvent,
+    RetryRequest,
     RunCreate,
     RunCreated,
     RunPage,
     RunRead,
     RunSummary,
+    SkipRequest,
     StepRead,
     TemporalLink,
 )
@@ -53,7 +60,13 @@ from kasal.settings import Settings
 from workflows.agent_workflow import AgentWorkflow
 from workflows.compiler import compile_plan
 from workflows.plan import RunMeta
-from workflows.run_state import AgentWorkflowInput, AgentWorkflowResult, RunState, StepState
+from workflows.run_state import (
+    AgentWorkflowInput,
+    AgentWorkflowResult,
+    Decision,
+    RunState,
+    StepState,
+)
 from workflows.search_attributes import (
     KASAL_STATUS,
     KASAL_VERSION,
@@ -61,10 +74,12 @@ from workflows.search_attributes import (
     KASAL_WORKFLOW_NAME,
 )
 from workflows.status import RunStatus, StepStatus
+from workflows.step_actions import StepAction
 
 WORKFLOW_TYPE = "AgentWorkflow"
 # An open run is asked for its state; a run whose worker is gone must not hang the API.
 QUERY_TIMEOUT = timedelta(seconds=3)
+UPDATE_ACCEPT_TIMEOUT = timedelta(seconds=5)
 IDEMPOTENT_RUNS = uuid.UUID("5b0c1f64-8f59-4f0e-9d55-6f1f3c1d2a77")
 
 _CLOSED_STATUS = {
@@ -228,6 +243,59 @@ class RunService:
         )
         return len(response.pollers) > 0
 
+    async def decide(self, run_id: str, step_id: str, body: DecisionRequest) -> StepRead:
+        """Approve or reject a waiting gate through the workflow's `decide` update."""
+        decision = Decision(step_id=step_id, **body.model_dump())
+        return await self._update(run_id, AgentWorkflow.decide, decision)
+
+    async def retry_step(self, run_id: str, step_id: str, body: RetryRequest) -> StepRead:
+        """Run a paused step again; its model config is resolved afresh."""
+        action = StepAction(step_id=step_id, actor=body.actor)
+        return await self._update(run_id, AgentWorkflow.retry_step, action)
+
+    async def skip_step(self, run_id: str, step_id: str, body: SkipRequest) -> StepRead:
+        """Pass over a paused step, handing on the given output."""
+        action = StepAction(step_id=step_id, actor=body.actor, output=body.output)
+        return await self._update(run_id, AgentWorkflow.skip_step, action)
+
+    async def cancel(self, run_id: str) -> CancelAccepted:
+        """Ask the run to stop; steps in flight hear it through their heartbeats."""
+        client = await self.temporal.client()
+        handle: RunHandle = client.get_workflow_handle_for(AgentWorkflow.run, run_id)
+        description = await self._describe(handle)
+        if description.status != WorkflowExecutionStatus.RUNNING:
+            raise Conflict(f"run {run_id} is closed")
+        await handle.cancel()
+        return CancelAccepted(run_id=run_id)
+
+    async def _update(self, run_id: str, update: Any, argument: Any) -> StepRead:
+        client = await self.temporal.client()
+        handle: RunHandle = client.get_workflow_handle_for(AgentWorkflow.run, run_id)
+        description = await self._describe(handle)
+        if description.status != WorkflowExecutionStatus.RUNNING:
+            raise Conflict(f"run {run_id} is closed")
+        try:
+            # Waiting only for ACCEPTED, with a timeout: with no worker the update would
+            # otherwise wait for one indefinitely.
+            pending = await handle.start_update(
+                update,
+                argument,
+                wait_for_stage=WorkflowUpdateStage.ACCEPTED,
+                rpc_timeout=UPDATE_ACCEPT_TIMEOUT,
+            )
+            state: StepState = await pending.result()
+        except WorkflowUpdateFailedError as failure:
+            raise _refusal(failure) from None
+        except WorkflowUpdateRPCTimeoutOrCancelledError:
+            raise Unavailable(
+                f"no worker accepted the request within {UPDATE_ACCEPT_TIMEOUT.seconds} s"
+            ) from None
+        except RPCError as err:
+            if err.status == RPCStatusCode.NOT_FOUND:
+                raise Conflict(f"run {run_id} closed before it took the request") from None
+            raise Unavailable(f"Temporal did not answer: {err.message}") from None
+        return StepRead(**state.model_dump())
+
     # --- reading --------------------------------------------------------------------------
 
     async def _describe(self, handle: RunHandle) -> WorkflowExecutionDescription:
@@ -289,6 +357,14 @@ class RunService:
         return TemporalLink(
             namespace=namespace, workflow_id=run_id, run_id=execution_run_id, web_url=url
         )
+
+
+def _refusal(failure: WorkflowUpdateFailedError) -> Exception:
+    cause = failure.cause
+    message = str(cause) if cause is not None else str(failure)
+    if isinstance(cause, ApplicationError) and cause.type == "UnknownStep":
+        return NotFound(message)
+    return Conflict(message)
 
 
 def _encode_offset(offset: int) -> str:

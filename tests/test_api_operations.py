@@ -1,0 +1,142 @@
+"""Operating runs over HTTP: decisions, retrying or skipping a paused step, cancelling."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.api_stack import ApiStack
+from tests.helpers import agent, eventually, marker, task
+from tests.stub_llm import Reply, StubLLM
+from tests.test_api_runs import create_workflow, start, wait_for_run
+
+GATED: dict[str, Any] = {
+    "agents": [agent()],
+    "steps": [
+        task("draft"),
+        {"id": "review", "type": "approval", "after": ["draft"], "message": "Publish?"},
+        task("publish", after=["review"]),
+    ],
+}
+
+
+async def step(api: ApiStack, run_id: str, step_id: str) -> dict[str, Any]:
+    run = (await api.http.get(f"/runs/{run_id}")).json()
+    return dict(next(s for s in run["steps"] if s["id"] == step_id))
+
+
+async def test_approve_through_the_api_and_refuse_a_second_decision(
+    api: ApiStack, stub_llm: StubLLM
+) -> None:
+    stub_llm.script(marker("publish"), Reply("published", delay=1.5))  # keeps the run open
+    run_id = (await start(api, await create_workflow(api, GATED)))["run_id"]
+    await wait_for_run(api, run_id, "waiting_for_approval")
+    path = f"/runs/{run_id}/steps/review/decision"
+
+    approved = await api.http.post(
+        path, json={"decision": "approve", "comment": "ok", "actor": "ana"}
+    )
+    assert approved.status_code == 200, approved.text
+    assert approved.json()["status"] == "approved"
+    assert approved.json()["decisions"][0]["actor"] == "ana"
+    again = await api.http.post(path, json={"decision": "reject"})
+    assert again.status_code == 409
+    unknown = await api.http.post(
+        f"/runs/{run_id}/steps/ghost/decision", json={"decision": "approve"}
+    )
+    assert unknown.status_code == 404
+    bad = await api.http.post(path, json={"decision": "maybe"})
+    assert bad.status_code == 422
+    await wait_for_run(api, run_id, "completed")
+    closed = await api.http.post(path, json={"decision": "approve"})
+    assert closed.status_code == 409
+
+
+async def test_fix_the_model_config_then_retry_completes_the_run(
+    api: ApiStack, stub_llm: StubLLM
+) -> None:
+    stub_llm.script(marker("a"), Reply.echo_key_401())
+    run_id = (
+        await start(api, await create_workflow(api, {"agents": [agent()], "steps": [task("a")]}))
+    )["run_id"]
+    await wait_for_run(api, run_id, "needs_attention")
+    paused = await step(api, run_id, "a")
+    assert paused["status"] == "paused"
+    assert stub_llm.call_count(marker("a")) == 1
+
+    # The operator fixes the key.
+    stub_llm.reset()
+    stub_llm.script(marker("a"), Reply("works now"))
+    assert (await api.http.put("/models/stub", json={"api_key": "sk-fixed-key"})).status_code == 200
+    retried = await api.http.post(f"/runs/{run_id}/steps/a/retry", json={"actor": "ops"})
+    assert retried.status_code == 200, retried.text
+    run = await wait_for_run(api, run_id, "completed")
+    assert run["steps"][0]["output"] == "works now"
+    assert run["steps"][0]["attempt"] == 2
+    # The retry resolved the config afresh: it sent the new key.
+    [retry_call] = stub_llm.calls(marker("a"))
+    assert retry_call.authorization == "Bearer sk-fixed-key"
+
+
+async def test_skip_continues_with_the_given_output(api: ApiStack, stub_llm: StubLLM) -> None:
+    stub_llm.script(marker("a"), Reply.error(400, "cannot"))
+    stub_llm.script(marker("b"), Reply("b done"))
+    spec = {"agents": [agent()], "steps": [task("a"), task("b", after=["a"])]}
+    run_id = (await start(api, await create_workflow(api, spec)))["run_id"]
+    await wait_for_run(api, run_id, "needs_attention")
+    not_paused = await api.http.post(f"/runs/{run_id}/steps/b/skip", json={"output": "x"})
+    assert not_paused.status_code == 409
+
+    skipped = await api.http.post(
+        f"/runs/{run_id}/steps/a/skip", json={"output": "hand-written notes", "actor": "ops"}
+    )
+    assert skipped.status_code == 200, skipped.text
+    assert skipped.json()["status"] == "skipped"
+    run = await wait_for_run(api, run_id, "completed")
+    assert run["steps"][0]["output"] == "hand-written notes"
+    assert "hand-written notes" in stub_llm.calls(marker("b"))[0].messages_text
+
+
+async def test_cancel_stops_steps_in_flight_and_keeps_finished_outputs(
+    api: ApiStack, stub_llm: StubLLM
+) -> None:
+    stub_llm.script(marker("a"), Reply("a finished"))
+    stub_llm.script(marker("b"), Reply.timeout())
+    spec = {"agents": [agent()], "steps": [task("a"), task("b", after=["a"])]}
+    run_id = (await start(api, await create_workflow(api, spec)))["run_id"]
+    await eventually(lambda: _count(stub_llm, marker("b")), lambda n: n == 1)
+
+    response = await api.http.post(f"/runs/{run_id}/cancel")
+    assert response.status_code == 202
+    run = await wait_for_run(api, run_id, "cancelled")
+    assert [(s["id"], s["status"]) for s in run["steps"]] == [
+        ("a", "completed"),
+        ("b", "cancelled"),
+    ]
+    assert run["steps"][0]["output"] == "a finished"
+    # The activity heard the cancel through its heartbeat and closed its LLM request.
+    await eventually(
+        lambda: _first_call(stub_llm, marker("b")), lambda call: call.disconnected, timeout=20
+    )
+    assert (await api.http.post(f"/runs/{run_id}/cancel")).status_code == 409
+
+
+async def test_a_decision_with_no_worker_is_503_not_a_hang(
+    api: ApiStack, stub_llm: StubLLM
+) -> None:
+    run_id = (await start(api, await create_workflow(api, GATED)))["run_id"]
+    await wait_for_run(api, run_id, "waiting_for_approval")
+    await api.stop_worker()
+    response = await api.http.post(
+        f"/runs/{run_id}/steps/review/decision", json={"decision": "approve"}
+    )
+    assert response.status_code == 503
+    assert "no worker" in response.json()["detail"]
+    await api.env.client.get_workflow_handle(run_id).terminate("test over")
+
+
+async def _count(stub: StubLLM, match: str) -> int:
+    return stub.call_count(match)
+
+
+async def _first_call(stub: StubLLM, match: str) -> Any:
+    return stub.calls(match)[0]

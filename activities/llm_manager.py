@@ -23,6 +23,7 @@ from workflows.task_step import LLMCall, TokenUsage, TranscriptEntry
 
 # CrewAI takes a reply as the result only when it carries this marker.
 FINAL_ANSWER = "Final Answer:"
+NO_KEY = "no-key"
 
 
 class Transcript:
@@ -124,7 +125,7 @@ def build_llm(config: ModelConfig, transcript: Transcript, timeout: float | None
         model=config.model,
         is_litellm=True,
         api_base=config.api_base,
-        api_key=config.api_key.get_secret_value() if config.api_key else None,
+        api_key=_api_key(config),
         temperature=config.temperature,
         max_tokens=config.max_tokens,
         timeout=timeout,
@@ -135,6 +136,13 @@ def build_llm(config: ModelConfig, transcript: Transcript, timeout: float | None
     llm._transcript = transcript
     llm._loop = asyncio.get_running_loop()
     return llm
+
+
+def _api_key(config: ModelConfig) -> str | None:
+    if config.api_key is not None:
+        return config.api_key.get_secret_value()
+    # Self-hosted OpenAI-compatible servers need no key, but the OpenAI SDK insists on one.
+    return NO_KEY if config.api_base else None
 
 
 def _running_on(loop: asyncio.AbstractEventLoop) -> bool:

@@ -17,10 +17,9 @@ class SeedModel:
 
 
 def local_model(api_base: str) -> SeedModel:
-    # llama.cpp ignores the key, but OpenAI-compatible clients insist on one.
     # A low temperature and a cap keep a 135M model on topic and quick.
     return SeedModel(
-        "local", "openai/smollm2-135m-instruct", api_base, "no-key", temperature=0.2, max_tokens=512
+        "local", "openai/smollm2-135m-instruct", api_base, temperature=0.2, max_tokens=512
     )
 
 

@@ -1,0 +1,160 @@
+"""Nothing finished is ever done twice: a worker SIGKILLed mid-step, or a Temporal server
+restarted mid-run, and the run still completes. Call counts at the stub LLM prove it."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+
+from kasal.binaries import temporal_cli
+from tests.api_stack import ApiServer, ApiStack, free_port, stack_settings
+from tests.conftest import STUB_MODEL
+from tests.helpers import agent, eventually, marker, task
+from tests.stub_llm import Reply, StubLLM
+from tests.test_api_runs import create_workflow, start, wait_for_run
+from tests.worker_process import WorkerProcess
+from workflows.search_attributes import ALL_KEYS
+
+CHAIN: dict[str, Any] = {
+    "agents": [agent()],
+    "steps": [task("a"), task("b", after=["a"]), task("c", after=["b"])],
+}
+
+
+@pytest.fixture
+def database_url(tmp_path: Path) -> str:
+    # Process crashes are about Temporal and the worker; one database is enough here.
+    return f"sqlite+aiosqlite:///{tmp_path / 'kasal.db'}"
+
+
+@pytest.fixture
+def worker_processes(api: ApiStack, tmp_path: Path) -> Iterator[list[WorkerProcess]]:
+    started: list[WorkerProcess] = []
+    yield started
+    for process in started:
+        process.stop()
+
+
+def spawn(api: ApiStack, tmp_path: Path, started: list[WorkerProcess]) -> WorkerProcess:
+    process = WorkerProcess(api.settings, tmp_path / f"worker-{len(started)}.log").start()
+    started.append(process)
+    return process
+
+
+async def calls(stub: StubLLM, match: str) -> int:
+    return stub.call_count(match)
+
+
+async def test_a_worker_killed_mid_step_is_replaced_and_nothing_finished_runs_again(
+    api: ApiStack, stub_llm: StubLLM, tmp_path: Path, worker_processes: list[WorkerProcess]
+) -> None:
+    await api.stop_worker()  # this test's workers live in their own processes
+    stub_llm.script(marker("a"), Reply("a done"))
+    stub_llm.script(marker("b"), Reply.timeout(), Reply("b done"))
+    stub_llm.script(marker("c"), Reply("c done"))
+    first = spawn(api, tmp_path, worker_processes)
+    run_id = (await start(api, await create_workflow(api, CHAIN)))["run_id"]
+    await eventually(lambda: calls(stub_llm, marker("b")), lambda n: n == 1, timeout=60)
+
+    first.kill()
+    spawn(api, tmp_path, worker_processes)
+    run = await wait_for_run(api, run_id, "completed")
+
+    assert [s["output"] for s in run["steps"]] == ["a done", "b done", "c done"]
+    assert stub_llm.call_count(marker("a")) == 1  # finished before the crash: never again
+    assert stub_llm.call_count(marker("b")) == 2  # in flight at the crash: retried once
+    assert stub_llm.call_count(marker("c")) == 1
+
+
+async def test_a_restarted_temporal_server_loses_no_run(
+    stub_llm: StubLLM, restartable_stack: RestartableStack
+) -> None:
+    stack = restartable_stack
+    stub_llm.script(marker("a"), Reply("a done"))
+    stub_llm.script(marker("c"), Reply("c done", delay=2))
+    spec = {
+        "agents": [agent()],
+        "steps": [
+            task("a"),
+            {"id": "gate", "type": "approval", "after": ["a"], "message": "Go on?"},
+            task("c", after=["gate"]),
+        ],
+    }
+    run_id = (await start(stack, await create_workflow(stack, spec)))["run_id"]
+    await wait_for_run(stack, run_id, "waiting_for_approval")
+
+    await stack.restart_temporal()  # while the run waits at the gate
+    await wait_for_run(stack, run_id, "waiting_for_approval")
+    decided = await stack.http.post(
+        f"/runs/{run_id}/steps/gate/decision", json={"decision": "approve"}
+    )
+    assert decided.status_code == 200, decided.text
+    await eventually(lambda: calls(stub_llm, marker("c")), lambda n: n == 1)
+
+    await stack.restart_temporal()  # while step c runs
+    run = await wait_for_run(stack, run_id, "completed")
+    assert [s["output"] for s in run["steps"] if s["type"] == "task"] == ["a done", "c done"]
+    assert stub_llm.call_count(marker("a")) == 1
+    assert stub_llm.call_count(marker("c")) <= 2  # c may be retried; a never
+
+
+class RestartableStack:
+    """The API and a worker process on a Temporal dev server that can be restarted on the
+    same port and database file."""
+
+    def __init__(self, tmp_path: Path, stub: StubLLM) -> None:
+        self.tmp_path = tmp_path
+        self.stub = stub
+        self.port = free_port()
+        self.db_file = tmp_path / "temporal.db"
+        self.env: WorkflowEnvironment | None = None
+
+    async def start_temporal(self) -> None:
+        self.env = await WorkflowEnvironment.start_local(
+            dev_server_existing_path=str(temporal_cli()),
+            dev_server_database_filename=str(self.db_file),
+            port=self.port,
+            data_converter=pydantic_data_converter,
+            search_attributes=ALL_KEYS,
+        )
+
+    async def restart_temporal(self) -> None:
+        assert self.env is not None
+        await self.env.shutdown()
+        await self.start_temporal()
+
+    async def __aenter__(self) -> RestartableStack:
+        await self.start_temporal()
+        assert self.env is not None
+        self.settings = stack_settings(
+            self.env, self.tmp_path / "data", f"sqlite+aiosqlite:///{self.tmp_path / 'kasal.db'}"
+        )
+        self.server = ApiServer(self.settings)
+        await self.server.start()
+        self.http = httpx.AsyncClient(base_url=f"{self.server.url}/api/v1", timeout=30)
+        response = await self.http.post(
+            "/models",
+            json={"name": STUB_MODEL, "model": "openai/x", "api_base": self.stub.url},
+        )
+        response.raise_for_status()
+        self.worker = WorkerProcess(self.settings, self.tmp_path / "worker.log").start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        self.worker.stop()
+        await self.http.aclose()
+        await self.server.stop()
+        if self.env is not None:
+            await self.env.shutdown()
+
+
+@pytest.fixture
+async def restartable_stack(tmp_path: Path, stub_llm: StubLLM) -> AsyncIterator[RestartableStack]:
+    async with RestartableStack(tmp_path, stub_llm) as stack:
+        yield stack

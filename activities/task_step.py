@@ -13,7 +13,15 @@ from activities.heartbeat import heartbeating
 from activities.llm_errors import classify
 from activities.llm_manager import Transcript, build_llm
 from activities.model_registry import ModelRegistry, UnknownModel
-from workflows.task_step import RUN_TASK_STEP, RunTaskStepInput, RunTaskStepResult
+from db.blobs import BlobStore
+from workflows.task_step import (
+    INLINE_OUTPUT_LIMIT,
+    RUN_TASK_STEP,
+    TRANSCRIPT_FORMAT,
+    RunTaskStepInput,
+    RunTaskStepResult,
+    preview,
+)
 
 # Leave the activity's own timeout to Temporal: the HTTP call gives up a little earlier
 # so that the attempt fails with a clear timeout error rather than being cut off.
@@ -21,8 +29,9 @@ LLM_TIMEOUT_MARGIN = 0.9
 
 
 class TaskStepActivities:
-    def __init__(self, models: ModelRegistry) -> None:
+    def __init__(self, models: ModelRegistry, blobs: BlobStore) -> None:
         self._models = models
+        self._blobs = blobs
 
     @activity.defn(name=RUN_TASK_STEP)
     async def run_task_step(self, input: RunTaskStepInput) -> RunTaskStepResult:
@@ -39,7 +48,7 @@ class TaskStepActivities:
         llm = build_llm(config, transcript, timeout.total_seconds() * LLM_TIMEOUT_MARGIN)
         async with heartbeating():
             try:
-                output = await _perform(input, llm)
+                output = await _perform(input, await self._whole_context(input), llm)
             except asyncio.CancelledError:
                 llm.cancel_in_flight()
                 raise
@@ -47,15 +56,36 @@ class TaskStepActivities:
                 raise
             except Exception as exc:
                 raise classify(exc, config, info.attempt) from None
+        output_ref = None
+        if len(output.encode()) > INLINE_OUTPUT_LIMIT:
+            output_ref = await self._store(input, "output", output)
+            output = preview(output)
+        transcript_json = TRANSCRIPT_FORMAT.dump_json(transcript.entries).decode()
         return RunTaskStepResult(
             output=output,
+            output_ref=output_ref,
             usage=transcript.usage,
             attempt=info.attempt,
-            transcript=transcript.entries,
+            transcript_ref=await self._store(input, "transcript", transcript_json),
+        )
+
+    async def _whole_context(self, input: RunTaskStepInput) -> str:
+        """Upstream outputs, with those that travelled by reference fetched whole."""
+        refs = [c.output_ref for c in input.context if c.output_ref]
+        whole = await self._blobs.get_many(refs) if refs else {}
+        parts = []
+        for context in input.context:
+            text = whole.get(context.output_ref, "") if context.output_ref else context.output
+            parts.append(f"Output of step '{context.step_id}':\n{text}")
+        return "\n\n".join(parts)
+
+    async def _store(self, input: RunTaskStepInput, kind: str, content: str) -> str:
+        return await self._blobs.put(
+            kind=kind, run_id=input.run_id, step_id=input.step_id, content=content
         )
 
 
-async def _perform(input: RunTaskStepInput, llm: object) -> str:
+async def _perform(input: RunTaskStepInput, context: str, llm: object) -> str:
     agent = Agent(
         role=input.agent.role,
         goal=input.agent.goal,
@@ -72,9 +102,5 @@ async def _perform(input: RunTaskStepInput, llm: object) -> str:
     if input.feedback:
         description += f"\n\nA reviewer sent your previous answer back: {input.feedback}"
     task = Task(description=description, expected_output=input.expected_output, agent=agent)
-    result = await agent.aexecute_task(task, context=_context_text(input) or None)
+    result = await agent.aexecute_task(task, context=context or None)
     return str(result)
-
-
-def _context_text(input: RunTaskStepInput) -> str:
-    return "\n\n".join(f"Output of step '{c.step_id}':\n{c.output}" for c in input.context)

@@ -11,6 +11,7 @@ from api.services.models import ModelConfigService
 from api.services.runs import RunService
 from api.services.workflows import WorkflowService
 from api.temporal import TemporalGateway
+from db.blobs import BlobStore
 from db.secrets import SecretBox
 from db.uow import UnitOfWork
 from kasal.settings import Settings
@@ -55,8 +56,17 @@ def get_model_service(uow: UowDep, secrets: SecretsDep) -> ModelConfigService:
     return ModelConfigService(uow, secrets)
 
 
-def get_run_service(uow: UowDep, temporal: TemporalDep, settings: SettingsDep) -> RunService:
-    return RunService(uow, temporal, settings)
+def get_blobs(request: Request) -> BlobStore:
+    return BlobStore(request.app.state.sessions)
+
+
+BlobsDep = Annotated[BlobStore, Depends(get_blobs)]
+
+
+def get_run_service(
+    uow: UowDep, temporal: TemporalDep, settings: SettingsDep, blobs: BlobsDep
+) -> RunService:
+    return RunService(uow, temporal, settings, blobs)
 
 
 WorkflowServiceDep = Annotated[WorkflowService, Depends(get_workflow_service)]

@@ -62,3 +62,18 @@ class ModelConfigRow(Base):
     params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Blob(Base):
+    """A large value kept out of Temporal's history: a step's output over the inline
+    limit, or a transcript. Histories carry only the blob's id."""
+
+    __tablename__ = "blobs"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    kind: Mapped[str] = mapped_column(String(40))
+    run_id: Mapped[str] = mapped_column(String(200), index=True)
+    step_id: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(Integer)
+    content: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

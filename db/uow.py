@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from db.repositories.blobs import BlobRepository
 from db.repositories.model_configs import ModelConfigRepository
 from db.repositories.workflows import WorkflowRepository
 
@@ -15,6 +16,7 @@ class UnitOfWork:
     session: AsyncSession
     workflows: WorkflowRepository
     model_configs: ModelConfigRepository
+    blobs: BlobRepository
 
     def __init__(self, sessions: async_sessionmaker[Any]) -> None:
         self._sessions = sessions
@@ -23,6 +25,7 @@ class UnitOfWork:
         self.session = self._sessions()
         self.workflows = WorkflowRepository(self.session)
         self.model_configs = ModelConfigRepository(self.session)
+        self.blobs = BlobRepository(self.session)
         return self
 
     async def __aexit__(

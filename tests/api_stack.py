@@ -20,6 +20,7 @@ from temporalio.worker import Worker
 
 from activities.db_model_registry import DatabaseModelRegistry
 from api.main import create_app
+from db.blobs import BlobStore
 from db.secrets import load_secret_box
 from db.session import create_engine, session_factory
 from kasal.settings import Settings
@@ -86,8 +87,11 @@ class ApiStack:
             self.settings.KASAL_SECRET_KEY, self.settings.KASAL_DATA_DIR, create=False
         )
         self._engine = create_engine(self.settings.database_url)
-        models = DatabaseModelRegistry(session_factory(self._engine), secrets)
-        self.worker = build_worker(self.env.client, self.settings.KASAL_TASK_QUEUE, models, 100)
+        sessions = session_factory(self._engine)
+        models = DatabaseModelRegistry(sessions, secrets)
+        self.worker = build_worker(
+            self.env.client, self.settings.KASAL_TASK_QUEUE, models, BlobStore(sessions), 100
+        )
         await self.worker.__aenter__()
 
     async def stop_worker(self) -> None:

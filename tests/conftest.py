@@ -12,6 +12,7 @@ from kasal.environment import quiet_crewai
 
 quiet_crewai()
 
+import asyncio  # noqa: E402
 import uuid  # noqa: E402
 from collections.abc import AsyncIterator, Callable  # noqa: E402
 from pathlib import Path  # noqa: E402
@@ -24,6 +25,9 @@ from temporalio.testing import WorkflowEnvironment  # noqa: E402
 from temporalio.worker import Worker  # noqa: E402
 
 from activities.model_registry import ModelConfig, StaticModelRegistry  # noqa: E402
+from db.blobs import BlobStore  # noqa: E402
+from db.migrate import upgrade_to_head  # noqa: E402
+from db.session import create_engine, session_factory  # noqa: E402
 from kasal.binaries import temporal_cli  # noqa: E402
 from tests.stub_llm import StubLLM  # noqa: E402
 from worker.main import build_worker  # noqa: E402
@@ -68,10 +72,24 @@ def stub_models(stub_llm: StubLLM) -> StaticModelRegistry:
     )
 
 
+@pytest.fixture(scope="session")
+async def blob_store(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[BlobStore]:
+    """The claim-check store the engine tests' workers write to: a real SQLite database."""
+    url = f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('blobs') / 'kasal.db'}"
+    await asyncio.to_thread(upgrade_to_head, url)
+    engine = create_engine(url)
+    try:
+        yield BlobStore(session_factory(engine))
+    finally:
+        await engine.dispose()
+
+
 @pytest.fixture
-async def worker(client: Client, stub_models: StaticModelRegistry) -> AsyncIterator[Worker]:
+async def worker(
+    client: Client, stub_models: StaticModelRegistry, blob_store: BlobStore
+) -> AsyncIterator[Worker]:
     """A real worker on a fresh task queue, calling the stub LLM through CrewAI and litellm."""
-    worker = build_worker(client, f"kasal-test-{uuid.uuid4()}", stub_models, 100)
+    worker = build_worker(client, f"kasal-test-{uuid.uuid4()}", stub_models, blob_store, 100)
     async with worker:
         yield worker
 

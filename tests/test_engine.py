@@ -6,6 +6,7 @@ from __future__ import annotations
 from temporalio.client import Client
 from temporalio.worker import Worker
 
+from db.blobs import BlobStore
 from tests.helpers import (
     agent,
     assert_replays,
@@ -17,6 +18,7 @@ from tests.helpers import (
 )
 from tests.stub_llm import Reply, StubLLM
 from workflows.status import RunStatus, StepStatus
+from workflows.task_step import TRANSCRIPT_FORMAT
 
 
 def diamond() -> dict[str, object]:
@@ -62,7 +64,7 @@ async def test_diamond_runs_parallel_branches_and_joins_their_outputs(
 
 
 async def test_steps_record_usage_transcript_and_times(
-    client: Client, worker: Worker, stub_llm: StubLLM
+    client: Client, worker: Worker, stub_llm: StubLLM, blob_store: BlobStore
 ) -> None:
     stub_llm.script(marker("a"), Reply("one two three"))
     handle = await start_run(client, worker, {"agents": [agent()], "steps": [task("a")]})
@@ -76,7 +78,9 @@ async def test_steps_record_usage_transcript_and_times(
     assert step.usage is not None
     assert step.usage.llm_calls == 1
     assert step.usage.completion_tokens > 0
-    [llm_call] = step.transcript
+    assert step.transcript_ref is not None  # transcripts never enter the history
+    stored = await blob_store.get_many([step.transcript_ref])
+    [llm_call] = TRANSCRIPT_FORMAT.validate_json(stored[step.transcript_ref])
     assert llm_call.kind == "llm"
     assert llm_call.reply == "one two three"
     assert marker("a") in " ".join(m["content"] for m in llm_call.messages)

@@ -12,6 +12,7 @@ from temporalio.client import Client
 
 from activities.local_model import LocalModelServer
 from activities.model_registry import ModelConfig, StaticModelRegistry
+from db.blobs import BlobStore
 from db.seeds.model_configs import local_model as seeded_local_model
 from worker.main import build_worker
 from workflows.agent_workflow import AgentWorkflow
@@ -34,7 +35,7 @@ def local_model() -> Iterator[LocalModelServer]:
 
 
 async def test_one_task_on_the_local_model_completes_with_an_answer(
-    client: Client, local_model: LocalModelServer
+    client: Client, local_model: LocalModelServer, blob_store: BlobStore
 ) -> None:
     definition = {
         "inputs": [{"name": "topic"}],
@@ -60,7 +61,7 @@ async def test_one_task_on_the_local_model_completes_with_an_answer(
     plan = compile_plan(definition, {"topic": "why the sky is blue"}, {LOCAL_MODEL_NAME})
     config = ModelConfig(**asdict(seeded_local_model(local_model.api_base)))
     models = StaticModelRegistry({LOCAL_MODEL_NAME: config})
-    worker = build_worker(client, f"kasal-local-{uuid.uuid4()}", models, 10)
+    worker = build_worker(client, f"kasal-local-{uuid.uuid4()}", models, blob_store, 10)
     async with worker:
         result = await client.execute_workflow(
             AgentWorkflow.run,

@@ -13,6 +13,7 @@ from temporalio.worker import Worker
 from activities.db_model_registry import DatabaseModelRegistry
 from activities.model_registry import ModelRegistry
 from activities.task_step import TaskStepActivities
+from db.blobs import BlobStore
 from db.secrets import SecretKeyMissing, load_secret_box
 from db.session import create_engine, session_factory
 from kasal.settings import Settings, get_settings
@@ -23,7 +24,11 @@ log = logging.getLogger("kasal.worker")
 
 
 def build_worker(
-    client: Client, task_queue: str, models: ModelRegistry, max_concurrent_activities: int
+    client: Client,
+    task_queue: str,
+    models: ModelRegistry,
+    blobs: BlobStore,
+    max_concurrent_activities: int,
 ) -> Worker:
     # CrewAI 1.15 runs each LLM turn of its executor in the loop's default thread pool,
     # so that pool must be as large as the number of steps a worker holds in flight.
@@ -34,7 +39,7 @@ def build_worker(
         client,
         task_queue=task_queue,
         workflows=WORKFLOWS,
-        activities=[TaskStepActivities(models).run_task_step],
+        activities=[TaskStepActivities(models, blobs).run_task_step],
         workflow_runner=workflow_runner(),
         max_concurrent_activities=max_concurrent_activities,
     )
@@ -44,11 +49,13 @@ async def run(settings: Settings) -> None:
     # Refuse to start without the key that decrypts stored API keys.
     secrets = load_secret_box(settings.KASAL_SECRET_KEY, settings.KASAL_DATA_DIR, create=False)
     engine = create_engine(settings.database_url)
+    sessions = session_factory(engine)
     client = await connect(settings)
     worker = build_worker(
         client,
         settings.KASAL_TASK_QUEUE,
-        DatabaseModelRegistry(session_factory(engine), secrets),
+        DatabaseModelRegistry(sessions, secrets),
+        BlobStore(sessions),
         settings.KASAL_MAX_CONCURRENT_ACTIVITIES,
     )
     stop = asyncio.Event()

@@ -212,6 +212,7 @@ class AgentWorkflow:
                 if action.output is not None:
                     state.status = StepStatus.SKIPPED
                     state.output = action.output
+                    state.output_ref = action.output_ref
                     state.error = None
                     state.finished_at = workflow.now()
                     state.log.append(f"skipped by {action.actor or 'an operator'}")
@@ -266,14 +267,19 @@ class AgentWorkflow:
         state.attempt = previous_attempts + result.attempt
         state.status = StepStatus.COMPLETED
         state.output = result.output
+        state.output_ref = result.output_ref
         state.usage = result.usage if state.usage is None else state.usage + result.usage
-        state.transcript = result.transcript
+        state.transcript_ref = result.transcript_ref
         state.finished_at = workflow.now()
         return None
 
     def _context_for(self, step: PlanTaskStep) -> list[StepContext]:
         return [
-            StepContext(step_id=upstream, output=self._steps[upstream].output or "")
+            StepContext(
+                step_id=upstream,
+                output=self._steps[upstream].output or "",
+                output_ref=self._steps[upstream].output_ref,
+            )
             for upstream in step.context_from
             if self._steps[upstream].output is not None
         ]
@@ -384,13 +390,16 @@ class AgentWorkflow:
         return open_run_status([s.status for s in self._steps.values()])
 
     def _result(self) -> AgentWorkflowResult:
-        outputs = {s.id: s.output for s in self._steps.values() if s.output is not None}
-        sinks = [outputs[sid] for sid in self._plan.sink_ids() if sid in outputs]
+        steps = self._steps.values()
+        outputs = {s.id: s.output for s in steps if s.output is not None}
+        sinks = [sid for sid in self._plan.sink_ids() if sid in outputs]
         return AgentWorkflowResult(
             outcome="rejected" if self._rejected else "completed",
             outputs=outputs,
-            final_output="\n\n".join(sinks),
-            steps=list(self._steps.values()),
+            output_refs={s.id: s.output_ref for s in steps if s.output_ref is not None},
+            final_step_ids=sinks,
+            final_output="\n\n".join(outputs[sid] for sid in sinks),
+            steps=list(steps),
         )
 
 

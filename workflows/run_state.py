@@ -13,7 +13,7 @@ from pydantic import BaseModel
 
 from workflows.plan import Plan
 from workflows.status import RunStatus, StepStatus
-from workflows.task_step import TokenUsage, TranscriptEntry
+from workflows.task_step import TokenUsage
 
 TASK_QUEUE = "kasal"
 
@@ -41,12 +41,13 @@ class StepState(BaseModel):
     type: Literal["task", "approval"]
     status: StepStatus = StepStatus.PENDING
     attempt: int = 0
-    output: str | None = None
+    output: str | None = None  # the whole output, or a preview when output_ref is set
+    output_ref: str | None = None
     error: str | None = None
     started_at: datetime | None = None
     finished_at: datetime | None = None
     usage: TokenUsage | None = None
-    transcript: list[TranscriptEntry] = []
+    transcript_ref: str | None = None
     # Approval gates only.
     round: int = 0
     deadline: datetime | None = None
@@ -62,6 +63,8 @@ class RunState(BaseModel):
 
 class AgentWorkflowResult(BaseModel):
     outcome: Literal["completed", "rejected"]
-    outputs: dict[str, str]
+    outputs: dict[str, str]  # previews where output_refs has the whole
+    output_refs: dict[str, str] = {}
+    final_step_ids: list[str] = []
     final_output: str
     steps: list[StepState]

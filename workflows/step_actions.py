@@ -14,6 +14,7 @@ class StepAction(BaseModel):
     step_id: str
     actor: str = ""
     output: str | None = None
+    output_ref: str | None = None  # set by the API when a large output went to the blob store
 
 
 def refusal(state: StepState | None, step_id: str, expected: StepStatus) -> tuple[str, str] | None:

@@ -9,11 +9,21 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, TypeAdapter
 
 from workflows.definition import AgentSpec
 
 RUN_TASK_STEP = "run_task_step"
+
+# Outputs larger than this travel by reference (a blob id) everywhere: activity inputs,
+# workflow state, queries, results and the state carried over continue-as-new.
+INLINE_OUTPUT_LIMIT = 16 * 1024
+PREVIEW_CHARS = 1000
+
+
+def preview(text: str) -> str:
+    """The start of a large text, shown where the whole does not travel."""
+    return text if len(text) <= PREVIEW_CHARS else text[:PREVIEW_CHARS] + "…"
 
 
 class TokenUsage(BaseModel):
@@ -35,7 +45,8 @@ class StepContext(BaseModel):
     """An upstream task's output, handed to the next task as context."""
 
     step_id: str
-    output: str
+    output: str  # the whole output, or a preview when output_ref is set
+    output_ref: str | None = None
 
 
 class RunTaskStepInput(BaseModel):
@@ -71,8 +82,14 @@ class ToolCall(BaseModel):
 TranscriptEntry = Annotated[LLMCall | ToolCall, Field(discriminator="kind")]
 
 
+# How a transcript is stored in the blob store, and read back by the API.
+TRANSCRIPT_FORMAT: TypeAdapter[list[TranscriptEntry]] = TypeAdapter(list[TranscriptEntry])
+
+
 class RunTaskStepResult(BaseModel):
-    output: str
+    output: str  # the whole output, or a preview when output_ref is set
+    output_ref: str | None = None
     usage: TokenUsage
     attempt: int
-    transcript: list[TranscriptEntry] = []
+    # Transcripts always travel by reference: every prompt is in them.
+    transcript_ref: str | None = None

@@ -119,8 +119,8 @@ async def steps_from_history(
             )
             _finish(state, StepStatus.COMPLETED, when)
             if result is not None:
-                state.output, state.usage = result.output, result.usage
-                state.transcript = result.transcript
+                state.output, state.output_ref = result.output, result.output_ref
+                state.usage, state.transcript_ref = result.usage, result.transcript_ref
         elif kind == EventType.EVENT_TYPE_ACTIVITY_TASK_FAILED:
             _finish(state, StepStatus.FAILED, when)
             state.error = event.activity_task_failed_event_attributes.failure.message

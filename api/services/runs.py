@@ -55,6 +55,7 @@ from api.services.run_history import (
 )
 from api.services.run_listing import newest_first
 from api.temporal import TemporalGateway
+from db.blobs import BlobStore
 from db.uow import UnitOfWork
 from kasal.settings import Settings
 from workflows.agent_workflow import AgentWorkflow
@@ -75,6 +76,7 @@ from workflows.search_attributes import (
 )
 from workflows.status import RunStatus, StepStatus
 from workflows.step_actions import StepAction
+from workflows.task_step import INLINE_OUTPUT_LIMIT, TRANSCRIPT_FORMAT, preview
 
 WORKFLOW_TYPE = "AgentWorkflow"
 # An open run is asked for its state; a run whose worker is gone must not hang the API.
@@ -107,10 +109,13 @@ RunHandle = WorkflowHandle[AgentWorkflow, AgentWorkflowResult]
 
 
 class RunService:
-    def __init__(self, uow: UnitOfWork, temporal: TemporalGateway, settings: Settings) -> None:
+    def __init__(
+        self, uow: UnitOfWork, temporal: TemporalGateway, settings: Settings, blobs: BlobStore
+    ) -> None:
         self.uow = uow
         self.temporal = temporal
         self.settings = settings
+        self.blobs = blobs
 
     async def create(
         self, workflow_id: uuid.UUID, data: RunCreate, idempotency_key: str | None
@@ -187,6 +192,7 @@ class RunService:
             status = _CLOSED_STATUS.get(description.status, RunStatus.FAILED)
             steps = await self._closed_steps(handle, client)
         attributes = description.typed_search_attributes
+        steps_read, result = await self._resolve_blobs(steps, result)
         return RunRead(
             run_id=run_id,
             workflow_id=_uuid(attributes.get(KASAL_WORKFLOW_ID)),
@@ -195,7 +201,7 @@ class RunService:
             status=status,
             started_at=description.start_time,
             closed_at=description.close_time,
-            steps=[StepRead(**s.model_dump()) for s in steps],
+            steps=steps_read,
             result=result,
             temporal=self._link(run_id, description.run_id),
         )
@@ -256,6 +262,11 @@ class RunService:
     async def skip_step(self, run_id: str, step_id: str, body: SkipRequest) -> StepRead:
         """Pass over a paused step, handing on the given output."""
         action = StepAction(step_id=step_id, actor=body.actor, output=body.output)
+        if len(body.output.encode()) > INLINE_OUTPUT_LIMIT:
+            ref = await self.blobs.put(
+                kind="output", run_id=run_id, step_id=step_id, content=body.output
+            )
+            action = action.model_copy(update={"output": preview(body.output), "output_ref": ref})
         return await self._update(run_id, AgentWorkflow.skip_step, action)
 
     async def cancel(self, run_id: str) -> CancelAccepted:
@@ -294,9 +305,38 @@ class RunService:
             if err.status == RPCStatusCode.NOT_FOUND:
                 raise Conflict(f"run {run_id} closed before it took the request") from None
             raise Unavailable(f"Temporal did not answer: {err.message}") from None
-        return StepRead(**state.model_dump())
+        [step], _ = await self._resolve_blobs([state], None)
+        return step
 
-    # --- reading --------------------------------------------------------------------------
+    # --- reading ---
+
+    async def _resolve_blobs(
+        self, steps: list[StepState], result: AgentWorkflowResult | None
+    ) -> tuple[list[StepRead], AgentWorkflowResult | None]:
+        """Outputs whole and transcripts inline: what travelled by reference, fetched."""
+        refs = [r for s in steps for r in (s.output_ref, s.transcript_ref) if r]
+        stored = await self.blobs.get_many(refs) if refs else {}
+        read = []
+        for state in steps:
+            step = StepRead(**state.model_dump(exclude={"transcript_ref"}))
+            if state.output_ref:
+                step.output = stored.get(state.output_ref, state.output)
+            if state.transcript_ref and state.transcript_ref in stored:
+                step.transcript = TRANSCRIPT_FORMAT.validate_json(stored[state.transcript_ref])
+            read.append(step)
+        if result is not None and result.output_refs:
+            outputs = {s.id: s.output for s in read if s.output is not None}
+            result = result.model_copy(
+                update={
+                    "outputs": outputs,
+                    "output_refs": {},
+                    "final_output": "\n\n".join(outputs[i] for i in result.final_step_ids),
+                    "steps": [],
+                }
+            )
+        elif result is not None:
+            result = result.model_copy(update={"steps": []})
+        return read, result
 
     async def _describe(self, handle: RunHandle) -> WorkflowExecutionDescription:
         try:

@@ -26,6 +26,9 @@ class Settings(BaseSettings):
     KASAL_TEMPORAL_UI_URL: str | None = None
     # Where people open Kasal, for links in notifications; defaults to host and port.
     KASAL_APP_URL: str | None = None
+    # Called when a run waits for approval, needs attention, or closes (unless the
+    # definition names its own notify.webhook_url).
+    KASAL_WEBHOOK_URL: str | None = None
     TEMPORAL_NAMESPACE: str = "default"
     KASAL_TASK_QUEUE: str = "kasal"
     # One worker process holds this many task steps in flight (the SDK's default is 100).

@@ -82,6 +82,10 @@ class ApiStack:
         self.server = ApiServer(self.settings)
         await self.server.start()
 
+    async def restart_api_with(self, **settings: Any) -> None:
+        self.settings = self.settings.model_copy(update=settings)
+        await self.restart_api()
+
     async def start_worker(self) -> None:
         secrets = load_secret_box(
             self.settings.KASAL_SECRET_KEY, self.settings.KASAL_DATA_DIR, create=False

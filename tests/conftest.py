@@ -33,7 +33,12 @@ from tests.stub_llm import StubLLM  # noqa: E402
 from worker.main import build_worker  # noqa: E402
 from workflows.search_attributes import ALL_KEYS  # noqa: E402
 
-pytest_plugins = ["tests.stub_llm", "tests.postgres", "tests.api_stack"]
+pytest_plugins = [
+    "tests.stub_llm",
+    "tests.postgres",
+    "tests.api_stack",
+    "tests.webhook_receiver",
+]
 
 STUB_API_KEY = "sk-test-kasal-SECRET-4f2a9c"
 STUB_MODEL = "stub"

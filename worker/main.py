@@ -13,6 +13,7 @@ from temporalio.worker import Worker
 from activities.db_model_registry import DatabaseModelRegistry
 from activities.model_registry import ModelRegistry
 from activities.task_step import TaskStepActivities
+from activities.webhook import send_webhook
 from db.blobs import BlobStore
 from db.secrets import SecretKeyMissing, load_secret_box
 from db.session import create_engine, session_factory
@@ -39,7 +40,7 @@ def build_worker(
         client,
         task_queue=task_queue,
         workflows=WORKFLOWS,
-        activities=[TaskStepActivities(models, blobs).run_task_step],
+        activities=[TaskStepActivities(models, blobs).run_task_step, send_webhook],
         workflow_runner=workflow_runner(),
         max_concurrent_activities=max_concurrent_activities,
     )

@@ -5,15 +5,19 @@ from __future__ import annotations
 import asyncio
 import heapq
 from datetime import timedelta
+from typing import NoReturn
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError, FailureError, RetryState
+from temporalio.workflow import ParentClosePolicy
 
+from workflows.notify import NotifyWorkflow, WebhookInput
 from workflows.plan import Plan, PlanApprovalStep, PlanTaskStep
 from workflows.run_state import (
     AgentWorkflowInput,
     AgentWorkflowResult,
+    CarriedState,
     Decision,
     RecordedDecision,
     RunState,
@@ -47,52 +51,84 @@ class AgentWorkflow:
     operator to retry or skip it, or fails the run. An approval gate waits, with no
     polling, for a ``decide`` update or a ``decision`` signal, or for its deadline.
     The ``status`` query shows every step at any time.
+
+    When Temporal suggests it, the run stops starting steps, lets the activities in
+    flight finish, and continues as new with its state: finished steps, waiting gates
+    with their absolute deadlines, and paused steps all carry over.
     """
 
     @workflow.init
     def __init__(self, input: AgentWorkflowInput) -> None:
         self._plan: Plan = input.plan
+        carried = input.carried or CarriedState()
         self._steps = {s.id: StepState(id=s.id, type=s.type) for s in self._plan.steps}
+        self._steps.update({s.id: s for s in carried.steps})
         self._index = {s.id: i for i, s in enumerate(self._plan.steps)}
         self._dependents: dict[str, list[str]] = {s.id: [] for s in self._plan.steps}
         for step in self._plan.steps:
             for dep in step.after:
                 self._dependents[dep].append(step.id)
-        self._unmet = {s.id: len(s.after) for s in self._plan.steps}
-        self._ready = [self._index[s.id] for s in self._plan.steps if not s.after]
+        self._unmet = {
+            s.id: sum(1 for dep in s.after if self._steps[dep].status not in SATISFIED)
+            for s in self._plan.steps
+        }
+        self._ready = [
+            self._index[s.id]
+            for s in self._plan.steps
+            if self._unmet[s.id] == 0 and self._steps[s.id].status == StepStatus.PENDING
+        ]
+        # Gates and paused steps that were waiting when the previous run continued as new.
+        self._resume = [
+            s
+            for s in self._plan.steps
+            if self._steps[s.id].status in (StepStatus.WAITING, StepStatus.PAUSED)
+        ]
         self._running_activities = 0
         self._active: dict[str, asyncio.Task[None]] = {}
         self._changed = False
         self._failure: str | None = None
         self._rejected = False
-        self._pending_decisions: dict[str, RecordedDecision] = {}
+        self._pending_decisions = {d.step_id: d for d in carried.pending_decisions}
         self._pending_actions: dict[str, StepAction] = {}
-        self._feedback: dict[str, str] = {}
-        self._executions = {s.id: 0 for s in self._plan.steps}
+        self._feedback = dict(carried.feedback)
+        self._executions = {s.id: carried.executions.get(s.id, 0) for s in self._plan.steps}
         self._published_status: RunStatus | None = None
+        self._draining = False
+        self._notifications = 0
 
     @workflow.run
     async def run(self, input: AgentWorkflowInput) -> AgentWorkflowResult:
         try:
+            for step in self._resume:
+                self._active[step.id] = asyncio.create_task(self._run_step(step))
             while True:
+                if not self._draining and workflow.info().is_continue_as_new_suggested():
+                    self._draining = True
                 self._start_ready_steps()
                 self._publish_status(self._run_status())
-                if not self._active:
+                if not self._active and (self._closing() or not self._ready):
                     break
-                await workflow.wait_condition(lambda: self._changed)
+                if self._ready_to_continue_as_new():
+                    self._continue_as_new()
+                await workflow.wait_condition(
+                    lambda: self._changed or self._ready_to_continue_as_new()
+                )
                 self._changed = False
         except asyncio.CancelledError:
             self._stop_active_steps()
             self._publish_status(RunStatus.CANCELLED)
+            await self._notify("run_closed", RunStatus.CANCELLED)
             raise
         await workflow.wait_condition(workflow.all_handlers_finished)
         if self._failure is not None:
             self._publish_status(RunStatus.FAILED)
+            await self._notify("run_closed", RunStatus.FAILED)
             raise ApplicationError(
                 self._failure, self.status(), type="RunFailed", non_retryable=True
             )
         result = self._result()
         self._publish_status(RunStatus(result.outcome))
+        await self._notify("run_closed", RunStatus(result.outcome))
         return result
 
     # --- messages -----------------------------------------------------------------------
@@ -153,8 +189,12 @@ class AgentWorkflow:
 
     # --- scheduling ---------------------------------------------------------------------
 
+    def _closing(self) -> bool:
+        """A step failed the run or a gate rejected it: nothing new starts."""
+        return self._failure is not None or self._rejected
+
     def _start_ready_steps(self) -> None:
-        if self._failure is not None or self._rejected:
+        if self._closing() or self._draining:
             return
         deferred: list[int] = []
         while self._ready:
@@ -165,14 +205,16 @@ class AgentWorkflow:
                     deferred.append(index)
                     continue
                 self._running_activities += 1
-            self._active[step.id] = asyncio.create_task(self._run_step(step))
+            self._active[step.id] = asyncio.create_task(self._run_step(step, slot_taken=True))
         for index in deferred:
             heapq.heappush(self._ready, index)
 
-    async def _run_step(self, step: PlanTaskStep | PlanApprovalStep) -> None:
+    async def _run_step(
+        self, step: PlanTaskStep | PlanApprovalStep, slot_taken: bool = False
+    ) -> None:
         try:
             if isinstance(step, PlanTaskStep):
-                await self._run_task(step)
+                await self._run_task(step, slot_taken)
             else:
                 await self._run_gate(step)
         except _RunFailed as failure:
@@ -196,30 +238,43 @@ class AgentWorkflow:
 
     # --- task steps ---------------------------------------------------------------------
 
-    async def _run_task(self, step: PlanTaskStep) -> None:
-        """Run the step's activity; on a final failure pause for an operator or fail the run."""
+    async def _run_task(self, step: PlanTaskStep, slot_taken: bool = False) -> None:
+        """Run the step's activity; on a final failure pause for an operator or fail the run.
+
+        ``slot_taken``: the scheduler already counted this step against max_parallel.
+        """
         state = self._steps[step.id]
-        try:
-            while True:
-                error = await self._attempt_task(step, state)
+        while True:
+            if state.status != StepStatus.PAUSED:
+                if not slot_taken:
+                    await workflow.wait_condition(
+                        lambda: self._running_activities < self._plan.max_parallel
+                    )
+                    self._running_activities += 1
+                slot_taken = False
+                try:
+                    error = await self._attempt_task(step, state)
+                finally:
+                    self._running_activities -= 1
+                    self._changed = True
                 if error is None:
                     return
                 if step.on_failure == "fail":
                     state.status = StepStatus.FAILED
                     raise _RunFailed(f"step '{step.id}' failed: {error}")
                 state.status = StepStatus.PAUSED
-                action = await self._wait_for_action(step.id)
-                if action.output is not None:
-                    state.status = StepStatus.SKIPPED
-                    state.output = action.output
-                    state.output_ref = action.output_ref
-                    state.error = None
-                    state.finished_at = workflow.now()
-                    state.log.append(f"skipped by {action.actor or 'an operator'}")
-                    return
-                state.log.append(f"retried by {action.actor or 'an operator'}")
-        finally:
-            self._running_activities -= 1
+                await self._notify("needs_attention", RunStatus.NEEDS_ATTENTION, step.id)
+            action = await self._wait_for_action(step.id)
+            if action.output is not None:
+                state.status = StepStatus.SKIPPED
+                state.output = action.output
+                state.output_ref = action.output_ref
+                state.error = None
+                state.finished_at = workflow.now()
+                state.log.append(f"skipped by {action.actor or 'an operator'}")
+                return
+            state.status = StepStatus.PENDING  # until a slot is free for the retry
+            state.log.append(f"retried by {action.actor or 'an operator'}")
 
     async def _attempt_task(self, step: PlanTaskStep, state: StepState) -> str | None:
         """One activity execution with Temporal's retries; returns the error if it failed."""
@@ -308,12 +363,17 @@ class AgentWorkflow:
     async def _run_gate(self, step: PlanApprovalStep) -> None:
         """Wait for a decision; a reject may send the upstream tasks back with feedback."""
         state = self._steps[step.id]
-        state.started_at = workflow.now()
+        state.started_at = state.started_at or workflow.now()
+        # A gate carried over continue-as-new keeps its round and its absolute deadline.
+        resuming = state.status == StepStatus.WAITING and state.deadline is not None
         while True:
-            state.round += 1
-            state.status = StepStatus.WAITING
-            state.deadline = workflow.now() + timedelta(seconds=step.timeout_seconds)
-            self._changed = True
+            if not resuming:
+                state.round += 1
+                state.status = StepStatus.WAITING
+                state.deadline = workflow.now() + timedelta(seconds=step.timeout_seconds)
+                self._changed = True
+                await self._notify("waiting_for_approval", RunStatus.WAITING_FOR_APPROVAL, step.id)
+            resuming = False
             decision = await self._wait_for_decision(step, state)
             state.decisions.append(decision)
             if decision.decision == "approve":
@@ -360,8 +420,6 @@ class AgentWorkflow:
 
     async def _rerun_task(self, step: PlanTaskStep | PlanApprovalStep) -> None:
         assert isinstance(step, PlanTaskStep)
-        await workflow.wait_condition(lambda: self._running_activities < self._plan.max_parallel)
-        self._running_activities += 1
         await self._run_task(step)
 
     def _decision_problem(self, decision: Decision) -> tuple[str, str] | None:
@@ -379,6 +437,51 @@ class AgentWorkflow:
         return problem
 
     # --- results ------------------------------------------------------------------------
+
+    def _ready_to_continue_as_new(self) -> bool:
+        return self._draining and self._running_activities == 0 and workflow.all_handlers_finished()
+
+    def _continue_as_new(self) -> NoReturn:
+        carried = CarriedState(
+            steps=list(self._steps.values()),
+            feedback=self._feedback,
+            executions=self._executions,
+            pending_decisions=list(self._pending_decisions.values()),
+        )
+        workflow.continue_as_new(AgentWorkflowInput(plan=self._plan, carried=carried))
+
+    async def _notify(self, event: str, status: RunStatus, step_id: str | None = None) -> None:
+        """Start a NotifyWorkflow for the event; it outlives this run and never blocks it."""
+        meta = self._plan.meta
+        if not meta.webhook_url:
+            return
+        info = workflow.info()
+        self._notifications += 1
+        payload = {
+            "event": event,
+            "run_id": info.workflow_id,
+            "workflow": {
+                "id": meta.workflow_id,
+                "name": meta.workflow_name,
+                "version": meta.version,
+            },
+            "step_id": step_id,
+            "status": status.value,
+            "web_url": (
+                f"{meta.temporal_web_url}/namespaces/{info.namespace}/workflows/"
+                f"{info.workflow_id}/{info.run_id}/history"
+                if meta.temporal_web_url
+                else None
+            ),
+            "app_url": f"{meta.app_url}/runs/{info.workflow_id}" if meta.app_url else None,
+        }
+        await workflow.start_child_workflow(
+            NotifyWorkflow.run,
+            WebhookInput(url=meta.webhook_url, payload=payload),
+            id=f"{info.workflow_id}-notify-{info.run_id}-{self._notifications}",
+            parent_close_policy=ParentClosePolicy.ABANDON,
+            static_summary=f"{event} → webhook",
+        )
 
     def _publish_status(self, status: RunStatus) -> None:
         """Keep KasalStatus current, so runs can be found by status in Temporal Web too."""

@@ -16,7 +16,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from workflows.definition import ApprovalStep, TaskStep, WorkflowDefinition
-from workflows.plan import Plan, PlanApprovalStep, PlanTaskStep
+from workflows.plan import Plan, PlanApprovalStep, PlanTaskStep, RunMeta
 
 Loc = list[str | int]
 
@@ -297,7 +297,14 @@ def _build_plan(parsed: WorkflowDefinition, values: dict[str, str]) -> Plan:
             fields["description"] = render(step.description, values)
             fields["expected_output"] = render(step.expected_output, values)
             steps.append(PlanTaskStep(**fields, context_from=upstream))
-    return Plan(inputs=values, agents=agents, steps=steps, max_parallel=parsed.max_parallel)
+    webhook_url = parsed.notify.webhook_url if parsed.notify else None
+    return Plan(
+        inputs=values,
+        agents=agents,
+        steps=steps,
+        max_parallel=parsed.max_parallel,
+        meta=RunMeta(webhook_url=webhook_url),
+    )
 
 
 def _topological_order(parsed: WorkflowDefinition) -> list[TaskStep | ApprovalStep]:

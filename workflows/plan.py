@@ -37,7 +37,8 @@ class RunMeta(BaseModel):
     workflow_name: str = ""
     version: int = 0
     webhook_url: str | None = None
-    app_url: str | None = None
+    app_url: str | None = None  # where people open Kasal
+    temporal_web_url: str | None = None  # Temporal Web's base, for links to the run
 
 
 class Plan(BaseModel):

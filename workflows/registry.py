@@ -5,8 +5,9 @@ from __future__ import annotations
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from workflows.agent_workflow import AgentWorkflow
+from workflows.notify import NotifyWorkflow
 
-WORKFLOWS = [AgentWorkflow]
+WORKFLOWS = [AgentWorkflow, NotifyWorkflow]
 
 # Pure data modules, deterministic and side-effect free: importing them once, outside
 # the sandbox, spares every workflow run from rebuilding their pydantic schemas.

@@ -18,10 +18,6 @@ from workflows.task_step import TokenUsage
 TASK_QUEUE = "kasal"
 
 
-class AgentWorkflowInput(BaseModel):
-    plan: Plan
-
-
 class Decision(BaseModel):
     """A person's (or a timeout's) decision on an approval gate."""
 
@@ -54,6 +50,20 @@ class StepState(BaseModel):
     decisions: list[RecordedDecision] = []
     # Messages that were refused or ignored, so an operator can see why.
     log: list[str] = []
+
+
+class CarriedState(BaseModel):
+    """What a run hands to its next execution when it continues as new."""
+
+    steps: list[StepState] = []
+    feedback: dict[str, str] = {}
+    executions: dict[str, int] = {}
+    pending_decisions: list[RecordedDecision] = []
+
+
+class AgentWorkflowInput(BaseModel):
+    plan: Plan
+    carried: CarriedState | None = None
 
 
 class RunState(BaseModel):

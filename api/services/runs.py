@@ -138,7 +138,9 @@ class RunService:
                     workflow_id=str(workflow_id),
                     workflow_name=name,
                     version=number,
+                    webhook_url=plan.meta.webhook_url or self.settings.KASAL_WEBHOOK_URL,
                     app_url=self.settings.app_url,
+                    temporal_web_url=self.settings.temporal_ui_url,
                 )
             }
         )

@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import logging
 import signal
+from typing import Annotated
 
 import typer
 
 from kasal.settings import get_settings
+
+LLM_READY_TIMEOUT_SECONDS = 60.0
 
 app = typer.Typer(
     name="kasal",
@@ -34,12 +37,14 @@ def _fail(message: str) -> typer.Exit:
 
 @app.command()
 def temporal(
-    configure_only: bool = typer.Option(
-        False,
-        "--configure-only",
-        help="Start no server: configure the one at TEMPORAL_ADDRESS (e.g. in "
-        "docker-compose) with Kasal's search attributes and retention, then exit.",
-    ),
+    configure_only: Annotated[
+        bool,
+        typer.Option(
+            "--configure-only",
+            help="Start no server: configure the one at TEMPORAL_ADDRESS (e.g. in "
+            "docker-compose) with Kasal's search attributes and retention, then exit.",
+        ),
+    ] = False,
 ) -> None:
     """Run the Temporal dev server, configured for Kasal, until Ctrl-C."""
     from kasal import temporal_server
@@ -80,16 +85,32 @@ def temporal(
 def llm() -> None:
     """Serve the bundled SmolLM2 model on 127.0.0.1:KASAL_LLM_PORT until Ctrl-C."""
     from activities.local_model import LocalModelServer
-    from kasal.processes import interrupt_on_sigterm
+    from kasal.probes import NotReadyError, http_ok, wait_for
+    from kasal.processes import interrupt_on_sigterm, signals_deferred
 
     _configure_logging()
-    settings = get_settings()
-    try:
-        with interrupt_on_sigterm(), LocalModelServer(settings.KASAL_LLM_PORT):
+    port = get_settings().KASAL_LLM_PORT
+    server = LocalModelServer(port)
+    with interrupt_on_sigterm():
+        try:
+            # xllamacpp hangs when its server is dropped while the model still loads, so
+            # Ctrl-C and SIGTERM wait until the model answers.
+            with signals_deferred():
+                server.start()
+                wait_for(
+                    lambda: http_ok(f"http://127.0.0.1:{port}/health"),
+                    timeout=LLM_READY_TIMEOUT_SECONDS,
+                    what="the local model to load",
+                )
+            typer.echo(f"local model ready at {server.api_base}")
             while True:
                 signal.pause()
-    except KeyboardInterrupt:
-        pass
+        except KeyboardInterrupt:
+            pass
+        except NotReadyError as error:
+            raise _fail(str(error)) from error
+        finally:
+            server.stop()
 
 
 @app.command()
@@ -116,11 +137,12 @@ def worker() -> None:
 
 @app.command()
 def seed() -> None:
-    """Add the example workflows and model configs to the database (safe to repeat)."""
+    """Fill the database with the data Kasal starts with (safe to repeat)."""
     import asyncio
 
     from db.seed import seed as seed_database
 
+    _configure_logging()
     asyncio.run(seed_database(get_settings()))
 
 
@@ -129,10 +151,8 @@ def upgrade() -> None:
     """Migrate the database to the newest schema."""
     from db.migrate import upgrade_to_head
 
-    settings = get_settings()
-    # The default SQLite database lives in the data directory, which may not exist yet.
-    settings.KASAL_DATA_DIR.mkdir(parents=True, exist_ok=True)
-    upgrade_to_head(settings.database_url)
+    _configure_logging()
+    upgrade_to_head(get_settings().database_url)
 
 
 @app.command()

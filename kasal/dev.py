@@ -52,20 +52,20 @@ def kasal_command(*args: str) -> list[str]:
     return [sys.executable, "-m", "kasal", *args]
 
 
-def app_url(settings: Settings) -> str:
-    """Where a browser on this machine reaches the app (a wildcard bind means loopback)."""
+def health_url(settings: Settings) -> str:
+    """The API's /healthz as this machine reaches it (a wildcard bind means loopback)."""
     host = settings.KASAL_HOST
     if host in _ANY_ADDRESS:
         host = "127.0.0.1"
     elif ":" in host:
         host = f"[{host}]"
-    return f"http://{host}:{settings.KASAL_PORT}"
+    return f"http://{host}:{settings.KASAL_PORT}/healthz"
 
 
 def ready_message(settings: Settings) -> str:
-    base = app_url(settings)
+    app = settings.app_url
     return (
-        f"Kasal is ready: app {base}/ | API docs {base}/docs | "
+        f"Kasal is ready: app {app}/ | API docs {app}/docs | "
         f"Temporal Web {settings.temporal_ui_url}"
     )
 
@@ -88,9 +88,11 @@ def _start_stack(settings: Settings, supervisor: Supervisor) -> None:
     supervisor.start("api", kasal_command("api"))
     supervisor.start("worker", kasal_command("worker"))
     supervisor.wait_for(
-        lambda: http_ok(f"{app_url(settings)}/healthz"),
+        lambda: http_ok(health_url(settings)),
         timeout=API_READY_TIMEOUT_SECONDS,
         what="the API to answer /healthz",
+        # Each probe is a line in the API's access log: keep them few.
+        interval=1.0,
     )
     supervisor.say("dev", ready_message(settings))
 

@@ -20,11 +20,13 @@ def wait_for(
     timeout: float,
     what: str,
     check: Callable[[], None] = lambda: None,
+    interval: float = POLL_INTERVAL_SECONDS,
 ) -> None:
     """Poll ``condition`` until it holds, or raise NotReadyError after ``timeout`` seconds.
 
-    ``what`` completes "gave up waiting for …". ``check`` runs before every poll and raises when waiting has become pointless, for
-    example because the process that should answer has exited.
+    ``what`` completes "gave up waiting for …". ``check`` runs before every poll and
+    raises when waiting has become pointless, for example because the process that
+    should answer has exited.
     """
     deadline = time.monotonic() + timeout
     while True:
@@ -33,7 +35,7 @@ def wait_for(
             return
         if time.monotonic() > deadline:
             raise NotReadyError(f"gave up waiting for {what} after {timeout:.0f}s")
-        time.sleep(POLL_INTERVAL_SECONDS)
+        time.sleep(interval)
 
 
 def http_ok(url: str, timeout: float = 2.0) -> bool:

@@ -44,6 +44,21 @@ def signals_ignored() -> Iterator[None]:
             signal.signal(sig, handler)
 
 
+@contextmanager
+def signals_deferred() -> Iterator[None]:
+    """Hold SIGINT and SIGTERM back until the block ends; they are delivered then.
+
+    For native code that must not be interrupted half-way. Threads it starts inherit
+    the blocked mask, so the signals keep going to the main thread afterwards.
+    """
+    held = {signal.SIGINT, signal.SIGTERM}
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, held)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
 def stop_process(
     process: subprocess.Popen[bytes], timeout: float, *, kill_group: bool = False
 ) -> int:

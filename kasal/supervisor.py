@@ -110,9 +110,16 @@ class Supervisor:
             if child.service and code is not None:
                 raise ChildExitedError(f"{child.name} exited unexpectedly with code {code}")
 
-    def wait_for(self, condition: Callable[[], bool], *, timeout: float, what: str) -> None:
+    def wait_for(
+        self,
+        condition: Callable[[], bool],
+        *,
+        timeout: float,
+        what: str,
+        interval: float = POLL_INTERVAL_SECONDS,
+    ) -> None:
         """Like `probes.wait_for`, but give up as soon as any service exits."""
-        wait_for(condition, timeout=timeout, what=what, check=self.check)
+        wait_for(condition, timeout=timeout, what=what, check=self.check, interval=interval)
 
     def watch(self) -> NoReturn:
         """Wait until a service exits (ChildExitedError) or a signal interrupts."""
@@ -126,5 +133,5 @@ class Supervisor:
             if child.process.poll() is None:
                 code = stop_process(child.process, timeout, kill_group=True)
                 if code == -signal.SIGKILL:
-                    self.say(child.name, f"did not stop within {timeout:.0f}s: killed")
+                    self.say(child.name, f"did not stop within {timeout:g}s: killed")
             child.reader.join(_READER_JOIN_SECONDS)

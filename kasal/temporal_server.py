@@ -14,11 +14,15 @@ import json
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from kasal.binaries import temporal_cli
 from kasal.probes import http_ok, wait_for
 from kasal.processes import stop_process
 from kasal.settings import Settings
+
+if TYPE_CHECKING:
+    from temporalio.common import SearchAttributeIndexedValueType
 
 READY_TIMEOUT_SECONDS = 30.0
 STOP_TIMEOUT_SECONDS = 10.0
@@ -131,7 +135,9 @@ def is_serving(target: TemporalTarget) -> bool:
 
 def wait_until_serving(target: TemporalTarget, timeout: float = READY_TIMEOUT_SECONDS) -> None:
     """Wait for a server Kasal did not start, such as the one in docker-compose."""
-    wait_for(lambda: is_serving(target), timeout=timeout, what=f"Temporal at {target.address} to answer")
+    wait_for(
+        lambda: is_serving(target), timeout=timeout, what=f"Temporal at {target.address} to answer"
+    )
 
 
 def wait_until_ready(
@@ -160,12 +166,9 @@ def wait_until_ready(
     )
 
 
-def cli_type_name(indexed_value_type: int) -> str:
-    """The CLI's name for a search attribute type: INDEXED_VALUE_TYPE_KEYWORD_LIST → KeywordList."""
-    from temporalio.api.enums.v1 import IndexedValueType
-
-    suffix = IndexedValueType.Name(indexed_value_type).removeprefix(_TYPE_PREFIX)
-    return "".join(part.capitalize() for part in suffix.split("_"))
+def cli_type_name(value_type: SearchAttributeIndexedValueType) -> str:
+    """The CLI's spelling of a search attribute type: KEYWORD_LIST → KeywordList."""
+    return "".join(part.capitalize() for part in value_type.name.split("_"))
 
 
 def _custom_search_attributes(target: TemporalTarget) -> dict[str, str]:
@@ -174,27 +177,26 @@ def _custom_search_attributes(target: TemporalTarget) -> dict[str, str]:
     return dict(listing.get("customAttributes", {}))
 
 
-def missing_search_attributes(target: TemporalTarget) -> dict[str, int]:
-    """Kasal's search attributes that ``target`` lacks, as name → IndexedValueType.
+def missing_search_attributes(
+    target: TemporalTarget,
+) -> dict[str, SearchAttributeIndexedValueType]:
+    """Kasal's search attributes that ``target`` lacks, as name → type.
 
     An attribute that exists with another type cannot be fixed here (Temporal keeps the
     type once set), so it raises instead of being reported as missing.
     """
-    from temporalio.api.enums.v1 import IndexedValueType
-
     from workflows.search_attributes import ALL_KEYS
 
     existing = _custom_search_attributes(target)
-    missing: dict[str, int] = {}
+    missing: dict[str, SearchAttributeIndexedValueType] = {}
     for key in ALL_KEYS:
-        wanted = IndexedValueType.Name(key.indexed_value_type)
         found = existing.get(key.name)
         if found is None:
             missing[key.name] = key.indexed_value_type
-        elif found != wanted:
+        elif found != _TYPE_PREFIX + key.indexed_value_type.name:
             raise TemporalServerError(
                 f"search attribute {key.name} is {found} in namespace {target.namespace}, "
-                f"but Kasal needs {wanted}"
+                f"but Kasal needs {cli_type_name(key.indexed_value_type)}"
             )
     return missing
 
@@ -202,7 +204,7 @@ def missing_search_attributes(target: TemporalTarget) -> dict[str, int]:
 def ensure_search_attributes(target: TemporalTarget) -> list[str]:
     """Create Kasal's search attributes that are missing; return the names created."""
     missing = missing_search_attributes(target)
-    for name, indexed_value_type in missing.items():
+    for name, value_type in missing.items():
         _operator(
             target,
             "search-attribute",
@@ -210,7 +212,7 @@ def ensure_search_attributes(target: TemporalTarget) -> list[str]:
             "--name",
             name,
             "--type",
-            cli_type_name(indexed_value_type),
+            cli_type_name(value_type),
         )
     return list(missing)
 

@@ -11,9 +11,12 @@ import logging
 from pathlib import Path
 from types import TracebackType
 
+from kasal.probes import http_ok, wait_for
+
 MODEL_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
 CONTEXT_TOKENS = 8192
 PARALLEL_SLOTS = 2
+LOAD_TIMEOUT_SECONDS = 60.0
 
 log = logging.getLogger("kasal.llm")
 
@@ -53,6 +56,13 @@ class LocalModelServer:
         params.port = self.port
         params.verbosity = 0
         self._server = xllamacpp.Server(params)
+        # Return only once it answers: dropping the server while the model still loads
+        # hangs in llama.cpp.
+        wait_for(
+            lambda: http_ok(f"http://127.0.0.1:{self.port}/health"),
+            timeout=LOAD_TIMEOUT_SECONDS,
+            what="the local model to load",
+        )
         log.info("local model %s serving at %s", MODEL_FILE, self.api_base)
         return self
 

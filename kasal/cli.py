@@ -14,8 +14,6 @@ import typer
 
 from kasal.settings import get_settings
 
-LLM_READY_TIMEOUT_SECONDS = 60.0
-
 app = typer.Typer(
     name="kasal",
     help="Kasal: AI-agent workflows that survive anything.",
@@ -85,7 +83,7 @@ def temporal(
 def llm() -> None:
     """Serve the bundled SmolLM2 model on 127.0.0.1:KASAL_LLM_PORT until Ctrl-C."""
     from activities.local_model import LocalModelServer
-    from kasal.probes import NotReadyError, http_ok, wait_for
+    from kasal.probes import NotReadyError
     from kasal.processes import interrupt_on_sigterm, signals_deferred
 
     _configure_logging()
@@ -94,14 +92,9 @@ def llm() -> None:
     with interrupt_on_sigterm():
         try:
             # xllamacpp hangs when its server is dropped while the model still loads, so
-            # Ctrl-C and SIGTERM wait until the model answers.
+            # Ctrl-C and SIGTERM wait until start() has seen the model answer.
             with signals_deferred():
                 server.start()
-                wait_for(
-                    lambda: http_ok(f"http://127.0.0.1:{port}/health"),
-                    timeout=LLM_READY_TIMEOUT_SECONDS,
-                    what="the local model to load",
-                )
             typer.echo(f"local model ready at {server.api_base}")
             while True:
                 signal.pause()
@@ -127,9 +120,6 @@ def api() -> None:
 @app.command()
 def worker() -> None:
     """Run the Temporal worker: AgentWorkflow and its task steps."""
-    from kasal.environment import quiet_crewai
-
-    quiet_crewai()  # before worker.main imports CrewAI
     from worker.main import main
 
     main()

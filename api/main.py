@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, FastAPI
 from fastapi.routing import APIRoute
+from fastapi.staticfiles import StaticFiles
 
 from api.errors import install_error_handlers
 from api.routes import health, models, runs, workflows
@@ -57,4 +58,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(api)
     app.include_router(health.router)
     install_error_handlers(app)
+    # The built frontend, same origin, so `make dev` gives one URL.
+    if settings.frontend_dir.joinpath("index.html").exists():
+        app.mount("/", StaticFiles(directory=settings.frontend_dir, html=True), name="app")
     return app

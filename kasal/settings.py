@@ -31,6 +31,8 @@ class Settings(BaseSettings):
     KASAL_WEBHOOK_URL: str | None = None
     TEMPORAL_NAMESPACE: str = "default"
     KASAL_TASK_QUEUE: str = "kasal"
+    # The built frontend the API serves at /; by default the repository's frontend/dist.
+    KASAL_FRONTEND_DIR: Path | None = None
     # One worker process holds this many task steps in flight (the SDK's default is 100).
     KASAL_MAX_CONCURRENT_ACTIVITIES: int = Field(default=2000, ge=1)
 
@@ -48,6 +50,12 @@ class Settings(BaseSettings):
         return (
             self.KASAL_TEMPORAL_UI_URL or f"http://127.0.0.1:{self.KASAL_TEMPORAL_UI_PORT}"
         ).rstrip("/")
+
+    @property
+    def frontend_dir(self) -> Path:
+        return (
+            self.KASAL_FRONTEND_DIR or Path(__file__).resolve().parent.parent / "frontend" / "dist"
+        )
 
     @property
     def app_url(self) -> str:

@@ -40,6 +40,9 @@ pytest_plugins = [
     "tests.webhook_receiver",
 ]
 
+# Lower than the server's default (4K events), so that runs of a few hundred steps
+# continue as new too.
+SUGGEST_CONTINUE_AS_NEW_EVENTS = 1000
 STUB_API_KEY = "sk-test-kasal-SECRET-4f2a9c"
 STUB_MODEL = "stub"
 
@@ -50,6 +53,10 @@ async def temporal_env() -> AsyncIterator[WorkflowEnvironment]:
         dev_server_existing_path=str(temporal_cli()),
         data_converter=pydantic_data_converter,
         search_attributes=ALL_KEYS,
+        dev_server_extra_args=[
+            "--dynamic-config-value",
+            f"limit.historyCount.suggestContinueAsNew={SUGGEST_CONTINUE_AS_NEW_EVENTS}",
+        ],
     )
     try:
         yield env

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import re
 import time
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any, TypeVar
 
 from temporalio.client import Client, WorkflowHandle
@@ -19,6 +22,7 @@ from workflows.run_state import AgentWorkflowInput, AgentWorkflowResult, RunStat
 from workflows.status import StepStatus
 
 T = TypeVar("T")
+HISTORIES = Path(__file__).parent / "histories"
 RunHandle = WorkflowHandle[AgentWorkflow, AgentWorkflowResult]
 
 
@@ -98,11 +102,23 @@ def step_statuses(state: RunState) -> dict[str, StepStatus]:
     return {s.id: s.status for s in state.steps}
 
 
-async def assert_replays(handle: RunHandle) -> None:
-    """Replay the run's recorded history against the current workflow code."""
-    history = await handle.fetch_history()
-    await Replayer(
+def replayer() -> Replayer:
+    return Replayer(
         workflows=WORKFLOWS,
         workflow_runner=workflow_runner(),
         data_converter=pydantic_data_converter,
-    ).replay_workflow(history)
+    )
+
+
+async def assert_replays(handle: WorkflowHandle[Any, Any]) -> None:
+    """Replay the run's recorded history against the current workflow code.
+
+    With KASAL_RECORD_HISTORIES=1 the history is also saved under tests/histories/, named
+    after the test, for the checked-in replay suite (tests/test_replay.py).
+    """
+    history = await handle.fetch_history()
+    await replayer().replay_workflow(history)
+    if os.environ.get("KASAL_RECORD_HISTORIES"):
+        test = os.environ["PYTEST_CURRENT_TEST"].split(" ")[0].split("::")[-1]
+        HISTORIES.mkdir(exist_ok=True)
+        (HISTORIES / f"{re.sub(r'[^A-Za-z0-9_.-]', '_', test)}.json").write_text(history.to_json())

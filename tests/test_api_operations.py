@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from tests.api_stack import ApiStack
-from tests.helpers import agent, eventually, marker, task
+from tests.helpers import agent, assert_replays, eventually, marker, task
 from tests.stub_llm import Reply, StubLLM
 from tests.test_api_runs import create_workflow, start, wait_for_run
 
@@ -94,6 +94,7 @@ async def test_skip_continues_with_the_given_output(api: ApiStack, stub_llm: Stu
     run = await wait_for_run(api, run_id, "completed")
     assert run["steps"][0]["output"] == "hand-written notes"
     assert "hand-written notes" in stub_llm.calls(marker("b"))[0].messages_text
+    await assert_replays(api.env.client.get_workflow_handle(run_id))
 
 
 async def test_cancel_stops_steps_in_flight_and_keeps_finished_outputs(
@@ -118,6 +119,7 @@ async def test_cancel_stops_steps_in_flight_and_keeps_finished_outputs(
         lambda: _first_call(stub_llm, marker("b")), lambda call: call.disconnected, timeout=20
     )
     assert (await api.http.post(f"/runs/{run_id}/cancel")).status_code == 409
+    await assert_replays(api.env.client.get_workflow_handle(run_id))
 
 
 async def test_a_decision_with_no_worker_is_503_not_a_hang(

@@ -34,11 +34,13 @@ async def start(api: ApiStack, workflow_id: str, **body: Any) -> dict[str, Any]:
     return dict(response.json())
 
 
-async def wait_for_run(api: ApiStack, run_id: str, status: str) -> dict[str, Any]:
+async def wait_for_run(
+    api: ApiStack, run_id: str, status: str, timeout: float = 30
+) -> dict[str, Any]:
     async def read() -> dict[str, Any]:
         return dict((await api.http.get(f"/runs/{run_id}")).json())
 
-    return await eventually(read, lambda run: run.get("status") == status, timeout=30)
+    return await eventually(read, lambda run: run.get("status") == status, timeout=timeout)
 
 
 async def listed_runs(api: ApiStack, **params: Any) -> list[dict[str, Any]]:

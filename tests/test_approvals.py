@@ -116,6 +116,7 @@ async def test_reject_ends_the_run_rejected(
     }
     assert (await handle.describe()).typed_search_attributes.get(KASAL_STATUS) == "rejected"
     assert stub_llm.call_count(marker("publish")) == 0
+    await assert_replays(handle)
 
 
 async def test_reject_with_retry_upstream_reruns_the_draft_with_feedback(
@@ -158,6 +159,7 @@ async def test_a_gate_decides_itself_at_its_deadline(
     assert result.outcome == outcome
     review = next(s for s in result.steps if s.id == "review")
     assert review.decisions[0].actor == "timeout"
+    await assert_replays(handle)
 
 
 async def test_on_timeout_fail_fails_the_run(
@@ -168,6 +170,7 @@ async def test_on_timeout_fail_fails_the_run(
         await handle.result()
     assert isinstance(failure.value.cause, ApplicationError)
     assert "review" in failure.value.cause.message
+    await assert_replays(handle)
 
 
 async def test_an_invalid_signal_is_logged_and_ignored(
@@ -183,6 +186,7 @@ async def test_an_invalid_signal_is_logged_and_ignored(
     assert state.status == RunStatus.WAITING_FOR_APPROVAL
     await handle.signal(AgentWorkflow.decision, Decision(step_id="review", decision="approve"))
     assert (await handle.result()).outcome == "completed"
+    await assert_replays(handle)
 
 
 async def test_approve_by_signal_from_the_temporal_cli(
@@ -212,3 +216,4 @@ async def test_approve_by_signal_from_the_temporal_cli(
     review = next(s for s in result.steps if s.id == "review")
     assert review.decisions[0].actor == "cli"
     assert review.status == StepStatus.APPROVED
+    await assert_replays(handle)

@@ -15,7 +15,7 @@ from temporalio.testing import WorkflowEnvironment
 from kasal.binaries import temporal_cli
 from tests.api_stack import ApiServer, ApiStack, free_port, stack_settings
 from tests.conftest import STUB_MODEL
-from tests.helpers import agent, eventually, marker, task
+from tests.helpers import agent, assert_replays, eventually, marker, task
 from tests.stub_llm import Reply, StubLLM
 from tests.test_api_runs import create_workflow, start, wait_for_run
 from tests.worker_process import WorkerProcess
@@ -70,6 +70,7 @@ async def test_a_worker_killed_mid_step_is_replaced_and_nothing_finished_runs_ag
     assert stub_llm.call_count(marker("a")) == 1  # finished before the crash: never again
     assert stub_llm.call_count(marker("b")) == 2  # in flight at the crash: retried once
     assert stub_llm.call_count(marker("c")) == 1
+    await assert_replays(api.env.client.get_workflow_handle(run_id))
 
 
 async def test_a_restarted_temporal_server_loses_no_run(

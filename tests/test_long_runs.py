@@ -2,13 +2,24 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pytest
 from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.worker import Worker
 
+from tests.api_stack import ApiStack
+from tests.conftest import SUGGEST_CONTINUE_AS_NEW_EVENTS
 from tests.helpers import agent, assert_replays, start_run, task
 from tests.stub_llm import StubLLM
+from tests.test_api_runs import create_workflow, start, wait_for_run
 
 STEPS = 2000
+
+
+@pytest.fixture
+def database_url(tmp_path: Path) -> str:
+    return f"sqlite+aiosqlite:///{tmp_path / 'kasal.db'}"
 
 
 async def test_a_plan_of_2000_quick_steps_continues_as_new_and_completes(
@@ -33,3 +44,21 @@ async def test_a_plan_of_2000_quick_steps_continues_as_new_and_completes(
     await assert_replays(
         client.get_workflow_handle(handle.id, run_id=handle.first_execution_run_id)
     )
+
+
+async def test_the_api_reads_a_continued_run_whole(api: ApiStack, stub_llm: StubLLM) -> None:
+    # The test server suggests continue-as-new every SUGGEST_CONTINUE_AS_NEW_EVENTS events.
+    steps = SUGGEST_CONTINUE_AS_NEW_EVENTS // 4
+    spec = {"agents": [agent()], "steps": [task(f"s{i}") for i in range(steps)], "max_parallel": 32}
+    run_id = (await start(api, await create_workflow(api, spec)))["run_id"]
+    run = await wait_for_run(api, run_id, "completed", timeout=300)
+
+    assert len(run["steps"]) == steps
+    assert all(s["status"] == "completed" for s in run["steps"])
+    description = await api.env.client.get_workflow_handle(run_id).describe()
+    assert run["temporal"]["run_id"] == description.run_id  # the current execution
+    history = (await api.http.get(f"/runs/{run_id}/history")).json()
+    starts = [e for e in history if e["type"] == "WorkflowExecutionStarted"]
+    assert len(starts) >= 2  # the chain of executions, joined
+    scheduled = {e["step_id"] for e in history if e["type"] == "ActivityTaskScheduled"}
+    assert scheduled == {f"s{i}" for i in range(steps)}

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from tests.api_stack import ApiStack
-from tests.helpers import agent, eventually, marker, task
+from tests.helpers import agent, assert_replays, eventually, marker, task
 from tests.stub_llm import Reply, StubLLM
 from tests.test_api_runs import create_workflow, start, wait_for_run
 from tests.webhook_receiver import WebhookReceiver
@@ -50,6 +50,7 @@ async def test_the_webhook_hears_of_a_waiting_gate_and_of_the_close(
     await wait_for_run(api, run_id, "rejected")
     events = await eventually(lambda: _events(webhook_receiver), lambda e: len(e) == 2)
     assert (events[1]["event"], events[1]["status"]) == ("run_closed", "rejected")
+    await assert_replays(api.env.client.get_workflow_handle(run_id))
 
 
 async def test_a_paused_step_is_announced_by_the_global_webhook(

@@ -3,14 +3,16 @@ change in the commands the workflow issues is caught."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
-from temporalio.client import Client
+from temporalio.client import Client, WorkflowHistory
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer, Worker
 from temporalio.workflow import NondeterminismError
 
 from tests.broken_workflow import TimerFirstAgentWorkflow
-from tests.helpers import agent, assert_replays, marker, start_run, task
+from tests.helpers import HISTORIES, agent, assert_replays, marker, replayer, start_run, task
 from tests.stub_llm import Reply, StubLLM
 from workflows.registry import workflow_runner
 
@@ -32,3 +34,18 @@ async def test_a_changed_workflow_fails_replay_of_an_old_history(
     )
     with pytest.raises(NondeterminismError):
         await broken.replay_workflow(await handle.fetch_history())
+
+
+@pytest.mark.parametrize("path", sorted(HISTORIES.glob("*.json")), ids=lambda p: p.stem)
+async def test_checked_in_histories_replay_against_the_current_code(path: Path) -> None:
+    """Histories recorded from the scenarios in this suite (KASAL_RECORD_HISTORIES=1).
+
+    If this fails after a change to AgentWorkflow, the change is not deterministic for
+    runs already in flight: guard it with workflow.patched() instead of re-recording.
+    """
+    history = WorkflowHistory.from_json(path.stem, path.read_text())
+    await replayer().replay_workflow(history)
+
+
+def test_the_replay_suite_has_histories() -> None:
+    assert len(list(HISTORIES.glob("*.json"))) >= 10

@@ -370,7 +370,9 @@ class AgentWorkflow:
             if not resuming:
                 state.round += 1
                 state.status = StepStatus.WAITING
-                state.deadline = workflow.now() + timedelta(seconds=step.timeout_seconds)
+                state.message = step.message
+                state.waiting_since = workflow.now()
+                state.deadline = state.waiting_since + timedelta(seconds=step.timeout_seconds)
                 self._changed = True
                 await self._notify("waiting_for_approval", RunStatus.WAITING_FOR_APPROVAL, step.id)
             resuming = False

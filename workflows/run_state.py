@@ -45,7 +45,9 @@ class StepState(BaseModel):
     usage: TokenUsage | None = None
     transcript_ref: str | None = None
     # Approval gates only.
+    message: str | None = None
     round: int = 0
+    waiting_since: datetime | None = None
     deadline: datetime | None = None
     decisions: list[RecordedDecision] = []
     # Messages that were refused or ignored, so an operator can see why.

@@ -5,10 +5,12 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Query, status
+from fastapi import APIRouter, Header, Query, Request, status
+from fastapi.responses import StreamingResponse
 
 from api.deps import RunServiceDep
 from api.schemas.runs import (
+    ApprovalPage,
     CancelAccepted,
     DecisionRequest,
     HistoryEvent,
@@ -20,6 +22,7 @@ from api.schemas.runs import (
     SkipRequest,
     StepRead,
 )
+from api.services.run_events import run_events
 from workflows.status import RunStatus
 
 router = APIRouter(tags=["runs"])
@@ -56,6 +59,23 @@ async def get_all(
 @router.get("/runs/{run_id}", response_model=RunRead)
 async def get(run_id: str, service: RunServiceDep) -> RunRead:
     return await service.get(run_id)
+
+
+@router.get("/runs/{run_id}/events", response_class=StreamingResponse)
+async def events(run_id: str, request: Request, service: RunServiceDep) -> StreamingResponse:
+    """Server-sent events: `snapshot`, then `step` and `run` as they change."""
+    first = await service.get(run_id)  # a 404 comes before the stream starts
+    return StreamingResponse(
+        run_events(service, first, request.is_disconnected),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    )
+
+
+@router.get("/approvals", response_model=ApprovalPage)
+async def approvals(service: RunServiceDep) -> ApprovalPage:
+    """Every gate waiting for a decision, across all runs."""
+    return await service.approvals()
 
 
 @router.get("/runs/{run_id}/history", response_model=list[HistoryEvent])

@@ -57,7 +57,9 @@ class StepRead(BaseModel):
     finished_at: datetime | None
     usage: TokenUsage | None
     transcript: list[TranscriptEntry] = []
+    message: str | None = None
     round: int = 0
+    waiting_since: datetime | None = None
     deadline: datetime | None = None
     decisions: list[RecordedDecision] = []
     log: list[str] = []
@@ -106,3 +108,19 @@ class HistoryEvent(BaseModel):
     type: str
     step_id: str | None = None
     details: dict[str, Any] = {}
+
+
+class PendingApproval(BaseModel):
+    run_id: str
+    workflow_id: uuid.UUID | None
+    workflow_name: str
+    version: int
+    step_id: str
+    message: str
+    round: int
+    waiting_since: datetime | None
+    deadline: datetime | None
+
+
+class ApprovalPage(BaseModel):
+    items: list[PendingApproval]

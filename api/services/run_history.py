@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 from temporalio.api.common.v1 import Payloads
 from temporalio.api.enums.v1 import EventType
 from temporalio.api.history.v1 import HistoryEvent as RawEvent
-from temporalio.client import WorkflowHandle
+from temporalio.client import Client, WorkflowHandle
 from temporalio.converter import DataConverter
 
 from api.schemas.runs import HistoryEvent
@@ -44,6 +44,26 @@ def event_type_name(event_type: int) -> str:
 
 async def fetch_events(handle: WorkflowHandle[Any, Any]) -> list[RawEvent]:
     return [event async for event in handle.fetch_history_events()]
+
+
+async def fetch_chain_events(client: Client, run_id: str, first_run_id: str) -> list[RawEvent]:
+    """Every execution's events, first to current, joined across continue-as-new."""
+    events: list[RawEvent] = []
+    execution: str | None = first_run_id
+    while execution:
+        chunk = await fetch_events(client.get_workflow_handle(run_id, run_id=execution))
+        events += chunk
+        last = chunk[-1] if chunk else None
+        continued = (
+            last is not None
+            and last.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW
+        )
+        execution = (
+            last.workflow_execution_continued_as_new_event_attributes.new_execution_run_id
+            if continued and last is not None
+            else None
+        )
+    return events
 
 
 def readable_events(events: list[RawEvent]) -> list[HistoryEvent]:

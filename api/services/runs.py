@@ -3,10 +3,11 @@ truth for runs; the database only for the definitions they came from."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import uuid
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from temporalio.api.enums.v1 import TaskQueueType
@@ -34,9 +35,11 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from api.errors import BadRequest, Conflict, NotFound, Unavailable
 from api.schemas.runs import (
+    ApprovalPage,
     CancelAccepted,
     DecisionRequest,
     HistoryEvent,
+    PendingApproval,
     RetryRequest,
     RunCreate,
     RunCreated,
@@ -48,6 +51,7 @@ from api.schemas.runs import (
     TemporalLink,
 )
 from api.services.run_history import (
+    fetch_chain_events,
     fetch_events,
     readable_events,
     step_of_activity,
@@ -82,6 +86,7 @@ WORKFLOW_TYPE = "AgentWorkflow"
 # An open run is asked for its state; a run whose worker is gone must not hang the API.
 QUERY_TIMEOUT = timedelta(seconds=3)
 UPDATE_ACCEPT_TIMEOUT = timedelta(seconds=5)
+APPROVALS_SCAN_LIMIT = 500
 IDEMPOTENT_RUNS = uuid.UUID("5b0c1f64-8f59-4f0e-9d55-6f1f3c1d2a77")
 
 _CLOSED_STATUS = {
@@ -236,8 +241,51 @@ class RunService:
         """The run's Temporal events, readable, with the step each concerns."""
         client = await self.temporal.client()
         handle: RunHandle = client.get_workflow_handle_for(AgentWorkflow.run, run_id)
-        await self._describe(handle)
-        return readable_events(await fetch_events(handle))
+        description = await self._describe(handle)
+        first_run_id = description.raw_description.workflow_execution_info.first_run_id
+        return readable_events(
+            await fetch_chain_events(client, run_id, first_run_id or description.run_id)
+        )
+
+    async def approvals(self) -> ApprovalPage:
+        """Every gate waiting for a decision, across open runs, oldest wait first."""
+        client = await self.temporal.client()
+        query = (
+            f"WorkflowType = '{WORKFLOW_TYPE}' AND ExecutionStatus = 'Running' AND "
+            "(KasalStatus = 'waiting_for_approval' OR KasalStatus = 'needs_attention')"
+        )
+        executions = [e async for e in client.list_workflows(query, limit=APPROVALS_SCAN_LIMIT)]
+        states = await asyncio.gather(
+            *(self._waiting_gates(client, execution) for execution in executions)
+        )
+        items = [item for gates in states for item in gates]
+        items.sort(key=lambda item: item.waiting_since or datetime.max.replace(tzinfo=UTC))
+        return ApprovalPage(items=items)
+
+    async def _waiting_gates(
+        self, client: Client, execution: WorkflowExecution
+    ) -> list[PendingApproval]:
+        handle: RunHandle = client.get_workflow_handle_for(AgentWorkflow.run, execution.id)
+        try:
+            state = await handle.query(AgentWorkflow.status, rpc_timeout=QUERY_TIMEOUT)
+        except RPCError:
+            return []  # no worker answers now; the run shows as waiting in the runs list
+        attributes = execution.typed_search_attributes
+        return [
+            PendingApproval(
+                run_id=execution.id,
+                workflow_id=_uuid(attributes.get(KASAL_WORKFLOW_ID)),
+                workflow_name=attributes.get(KASAL_WORKFLOW_NAME) or "",
+                version=attributes.get(KASAL_VERSION) or 0,
+                step_id=step.id,
+                message=step.message or "",
+                round=step.round,
+                waiting_since=step.waiting_since,
+                deadline=step.deadline,
+            )
+            for step in state.steps
+            if step.status == StepStatus.WAITING
+        ]
 
     async def worker_polling(self) -> bool:
         """Whether any worker polls the task queue now."""

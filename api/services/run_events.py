@@ -1,0 +1,78 @@
+"""Server-sent events for one run: a snapshot, then each change as it happens.
+
+Changes are noticed by long-polling the run's Temporal history (no polling interval to
+tune): every new event wakes the stream, which reads the run again and sends what
+changed. A comment every 15 s keeps proxies from closing a quiet stream.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from collections.abc import AsyncIterator, Awaitable, Callable
+
+from api.schemas.runs import RunRead
+from api.services.runs import RunService
+from workflows.status import RunStatus
+
+KEEP_ALIVE_SECONDS = 15.0
+# Many events arrive together (an activity's scheduled, started, completed): read once.
+COALESCE_SECONDS = 0.2
+OPEN = {RunStatus.RUNNING, RunStatus.WAITING_FOR_APPROVAL, RunStatus.NEEDS_ATTENTION}
+
+
+def sse(event: str, data: str) -> str:
+    return f"event: {event}\ndata: {data}\n\n"
+
+
+async def run_events(
+    service: RunService,
+    first: RunRead,
+    disconnected: Callable[[], Awaitable[bool]],
+) -> AsyncIterator[str]:
+    yield sse("snapshot", first.model_dump_json())
+    sent_steps = {step.id: step.model_dump_json() for step in first.steps}
+    status = first.status
+    woken = asyncio.Event()
+    watcher = asyncio.create_task(_watch_history(service, first.run_id, woken))
+    try:
+        while status in OPEN:
+            try:
+                await asyncio.wait_for(woken.wait(), timeout=KEEP_ALIVE_SECONDS)
+            except TimeoutError:
+                if await disconnected():
+                    return
+                yield ": keep-alive\n\n"
+                continue
+            await asyncio.sleep(COALESCE_SECONDS)
+            woken.clear()
+            if await disconnected():
+                return
+            run = await service.get(first.run_id)
+            for step in run.steps:
+                data = step.model_dump_json()
+                if sent_steps.get(step.id) != data:
+                    sent_steps[step.id] = data
+                    yield sse("step", data)
+            if run.status != status:
+                status = run.status
+                yield sse("run", json.dumps({"run_id": run.run_id, "status": status.value}))
+    finally:
+        watcher.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await watcher
+
+
+async def _watch_history(service: RunService, run_id: str, woken: asyncio.Event) -> None:
+    """Set ``woken`` on every new history event, across continue-as-new, until the run closes."""
+    client = await service.temporal.client()
+    while True:
+        handle = client.get_workflow_handle(run_id)
+        async for _ in handle.fetch_history_events(wait_new_event=True):
+            woken.set()
+        # The execution closed or continued as new: wake once more, and follow the new
+        # execution if there is one (a handle without a run id describes the latest).
+        woken.set()
+        if (await handle.describe()).close_time is not None:
+            return

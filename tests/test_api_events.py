@@ -1,0 +1,119 @@
+"""Live run updates over server-sent events, the approvals inbox, and the app at /."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.api_stack import ApiServer, ApiStack, free_port
+from tests.helpers import agent, eventually, marker, task
+from tests.stub_llm import Reply, StubLLM
+from tests.test_api_runs import create_workflow, start, wait_for_run
+
+GATED: dict[str, Any] = {
+    "agents": [agent()],
+    "steps": [
+        task("draft"),
+        {"id": "review", "type": "approval", "after": ["draft"], "message": "Ship the draft?"},
+        task("publish", after=["review"]),
+    ],
+}
+
+
+@pytest.fixture
+def database_url(tmp_path: Path) -> str:
+    return f"sqlite+aiosqlite:///{tmp_path / 'kasal.db'}"
+
+
+async def read_events(response: httpx.Response) -> Any:
+    """Yield (event, data) pairs from an SSE response; comments are yielded as (None, text)."""
+    event: str | None = None
+    async for line in response.aiter_lines():
+        if line.startswith(":"):
+            yield None, line
+        elif line.startswith("event: "):
+            event = line.removeprefix("event: ")
+        elif line.startswith("data: "):
+            yield event, json.loads(line.removeprefix("data: "))
+
+
+async def test_events_stream_a_snapshot_then_each_change_until_the_run_closes(
+    api: ApiStack, stub_llm: StubLLM
+) -> None:
+    stub_llm.script(marker("publish"), Reply("published", delay=0.5))
+    run_id = (await start(api, await create_workflow(api, GATED)))["run_id"]
+    await wait_for_run(api, run_id, "waiting_for_approval")
+
+    seen: list[tuple[str | None, Any]] = []
+    async with api.http.stream("GET", f"/runs/{run_id}/events") as response:
+        assert response.status_code == 200
+        assert response.headers["content-type"].startswith("text/event-stream")
+        async for event, data in read_events(response):
+            seen.append((event, data))
+            if event == "snapshot":
+                assert data["status"] == "waiting_for_approval"
+                decided = await api.http.post(
+                    f"/runs/{run_id}/steps/review/decision", json={"decision": "approve"}
+                )
+                assert decided.status_code == 200
+    kinds = [event for event, _ in seen]
+    assert kinds[0] == "snapshot"
+    step_updates = {(data["id"], data["status"]) for event, data in seen if event == "step"}
+    assert ("review", "approved") in step_updates
+    assert ("publish", "completed") in step_updates
+    runs = [data["status"] for event, data in seen if event == "run"]
+    assert runs[-1] == "completed"  # and then the stream ended
+
+
+async def test_events_for_an_unknown_run_are_404(api: ApiStack) -> None:
+    assert (await api.http.get("/runs/run-nope/events")).status_code == 404
+
+
+async def test_the_approvals_inbox_lists_every_waiting_gate(
+    api: ApiStack, stub_llm: StubLLM
+) -> None:
+    workflow_id = await create_workflow(api, GATED)
+    first = (await start(api, workflow_id))["run_id"]
+    second = (await start(api, workflow_id))["run_id"]
+    for run_id in (first, second):
+        await wait_for_run(api, run_id, "waiting_for_approval")
+
+    async def inbox() -> list[dict[str, Any]]:
+        return list((await api.http.get("/approvals")).json()["items"])
+
+    items = await eventually(inbox, lambda found: len(found) == 2)
+    assert {i["run_id"] for i in items} == {first, second}
+    item = items[0]
+    assert (item["step_id"], item["message"], item["round"]) == ("review", "Ship the draft?", 1)
+    assert item["workflow_name"] == "brief"
+    assert item["waiting_since"] < item["deadline"]
+
+    await api.http.post(f"/runs/{first}/steps/review/decision", json={"decision": "reject"})
+    remaining = await eventually(inbox, lambda found: len(found) == 1)
+    assert remaining[0]["run_id"] == second
+    await api.env.client.get_workflow_handle(second).terminate("test over")
+
+
+async def test_the_api_serves_the_built_app_at_the_root(api: ApiStack, tmp_path: Path) -> None:
+    dist = tmp_path / "dist"
+    dist.mkdir()
+    (dist / "index.html").write_text("<!doctype html><title>Kasal</title>")
+    server = ApiServer(
+        api.settings.model_copy(update={"KASAL_FRONTEND_DIR": dist, "KASAL_PORT": free_port()})
+    )
+    await server.start()
+    try:
+        async with httpx.AsyncClient(base_url=server.url) as http:
+            page = await http.get("/")
+            health = await http.get("/healthz")
+            api_root = await http.get("/api/v1/workflows")
+    finally:
+        await server.stop()
+    assert page.status_code == 200
+    assert "<title>Kasal</title>" in page.text
+    assert health.status_code == 200
+    assert api_root.json()["total"] == 0

@@ -23,6 +23,7 @@ from workflows.status import StepStatus
 
 T = TypeVar("T")
 HISTORIES = Path(__file__).parent / "histories"
+HISTORY_ID_SEPARATOR = "--"
 RunHandle = WorkflowHandle[AgentWorkflow, AgentWorkflowResult]
 
 
@@ -121,4 +122,6 @@ async def assert_replays(handle: WorkflowHandle[Any, Any]) -> None:
     if os.environ.get("KASAL_RECORD_HISTORIES"):
         test = os.environ["PYTEST_CURRENT_TEST"].split(" ")[0].split("::")[-1]
         HISTORIES.mkdir(exist_ok=True)
-        (HISTORIES / f"{re.sub(r'[^A-Za-z0-9_.-]', '_', test)}.json").write_text(history.to_json())
+        # The workflow id is part of the name: replay needs it, and the file has no room.
+        name = f"{re.sub(r'[^A-Za-z0-9_.-]', '_', test)}{HISTORY_ID_SEPARATOR}{handle.id}"
+        (HISTORIES / f"{name}.json").write_text(history.to_json())

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
 from typing import Any
 
+from kasal.binaries import temporal_cli
 from tests.api_stack import ApiStack
 from tests.helpers import agent, assert_replays, eventually, marker, task
 from tests.stub_llm import Reply, StubLLM
@@ -62,6 +65,12 @@ async def test_fix_the_model_config_then_retry_completes_the_run(
     paused = await step(api, run_id, "a")
     assert paused["status"] == "paused"
     assert stub_llm.call_count(marker("a")) == 1
+    # KasalStatus makes the run findable from a terminal too.
+    listed = await eventually(
+        lambda: temporal_cli_list(api, "KasalStatus='needs_attention'"),
+        lambda ids: run_id in ids,
+    )
+    assert run_id in listed
 
     # The operator fixes the key.
     stub_llm.reset()
@@ -134,6 +143,24 @@ async def test_a_decision_with_no_worker_is_503_not_a_hang(
     assert response.status_code == 503
     assert "no worker" in response.json()["detail"]
     await api.env.client.get_workflow_handle(run_id).terminate("test over")
+
+
+async def temporal_cli_list(api: ApiStack, query: str) -> list[str]:
+    process = await asyncio.create_subprocess_exec(
+        str(temporal_cli()),
+        "workflow",
+        "list",
+        "--address",
+        api.settings.temporal_address,
+        "--query",
+        query,
+        "--output",
+        "json",
+        stdout=asyncio.subprocess.PIPE,
+    )
+    output, _ = await process.communicate()
+    assert process.returncode == 0
+    return [row["execution"]["workflowId"] for row in json.loads(output or b"[]")]
 
 
 async def _count(stub: StubLLM, match: str) -> int:

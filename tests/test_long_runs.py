@@ -62,3 +62,7 @@ async def test_the_api_reads_a_continued_run_whole(api: ApiStack, stub_llm: Stub
     assert len(starts) >= 2  # the chain of executions, joined
     scheduled = {e["step_id"] for e in history if e["type"] == "ActivityTaskScheduled"}
     assert scheduled == {f"s{i}" for i in range(steps)}
+    first_execution = api.env.client.get_workflow_handle(
+        run_id, run_id=description.raw_description.workflow_execution_info.first_run_id
+    )
+    await assert_replays(first_execution)  # it ends in ContinueAsNew

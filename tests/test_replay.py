@@ -12,7 +12,16 @@ from temporalio.worker import Replayer, Worker
 from temporalio.workflow import NondeterminismError
 
 from tests.broken_workflow import TimerFirstAgentWorkflow
-from tests.helpers import HISTORIES, agent, assert_replays, marker, replayer, start_run, task
+from tests.helpers import (
+    HISTORIES,
+    HISTORY_ID_SEPARATOR,
+    agent,
+    assert_replays,
+    marker,
+    replayer,
+    start_run,
+    task,
+)
 from tests.stub_llm import Reply, StubLLM
 from workflows.registry import workflow_runner
 
@@ -36,14 +45,17 @@ async def test_a_changed_workflow_fails_replay_of_an_old_history(
         await broken.replay_workflow(await handle.fetch_history())
 
 
-@pytest.mark.parametrize("path", sorted(HISTORIES.glob("*.json")), ids=lambda p: p.stem)
+@pytest.mark.parametrize(
+    "path", sorted(HISTORIES.glob("*.json")), ids=lambda p: p.stem.split(HISTORY_ID_SEPARATOR)[0]
+)
 async def test_checked_in_histories_replay_against_the_current_code(path: Path) -> None:
     """Histories recorded from the scenarios in this suite (KASAL_RECORD_HISTORIES=1).
 
     If this fails after a change to AgentWorkflow, the change is not deterministic for
     runs already in flight: guard it with workflow.patched() instead of re-recording.
     """
-    history = WorkflowHistory.from_json(path.stem, path.read_text())
+    workflow_id = path.stem.split(HISTORY_ID_SEPARATOR, 1)[1]
+    history = WorkflowHistory.from_json(workflow_id, path.read_text())
     await replayer().replay_workflow(history)
 
 

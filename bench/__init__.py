@@ -1,0 +1,1 @@
+"""Benchmarks: numbers to watch, not pass/fail tests. Run with `make bench`."""

@@ -1,0 +1,20 @@
+"""Run every benchmark and print its numbers as JSON lines."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+
+from bench import in_flight, recovery
+
+BENCHMARKS = {"in_flight": in_flight.main, "recovery": recovery.main}
+
+
+async def run(names: list[str]) -> None:
+    for name in names:
+        print(json.dumps({"benchmark": name, **await BENCHMARKS[name]()}), flush=True)
+
+
+if __name__ == "__main__":
+    asyncio.run(run(sys.argv[1:] or list(BENCHMARKS)))

@@ -116,10 +116,15 @@ class KasalLLM(LLM):
         return reply
 
 
-def build_llm(config: ModelConfig, transcript: Transcript, timeout: float | None) -> KasalLLM:
+def build_llm(
+    config: ModelConfig,
+    transcript: Transcript,
+    timeout: float | None,
+    loop: asyncio.AbstractEventLoop,
+) -> KasalLLM:
     """A fresh LLM for one step attempt, routed through litellm with its retries off.
 
-    Call it from the activity, on the worker's event loop.
+    ``loop`` is the activity's event loop: CrewAI's threads hand their calls to it.
     """
     llm = KasalLLM(
         model=config.model,
@@ -134,7 +139,7 @@ def build_llm(config: ModelConfig, transcript: Transcript, timeout: float | None
         **config.params,
     )
     llm._transcript = transcript
-    llm._loop = asyncio.get_running_loop()
+    llm._loop = loop
     return llm
 
 

@@ -11,8 +11,8 @@ from temporalio.exceptions import ApplicationError
 
 from activities.heartbeat import heartbeating
 from activities.llm_errors import classify
-from activities.llm_manager import Transcript, build_llm
-from activities.model_registry import ModelRegistry, UnknownModel
+from activities.llm_manager import KasalLLM, Transcript, build_llm
+from activities.model_registry import ModelConfig, ModelRegistry, UnknownModel
 from db.blobs import BlobStore
 from workflows.task_step import (
     INLINE_OUTPUT_LIMIT,
@@ -36,26 +36,33 @@ class TaskStepActivities:
     @activity.defn(name=RUN_TASK_STEP)
     async def run_task_step(self, input: RunTaskStepInput) -> RunTaskStepResult:
         """An activity because it calls an LLM: slow, flaky I/O that Temporal retries."""
-        info = activity.info()
+        # Heartbeats start first and cover everything, storing the results included:
+        # with hundreds of steps starting at once, no part may outlast the timeout.
+        async with heartbeating():
+            return await self._run(input, activity.info().attempt)
+
+    async def _run(self, input: RunTaskStepInput, attempt: int) -> RunTaskStepResult:
         try:
             config = await self._models.resolve(input.agent.llm)
         except UnknownModel as exc:
             raise ApplicationError(
-                str(exc), info.attempt, type="UnknownModel", non_retryable=True
+                str(exc), attempt, type="UnknownModel", non_retryable=True
             ) from None
         transcript = Transcript()
-        timeout = info.start_to_close_timeout or timedelta(minutes=10)
-        llm = build_llm(config, transcript, timeout.total_seconds() * LLM_TIMEOUT_MARGIN)
-        async with heartbeating():
-            try:
-                output = await _perform(input, await self._whole_context(input), llm)
-            except asyncio.CancelledError:
-                llm.cancel_in_flight()
-                raise
-            except ApplicationError:
-                raise
-            except Exception as exc:
-                raise classify(exc, config, info.attempt) from None
+        timeout = activity.info().start_to_close_timeout or timedelta(minutes=10)
+        # Building CrewAI objects is CPU work: a thread keeps the event loop, and so
+        # every other step's heartbeats, responsive.
+        agent, task, llm = await asyncio.to_thread(
+            _build, input, config, transcript, timeout.total_seconds(), asyncio.get_running_loop()
+        )
+        try:
+            context = await self._whole_context(input)
+            output = str(await agent.aexecute_task(task, context=context or None))
+        except asyncio.CancelledError:
+            llm.cancel_in_flight()
+            raise
+        except Exception as exc:
+            raise classify(exc, config, attempt) from None
         output_ref = None
         if len(output.encode()) > INLINE_OUTPUT_LIMIT:
             output_ref = await self._store(input, "output", output)
@@ -65,7 +72,7 @@ class TaskStepActivities:
             output=output,
             output_ref=output_ref,
             usage=transcript.usage,
-            attempt=info.attempt,
+            attempt=attempt,
             transcript_ref=await self._store(input, "transcript", transcript_json),
         )
 
@@ -85,7 +92,14 @@ class TaskStepActivities:
         )
 
 
-async def _perform(input: RunTaskStepInput, context: str, llm: object) -> str:
+def _build(
+    input: RunTaskStepInput,
+    config: ModelConfig,
+    transcript: Transcript,
+    timeout_seconds: float,
+    loop: asyncio.AbstractEventLoop,
+) -> tuple[Agent, Task, KasalLLM]:
+    llm = build_llm(config, transcript, timeout_seconds * LLM_TIMEOUT_MARGIN, loop)
     agent = Agent(
         role=input.agent.role,
         goal=input.agent.goal,
@@ -102,5 +116,4 @@ async def _perform(input: RunTaskStepInput, context: str, llm: object) -> str:
     if input.feedback:
         description += f"\n\nA reviewer sent your previous answer back: {input.feedback}"
     task = Task(description=description, expected_output=input.expected_output, agent=agent)
-    result = await agent.aexecute_task(task, context=context or None)
-    return str(result)
+    return agent, task, llm

@@ -5,7 +5,6 @@ stub LLM registered as the model config `stub`."""
 from __future__ import annotations
 
 import asyncio
-import socket
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -24,15 +23,9 @@ from db.blobs import BlobStore
 from db.secrets import load_secret_box
 from db.session import create_engine, session_factory
 from kasal.settings import Settings
-from tests.conftest import STUB_API_KEY, STUB_MODEL
+from tests.conftest import STUB_API_KEY, STUB_MODEL, TEMPORAL_UI_URL, free_port
 from tests.stub_llm import StubLLM
 from worker.main import build_worker
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 class ApiServer:
@@ -116,7 +109,7 @@ def stack_settings(temporal: WorkflowEnvironment, data_dir: Path, database_url: 
         TEMPORAL_ADDRESS=temporal.client.service_client.config.target_host,
         TEMPORAL_NAMESPACE=temporal.client.namespace,
         KASAL_TASK_QUEUE=f"kasal-api-test-{uuid.uuid4()}",
-        KASAL_TEMPORAL_UI_URL="http://127.0.0.1:8233",
+        KASAL_TEMPORAL_UI_URL=TEMPORAL_UI_URL,
     )
 
 

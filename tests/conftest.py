@@ -13,6 +13,7 @@ from kasal.environment import quiet_crewai
 quiet_crewai()
 
 import asyncio  # noqa: E402
+import socket  # noqa: E402
 import uuid  # noqa: E402
 from collections.abc import AsyncIterator, Callable  # noqa: E402
 from pathlib import Path  # noqa: E402
@@ -47,9 +48,22 @@ STUB_API_KEY = "sk-test-kasal-SECRET-4f2a9c"
 STUB_MODEL = "stub"
 
 
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+# Temporal Web, served by the session's dev server, so links to runs can be followed.
+TEMPORAL_UI_PORT = free_port()
+TEMPORAL_UI_URL = f"http://127.0.0.1:{TEMPORAL_UI_PORT}"
+
+
 @pytest.fixture(scope="session")
 async def temporal_env() -> AsyncIterator[WorkflowEnvironment]:
     env = await WorkflowEnvironment.start_local(
+        ui=True,
+        ui_port=TEMPORAL_UI_PORT,
         dev_server_existing_path=str(temporal_cli()),
         data_converter=pydantic_data_converter,
         search_attributes=ALL_KEYS,

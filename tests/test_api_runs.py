@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from tests.api_stack import ApiStack
-from tests.conftest import STUB_API_KEY
+from tests.conftest import STUB_API_KEY, TEMPORAL_UI_URL
 from tests.helpers import agent, eventually, marker, task
 from tests.stub_llm import Reply, StubLLM
 
@@ -63,7 +63,7 @@ async def test_a_run_completes_and_reads_back_with_every_step(
     assert temporal["namespace"] == "default"
     assert temporal["workflow_id"] == created["run_id"]
     assert temporal["web_url"].startswith(
-        f"http://127.0.0.1:8233/namespaces/default/workflows/{created['run_id']}"
+        f"{TEMPORAL_UI_URL}/namespaces/default/workflows/{created['run_id']}"
     )
 
     run = await wait_for_run(api, created["run_id"], "completed")

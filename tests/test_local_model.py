@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 import uuid
 from collections.abc import Iterator
 from dataclasses import asdict
@@ -14,18 +13,13 @@ from activities.local_model import LocalModelServer
 from activities.model_registry import ModelConfig, StaticModelRegistry
 from db.blobs import BlobStore
 from db.seeds.model_configs import local_model as seeded_local_model
+from tests.conftest import free_port
 from worker.main import build_worker
 from workflows.agent_workflow import AgentWorkflow
 from workflows.compiler import compile_plan
 from workflows.run_state import AgentWorkflowInput
 
 LOCAL_MODEL_NAME = "local"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture(scope="module")

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from tests.api_stack import ApiStack
+from tests.conftest import TEMPORAL_UI_URL
 from tests.helpers import agent, assert_replays, eventually, marker, task
 from tests.stub_llm import Reply, StubLLM
 from tests.test_api_runs import create_workflow, start, wait_for_run
@@ -42,7 +43,7 @@ async def test_the_webhook_hears_of_a_waiting_gate_and_of_the_close(
     assert waiting["status"] == "waiting_for_approval"
     assert waiting["workflow"] == {"id": workflow_id, "name": "brief", "version": 1}
     assert waiting["web_url"].startswith(
-        f"http://127.0.0.1:8233/namespaces/default/workflows/{run_id}/"
+        f"{TEMPORAL_UI_URL}/namespaces/default/workflows/{run_id}/"
     )
     assert waiting["app_url"] == f"{api.settings.app_url}/runs/{run_id}"
 

@@ -9,10 +9,11 @@ from crewai import Agent, Task
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from activities.crew_runtime import CrewRuntime
 from activities.heartbeat import heartbeating
 from activities.llm_errors import classify
 from activities.llm_manager import KasalLLM, Transcript, build_llm
-from activities.model_registry import ModelConfig, ModelRegistry, UnknownModel
+from activities.model_registry import ModelRegistry, UnknownModel
 from db.blobs import BlobStore
 from workflows.task_step import (
     INLINE_OUTPUT_LIMIT,
@@ -29,9 +30,10 @@ LLM_TIMEOUT_MARGIN = 0.9
 
 
 class TaskStepActivities:
-    def __init__(self, models: ModelRegistry, blobs: BlobStore) -> None:
+    def __init__(self, models: ModelRegistry, blobs: BlobStore, crew: CrewRuntime) -> None:
         self._models = models
         self._blobs = blobs
+        self._crew = crew
 
     @activity.defn(name=RUN_TASK_STEP)
     async def run_task_step(self, input: RunTaskStepInput) -> RunTaskStepResult:
@@ -50,14 +52,16 @@ class TaskStepActivities:
             ) from None
         transcript = Transcript()
         timeout = activity.info().start_to_close_timeout or timedelta(minutes=10)
-        # Building CrewAI objects is CPU work: a thread keeps the event loop, and so
-        # every other step's heartbeats, responsive.
-        agent, task, llm = await asyncio.to_thread(
-            _build, input, config, transcript, timeout.total_seconds(), asyncio.get_running_loop()
-        )
+        context = await self._whole_context(input)
+        loop = self._crew.loop
+        llm = build_llm(config, transcript, timeout.total_seconds() * LLM_TIMEOUT_MARGIN, loop)
+
+        async def perform() -> str:
+            agent, task = _agent_and_task(input, llm)
+            return str(await agent.aexecute_task(task, context=context or None))
+
         try:
-            context = await self._whole_context(input)
-            output = str(await agent.aexecute_task(task, context=context or None))
+            output = await self._crew.run(perform)
         except asyncio.CancelledError:
             llm.cancel_in_flight()
             raise
@@ -92,14 +96,7 @@ class TaskStepActivities:
         )
 
 
-def _build(
-    input: RunTaskStepInput,
-    config: ModelConfig,
-    transcript: Transcript,
-    timeout_seconds: float,
-    loop: asyncio.AbstractEventLoop,
-) -> tuple[Agent, Task, KasalLLM]:
-    llm = build_llm(config, transcript, timeout_seconds * LLM_TIMEOUT_MARGIN, loop)
+def _agent_and_task(input: RunTaskStepInput, llm: KasalLLM) -> tuple[Agent, Task]:
     agent = Agent(
         role=input.agent.role,
         goal=input.agent.goal,
@@ -116,4 +113,4 @@ def _build(
     if input.feedback:
         description += f"\n\nA reviewer sent your previous answer back: {input.feedback}"
     task = Task(description=description, expected_output=input.expected_output, agent=agent)
-    return agent, task, llm
+    return agent, task

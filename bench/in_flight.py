@@ -6,13 +6,15 @@ there at the same moment is the number of steps the worker really has in flight.
 
 from __future__ import annotations
 
+import os
+
 from bench.harness import Timer, bench_stack, new_id, parallel_plan
 from tests.stub_llm import Reply
 from worker.main import build_worker
 from workflows.agent_workflow import AgentWorkflow
 from workflows.run_state import AgentWorkflowInput
 
-STEPS = 1000
+STEPS = int(os.environ.get("KASAL_BENCH_STEPS", "1000"))
 HOLD_SECONDS = 20.0
 
 

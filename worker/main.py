@@ -5,11 +5,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
-from concurrent.futures import ThreadPoolExecutor
 
 from temporalio.client import Client
 from temporalio.worker import Worker
 
+from activities.crew_runtime import CrewRuntime
 from activities.db_model_registry import DatabaseModelRegistry
 from activities.model_registry import ModelRegistry
 from activities.task_step import TaskStepActivities
@@ -31,16 +31,12 @@ def build_worker(
     blobs: BlobStore,
     max_concurrent_activities: int,
 ) -> Worker:
-    # CrewAI 1.15 runs each LLM turn of its executor in the loop's default thread pool,
-    # so that pool must be as large as the number of steps a worker holds in flight.
-    asyncio.get_running_loop().set_default_executor(
-        ThreadPoolExecutor(max_workers=max_concurrent_activities, thread_name_prefix="crewai")
-    )
+    crew = CrewRuntime(threads=max_concurrent_activities)
     return Worker(
         client,
         task_queue=task_queue,
         workflows=WORKFLOWS,
-        activities=[TaskStepActivities(models, blobs).run_task_step, send_webhook],
+        activities=[TaskStepActivities(models, blobs, crew).run_task_step, send_webhook],
         workflow_runner=workflow_runner(),
         max_concurrent_activities=max_concurrent_activities,
     )

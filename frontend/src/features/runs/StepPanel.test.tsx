@@ -1,0 +1,104 @@
+// @vitest-environment jsdom
+import { cleanup, fireEvent, render, screen, waitFor } from '@testing-library/react';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import type { Run, Step } from '../../api/types';
+import { useRunStore } from '../../stores/run-store';
+import { StepPanel } from './StepPanel';
+
+const step = (extra: Partial<Step>): Step => ({
+  id: 'review',
+  type: 'approval',
+  status: 'waiting',
+  attempt: 1,
+  output: null,
+  error: null,
+  started_at: '2025-01-01T00:00:00Z',
+  finished_at: null,
+  usage: null,
+  transcript: [],
+  round: 0,
+  deadline: '2025-01-02T00:00:00Z',
+  decisions: [],
+  log: [],
+  ...extra,
+});
+
+const definition = { steps: [{ id: 'review', type: 'approval' as const, message: 'Publish?', after: [] }] };
+
+function respond(body: unknown, status = 200) {
+  const fetchMock = vi.fn(async () => new Response(JSON.stringify(body), { status }));
+  vi.stubGlobal('fetch', fetchMock);
+  return fetchMock;
+}
+
+beforeEach(() => {
+  useRunStore.getState().reset();
+  useRunStore.getState().applySnapshot({ run_id: 'run-1', steps: [step({})] } as unknown as Run);
+});
+afterEach(() => {
+  cleanup();
+  vi.unstubAllGlobals();
+});
+
+describe('step panel', () => {
+  it('approves a waiting gate with a comment', async () => {
+    const fetchMock = respond(step({ status: 'approved' }));
+    render(<StepPanel runId="run-1" step={step({})} definition={definition} onClose={() => undefined} />);
+    expect(screen.getByText('Publish?')).toBeTruthy();
+    expect(screen.getByRole('button', { name: 'Reject' })).toBeTruthy();
+    fireEvent.change(screen.getByLabelText('Comment'), { target: { value: 'Looks good' } });
+    fireEvent.click(screen.getByRole('button', { name: 'Approve' }));
+    await waitFor(() => expect(useRunStore.getState().run?.steps[0]?.status).toBe('approved'));
+    expect(fetchMock).toHaveBeenCalledWith('/api/v1/runs/run-1/steps/review/decision', expect.objectContaining({ method: 'POST' }));
+    const body = JSON.parse(String((fetchMock.mock.calls[0] as unknown as [string, RequestInit])[1].body));
+    expect(body).toMatchObject({ decision: 'approve', comment: 'Looks good', round: 0 });
+  });
+
+  it('shows why a decision was refused', async () => {
+    respond({ detail: 'step review is not waiting' }, 409);
+    render(<StepPanel runId="run-1" step={step({})} definition={definition} onClose={() => undefined} />);
+    fireEvent.click(screen.getByRole('button', { name: 'Reject' }));
+    expect((await screen.findByRole('alert')).textContent).toBe('step review is not waiting');
+  });
+
+  it('offers Retry and Skip (with its output) on a paused task', async () => {
+    const fetchMock = respond(step({ id: 'research', type: 'task', status: 'skipped' }));
+    const paused = step({ id: 'research', type: 'task', status: 'paused', error: 'LLM unreachable' });
+    render(<StepPanel runId="run-1" step={paused} definition={null} onClose={() => undefined} />);
+    expect(screen.getByText('LLM unreachable')).toBeTruthy();
+    expect(screen.getByRole('button', { name: 'Retry' })).toBeTruthy();
+    expect(screen.queryByRole('button', { name: 'Approve' })).toBeNull();
+    fireEvent.change(screen.getByLabelText('Output'), { target: { value: 'by hand' } });
+    fireEvent.click(screen.getByRole('button', { name: 'Skip' }));
+    await waitFor(() => expect(fetchMock).toHaveBeenCalled());
+    const [url, init] = fetchMock.mock.calls[0] as unknown as [string, RequestInit];
+    expect(url).toBe('/api/v1/runs/run-1/steps/research/skip');
+    expect(JSON.parse(String(init.body))).toMatchObject({ output: 'by hand' });
+  });
+
+  it('renders the output as markdown and folds each transcript call', () => {
+    const done = step({
+      id: 'research',
+      type: 'task',
+      status: 'completed',
+      output: '## Notes\n- **one**',
+      usage: { prompt_tokens: 10, completion_tokens: 5, total_tokens: 15, llm_calls: 1 },
+      transcript: [
+        {
+          kind: 'llm',
+          model: 'local',
+          messages: [{ role: 'user', content: 'Research' }],
+          reply: 'Notes',
+          usage: null,
+          latency_ms: 1200,
+          started_at: '2025-01-01T00:00:00Z',
+        },
+      ],
+    });
+    render(<StepPanel runId="run-1" step={done} definition={null} onClose={() => undefined} />);
+    expect(screen.getByRole('heading', { name: 'Notes' })).toBeTruthy();
+    expect(screen.getByText('one').tagName).toBe('STRONG');
+    expect(screen.getByText(/1\. LLM/).closest('details')?.open).toBe(false);
+    expect(screen.getByText(/15 \(10 prompt \+ 5 completion\)/)).toBeTruthy();
+  });
+});

@@ -1,0 +1,108 @@
+import type { Step } from '../../api/types';
+import { Markdown } from '../../components/Markdown';
+import { StatusBadge } from '../../components/StatusBadge';
+import type { Definition } from '../../lib/definition';
+import { elapsed, formatDateTime } from '../../lib/format';
+import { DecisionForm, PausedActions } from './StepActions';
+import { Transcript } from './Transcript';
+
+interface Props {
+  runId: string;
+  step: Step;
+  definition: Definition | null;
+  onClose: () => void;
+}
+
+/** Everything about one step of a run, and what can be done with it now. */
+export function StepPanel({ runId, step, definition, onClose }: Props) {
+  const spec = definition?.steps.find((s) => s.id === step.id);
+  const duration = elapsed(step.started_at, step.finished_at);
+  return (
+    <aside className="panel step-panel" aria-label={`Step ${step.id}`}>
+      <header className="panel__header">
+        <h2 className="panel__title">
+          <span className="muted">{step.type === 'approval' ? 'Approval gate' : 'Task'}</span>{' '}
+          <span className="mono">{step.id}</span>
+        </h2>
+        <button type="button" className="btn btn--ghost btn--sm" onClick={onClose}>
+          Close
+        </button>
+      </header>
+      <StatusBadge step={step.status} />
+      {spec?.type === 'approval' && <blockquote className="gate-message">{spec.message}</blockquote>}
+      {step.status === 'waiting' && <DecisionForm runId={runId} step={step} />}
+      {step.status === 'paused' && <PausedActions runId={runId} step={step} />}
+
+      <dl className="facts">
+        <dt>Attempt</dt>
+        <dd>{step.attempt}</dd>
+        {step.type === 'approval' && (
+          <>
+            <dt>Round</dt>
+            <dd>{step.round}</dd>
+            <dt>Deadline</dt>
+            <dd>{formatDateTime(step.deadline)}</dd>
+          </>
+        )}
+        <dt>Started</dt>
+        <dd>{formatDateTime(step.started_at)}</dd>
+        <dt>Finished</dt>
+        <dd>{formatDateTime(step.finished_at)}</dd>
+        {duration && (
+          <>
+            <dt>Took</dt>
+            <dd>{duration}</dd>
+          </>
+        )}
+        {step.usage && (
+          <>
+            <dt>Tokens</dt>
+            <dd>
+              {step.usage.total_tokens} ({step.usage.prompt_tokens} prompt + {step.usage.completion_tokens} completion)
+            </dd>
+            <dt>LLM calls</dt>
+            <dd>{step.usage.llm_calls}</dd>
+          </>
+        )}
+      </dl>
+
+      {step.error && (
+        <section>
+          <h3 className="section-title">Error</h3>
+          <pre className="code-block code-block--error">{step.error}</pre>
+        </section>
+      )}
+      {step.output && (
+        <section>
+          <h3 className="section-title">Output</h3>
+          <Markdown source={step.output} />
+        </section>
+      )}
+      {step.decisions.length > 0 && (
+        <section>
+          <h3 className="section-title">Decisions</h3>
+          <ul className="decisions">
+            {step.decisions.map((d) => (
+              <li key={`${d.round}-${d.decided_at}`}>
+                <strong>{d.decision === 'approve' ? 'Approved' : 'Rejected'}</strong> by {d.actor || 'someone'} ·{' '}
+                {formatDateTime(d.decided_at)} (round {d.round}){d.comment && <q>{d.comment}</q>}
+              </li>
+            ))}
+          </ul>
+        </section>
+      )}
+      {step.type !== 'approval' && (
+        <section>
+          <h3 className="section-title">Transcript</h3>
+          <Transcript entries={step.transcript} />
+        </section>
+      )}
+      {step.log.length > 0 && (
+        <details className="transcript__entry">
+          <summary>Log ({step.log.length} lines)</summary>
+          <pre className="code-block">{step.log.join('\n')}</pre>
+        </details>
+      )}
+    </aside>
+  );
+}

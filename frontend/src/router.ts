@@ -1,0 +1,46 @@
+/** A tiny hash router: `#/path?query`. */
+import { useSyncExternalStore } from 'react';
+
+export type Route =
+  | { page: 'workflows' }
+  | { page: 'designer'; workflowId: string | null }
+  | { page: 'runs'; workflowId: string; status: string }
+  | { page: 'run'; runId: string }
+  | { page: 'approvals' }
+  | { page: 'not-found'; path: string };
+
+/** Which page a hash (`#/runs/abc`) shows. */
+export function parseRoute(hash: string): Route {
+  const [path = '/', search = ''] = hash.replace(/^#/, '').split('?');
+  const query = new URLSearchParams(search);
+  const parts = path.split('/').filter(Boolean).map(decodeURIComponent);
+  const [first, second, ...rest] = parts;
+  if (!first || (first === 'workflows' && !second)) return { page: 'workflows' };
+  if (first === 'workflows' && second && !rest.length) {
+    return { page: 'designer', workflowId: second === 'new' ? null : second };
+  }
+  if (first === 'runs' && !second) {
+    return { page: 'runs', workflowId: query.get('workflow_id') ?? '', status: query.get('status') ?? '' };
+  }
+  if (first === 'runs' && second && !rest.length) return { page: 'run', runId: second };
+  if (first === 'approvals' && !second) return { page: 'approvals' };
+  return { page: 'not-found', path };
+}
+
+/** The `href` of an in-app link. */
+export const href = (path: string): string => `#${path}`;
+
+export function navigate(path: string): void {
+  window.location.hash = path;
+}
+
+const subscribe = (onChange: () => void) => {
+  window.addEventListener('hashchange', onChange);
+  return () => window.removeEventListener('hashchange', onChange);
+};
+
+/** The current route, updated on every hash change. */
+export function useRoute(): Route {
+  const hash = useSyncExternalStore(subscribe, () => window.location.hash);
+  return parseRoute(hash);
+}

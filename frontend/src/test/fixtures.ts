@@ -1,0 +1,46 @@
+import type { Definition, Layout } from '../lib/definition';
+
+/** The contract's example definition, with a second agent and a task after the gate. */
+export const definition: Definition = {
+  inputs: [{ name: 'topic', description: 'What to research', required: true, default: null }],
+  agents: [
+    { id: 'researcher', role: 'Researcher', goal: 'Find facts about {topic}', backstory: 'Curious.', llm: 'local', tools: [], max_iter: 5 },
+    { id: 'writer', role: 'Writer', goal: 'Write clearly', backstory: 'Precise.', llm: 'local' },
+  ],
+  steps: [
+    {
+      id: 'research',
+      type: 'task',
+      agent: 'researcher',
+      description: 'Research {topic}',
+      expected_output: 'Notes',
+      after: [],
+      retry: { max_attempts: 3, initial_interval_seconds: 1, backoff: 2.0 },
+      timeout_seconds: 600,
+      on_failure: 'pause',
+    },
+    {
+      id: 'review',
+      type: 'approval',
+      after: ['research'],
+      message: 'Publish?',
+      timeout_seconds: 86400,
+      on_timeout: 'reject',
+      on_reject: 'end',
+      max_rejections: 3,
+    },
+    { id: 'publish', type: 'task', agent: 'writer', description: 'Write it up', expected_output: 'An article', after: ['research', 'review'] },
+  ],
+  max_parallel: 16,
+  notify: { webhook_url: null },
+};
+
+export const layout: Layout = {
+  nodes: {
+    researcher: { x: 0, y: 0 },
+    writer: { x: 640, y: 0 },
+    research: { x: 0, y: 200 },
+    review: { x: 320, y: 200 },
+    publish: { x: 640, y: 200 },
+  },
+};

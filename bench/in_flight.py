@@ -15,7 +15,7 @@ from workflows.agent_workflow import AgentWorkflow
 from workflows.run_state import AgentWorkflowInput
 
 STEPS = int(os.environ.get("KASAL_BENCH_STEPS", "1000"))
-HOLD_SECONDS = 20.0
+HOLD_SECONDS = 60.0  # longer than STEPS / the worker's start rate, so all overlap
 
 
 def peak_concurrency(intervals: list[tuple[float, float]]) -> int:

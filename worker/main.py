@@ -22,6 +22,7 @@ from kasal.temporal_client import connect
 from workflows.registry import WORKFLOWS, workflow_runner
 
 log = logging.getLogger("kasal.worker")
+MAX_STEP_STARTS_PER_SECOND = 20
 
 
 def build_worker(
@@ -39,6 +40,9 @@ def build_worker(
         activities=[TaskStepActivities(models, blobs, crew).run_task_step, send_webhook],
         workflow_runner=workflow_runner(),
         max_concurrent_activities=max_concurrent_activities,
+        # Starting a step costs CrewAI ~0.1 s of CPU: a burst of a thousand at once would
+        # starve the heartbeats of the steps already running. Starts are paced instead.
+        max_activities_per_second=MAX_STEP_STARTS_PER_SECOND,
     )
 
 

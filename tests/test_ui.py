@@ -1,0 +1,176 @@
+"""The app in a real browser (system Chromium) against the real stack: the API serving the
+built frontend, a worker, the Temporal dev server with Temporal Web, and the stub LLM.
+
+A person builds a two-task workflow with an approval gate from an empty canvas by
+dragging and connecting, saves and runs it, watches it, approves the gate, sees the run
+complete, and follows the link to Temporal Web.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+import pytest
+from playwright.async_api import Locator, Page, async_playwright, expect
+
+from tests.api_stack import ApiStack
+from tests.helpers import marker
+from tests.stub_llm import Reply, StubLLM
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+ARTIFACTS = Path(__file__).parent.parent / "test-artifacts"
+FRONTEND_BUILT = Path(__file__).parent.parent / "frontend" / "dist" / "index.html"
+
+
+@pytest.fixture
+def database_url(tmp_path: Path) -> str:
+    return f"sqlite+aiosqlite:///{tmp_path / 'kasal.db'}"
+
+
+@pytest.fixture
+async def page(api: ApiStack) -> AsyncIterator[Page]:
+    assert FRONTEND_BUILT.exists(), "build the frontend first: make test does"
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+        context = await browser.new_context(
+            base_url=api.server.url, viewport={"width": 1440, "height": 960}
+        )
+        page = await context.new_page()
+        page.set_default_timeout(15_000)
+        try:
+            yield page
+        finally:
+            await browser.close()
+
+
+async def drop_from_palette(page: Page, button: str, x: int, y: int) -> None:
+    """Drag a palette item onto the canvas, as a person does."""
+    await page.get_by_role("button", name=button).drag_to(
+        page.locator(".react-flow__pane"), target_position={"x": x, "y": y}
+    )
+
+
+async def drag(page: Page, source: Locator, target: Locator) -> None:
+    """Press, move in steps, release: how React Flow expects a pointer to drag."""
+    start, end = await source.bounding_box(), await target.bounding_box()
+    assert start is not None and end is not None
+    await page.mouse.move(start["x"] + start["width"] / 2, start["y"] + start["height"] / 2)
+    await page.mouse.down()
+    await page.mouse.move(end["x"] + end["width"] / 2, end["y"] + end["height"] / 2, steps=12)
+    await page.mouse.up()
+
+
+async def connect(
+    page: Page, source: str, source_handle: str, target: str, target_handle: str
+) -> None:
+    await drag(
+        page,
+        page.locator(f"[data-nodeid='{source}'][data-handleid='{source_handle}']"),
+        page.locator(f"[data-nodeid='{target}'][data-handleid='{target_handle}']"),
+    )
+    await expect(page.get_by_test_id(f"rf__edge-{source}->{target}")).to_have_count(1)
+
+
+async def select_node(page: Page, node_id: str) -> None:
+    await page.get_by_test_id(f"rf__node-{node_id}").click()
+
+
+async def test_build_save_run_approve_and_follow_the_link(
+    api: ApiStack, stub_llm: StubLLM, page: Page
+) -> None:
+    stub_llm.script(marker("draft"), Reply("A first draft about tides."))
+    stub_llm.script(marker("publish"), Reply("# Published\n\nTides, *published*."))
+    ARTIFACTS.mkdir(exist_ok=True)
+
+    await page.goto("/#/workflows/new")
+    await page.get_by_label("Workflow name").fill("tides-brief")
+
+    await drop_from_palette(page, "Add agent", 120, 160)
+    await expect(page.get_by_test_id("rf__node-agent_1")).to_be_visible()
+    await select_node(page, "agent_1")
+    panel = page.get_by_role("complementary", name="Properties")
+    await panel.get_by_label("Role").fill("Writer")
+    await panel.get_by_label("Goal").fill("Write about tides")
+    await panel.get_by_label("Backstory").fill("A careful writer.")
+    await panel.get_by_label("Model").select_option("stub")
+
+    for button, node_id, x, y in (
+        ("Add task", "task_1", 480, 80),
+        ("Add approval gate", "gate_1", 480, 260),
+        ("Add task", "task_2", 480, 440),
+    ):
+        await drop_from_palette(page, button, x, y)
+        await expect(page.get_by_test_id(f"rf__node-{node_id}")).to_be_visible()
+
+    await select_node(page, "task_1")
+    await panel.get_by_label("Id", exact=True).fill("draft")
+    await panel.get_by_label("Description", exact=True).fill("Do step STEP-DRAFT.")
+    await panel.get_by_label("Expected output").fill("A draft.")
+    await select_node(page, "gate_1")
+    await panel.get_by_label("Id", exact=True).fill("review")
+    await panel.get_by_label("Message").fill("Publish the draft?")
+    await select_node(page, "task_2")
+    await panel.get_by_label("Id", exact=True).fill("publish")
+    await panel.get_by_label("Description", exact=True).fill("Do step STEP-PUBLISH.")
+    await panel.get_by_label("Expected output").fill("The published text.")
+
+    # Move the agent clear of the steps, by its title, so its handle can be grabbed.
+    await drag(
+        page,
+        page.get_by_test_id("rf__node-agent_1").get_by_text("agent_1"),
+        page.get_by_role("button", name="Zoom In"),
+    )
+    await connect(page, "agent_1", "out", "draft", "agent")
+    await connect(page, "agent_1", "out", "publish", "agent")
+    await connect(page, "draft", "out", "review", "in")
+    await connect(page, "review", "out", "publish", "in")
+    await expect(page.get_by_role("status").filter(has_text="Valid")).to_be_visible()
+    await page.screenshot(path=str(ARTIFACTS / "designer.png"), full_page=True)
+
+    await page.get_by_role("button", name="Save").click()
+    await expect(page).to_have_url(re.compile(r"#/workflows/[0-9a-f-]+$"))
+    await page.get_by_role("button", name="Run").click()
+    dialog = page.get_by_role("dialog")
+    await dialog.get_by_role("button", name="Start run").click()
+    await expect(page).to_have_url(re.compile(r"#/runs/run-"))
+
+    graph = page.get_by_role("application", name="Run graph")
+    await expect(graph.get_by_test_id("rf__node-draft")).to_contain_text(
+        "completed", ignore_case=True
+    )
+    await expect(graph.get_by_test_id("rf__node-review")).to_contain_text(
+        "waiting", ignore_case=True
+    )
+    await graph.get_by_test_id("rf__node-review").click()
+    step = page.get_by_role("complementary", name="Step review")
+    await step.get_by_label("Comment").fill("Looks right.")
+    await step.get_by_role("button", name="Approve").click()
+
+    await expect(graph.get_by_test_id("rf__node-publish")).to_contain_text(
+        "completed", ignore_case=True
+    )
+    await expect(page.get_by_text("completed").first).to_be_visible()
+    await graph.get_by_test_id("rf__node-publish").click()
+    await expect(page.get_by_role("heading", name="Published")).to_be_visible()
+    await page.screenshot(path=str(ARTIFACTS / "run-console.png"), full_page=True)
+
+    link = page.get_by_role("link", name="Open in Temporal Web")
+    href = await link.get_attribute("href")
+    assert href is not None and href.startswith(api.settings.temporal_ui_url)
+    async with httpx.AsyncClient() as http:
+        assert (await http.get(href, timeout=10)).status_code == 200
+    stub_calls = stub_llm.calls(marker("publish"))
+    assert "A first draft about tides." in stub_calls[0].messages_text

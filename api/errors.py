@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
@@ -25,24 +27,25 @@ class Unavailable(Exception):
 
 
 def install_error_handlers(app: FastAPI) -> None:
-    @app.exception_handler(NotFound)
-    async def not_found(_: Request, exc: NotFound) -> JSONResponse:
-        return JSONResponse({"detail": str(exc)}, status_code=404)
-
-    @app.exception_handler(Conflict)
-    async def conflict(_: Request, exc: Conflict) -> JSONResponse:
-        return JSONResponse({"detail": str(exc)}, status_code=409)
-
-    @app.exception_handler(BadRequest)
-    async def bad_request(_: Request, exc: BadRequest) -> JSONResponse:
-        return JSONResponse({"detail": str(exc)}, status_code=400)
-
-    @app.exception_handler(Unavailable)
-    async def unavailable(_: Request, exc: Unavailable) -> JSONResponse:
-        return JSONResponse({"detail": str(exc)}, status_code=503)
+    for error, status_code in (
+        (NotFound, 404),
+        (Conflict, 409),
+        (BadRequest, 400),
+        (Unavailable, 503),
+    ):
+        app.add_exception_handler(error, _detail_with_status(status_code))
 
     @app.exception_handler(CompilationFailed)
     async def invalid(_: Request, exc: CompilationFailed) -> JSONResponse:
         # loc is counted from the definition's root (or names a run input), not the body.
         detail = [error.model_dump() for error in exc.errors]
         return JSONResponse({"detail": detail}, status_code=422)
+
+
+def _detail_with_status(
+    status_code: int,
+) -> Callable[[Request, Exception], Awaitable[JSONResponse]]:
+    async def handle(_: Request, exc: Exception) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=status_code)
+
+    return handle

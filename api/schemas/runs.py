@@ -8,9 +8,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from workflows.run_state import AgentWorkflowResult, RecordedDecision
-from workflows.status import RunStatus, StepStatus
-from workflows.task_step import TokenUsage, TranscriptEntry
+from workflows.run_state import AgentWorkflowResult, StepState
+from workflows.status import RunStatus
+from workflows.task_step import TranscriptEntry
 
 
 class RunCreate(BaseModel):
@@ -46,23 +46,12 @@ class TemporalLink(BaseModel):
     web_url: str
 
 
-class StepRead(BaseModel):
-    id: str
-    type: str
-    status: StepStatus
-    attempt: int
-    output: str | None
-    error: str | None
-    started_at: datetime | None
-    finished_at: datetime | None
-    usage: TokenUsage | None
+class StepRead(StepState):
+    """A step as the API shows it: its output whole and its transcript inline."""
+
+    output_ref: str | None = Field(default=None, exclude=True)
+    transcript_ref: str | None = Field(default=None, exclude=True)
     transcript: list[TranscriptEntry] = []
-    message: str | None = None
-    round: int = 0
-    waiting_since: datetime | None = None
-    deadline: datetime | None = None
-    decisions: list[RecordedDecision] = []
-    log: list[str] = []
 
 
 class RunCreated(BaseModel):
@@ -70,19 +59,6 @@ class RunCreated(BaseModel):
     workflow_id: uuid.UUID
     version: int
     status: RunStatus
-    temporal: TemporalLink
-
-
-class RunRead(BaseModel):
-    run_id: str
-    workflow_id: uuid.UUID | None
-    workflow_name: str
-    version: int
-    status: RunStatus
-    started_at: datetime | None
-    closed_at: datetime | None
-    steps: list[StepRead]
-    result: AgentWorkflowResult | None
     temporal: TemporalLink
 
 
@@ -95,6 +71,11 @@ class RunSummary(BaseModel):
     started_at: datetime | None
     closed_at: datetime | None
     temporal: TemporalLink
+
+
+class RunRead(RunSummary):
+    steps: list[StepRead]
+    result: AgentWorkflowResult | None
 
 
 class RunPage(BaseModel):

@@ -368,7 +368,7 @@ class RunService:
         stored = await self.blobs.get_many(refs) if refs else {}
         read = []
         for state in steps:
-            step = StepRead(**state.model_dump(exclude={"transcript_ref"}))
+            step = StepRead(**state.model_dump())
             if state.output_ref:
                 step.output = stored.get(state.output_ref, state.output)
             if state.transcript_ref and state.transcript_ref in stored:

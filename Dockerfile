@@ -1,5 +1,14 @@
 # The Kasal image: `kasal api`, `kasal worker`, `kasal llm` and the setup steps all run
 # from it (see docker-compose.yml).
+
+# The frontend, built once; the API serves it at /.
+FROM node:20-slim AS frontend
+WORKDIR /frontend
+COPY frontend/package.json frontend/package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY frontend ./
+RUN npm run build
+
 FROM python:3.11-slim
 
 ENV PYTHONUNBUFFERED=1 \
@@ -21,6 +30,7 @@ COPY activities ./activities
 COPY worker ./worker
 COPY api ./api
 COPY db ./db
+COPY --from=frontend /frontend/dist ./frontend/dist
 # Editable, so files outside Python packages (the Alembic migrations) stay where the code
 # looks for them; every version comes from the committed constraints. The second install
 # is the SmolLM2 model file only: its own dependencies conflict with litellm's.

@@ -15,7 +15,7 @@ quiet_crewai()
 import asyncio  # noqa: E402
 import socket  # noqa: E402
 import uuid  # noqa: E402
-from collections.abc import AsyncIterator, Callable  # noqa: E402
+from collections.abc import AsyncIterator  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import pytest  # noqa: E402
@@ -126,8 +126,3 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
         return f"sqlite+aiosqlite:///{tmp_path / 'kasal.db'}"
     return str(request.getfixturevalue("postgres_url"))
-
-
-@pytest.fixture
-def new_id() -> Callable[[str], str]:
-    return lambda prefix: f"{prefix}-{uuid.uuid4()}"

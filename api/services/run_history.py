@@ -123,6 +123,9 @@ async def steps_from_history(
             )
             if run_input is not None:
                 steps = {s.id: StepState(id=s.id, type=s.type) for s in run_input.plan.steps}
+                # An execution that continued a run starts from the state it was handed.
+                if run_input.carried is not None:
+                    steps.update({s.id: s for s in run_input.carried.steps})
             continue
         step_id = _step_id(event, steps_by_scheduled_id)
         state = steps.get(step_id) if step_id else None

@@ -21,12 +21,18 @@ def _raise_interrupt(signum: int, frame: FrameType | None) -> NoReturn:
 
 @contextmanager
 def interrupt_on_sigterm() -> Iterator[None]:
-    """Within the block, SIGTERM raises KeyboardInterrupt just like SIGINT does."""
-    previous = signal.signal(signal.SIGTERM, _raise_interrupt)
+    """Within the block, SIGTERM and SIGINT raise KeyboardInterrupt.
+
+    SIGINT too, because a shell starting a background job hands it SIGINT ignored.
+    """
+    previous = {
+        sig: signal.signal(sig, _raise_interrupt) for sig in (signal.SIGTERM, signal.SIGINT)
+    }
     try:
         yield
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 @contextmanager

@@ -11,6 +11,10 @@ QUIET_DEFAULTS = {
     "CREWAI_DISABLE_TRACKING": "true",
     "CREWAI_TESTING": "true",
     "LITELLM_LOCAL_MODEL_COST_MAP": "True",
+    # litellm caps its HTTP pool at 500 connections per host, which would cap a worker
+    # at 500 steps in flight against one provider.
+    "AIOHTTP_CONNECTOR_LIMIT": "4000",
+    "AIOHTTP_CONNECTOR_LIMIT_PER_HOST": "4000",
 }
 
 

@@ -64,7 +64,8 @@ async def test_a_worker_killed_mid_step_is_replaced_and_nothing_finished_runs_ag
 
     first.kill()
     spawn(api, tmp_path, worker_processes)
-    run = await wait_for_run(api, run_id, "completed")
+    # The retry waits for the heartbeat timeout to notice the dead worker.
+    run = await wait_for_run(api, run_id, "completed", timeout=90)
 
     assert [s["output"] for s in run["steps"]] == ["a done", "b done", "c done"]
     assert stub_llm.call_count(marker("a")) == 1  # finished before the crash: never again
@@ -99,7 +100,7 @@ async def test_a_restarted_temporal_server_loses_no_run(
     await eventually(lambda: calls(stub_llm, marker("c")), lambda n: n == 1)
 
     await stack.restart_temporal()  # while step c runs
-    run = await wait_for_run(stack, run_id, "completed")
+    run = await wait_for_run(stack, run_id, "completed", timeout=90)
     assert [s["output"] for s in run["steps"] if s["type"] == "task"] == ["a done", "c done"]
     assert stub_llm.call_count(marker("a")) == 1
     assert stub_llm.call_count(marker("c")) <= 2  # c may be retried; a never

@@ -29,7 +29,7 @@ from workflows.step_actions import StepAction, refusal
 from workflows.task_step import RUN_TASK_STEP, RunTaskStepInput, RunTaskStepResult, StepContext
 
 # Short, so that a worker that died mid-step is noticed within seconds.
-HEARTBEAT_TIMEOUT = timedelta(seconds=10)
+HEARTBEAT_TIMEOUT = timedelta(seconds=20)
 MAX_RETRY_INTERVAL = timedelta(minutes=5)
 SUMMARY_LENGTH = 80
 ACTIVITY_ID_SEPARATOR = "#"

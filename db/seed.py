@@ -5,12 +5,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-import uuid
 from collections.abc import Mapping
 
 from db.base import utcnow
 from db.migrate import upgrade_to_head
-from db.models import ModelConfigRow, Workflow, WorkflowVersion
+from db.models import ModelConfigRow
 from db.secrets import SecretBox, load_secret_box
 from db.seeds.model_configs import local_model, provider_models
 from db.seeds.workflows import EXAMPLE_WORKFLOWS
@@ -60,24 +59,10 @@ async def seed_workflows(uow: UnitOfWork) -> None:
     for example in EXAMPLE_WORKFLOWS:
         if await uow.workflows.get_live_by_name(example["name"]) is not None:
             continue
-        now = utcnow()
-        workflow = Workflow(
-            id=uuid.uuid4(),
+        await uow.workflows.create(
             name=example["name"],
             description=example["description"],
-            latest_version=1,
-            created_at=now,
-            updated_at=now,
-        )
-        uow.workflows.add(workflow)
-        await uow.workflows.flush()
-        uow.workflows.add_version(
-            WorkflowVersion(
-                workflow_id=workflow.id,
-                version=1,
-                spec=example["spec"],
-                layout=example["layout"],
-                created_at=now,
-            )
+            spec=example["spec"],
+            layout=example["layout"],
         )
         log.info("seeded workflow %s", example["name"])

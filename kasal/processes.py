@@ -9,10 +9,10 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from types import FrameType
-from typing import NoReturn
+from typing import Any, NoReturn
 
 
 def _raise_interrupt(signum: int, frame: FrameType | None) -> NoReturn:
@@ -25,14 +25,8 @@ def interrupt_on_sigterm() -> Iterator[None]:
 
     SIGINT too, because a shell starting a background job hands it SIGINT ignored.
     """
-    previous = {
-        sig: signal.signal(sig, _raise_interrupt) for sig in (signal.SIGTERM, signal.SIGINT)
-    }
-    try:
+    with _handled_by(_raise_interrupt):
         yield
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
 
 
 @contextmanager
@@ -42,12 +36,21 @@ def signals_ignored() -> Iterator[None]:
     A second Ctrl-C must not abort the shutdown half-way and leave children running;
     every wait inside the block is bounded, so ignoring it costs at most those bounds.
     """
-    previous = {sig: signal.signal(sig, signal.SIG_IGN) for sig in (signal.SIGINT, signal.SIGTERM)}
+    with _handled_by(signal.SIG_IGN):
+        yield
+
+
+@contextmanager
+def _handled_by(
+    handler: Callable[[int, FrameType | None], Any] | signal.Handlers,
+) -> Iterator[None]:
+    """SIGINT and SIGTERM go to ``handler`` within the block, and back afterwards."""
+    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
         yield
     finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
+        for sig, old in previous.items():
+            signal.signal(sig, old)
 
 
 @contextmanager

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import uuid
 from pathlib import Path
 
 import pytest
@@ -13,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 
 from db.base import utcnow
 from db.migrate import upgrade_to_head
-from db.models import Base, Workflow
+from db.models import Base
 from db.secrets import SecretKeyMissing, load_secret_box
 from db.session import create_engine, session_factory
 from db.uow import UnitOfWork
@@ -39,11 +38,15 @@ async def test_a_live_name_is_unique_and_archiving_frees_it(database_url: str) -
     sessions = session_factory(engine)
     try:
         async with UnitOfWork(sessions) as uow:
-            uow.workflows.add(Workflow(id=uuid.uuid4(), name="brief", archived=True))
-            uow.workflows.add(Workflow(id=uuid.uuid4(), name="brief"))
+            archived, _ = await uow.workflows.create(
+                name="brief", description="", spec={}, layout=None
+            )
+            archived.archived = True
+            await uow.session.flush()
+            await uow.workflows.create(name="brief", description="", spec={}, layout=None)
         with pytest.raises(IntegrityError):
             async with UnitOfWork(sessions) as uow:
-                uow.workflows.add(Workflow(id=uuid.uuid4(), name="brief"))
+                await uow.workflows.create(name="brief", description="", spec={}, layout=None)
         async with UnitOfWork(sessions) as uow:
             items, total = await uow.workflows.list_live(name_contains=None, limit=10, offset=0)
         assert total == 1

@@ -41,26 +41,7 @@ class WorkflowService:
         async with self.uow as uow:
             validate_definition(data.spec, await uow.model_configs.names())
             await self._ensure_name_free(uow, data.name)
-            now = utcnow()
-            workflow = Workflow(
-                id=uuid.uuid4(),
-                name=data.name,
-                description=data.description,
-                latest_version=1,
-                created_at=now,
-                updated_at=now,
-            )
-            version = WorkflowVersion(
-                workflow_id=workflow.id,
-                version=1,
-                spec=data.spec,
-                layout=data.layout,
-                created_at=now,
-            )
-            uow.workflows.add(workflow)
-            await uow.workflows.flush()
-            uow.workflows.add_version(version)
-            await self._flush_or_conflict(uow, data.name)
+            workflow, version = await self._create_or_conflict(uow, data)
             return _read(workflow, version)
 
     async def get(self, workflow_id: uuid.UUID) -> WorkflowRead:
@@ -102,16 +83,7 @@ class WorkflowService:
                 workflow.name = data.name
             if data.description is not None:
                 workflow.description = data.description
-            workflow.latest_version += 1
-            workflow.updated_at = utcnow()
-            version = WorkflowVersion(
-                workflow_id=workflow.id,
-                version=workflow.latest_version,
-                spec=data.spec,
-                layout=data.layout,
-                created_at=workflow.updated_at,
-            )
-            uow.workflows.add_version(version)
+            version = uow.workflows.add_version(workflow, data.spec, data.layout)
             await self._flush_or_conflict(uow, workflow.name)
             return _read(workflow, version)
 
@@ -148,6 +120,17 @@ class WorkflowService:
     async def _ensure_name_free(uow: UnitOfWork, name: str) -> None:
         if await uow.workflows.get_live_by_name(name) is not None:
             raise Conflict(f"a workflow named '{name}' already exists")
+
+    @staticmethod
+    async def _create_or_conflict(
+        uow: UnitOfWork, data: WorkflowCreate
+    ) -> tuple[Workflow, WorkflowVersion]:
+        try:
+            return await uow.workflows.create(
+                name=data.name, description=data.description, spec=data.spec, layout=data.layout
+            )
+        except IntegrityError:
+            raise Conflict(f"a workflow named '{data.name}' already exists") from None
 
     @staticmethod
     async def _flush_or_conflict(uow: UnitOfWork, name: str) -> None:

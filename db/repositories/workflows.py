@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from db.base import utcnow
 from db.models import Workflow, WorkflowVersion
 
 
@@ -47,11 +49,38 @@ class WorkflowRepository:
         )
         return (await self.session.execute(query)).scalars().all(), total or 0
 
-    def add(self, workflow: Workflow) -> None:
+    async def create(
+        self, *, name: str, description: str, spec: dict[str, Any], layout: dict[str, Any] | None
+    ) -> tuple[Workflow, WorkflowVersion]:
+        """A new workflow and its version 1."""
+        now = utcnow()
+        workflow = Workflow(
+            id=uuid.uuid4(),
+            name=name,
+            description=description,
+            latest_version=0,
+            created_at=now,
+            updated_at=now,
+        )
         self.session.add(workflow)
+        await self.session.flush()  # the version's foreign key needs the workflow's row
+        return workflow, self.add_version(workflow, spec, layout)
 
-    def add_version(self, version: WorkflowVersion) -> None:
+    def add_version(
+        self, workflow: Workflow, spec: dict[str, Any], layout: dict[str, Any] | None
+    ) -> WorkflowVersion:
+        """Version n+1 of ``workflow``; earlier versions are never touched."""
+        workflow.latest_version += 1
+        workflow.updated_at = utcnow()
+        version = WorkflowVersion(
+            workflow_id=workflow.id,
+            version=workflow.latest_version,
+            spec=spec,
+            layout=layout,
+            created_at=workflow.updated_at,
+        )
         self.session.add(version)
+        return version
 
     async def get_version(self, workflow_id: uuid.UUID, version: int) -> WorkflowVersion | None:
         return await self.session.get(WorkflowVersion, (workflow_id, version))

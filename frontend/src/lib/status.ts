@@ -39,16 +39,13 @@ export const RUN_STATUS_TONE: Record<RunStatus, StepStatus> = {
   timed_out: 'failed',
 };
 
-const CLOSED: ReadonlySet<RunStatus> = new Set<RunStatus>([
-  'completed',
-  'rejected',
-  'failed',
-  'cancelled',
-  'terminated',
-  'timed_out',
+const OPEN: ReadonlySet<RunStatus> = new Set<RunStatus>([
+  'running',
+  'waiting_for_approval',
+  'needs_attention',
 ]);
 
-/** True once a run can change no more. */
+/** True once a run can change no more: every status but the three of an open run. */
 export function isRunClosed(status: RunStatus): boolean {
-  return CLOSED.has(status);
+  return !OPEN.has(status);
 }

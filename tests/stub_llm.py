@@ -32,7 +32,7 @@ import socket
 import threading
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any
@@ -82,7 +82,8 @@ class Reply:
 
     ``status >= 400`` answers with an OpenAI-shaped JSON error (``error_body`` if
     given).  ``delay`` seconds are waited before answering; ``hang`` never
-    answers until the client disconnects or the server stops.  ``echo_key``
+    answers until the client disconnects or the server stops; ``held`` answers
+    once the test calls ``stub.release()``.  ``echo_key``
     puts the client's bearer key into the 401 message (see ``echo_key_401``).
     """
 
@@ -90,6 +91,7 @@ class Reply:
     status: int = 200
     delay: float = 0.0
     hang: bool = False
+    held: bool = False
     headers: dict[str, str] = field(default_factory=dict)
     error_body: dict[str, Any] | None = None
     echo_key: bool = False
@@ -174,6 +176,12 @@ def _messages_text(body: dict[str, Any]) -> str:
     return "\n".join(parts)
 
 
+async def _client_left(request: Request) -> None:
+    """Return once the client disconnects (its body was already read)."""
+    while (await request.receive())["type"] != "http.disconnect":
+        pass
+
+
 def _count_tokens(text: str) -> int:
     return max(1, len(text.split()))
 
@@ -186,7 +194,10 @@ class StubLLM:
         self._lock = threading.Lock()
         self._rules: list[_Rule] = []
         self._calls: list[Call] = []
-        self._stopping = threading.Event()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        # Set on the server's loop, by stop() and release().
+        self._stopping: asyncio.Event | None = None
+        self._released: asyncio.Event | None = None
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
         self._port: int | None = None
@@ -198,11 +209,27 @@ class StubLLM:
             self._rules.append(_Rule(match, list(replies) or [Reply()]))
         return self
 
+    def release(self) -> None:
+        """Answer every held request, and from now on every new one at once."""
+        self._on_server_loop(self._serving_event("_released").set)
+
     def reset(self) -> None:
         """Forget all rules and recorded calls (``default_text`` is kept)."""
         with self._lock:
             self._rules.clear()
             self._calls.clear()
+        if self._released is not None:
+            self._on_server_loop(self._released.clear)
+
+    def _on_server_loop(self, callback: Callable[[], None]) -> None:
+        """Run ``callback`` on the server's loop (asyncio events are not thread-safe)."""
+        if self._loop is None:
+            raise RuntimeError("StubLLM is not started")
+
+        async def run() -> None:
+            callback()
+
+        asyncio.run_coroutine_threadsafe(run(), self._loop).result(timeout=5)
 
     def calls(self, match: str | None = None) -> list[Call]:
         """Recorded calls attributed to rule ``match`` (None: all calls)."""
@@ -252,9 +279,14 @@ class StubLLM:
             timeout_graceful_shutdown=1,
         )
         self._server = server = uvicorn.Server(config)
-        self._stopping.clear()
+
+        async def serve() -> None:
+            self._loop = asyncio.get_running_loop()
+            self._stopping, self._released = asyncio.Event(), asyncio.Event()
+            await server.serve(sockets=[sock])
+
         self._thread = threading.Thread(
-            target=lambda: asyncio.run(server.serve(sockets=[sock])),
+            target=lambda: asyncio.run(serve()),
             name="stub-llm",
             daemon=True,
         )
@@ -270,11 +302,12 @@ class StubLLM:
         """Stop the server; in-flight (even hung) requests are released first."""
         if self._server is None or self._thread is None:
             return
-        self._stopping.set()
+        if self._loop is not None and self._stopping is not None:
+            self._loop.call_soon_threadsafe(self._stopping.set)
         self._server.should_exit = True
         self._thread.join(timeout=5)
         self._server = self._thread = None
-        self._port = None
+        self._port = self._loop = self._stopping = self._released = None
 
     def __enter__(self) -> StubLLM:
         return self.start()
@@ -303,15 +336,31 @@ class StubLLM:
             }
         )
 
-    async def _wait(self, request: Request, seconds: float | None) -> bool:
-        """Sleep ``seconds`` (None: forever); False if the client left or the server stops."""
-        deadline = None if seconds is None else time.monotonic() + seconds
-        while deadline is None or time.monotonic() < deadline:
-            if self._stopping.is_set() or await request.is_disconnected():
-                return False
-            step = 0.02 if deadline is None else min(0.02, deadline - time.monotonic())
-            await asyncio.sleep(max(step, 0))
-        return True
+    async def _wait(self, request: Request, reply: Reply) -> bool:
+        """Wait as the reply says; False if the client left or the server stops first.
+
+        Event-driven rather than polled, so that a thousand held requests cost the
+        process nothing while they wait.
+        """
+        seconds = None if reply.hang or reply.held else reply.delay
+        interrupted = {
+            asyncio.ensure_future(_client_left(request)),
+            asyncio.ensure_future(self._serving_event("_stopping").wait()),
+        }
+        released = asyncio.ensure_future(self._serving_event("_released").wait())
+        watchers = interrupted | ({released} if reply.held else set())
+        done, pending = await asyncio.wait(
+            watchers, timeout=seconds, return_when=asyncio.FIRST_COMPLETED
+        )
+        for watcher in pending | {released}:
+            watcher.cancel()
+        return not done & interrupted
+
+    def _serving_event(self, name: str) -> asyncio.Event:
+        event: asyncio.Event | None = getattr(self, name)
+        if event is None:
+            raise RuntimeError("StubLLM is not serving")
+        return event
 
     async def _chat(self, request: Request) -> Response:
         started_mono, started_wall = time.monotonic(), time.time()
@@ -337,8 +386,8 @@ class StubLLM:
         with self._lock:
             self._calls.append(call)
 
-        if not await self._wait(request, None if reply.hang else reply.delay):
-            call.disconnected = not self._stopping.is_set()
+        if not await self._wait(request, reply):
+            call.disconnected = not self._serving_event("_stopping").is_set()
             call._finish(None)
             return Response(status_code=503)
 

@@ -110,6 +110,34 @@ def test_streaming(stub_llm: StubLLM) -> None:
     assert stub_llm.calls("stream")[0].status == 200
 
 
+def test_held_replies_answer_together_on_release(stub_llm: StubLLM) -> None:
+    stub_llm.script("hold", Reply("let go", held=True))
+    answers: list[httpx.Response] = []
+    clients = [
+        threading.Thread(target=lambda: answers.append(_chat(stub_llm, "hold me")))
+        for _ in range(3)
+    ]
+    for client in clients:
+        client.start()
+    held = stub_llm.wait_for_calls(3, "hold")
+    time.sleep(0.3)
+    assert all(call.finished_mono is None for call in held)  # nobody answered yet
+
+    stub_llm.release()
+    for client in clients:
+        client.join(timeout=5)
+    assert [a.json()["choices"][0]["message"]["content"] for a in answers] == ["let go"] * 3
+    assert _chat(stub_llm, "hold again").status_code == 200  # released stays released
+    stub_llm.reset()
+    stub_llm.script("hold", Reply(held=True))
+    with pytest.raises(httpx.TimeoutException):  # reset holds again
+        httpx.post(
+            f"{stub_llm.url}/chat/completions",
+            json={"model": "m", "messages": [{"role": "user", "content": "hold after reset"}]},
+            timeout=0.5,
+        )
+
+
 def test_hang_times_out_client_and_is_recorded(stub_llm: StubLLM) -> None:
     stub_llm.script("hang", Reply.timeout())
     with pytest.raises(httpx.TimeoutException):

@@ -16,14 +16,21 @@ from typing import TypeVar
 
 T = TypeVar("T")
 
+# Threads beyond one per step, for the pool's short jobs (such as an HTTP client's
+# getaddrinfo). Without them, a pool full of waiting turns deadlocks: each turn waits
+# for a call that waits for a thread.
+SPARE_THREADS = 32
+
 
 class CrewRuntime:
-    def __init__(self, threads: int) -> None:
+    def __init__(self, max_steps: int) -> None:
         self.loop = asyncio.new_event_loop()
         # CrewAI 1.15 runs each LLM turn of its executor in the loop's default pool; the
         # turn only waits there (the call itself runs on this loop), but it holds a
-        # thread, so the pool is as large as the number of steps held in flight.
-        self.loop.set_default_executor(ThreadPoolExecutor(threads, thread_name_prefix="crewai"))
+        # thread for as long as the call lasts: one per step in flight.
+        self.loop.set_default_executor(
+            ThreadPoolExecutor(max_steps + SPARE_THREADS, thread_name_prefix="crewai")
+        )
         self._thread = threading.Thread(
             target=self.loop.run_forever, name="crewai-loop", daemon=True
         )

@@ -363,6 +363,52 @@ def test_compilation_failed_message_lists_every_error() -> None:
     assert "agents.1.llm: unknown model 'gpt-9'" in str(info.value)
 
 
+def test_structural_and_whole_document_errors_are_reported_together() -> None:
+    defn = definition(
+        agents=[agent(role=""), agent("editor", llm="gpt-9", goal="Edit {audience}")],
+        steps=[
+            task("a", agent="ghost"),
+            {"id": "b", "type": "task", "agent": "writer", "after": ["a", "nowhere"]},
+            task("c", ["b"], timeout_seconds=-1),
+            task("d", ["d"]),
+            {"id": "e", "type": "pipeline"},
+        ],
+    )
+    by_loc = {str(error.loc): error.msg for error in validation_errors(defn)}
+    # Structural (pydantic): one per broken field.
+    assert "at least 1 character" in by_loc[str(["agents", 0, "role"])]
+    assert by_loc[str(["steps", 1, "description"])] == "Field required"
+    assert by_loc[str(["steps", 1, "expected_output"])] == "Field required"
+    assert "greater than 0" in by_loc[str(["steps", 2, "timeout_seconds"])]
+    assert by_loc[str(["steps", 4, "type"])] == "type must be 'task' or 'approval'"
+    # Whole-document rules, over the parts that parsed.
+    assert by_loc[str(["agents", 1, "llm"])].startswith("unknown model 'gpt-9'")
+    assert by_loc[str(["agents", 1, "goal"])] == "placeholder '{audience}' names no declared input"
+    assert by_loc[str(["steps", 0, "agent"])] == "unknown agent 'ghost'"
+    assert by_loc[str(["steps", 3, "after", 0])] == "a step cannot wait for itself"
+    assert len(by_loc) == 9, by_loc
+
+
+def test_a_broken_element_is_still_known_by_its_id() -> None:
+    # "writer" lacks a goal and "research" a description, yet both ids exist: the step that
+    # names the agent and the step that waits for "research" get no second error.
+    defn = definition(
+        agents=[agent(goal="")],
+        steps=[task("research", description=""), task("write", ["research"])],
+    )
+    assert locs(validation_errors(defn)) == [
+        ["agents", 0, "goal"],
+        ["steps", 0, "description"],
+    ]
+
+
+def test_input_errors_are_reported_with_a_broken_definition() -> None:
+    errors = compile_errors(definition(agents=[agent(role="")]), {"bogus": "x"})
+    assert sorted(map(str, locs(errors))) == sorted(
+        map(str, [["agents", 0, "role"], ["inputs", "bogus"], ["inputs", "topic"]])
+    )
+
+
 def test_validate_definition_ignores_inputs_but_reports_the_rest() -> None:
     # "topic" is required and has no default: fine without a run.
     validate_definition(definition(), MODELS)

@@ -9,13 +9,20 @@ from __future__ import annotations
 
 import heapq
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, TypeAdapter, ValidationError
 
-from workflows.definition import ApprovalStep, TaskStep, WorkflowDefinition
+from workflows.definition import (
+    AgentSpec,
+    ApprovalStep,
+    InputSpec,
+    Step,
+    TaskStep,
+    WorkflowDefinition,
+)
 from workflows.plan import Plan, PlanApprovalStep, PlanTaskStep, RunMeta
 
 Loc = list[str | int]
@@ -44,7 +51,7 @@ def validate_definition(
     definition: Mapping[str, Any] | WorkflowDefinition, models: Iterable[str]
 ) -> WorkflowDefinition:
     """Check everything but input values; raise CompilationFailed with every error."""
-    parsed, errors = _check(definition, set(models))
+    parsed, _, errors = _check(definition, set(models))
     if errors or parsed is None:
         raise CompilationFailed(errors)
     return parsed
@@ -56,11 +63,9 @@ def compile_plan(
     models: Iterable[str],
 ) -> Plan:
     """Validate the definition and the run's inputs, then build the plan to execute."""
-    parsed, errors = _check(definition, set(models))
-    values: dict[str, str] = {}
-    if parsed is not None:
-        values, input_errors = _resolve_inputs(parsed, inputs)
-        errors += input_errors
+    parsed, document, errors = _check(definition, set(models))
+    values, input_errors = _resolve_inputs(document, inputs)
+    errors += input_errors
     if errors or parsed is None:
         raise CompilationFailed(errors)
     return _build_plan(parsed, values)
@@ -82,25 +87,102 @@ class _Errors:
         self.items.append(CompileError(loc=loc, msg=msg))
 
 
+AnyStep = TaskStep | ApprovalStep
+T = TypeVar("T")
+_STEP = TypeAdapter[AnyStep](Step)
+
+
+@dataclass
+class _Document:
+    """What the whole-document rules look at.
+
+    Each element that parsed, at its index in the author's document, and every name
+    written, parsed or not: an agent broken in one field is still known by its id, so a
+    step that names it is not reported as well.
+    """
+
+    inputs: list[tuple[int, InputSpec]]
+    agents: list[tuple[int, AgentSpec]]
+    steps: list[tuple[int, AnyStep]]
+    input_names: list[tuple[int, str]]
+    agent_ids: list[tuple[int, str]]
+    step_ids: list[tuple[int, str]]
+
+    @classmethod
+    def of(cls, parsed: WorkflowDefinition) -> _Document:
+        return cls(
+            inputs=list(enumerate(parsed.inputs)),
+            agents=list(enumerate(parsed.agents)),
+            steps=list(enumerate(parsed.steps)),
+            input_names=[(i, spec.name) for i, spec in enumerate(parsed.inputs)],
+            agent_ids=[(i, agent.id) for i, agent in enumerate(parsed.agents)],
+            step_ids=[(i, step.id) for i, step in enumerate(parsed.steps)],
+        )
+
+    @classmethod
+    def salvage(cls, raw: Mapping[str, Any]) -> _Document:
+        """The parts of a document that failed validation as a whole."""
+        return cls(
+            inputs=_valid_items(raw, "inputs", InputSpec.model_validate),
+            agents=_valid_items(raw, "agents", AgentSpec.model_validate),
+            steps=_valid_items(raw, "steps", _STEP.validate_python),
+            input_names=_written(raw, "inputs", "name"),
+            agent_ids=_written(raw, "agents", "id"),
+            step_ids=_written(raw, "steps", "id"),
+        )
+
+
+def _items(raw: Mapping[str, Any], section: str) -> list[Any]:
+    items = raw.get(section)
+    return items if isinstance(items, list) else []
+
+
+def _valid_items(
+    raw: Mapping[str, Any], section: str, validate: Callable[[Any], T]
+) -> list[tuple[int, T]]:
+    valid = []
+    for index, item in enumerate(_items(raw, section)):
+        try:
+            valid.append((index, validate(item)))
+        except ValidationError:
+            continue  # already reported by the whole-document validation
+    return valid
+
+
+def _written(raw: Mapping[str, Any], section: str, key: str) -> list[tuple[int, str]]:
+    return [
+        (index, item[key])
+        for index, item in enumerate(_items(raw, section))
+        if isinstance(item, Mapping) and isinstance(item.get(key), str)
+    ]
+
+
 def _check(
     definition: Mapping[str, Any] | WorkflowDefinition, models: set[str]
-) -> tuple[WorkflowDefinition | None, list[CompileError]]:
+) -> tuple[WorkflowDefinition | None, _Document, list[CompileError]]:
+    """Every error at once: pydantic's structural ones, and the whole-document rules run
+    over whatever parsed."""
+    parsed: WorkflowDefinition | None
+    errors = _Errors()
     if isinstance(definition, WorkflowDefinition):
-        parsed = definition
+        parsed, document = definition, _Document.of(definition)
     else:
         try:
             parsed = WorkflowDefinition.model_validate(definition)
+            document = _Document.of(parsed)
         except ValidationError as exc:
-            return None, pydantic_errors(exc)
-    errors = _Errors()
-    _check_unique(errors, "inputs", [i.name for i in parsed.inputs], "name", "input")
-    _check_unique(errors, "agents", [a.id for a in parsed.agents], "id", "agent id")
-    _check_unique(errors, "steps", [s.id for s in parsed.steps], "id", "step id")
-    _check_agents(errors, parsed, models)
-    _check_steps(errors, parsed)
-    _check_cycles(errors, parsed)
-    _check_placeholders(errors, parsed)
-    return parsed, errors.items
+            parsed = None
+            errors.items += pydantic_errors(exc)
+            raw = definition if isinstance(definition, Mapping) else {}
+            document = _Document.salvage(raw)
+    _check_unique(errors, "inputs", document.input_names, "name", "input")
+    _check_unique(errors, "agents", document.agent_ids, "id", "agent id")
+    _check_unique(errors, "steps", document.step_ids, "id", "step id")
+    _check_agents(errors, document, models)
+    _check_steps(errors, document)
+    _check_cycles(errors, document)
+    _check_placeholders(errors, document)
+    return parsed, document, errors.items
 
 
 def pydantic_errors(exc: ValidationError, prefix: Loc | None = None) -> list[CompileError]:
@@ -123,9 +205,11 @@ def pydantic_errors(exc: ValidationError, prefix: Loc | None = None) -> list[Com
     return result
 
 
-def _check_unique(errors: _Errors, section: str, ids: list[str], key: str, what: str) -> None:
+def _check_unique(
+    errors: _Errors, section: str, ids: list[tuple[int, str]], key: str, what: str
+) -> None:
     first_seen: dict[str, int] = {}
-    for index, value in enumerate(ids):
+    for index, value in ids:
         if value in first_seen:
             errors.add(
                 [section, index, key],
@@ -135,8 +219,8 @@ def _check_unique(errors: _Errors, section: str, ids: list[str], key: str, what:
             first_seen[value] = index
 
 
-def _check_agents(errors: _Errors, parsed: WorkflowDefinition, models: set[str]) -> None:
-    for index, agent in enumerate(parsed.agents):
+def _check_agents(errors: _Errors, document: _Document, models: set[str]) -> None:
+    for index, agent in document.agents:
         if agent.llm not in models:
             known = ", ".join(sorted(models)) or "none"
             errors.add(["agents", index, "llm"], f"unknown model '{agent.llm}' (known: {known})")
@@ -147,10 +231,10 @@ def _check_agents(errors: _Errors, parsed: WorkflowDefinition, models: set[str])
             )
 
 
-def _check_steps(errors: _Errors, parsed: WorkflowDefinition) -> None:
-    agent_ids = {a.id for a in parsed.agents}
-    step_ids = {s.id for s in parsed.steps}
-    for index, step in enumerate(parsed.steps):
+def _check_steps(errors: _Errors, document: _Document) -> None:
+    agent_ids = {agent_id for _, agent_id in document.agent_ids}
+    step_ids = {step_id for _, step_id in document.step_ids}
+    for index, step in document.steps:
         seen: set[str] = set()
         for dep_index, dep in enumerate(step.after):
             if dep == step.id:
@@ -164,17 +248,20 @@ def _check_steps(errors: _Errors, parsed: WorkflowDefinition) -> None:
             errors.add(["steps", index, "agent"], f"unknown agent '{step.agent}'")
 
 
-def _check_cycles(errors: _Errors, parsed: WorkflowDefinition) -> None:
+def _check_cycles(errors: _Errors, document: _Document) -> None:
     """Name every cycle once, at the step where the search first closes it.
 
     Iterative depth-first search: a long chain of steps must not hit Python's
     recursion limit.
     """
-    index_of = {s.id: i for i, s in enumerate(parsed.steps)}
-    after = {s.id: [d for d in s.after if d in index_of and d != s.id] for s in parsed.steps}
+    index_of = {step.id: index for index, step in document.steps}
+    after = {
+        step.id: [d for d in step.after if d in index_of and d != step.id]
+        for _, step in document.steps
+    }
     done: set[str] = set()
     reported: set[frozenset[str]] = set()
-    for root in parsed.steps:
+    for _, root in document.steps:
         if root.id in done:
             continue
         path = [root.id]
@@ -201,12 +288,12 @@ def _check_cycles(errors: _Errors, parsed: WorkflowDefinition) -> None:
                 pending.append(iter(after[dep]))
 
 
-def _check_placeholders(errors: _Errors, parsed: WorkflowDefinition) -> None:
-    declared = {i.name for i in parsed.inputs}
-    for index, agent in enumerate(parsed.agents):
+def _check_placeholders(errors: _Errors, document: _Document) -> None:
+    declared = {name for _, name in document.input_names}
+    for index, agent in document.agents:
         for name in ("role", "goal", "backstory"):
             _check_template(errors, ["agents", index, name], getattr(agent, name), declared)
-    for index, step in enumerate(parsed.steps):
+    for index, step in document.steps:
         if isinstance(step, TaskStep):
             for name in ("description", "expected_output"):
                 _check_template(errors, ["steps", index, name], getattr(step, name), declared)
@@ -233,15 +320,15 @@ def _check_template(errors: _Errors, loc: Loc, text: str, declared: set[str]) ->
 
 
 def _resolve_inputs(
-    parsed: WorkflowDefinition, given: Mapping[str, Any]
+    document: _Document, given: Mapping[str, Any]
 ) -> tuple[dict[str, str], list[CompileError]]:
     errors = _Errors()
-    declared = {i.name: i for i in parsed.inputs}
+    declared = {name for _, name in document.input_names}
     for name in given:
         if name not in declared:
             errors.add(["inputs", name], f"unknown input '{name}'")
     values: dict[str, str] = {}
-    for spec in parsed.inputs:
+    for _, spec in document.inputs:
         value = given.get(spec.name)
         if value is None:
             value = spec.default

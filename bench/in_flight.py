@@ -1,21 +1,24 @@
 """How many task steps one worker process holds in flight at once, measured at the stub.
 
-Every step's LLM call waits HOLD_SECONDS at the stub, so the peak number of calls open
-there at the same moment is the number of steps the worker really has in flight.
+The stub holds every step's LLM call open until all of them have arrived, then keeps them
+open for twice the heartbeat timeout before answering. The peak number of calls open there
+at the same moment is the number of steps the worker really had in flight; a call count
+above the number of steps means some step missed its heartbeats and was retried.
 """
 
 from __future__ import annotations
 
+import asyncio
 import os
 
 from bench.harness import Timer, bench_stack, new_id, parallel_plan
 from tests.stub_llm import Reply
-from worker.main import build_worker
-from workflows.agent_workflow import AgentWorkflow
+from worker.main import MAX_STEP_STARTS_PER_SECOND, build_worker
+from workflows.agent_workflow import HEARTBEAT_TIMEOUT, AgentWorkflow
 from workflows.run_state import AgentWorkflowInput
 
 STEPS = int(os.environ.get("KASAL_BENCH_STEPS", "1000"))
-HOLD_SECONDS = 60.0  # longer than STEPS / the worker's start rate, so all overlap
+HOLD_SECONDS = 2 * HEARTBEAT_TIMEOUT.total_seconds()
 
 
 def peak_concurrency(intervals: list[tuple[float, float]]) -> int:
@@ -29,21 +32,31 @@ def peak_concurrency(intervals: list[tuple[float, float]]) -> int:
 
 async def main() -> dict[str, float]:
     async with bench_stack() as bench:
-        bench.stub.script("STEP-", Reply("done", delay=HOLD_SECONDS))
+        bench.stub.script("STEP-", Reply("done", held=True))
         worker = build_worker(bench.env.client, new_id("bench"), bench.models, bench.blobs, STEPS)
         async with worker:
             with Timer() as timer:
-                await bench.env.client.execute_workflow(
+                handle = await bench.env.client.start_workflow(
                     AgentWorkflow.run,
                     AgentWorkflowInput(plan=parallel_plan(STEPS, max_parallel=STEPS)),
                     id=new_id("in-flight"),
                     task_queue=worker.task_queue,
                 )
+                # Paced starts take STEPS / rate seconds at best; allow for a slow machine.
+                patience = 10 * STEPS / MAX_STEP_STARTS_PER_SECOND
+                await asyncio.to_thread(bench.stub.wait_for_calls, STEPS, "STEP-", patience)
+                await asyncio.sleep(HOLD_SECONDS)
+                bench.stub.release()
+                result = await handle.result()
         calls = bench.stub.calls()
         intervals = [(c.started_mono, c.finished_mono or c.started_mono) for c in calls]
+        starts = [c.started_mono for c in calls]
         return {
             "steps": STEPS,
             "peak_in_flight_at_stub": peak_concurrency(intervals),
+            "calls_at_stub": len(calls),
+            "seconds_to_start_all": round(max(starts) - min(starts), 1),
+            "seconds_all_held_open": HOLD_SECONDS,
+            "steps_completed": sum(s.status == "completed" for s in result.steps),
             "wall_seconds": round(timer.seconds, 1),
-            "llm_hold_seconds": HOLD_SECONDS,
         }

@@ -25,8 +25,9 @@ from workflows.registry import WORKFLOWS, workflow_runner
 log = logging.getLogger("kasal.worker")
 MAX_STEP_STARTS_PER_SECOND = 20
 # The SDK sends a step's heartbeats to the server every min(0.8 * heartbeat timeout, this).
-# With the 20 s timeout alone that is every 16 s, leaving 4 s to spare under load; 5 s leaves
-# 15, and a cancel reaches a running step within 5 s instead of 16.
+# With the 20 s timeout alone that is every 16 s, leaving 4 s to spare on a loaded server;
+# 10 s leaves 10, and a cancel reaches a running step sooner. Each step in flight costs the
+# server one heartbeat call per interval.
 HEARTBEAT_FLUSH_INTERVAL = timedelta(seconds=10)
 
 

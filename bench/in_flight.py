@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import resource
 
 from bench.harness import Timer, bench_stack, new_id, parallel_plan
 from tests.stub_llm import Reply
@@ -18,7 +19,12 @@ from workflows.agent_workflow import HEARTBEAT_TIMEOUT, AgentWorkflow
 from workflows.run_state import AgentWorkflowInput
 
 STEPS = int(os.environ.get("KASAL_BENCH_STEPS", "1000"))
+STEPS_PER_RUN = 1000  # a plan's max_parallel caps one run at 1,000 steps in flight
 HOLD_SECONDS = 2 * HEARTBEAT_TIMEOUT.total_seconds()
+
+
+def run_sizes(steps: int) -> list[int]:
+    return [min(STEPS_PER_RUN, steps - start) for start in range(0, steps, STEPS_PER_RUN)]
 
 
 def peak_concurrency(intervals: list[tuple[float, float]]) -> int:
@@ -36,18 +42,21 @@ async def main() -> dict[str, float]:
         worker = build_worker(bench.env.client, new_id("bench"), bench.models, bench.blobs, STEPS)
         async with worker:
             with Timer() as timer:
-                handle = await bench.env.client.start_workflow(
-                    AgentWorkflow.run,
-                    AgentWorkflowInput(plan=parallel_plan(STEPS, max_parallel=STEPS)),
-                    id=new_id("in-flight"),
-                    task_queue=worker.task_queue,
-                )
+                handles = [
+                    await bench.env.client.start_workflow(
+                        AgentWorkflow.run,
+                        AgentWorkflowInput(plan=parallel_plan(size, max_parallel=size)),
+                        id=new_id("in-flight"),
+                        task_queue=worker.task_queue,
+                    )
+                    for size in run_sizes(STEPS)
+                ]
                 # Paced starts take STEPS / rate seconds at best; allow for a slow machine.
                 patience = 10 * STEPS / MAX_STEP_STARTS_PER_SECOND
                 await asyncio.to_thread(bench.stub.wait_for_calls, STEPS, "STEP-", patience)
                 await asyncio.sleep(HOLD_SECONDS)
                 bench.stub.release()
-                result = await handle.result()
+                results = [await handle.result() for handle in handles]
         calls = bench.stub.calls()
         intervals = [(c.started_mono, c.finished_mono or c.started_mono) for c in calls]
         starts = [c.started_mono for c in calls]
@@ -57,6 +66,11 @@ async def main() -> dict[str, float]:
             "calls_at_stub": len(calls),
             "seconds_to_start_all": round(max(starts) - min(starts), 1),
             "seconds_all_held_open": HOLD_SECONDS,
-            "steps_completed": sum(s.status == "completed" for s in result.steps),
+            "runs": len(results),
+            "steps_completed": sum(
+                step.status == "completed" for result in results for step in result.steps
+            ),
             "wall_seconds": round(timer.seconds, 1),
+            # The bench's process: the worker, and the stub beside it.
+            "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024,
         }

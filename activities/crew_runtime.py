@@ -9,10 +9,13 @@ heartbeats. Here the worker's loop only waits on a future, and stays free.
 from __future__ import annotations
 
 import asyncio
+import logging
 import threading
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
+
+from crewai.events.event_listener import event_listener
 
 T = TypeVar("T")
 
@@ -24,6 +27,11 @@ SPARE_THREADS = 32
 
 class CrewRuntime:
     def __init__(self, max_steps: int) -> None:
+        # CrewAI prints its console panels unless a Crew turns them off (we run no Crew),
+        # and logs failures as errors. Both quote a provider's error verbatim, an API key
+        # it echoed back included. The step's error says what failed, with the key redacted.
+        event_listener.formatter.verbose = False
+        logging.getLogger("crewai").setLevel(logging.CRITICAL)
         self.loop = asyncio.new_event_loop()
         # CrewAI 1.15 runs each LLM turn of its executor in the loop's default pool; the
         # turn only waits there (the call itself runs on this loop), but it holds a

@@ -44,7 +44,11 @@ async def test_two_server_errors_then_success_completes_on_attempt_three(
 
 
 async def test_unauthorized_fails_at_once_and_never_leaks_the_key(
-    client: Client, worker: Worker, stub_llm: StubLLM
+    client: Client,
+    worker: Worker,
+    stub_llm: StubLLM,
+    capfd: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     stub_llm.script(marker("a"), Reply.echo_key_401())
     handle = await start_run(client, worker, one_step(on_failure="fail"))
@@ -67,6 +71,10 @@ async def test_unauthorized_fails_at_once_and_never_leaks_the_key(
     assert STUB_API_KEY not in step.error
     history = (await handle.fetch_history()).to_json()
     assert STUB_API_KEY not in history
+    printed = capfd.readouterr()
+    assert STUB_API_KEY not in printed.out + printed.err  # nor the worker's console
+    assert STUB_API_KEY not in caplog.text  # nor its log
+    assert "AuthenticationError" in caplog.text
     await assert_replays(handle)
 
 

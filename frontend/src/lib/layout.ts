@@ -53,6 +53,11 @@ function freeSlotInColumn(taken: XY[], x: number, y = 0): XY {
   return at;
 }
 
+/** `at`, or the first free slot below it when a node already sits there. */
+export function clearSpotFrom(taken: XY[], at: XY): XY {
+  return freeSlotInColumn(taken, at.x, at.y);
+}
+
 /** A free position for a new node: agents go in the agent column, steps in the first step column. */
 export function freePosition(taken: XY[], kind: 'agent' | 'task' | 'approval'): XY {
   return freeSlotInColumn(taken, kind === 'agent' ? 0 : STEP_LEFT);

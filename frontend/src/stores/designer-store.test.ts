@@ -1,6 +1,7 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { Workflow } from '../api/types';
 import { graphToDefinition } from '../lib/graph';
+import { NODE_HEIGHT } from '../lib/layout';
 import { definition, layout } from '../test/fixtures';
 import { useDesigner } from './designer-store';
 
@@ -26,14 +27,23 @@ describe('designer store', () => {
     const agent = state().addNode('agent');
     const first = state().addNode('task');
     const second = state().addNode('task');
-    const gate = state().addNode('approval', { x: 10, y: 20 });
+    const gate = state().addNode('approval', { x: 2000, y: 20 });
     expect([agent, first, second, gate]).toEqual(['agent_1', 'task_1', 'task_2', 'gate_1']);
     const [a, t1, t2, g] = state().nodes;
     expect(a?.type === 'agent' && a.data.llm).toBe('gpt');
     expect(t1?.position).not.toEqual(t2?.position);
-    expect(g?.position).toEqual({ x: 10, y: 20 });
+    expect(g?.position).toEqual({ x: 2000, y: 20 });
     expect(state().nodes.filter((n) => n.selected).map((n) => n.id)).toEqual(['gate_1']);
     expect(state().dirty).toBe(true);
+  });
+
+  it('slides a node dropped onto another down until it is clear', () => {
+    const agent = state().addNode('agent');
+    const dropped = state().addNode('task', { x: 30, y: 10 }); // on top of the agent at 0,0
+    const [a, t] = state().nodes;
+    expect([agent, dropped]).toEqual(['agent_1', 'task_1']);
+    expect(t?.position.x).toBe(30);
+    expect(t!.position.y).toBeGreaterThanOrEqual(a!.position.y + NODE_HEIGHT);
   });
 
   it('connects an agent to a task (one agent per task) and steps to steps; refuses the rest', () => {

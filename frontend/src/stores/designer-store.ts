@@ -4,7 +4,7 @@ import { create } from 'zustand';
 import type { Workflow, WorkflowVersion } from '../api/types';
 import type { InputSpec } from '../lib/definition';
 import { connectionKind, definitionToGraph, makeEdge, nodeAriaLabel } from '../lib/graph';
-import { freePosition, type XY } from '../lib/layout';
+import { clearSpotFrom, freePosition, type XY } from '../lib/layout';
 import { NO_ISSUES, type IssueMap } from '../lib/validation';
 import { NODE_CONFIG } from '../nodes/config';
 import { createNodeByType } from '../nodes/registry';
@@ -41,7 +41,7 @@ export interface DesignerActions {
   onNodesChange: (changes: NodeChange<AppNode>[]) => void;
   onEdgesChange: (changes: EdgeChange<AppEdge>[]) => void;
   onConnect: (connection: Connection) => void;
-  /** Add a node (selected) at `position`, or at a free spot; returns its id. */
+  /** Add a node (selected) at `position` or below it if taken, else at a free spot; returns its id. */
   addNode: (kind: NodeKind, position?: XY) => string;
   updateNodeData: <N extends AppNode>(id: string, patch: Partial<N['data']>) => void;
   /** Give a node a new id and rewire its edges; false if the id is empty or taken. */
@@ -136,7 +136,9 @@ export const useDesigner = create<DesignerState & DesignerActions>()((set, get) 
   addNode: (kind, position) => {
     const { nodes, defaultModel } = get();
     const id = nextId(nodes, kind);
-    const at = position ?? freePosition(nodes.map((node) => node.position), kind);
+    const taken = nodes.map((node) => node.position);
+    // A node dropped onto another slides down clear of it, so neither hides the other.
+    const at = position ? clearSpotFrom(taken, position) : freePosition(taken, kind);
     const node = { ...createNodeByType(kind, id, at, defaultModel), selected: true };
     set({ nodes: [...nodes.map((other) => (other.selected ? { ...other, selected: false } : other)), node], dirty: true });
     return id;

@@ -1,11 +1,36 @@
 import { useEffect, useState } from 'react';
 import { api, errorMessage } from '../../api/client';
 import type { Approval } from '../../api/types';
-import { Notice } from '../../components/Notice';
+import { type Column, ListTable } from '../../components/ListTable';
 import { formatDateTime } from '../../lib/format';
 import { href } from '../../router';
 
 const REFRESH_MS = 10_000;
+
+const COLUMNS: Column<Approval>[] = [
+  {
+    header: 'Run',
+    cell: (item) => (
+      <a className="mono" href={href(`/runs/${encodeURIComponent(item.run_id)}`)} aria-label={`Open run ${item.run_id}`}>
+        {item.run_id}
+      </a>
+    ),
+  },
+  { header: 'Workflow', cell: (item) => item.workflow_name },
+  {
+    header: 'Step',
+    className: 'mono',
+    cell: (item) => (
+      <>
+        {item.step_id}
+        {item.round > 0 && <span className="muted"> · round {item.round}</span>}
+      </>
+    ),
+  },
+  { header: 'Message', cell: (item) => item.message },
+  { header: 'Waiting since', cell: (item) => formatDateTime(item.waiting_since) },
+  { header: 'Deadline', cell: (item) => formatDateTime(item.deadline) },
+];
 
 /** Every gate waiting for a decision, across all runs; refreshed every 10 s. */
 export function ApprovalsPage() {
@@ -37,42 +62,13 @@ export function ApprovalsPage() {
         <h1 className="page-title">Approvals</h1>
         {items && <span className="muted">{items.length} waiting</span>}
       </header>
-      {error && <Notice>{error}</Notice>}
-      {items === null && !error && <p className="muted">Loading…</p>}
-      {items && items.length === 0 && <p className="empty">Nothing is waiting for a decision.</p>}
-      {items && items.length > 0 && (
-        <table className="table">
-          <thead>
-            <tr>
-              <th scope="col">Run</th>
-              <th scope="col">Workflow</th>
-              <th scope="col">Step</th>
-              <th scope="col">Message</th>
-              <th scope="col">Waiting since</th>
-              <th scope="col">Deadline</th>
-            </tr>
-          </thead>
-          <tbody>
-            {items.map((item) => (
-              <tr key={`${item.run_id}/${item.step_id}`}>
-                <td>
-                  <a className="mono" href={href(`/runs/${encodeURIComponent(item.run_id)}`)} aria-label={`Open run ${item.run_id}`}>
-                    {item.run_id}
-                  </a>
-                </td>
-                <td>{item.workflow_name}</td>
-                <td className="mono">
-                  {item.step_id}
-                  {item.round > 0 && <span className="muted"> · round {item.round}</span>}
-                </td>
-                <td>{item.message}</td>
-                <td>{formatDateTime(item.waiting_since)}</td>
-                <td>{formatDateTime(item.deadline)}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      )}
+      <ListTable
+        items={items}
+        error={error}
+        columns={COLUMNS}
+        rowKey={(item) => `${item.run_id}/${item.step_id}`}
+        empty="Nothing is waiting for a decision."
+      />
     </div>
   );
 }

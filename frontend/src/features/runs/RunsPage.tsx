@@ -1,11 +1,33 @@
 import { useEffect, useState } from 'react';
 import { api, errorMessage } from '../../api/client';
 import { RUN_STATUSES, type RunStatus, type RunSummary, type WorkflowSummary } from '../../api/types';
-import { Notice } from '../../components/Notice';
+import { type Column, ListTable } from '../../components/ListTable';
 import { StatusBadge } from '../../components/StatusBadge';
 import { formatDateTime } from '../../lib/format';
 import { RUN_STATUS_LABEL } from '../../lib/status';
 import { href, navigate } from '../../router';
+
+const COLUMNS: Column<RunSummary>[] = [
+  {
+    header: 'Run',
+    cell: (run) => (
+      <a className="mono" href={href(`/runs/${encodeURIComponent(run.run_id)}`)}>
+        {run.run_id}
+      </a>
+    ),
+  },
+  {
+    header: 'Workflow',
+    cell: (run) => (
+      <>
+        {run.workflow_name} <span className="muted">v{run.version}</span>
+      </>
+    ),
+  },
+  { header: 'Status', cell: (run) => <StatusBadge run={run.status} /> },
+  { header: 'Started', cell: (run) => formatDateTime(run.started_at) },
+  { header: 'Closed', cell: (run) => formatDateTime(run.closed_at) },
+];
 
 const isRunStatus = (value: string): value is RunStatus => (RUN_STATUSES as readonly string[]).includes(value);
 
@@ -88,41 +110,7 @@ export function RunsPage({ workflowId, status }: { workflowId: string; status: s
           </label>
         </div>
       </header>
-      {error && <Notice>{error}</Notice>}
-      {runs === null && !error && <p className="muted">Loading…</p>}
-      {runs && runs.length === 0 && <p className="empty">No runs match.</p>}
-      {runs && runs.length > 0 && (
-        <table className="table">
-          <thead>
-            <tr>
-              <th scope="col">Run</th>
-              <th scope="col">Workflow</th>
-              <th scope="col">Status</th>
-              <th scope="col">Started</th>
-              <th scope="col">Closed</th>
-            </tr>
-          </thead>
-          <tbody>
-            {runs.map((run) => (
-              <tr key={run.run_id}>
-                <td>
-                  <a className="mono" href={href(`/runs/${encodeURIComponent(run.run_id)}`)}>
-                    {run.run_id}
-                  </a>
-                </td>
-                <td>
-                  {run.workflow_name} <span className="muted">v{run.version}</span>
-                </td>
-                <td>
-                  <StatusBadge run={run.status} />
-                </td>
-                <td>{formatDateTime(run.started_at)}</td>
-                <td>{formatDateTime(run.closed_at)}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      )}
+      <ListTable items={runs} error={error} columns={COLUMNS} rowKey={(run) => run.run_id} empty="No runs match." />
       {nextToken && (
         <button type="button" className="btn btn--secondary" onClick={loadMore}>
           Load more

@@ -1,7 +1,7 @@
 import { useEffect, useState } from 'react';
 import { api, errorMessage } from '../../api/client';
 import type { WorkflowSummary } from '../../api/types';
-import { Notice } from '../../components/Notice';
+import { type Column, ListTable } from '../../components/ListTable';
 import { formatDateTime } from '../../lib/format';
 import { href, navigate } from '../../router';
 
@@ -42,6 +42,33 @@ export function WorkflowsPage() {
     }
   };
 
+  const columns: Column<WorkflowSummary>[] = [
+    { header: 'Name', cell: (workflow) => <a href={href(`/workflows/${workflow.id}`)}>{workflow.name}</a> },
+    { header: 'Description', className: 'muted', cell: (workflow) => workflow.description },
+    { header: 'Version', cell: (workflow) => `v${workflow.version}` },
+    { header: 'Updated', cell: (workflow) => formatDateTime(workflow.updated_at) },
+    {
+      header: 'Actions',
+      hideHeader: true,
+      className: 'table__actions',
+      cell: (workflow) => (
+        <>
+          <a className="btn btn--ghost btn--sm" href={href(`/runs?workflow_id=${workflow.id}`)}>
+            Run history
+          </a>
+          <button
+            type="button"
+            className="btn btn--ghost btn--sm"
+            aria-label={`Delete ${workflow.name}`}
+            onClick={() => remove(workflow)}
+          >
+            Delete
+          </button>
+        </>
+      ),
+    },
+  ];
+
   return (
     <div className="page">
       <header className="page__header">
@@ -55,55 +82,20 @@ export function WorkflowsPage() {
           onChange={(e) => setSearch(e.target.value)}
         />
       </header>
-      {error && <Notice>{error}</Notice>}
-      {page && page.items.length === 0 && (
-        <div className="empty">
-          <p>{search ? 'No workflow matches.' : 'No workflows yet.'}</p>
-          <button type="button" className="btn btn--primary" onClick={() => navigate('/workflows/new')}>
-            Create a workflow
-          </button>
-        </div>
-      )}
-      {page && page.items.length > 0 && (
-        <table className="table">
-          <thead>
-            <tr>
-              <th scope="col">Name</th>
-              <th scope="col">Description</th>
-              <th scope="col">Version</th>
-              <th scope="col">Updated</th>
-              <th scope="col">
-                <span className="sr-only">Actions</span>
-              </th>
-            </tr>
-          </thead>
-          <tbody>
-            {page.items.map((workflow) => (
-              <tr key={workflow.id}>
-                <td>
-                  <a href={href(`/workflows/${workflow.id}`)}>{workflow.name}</a>
-                </td>
-                <td className="muted">{workflow.description}</td>
-                <td>v{workflow.version}</td>
-                <td>{formatDateTime(workflow.updated_at)}</td>
-                <td className="table__actions">
-                  <a className="btn btn--ghost btn--sm" href={href(`/runs?workflow_id=${workflow.id}`)}>
-                    Run history
-                  </a>
-                  <button
-                    type="button"
-                    className="btn btn--ghost btn--sm"
-                    aria-label={`Delete ${workflow.name}`}
-                    onClick={() => remove(workflow)}
-                  >
-                    Delete
-                  </button>
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      )}
+      <ListTable
+        items={page?.items ?? null}
+        error={error}
+        columns={columns}
+        rowKey={(workflow) => workflow.id}
+        empty={
+          <>
+            <p>{search ? 'No workflow matches.' : 'No workflows yet.'}</p>
+            <button type="button" className="btn btn--primary" onClick={() => navigate('/workflows/new')}>
+              Create a workflow
+            </button>
+          </>
+        }
+      />
       {page && page.total > page.items.length && (
         <p className="muted small">
           Showing {page.items.length} of {page.total}; search to narrow down.

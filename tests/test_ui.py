@@ -127,12 +127,6 @@ async def test_build_save_run_approve_and_follow_the_link(
     await panel.get_by_label("Description", exact=True).fill("Do step STEP-PUBLISH.")
     await panel.get_by_label("Expected output").fill("The published text.")
 
-    # Move the agent clear of the steps, by its title, so its handle can be grabbed.
-    await drag(
-        page,
-        page.get_by_test_id("rf__node-agent_1").get_by_text("agent_1"),
-        page.get_by_role("button", name="Zoom In"),
-    )
     await connect(page, "agent_1", "out", "draft", "agent")
     await connect(page, "agent_1", "out", "publish", "agent")
     await connect(page, "draft", "out", "review", "in")

@@ -6,9 +6,13 @@ import asyncio
 import json
 import sys
 
-from bench import in_flight, recovery
+from bench import in_flight, recovery, step_overhead
 
-BENCHMARKS = {"in_flight": in_flight.main, "recovery": recovery.main}
+BENCHMARKS = {
+    "in_flight": in_flight.main,
+    "recovery": recovery.main,
+    "step_overhead": step_overhead.main,
+}
 
 
 async def run(names: list[str]) -> None:

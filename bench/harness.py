@@ -66,19 +66,23 @@ async def bench_stack() -> AsyncIterator[Bench]:
             await env.shutdown()
 
 
-def parallel_plan(steps: int, max_parallel: int) -> Plan:
-    agent = {"id": "w", "role": "Writer", "goal": "Write", "backstory": "Writes.", "llm": "stub"}
+AGENT = {"id": "w", "role": "Writer", "goal": "Write", "backstory": "Writes.", "llm": "stub"}
+
+
+def plan_of(steps: list[tuple[str, list[str]]], max_parallel: int = 16) -> Plan:
+    """A plan of task steps, given as (id, after); each step's prompt holds STEP-<ID>."""
     definition: dict[str, Any] = {
-        "agents": [agent],
+        "agents": [AGENT],
         "steps": [
             {
-                "id": f"s{i}",
+                "id": step_id,
                 "type": "task",
-                "agent": "w",
-                "description": f"STEP-{i}",
+                "agent": AGENT["id"],
+                "description": f"STEP-{step_id.upper()}",
                 "expected_output": "x",
+                "after": after,
             }
-            for i in range(steps)
+            for step_id, after in steps
         ],
         "max_parallel": max_parallel,
     }

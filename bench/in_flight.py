@@ -12,15 +12,20 @@ import asyncio
 import os
 import resource
 
-from bench.harness import Timer, bench_stack, new_id, parallel_plan
+from bench.harness import Timer, bench_stack, new_id, plan_of
 from tests.stub_llm import Reply
 from worker.main import MAX_STEP_STARTS_PER_SECOND, build_worker
 from workflows.agent_workflow import HEARTBEAT_TIMEOUT, AgentWorkflow
+from workflows.plan import Plan
 from workflows.run_state import AgentWorkflowInput
 
 STEPS = int(os.environ.get("KASAL_BENCH_STEPS", "1000"))
 STEPS_PER_RUN = 1000  # a plan's max_parallel caps one run at 1,000 steps in flight
 HOLD_SECONDS = 2 * HEARTBEAT_TIMEOUT.total_seconds()
+
+
+def independent_steps(count: int) -> Plan:
+    return plan_of([(f"s{i}", []) for i in range(count)], max_parallel=count)
 
 
 def run_sizes(steps: int) -> list[int]:
@@ -45,7 +50,7 @@ async def main() -> dict[str, float]:
                 handles = [
                     await bench.env.client.start_workflow(
                         AgentWorkflow.run,
-                        AgentWorkflowInput(plan=parallel_plan(size, max_parallel=size)),
+                        AgentWorkflowInput(plan=independent_steps(size)),
                         id=new_id("in-flight"),
                         task_queue=worker.task_queue,
                     )

@@ -13,14 +13,12 @@ import subprocess
 import sys
 import time
 
-from bench.harness import Bench, bench_stack, new_id
+from bench.harness import Bench, bench_stack, new_id, plan_of
 from tests.stub_llm import Reply
 from workflows.agent_workflow import HEARTBEAT_TIMEOUT, AgentWorkflow
-from workflows.compiler import compile_plan
 from workflows.run_state import AgentWorkflowInput
 
 RUNS = 3
-AGENT = {"id": "w", "role": "Writer", "goal": "Write", "backstory": "Writes.", "llm": "stub"}
 
 
 def spawn_worker(bench: Bench, task_queue: str) -> subprocess.Popen[bytes]:
@@ -44,18 +42,7 @@ async def one_recovery(bench: Bench) -> tuple[float, float]:
     bench.stub.reset()
     bench.stub.script("STEP-B", Reply.timeout(), Reply("b"))
     task_queue = new_id("recovery")
-    steps = [
-        {
-            "id": sid,
-            "type": "task",
-            "agent": "w",
-            "description": f"STEP-{sid.upper()}",
-            "expected_output": "x",
-            "after": after,
-        }
-        for sid, after in (("a", []), ("b", ["a"]), ("c", ["b"]))
-    ]
-    plan = compile_plan({"agents": [AGENT], "steps": steps}, {}, {"stub"})
+    plan = plan_of([("a", []), ("b", ["a"]), ("c", ["b"])])
     first = spawn_worker(bench, task_queue)
     handle = await bench.env.client.start_workflow(
         AgentWorkflow.run, AgentWorkflowInput(plan=plan), id=new_id("run"), task_queue=task_queue

@@ -84,6 +84,9 @@ async def run(settings: Settings) -> None:
 
 def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    # litellm logs every call at INFO, twice (through its own handler and ours): four lines
+    # a step. Each step's transcript already records its calls.
+    logging.getLogger("LiteLLM").setLevel(logging.WARNING)
     try:
         asyncio.run(run(get_settings()))
     except SecretKeyMissing as exc:

@@ -4,6 +4,10 @@ CrewAI does CPU work on whatever loop runs it (building agents, rendering prompt
 emitting events). On the worker's loop, a few hundred steps doing that at once kept
 Temporal's heartbeats from going out, and the steps were cancelled for missed
 heartbeats. Here the worker's loop only waits on a future, and stays free.
+
+There is one such loop per process, shared by every worker in it: CrewAI's event bus
+and litellm's background logging task are process-wide, and litellm's task, moved from
+loop to loop, was left pending on the old ones.
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ import logging
 import threading
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import TypeVar
+from typing import ClassVar, TypeVar
 
 from crewai.events.event_listener import event_listener
 
@@ -26,23 +30,47 @@ SPARE_THREADS = 32
 
 
 class CrewRuntime:
-    def __init__(self, max_steps: int) -> None:
+    _shared: ClassVar[CrewRuntime | None] = None
+    _lock: ClassVar[threading.Lock] = threading.Lock()
+
+    @classmethod
+    def for_steps(cls, max_steps: int) -> CrewRuntime:
+        """The process's runtime, with threads for ``max_steps`` more steps in flight."""
+        with cls._lock:
+            if cls._shared is None:
+                cls._shared = cls()
+            cls._shared._reserve(max_steps)
+            return cls._shared
+
+    def __init__(self) -> None:
         # CrewAI prints its console panels unless a Crew turns them off (we run no Crew),
         # and logs failures as errors. Both quote a provider's error verbatim, an API key
         # it echoed back included. The step's error says what failed, with the key redacted.
         event_listener.formatter.verbose = False
         logging.getLogger("crewai").setLevel(logging.CRITICAL)
+        self._steps = 0
+        self._pool: ThreadPoolExecutor | None = None
         self.loop = asyncio.new_event_loop()
-        # CrewAI 1.15 runs each LLM turn of its executor in the loop's default pool; the
-        # turn only waits there (the call itself runs on this loop), but it holds a
-        # thread for as long as the call lasts: one per step in flight.
-        self.loop.set_default_executor(
-            ThreadPoolExecutor(max_steps + SPARE_THREADS, thread_name_prefix="crewai")
-        )
         self._thread = threading.Thread(
             target=self.loop.run_forever, name="crewai-loop", daemon=True
         )
         self._thread.start()
+
+    def _reserve(self, max_steps: int) -> None:
+        # CrewAI 1.15 runs each LLM turn of its executor in the loop's default pool; the
+        # turn only waits there (the call itself runs on this loop), but it holds a
+        # thread for as long as the call lasts: one per step in flight. Threads start
+        # only when needed, so a larger pool costs nothing until it is used.
+        self._steps += max_steps
+        pool = ThreadPoolExecutor(self._steps + SPARE_THREADS, thread_name_prefix="crewai")
+
+        def swap() -> None:  # on the loop, so no turn is handed to a pool shut down
+            old, self._pool = self._pool, pool
+            self.loop.set_default_executor(pool)
+            if old is not None:
+                old.shutdown(wait=False)  # its turns in flight finish there
+
+        self.loop.call_soon_threadsafe(swap)
 
     async def run(self, work: Callable[[], Awaitable[T]]) -> T:
         """Run ``work()`` on CrewAI's loop; cancelling the caller cancels the work."""
@@ -56,7 +84,3 @@ class CrewRuntime:
         except asyncio.CancelledError:
             future.cancel()
             raise
-
-    def stop(self) -> None:
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self._thread.join(timeout=5)

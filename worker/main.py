@@ -38,7 +38,7 @@ def build_worker(
     blobs: BlobStore,
     max_concurrent_activities: int,
 ) -> Worker:
-    crew = CrewRuntime(max_steps=max_concurrent_activities)
+    crew = CrewRuntime.for_steps(max_concurrent_activities)
     return Worker(
         client,
         task_queue=task_queue,

@@ -19,6 +19,9 @@ from collections.abc import AsyncIterator  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import pytest  # noqa: E402
+
+# The stub is also a pytest plugin (its fixtures); imported below, it must be marked first.
+pytest.register_assert_rewrite("tests.stub_llm")
 from pydantic import SecretStr  # noqa: E402
 from temporalio.client import Client  # noqa: E402
 from temporalio.contrib.pydantic import pydantic_data_converter  # noqa: E402

@@ -195,9 +195,9 @@ class StubLLM:
         self._rules: list[_Rule] = []
         self._calls: list[Call] = []
         self._loop: asyncio.AbstractEventLoop | None = None
-        # Set on the server's loop, by stop() and release().
-        self._stopping: asyncio.Event | None = None
-        self._released: asyncio.Event | None = None
+        # Waited on and set on the server's loop only (by stop() and release()).
+        self._stopping = asyncio.Event()
+        self._released = asyncio.Event()
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
         self._port: int | None = None
@@ -211,14 +211,14 @@ class StubLLM:
 
     def release(self) -> None:
         """Answer every held request, and from now on every new one at once."""
-        self._on_server_loop(self._serving_event("_released").set)
+        self._on_server_loop(self._released.set)
 
     def reset(self) -> None:
         """Forget all rules and recorded calls (``default_text`` is kept)."""
         with self._lock:
             self._rules.clear()
             self._calls.clear()
-        if self._released is not None:
+        if self._loop is not None:
             self._on_server_loop(self._released.clear)
 
     def _on_server_loop(self, callback: Callable[[], None]) -> None:
@@ -279,10 +279,10 @@ class StubLLM:
             timeout_graceful_shutdown=1,
         )
         self._server = server = uvicorn.Server(config)
+        self._stopping, self._released = asyncio.Event(), asyncio.Event()  # one loop's worth
 
         async def serve() -> None:
             self._loop = asyncio.get_running_loop()
-            self._stopping, self._released = asyncio.Event(), asyncio.Event()
             await server.serve(sockets=[sock])
 
         self._thread = threading.Thread(
@@ -302,12 +302,12 @@ class StubLLM:
         """Stop the server; in-flight (even hung) requests are released first."""
         if self._server is None or self._thread is None:
             return
-        if self._loop is not None and self._stopping is not None:
+        if self._loop is not None:
             self._loop.call_soon_threadsafe(self._stopping.set)
         self._server.should_exit = True
         self._thread.join(timeout=5)
         self._server = self._thread = None
-        self._port = self._loop = self._stopping = self._released = None
+        self._port = self._loop = None
 
     def __enter__(self) -> StubLLM:
         return self.start()
@@ -345,9 +345,9 @@ class StubLLM:
         seconds = None if reply.hang or reply.held else reply.delay
         interrupted = {
             asyncio.ensure_future(_client_left(request)),
-            asyncio.ensure_future(self._serving_event("_stopping").wait()),
+            asyncio.ensure_future(self._stopping.wait()),
         }
-        released = asyncio.ensure_future(self._serving_event("_released").wait())
+        released = asyncio.ensure_future(self._released.wait())
         watchers = interrupted | ({released} if reply.held else set())
         done, pending = await asyncio.wait(
             watchers, timeout=seconds, return_when=asyncio.FIRST_COMPLETED
@@ -355,12 +355,6 @@ class StubLLM:
         for watcher in pending | {released}:
             watcher.cancel()
         return not done & interrupted
-
-    def _serving_event(self, name: str) -> asyncio.Event:
-        event: asyncio.Event | None = getattr(self, name)
-        if event is None:
-            raise RuntimeError("StubLLM is not serving")
-        return event
 
     async def _chat(self, request: Request) -> Response:
         started_mono, started_wall = time.monotonic(), time.time()
@@ -387,7 +381,7 @@ class StubLLM:
             self._calls.append(call)
 
         if not await self._wait(request, reply):
-            call.disconnected = not self._serving_event("_stopping").is_set()
+            call.disconnected = not self._stopping.is_set()
             call._finish(None)
             return Response(status_code=503)
 

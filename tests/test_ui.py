@@ -156,15 +156,19 @@ async def test_build_save_run_approve_and_follow_the_link(
     await expect(graph.get_by_test_id("rf__node-publish")).to_contain_text(
         "completed", ignore_case=True
     )
-    await expect(page.get_by_text("completed").first).to_be_visible()
+    await expect(page.locator(".console__status")).to_contain_text("Completed")
     await graph.get_by_test_id("rf__node-publish").click()
     await expect(page.get_by_role("heading", name="Published")).to_be_visible()
     await page.screenshot(path=str(ARTIFACTS / "run-console.png"), full_page=True)
 
+    # The link names this run; Temporal Web's own API knows it (its pages answer any path).
+    run_id = page.url.rsplit("/runs/", 1)[1]
     link = page.get_by_role("link", name="Open in Temporal Web")
     href = await link.get_attribute("href")
     assert href is not None and href.startswith(api.settings.temporal_ui_url)
+    assert run_id in href
+    described = f"{api.settings.temporal_ui_url}/api/v1/namespaces/default/workflows/{run_id}"
     async with httpx.AsyncClient() as http:
-        assert (await http.get(href, timeout=10)).status_code == 200
+        assert (await http.get(described, timeout=10)).status_code == 200
     stub_calls = stub_llm.calls(marker("publish"))
     assert "A first draft about tides." in stub_calls[0].messages_text

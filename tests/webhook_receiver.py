@@ -1,4 +1,5 @@
-"""A local HTTP receiver for webhooks: records each JSON body it is sent."""
+"""A local HTTP receiver for webhooks: records each JSON body it accepts, and counts
+the posts it refuses."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ import pytest
 class WebhookReceiver:
     def __init__(self) -> None:
         self.events: list[dict[str, Any]] = []
+        self.refused = 0  # posts answered with an error status
         self.status = 200
         receiver = self
 
@@ -22,6 +24,8 @@ class WebhookReceiver:
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
                 if receiver.status < 300:
                     receiver.events.append(json.loads(body))
+                else:
+                    receiver.refused += 1
                 self.send_response(receiver.status)
                 self.end_headers()
 

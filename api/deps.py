@@ -57,7 +57,8 @@ def get_model_service(uow: UowDep, secrets: SecretsDep) -> ModelConfigService:
 
 
 def get_blobs(request: Request) -> BlobStore:
-    return BlobStore(request.app.state.sessions)
+    blobs: BlobStore = request.app.state.blobs
+    return blobs
 
 
 BlobsDep = Annotated[BlobStore, Depends(get_blobs)]

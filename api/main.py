@@ -13,6 +13,7 @@ from fastapi.staticfiles import StaticFiles
 from api.errors import install_error_handlers
 from api.routes import health, models, runs, workflows
 from api.temporal import TemporalGateway
+from db.blobs import BlobStore
 from db.migrate import upgrade_to_head
 from db.secrets import load_secret_box
 from db.session import create_engine, session_factory
@@ -36,6 +37,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.settings = settings
         app.state.engine = engine
         app.state.sessions = session_factory(engine)
+        # One store for the app: its SQLite write lock must be shared by every request.
+        app.state.blobs = BlobStore(app.state.sessions)
         app.state.secrets = load_secret_box(
             settings.KASAL_SECRET_KEY, settings.KASAL_DATA_DIR, create=True
         )

@@ -98,6 +98,41 @@ async def test_the_approvals_inbox_lists_every_waiting_gate(
     await api.env.client.get_workflow_handle(second).terminate("test over")
 
 
+async def test_the_approvals_inbox_pages_until_every_gate_is_seen(
+    api: ApiStack, stub_llm: StubLLM
+) -> None:
+    workflow_id = await create_workflow(api, GATED)
+    run_ids = [(await start(api, workflow_id))["run_id"] for _ in range(3)]
+    for run_id in run_ids:
+        await wait_for_run(api, run_id, "waiting_for_approval")
+
+    async def every_page() -> list[list[str]]:
+        pages: list[list[str]] = []
+        token: str | None = None
+        while True:
+            params = {"limit": 1, **({"page_token": token} if token else {})}
+            response = await api.http.get("/approvals", params=params)
+            assert response.status_code == 200, response.text
+            pages.append([item["run_id"] for item in response.json()["items"]])
+            token = response.json()["next_page_token"]
+            if token is None:
+                return pages
+
+    def mine(found: list[list[str]]) -> list[str]:
+        # Other tests' runs share the Temporal server; only this test's are counted.
+        return [run_id for page in found for run_id in page if run_id in run_ids]
+
+    pages = await eventually(every_page, lambda found: len(mine(found)) == 3)
+    assert mine(pages) == run_ids[::-1]  # newest run first, each once
+    assert all(len(page) == 1 for page in pages)
+    unpaged = (await api.http.get("/approvals")).json()
+    assert set(run_ids) <= {item["run_id"] for item in unpaged["items"]}
+    assert unpaged["next_page_token"] is None
+    assert (await api.http.get("/approvals", params={"page_token": "forged"})).status_code == 400
+    for run_id in run_ids:
+        await api.env.client.get_workflow_handle(run_id).terminate("test over")
+
+
 async def test_the_api_serves_the_built_app_at_the_root(api: ApiStack, tmp_path: Path) -> None:
     dist = tmp_path / "dist"
     dist.mkdir()

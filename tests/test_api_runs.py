@@ -256,3 +256,29 @@ async def test_restarting_the_api_loses_no_run(api: ApiStack, stub_llm: StubLLM)
     run = (await api.http.get(f"/runs/{created['run_id']}")).json()
     assert run["status"] == "completed"
     assert run["workflow_id"] == workflow_id
+
+
+async def test_runs_started_between_pages_neither_repeat_nor_hide_a_run(api: ApiStack) -> None:
+    workflow_id = await create_workflow(api, {**TOPIC_SPEC, "steps": [task("a")]})
+    older = [(await start(api, workflow_id, inputs={"topic": str(n)}))["run_id"] for n in range(5)]
+    await eventually(lambda: listed_runs(api, workflow_id=workflow_id), lambda i: len(i) == 5)
+
+    async def page(token: str | None = None) -> dict[str, Any]:
+        params = {"workflow_id": workflow_id, "limit": 2, "next_page_token": token or ""}
+        response = await api.http.get("/runs", params=params)
+        assert response.status_code == 200, response.text
+        return dict(response.json())
+
+    first = await page()
+    newer = [(await start(api, workflow_id, inputs={"topic": str(n)}))["run_id"] for n in range(3)]
+    await eventually(lambda: listed_runs(api, workflow_id=workflow_id), lambda i: len(i) == 8)
+    seen = [item["run_id"] for item in first["items"]]
+    token = first["next_page_token"]
+    while token:
+        following = await page(token)
+        seen += [item["run_id"] for item in following["items"]]
+        token = following["next_page_token"]
+    assert seen == older[::-1]  # newest first, each once, none of the newer runs
+    assert [i["run_id"] for i in await listed_runs(api, workflow_id=workflow_id)] == (
+        newer[::-1] + older[::-1]
+    )

@@ -5,10 +5,11 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Query, Request, status
+from fastapi import APIRouter, Depends, Header, Query, Request, status
 from fastapi.responses import StreamingResponse
 
 from api.deps import RunServiceDep
+from api.errors import BadRequest
 from api.schemas.runs import (
     ApprovalPage,
     CancelAccepted,
@@ -26,6 +27,22 @@ from api.services.run_events import run_events
 from workflows.status import RunStatus
 
 router = APIRouter(tags=["runs"])
+
+
+def _page_token(
+    page_token: Annotated[
+        str | None, Query(description="The `next_page_token` of the page before")
+    ] = None,
+    next_page_token: Annotated[
+        str | None, Query(description="The same as `page_token`, as the runs list has taken it")
+    ] = None,
+) -> str | None:
+    if page_token and next_page_token and page_token != next_page_token:
+        raise BadRequest("page_token and next_page_token differ; send one")
+    return page_token or next_page_token
+
+
+PageTokenDep = Annotated[str | None, Depends(_page_token)]
 
 
 @router.post(
@@ -46,13 +63,14 @@ async def create(
 @router.get("/runs", response_model=RunPage)
 async def get_all(
     service: RunServiceDep,
+    page_token: PageTokenDep,
     workflow_id: uuid.UUID | None = None,
     status: RunStatus | None = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    next_page_token: str | None = None,
 ) -> RunPage:
+    """Newest first; pass a page's `next_page_token` back for the runs that started before."""
     return await service.get_all(
-        workflow_id=workflow_id, status=status, limit=limit, page_token=next_page_token
+        workflow_id=workflow_id, status=status, limit=limit, page_token=page_token
     )
 
 
@@ -73,9 +91,14 @@ async def events(run_id: str, request: Request, service: RunServiceDep) -> Strea
 
 
 @router.get("/approvals", response_model=ApprovalPage)
-async def approvals(service: RunServiceDep) -> ApprovalPage:
-    """Every gate waiting for a decision, across all runs."""
-    return await service.approvals()
+async def approvals(
+    service: RunServiceDep,
+    page_token: PageTokenDep,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> ApprovalPage:
+    """Gates waiting for a decision, across all runs, a page at a time: follow
+    `next_page_token` until it is null to see every one."""
+    return await service.approvals(limit=limit, page_token=page_token)
 
 
 @router.get("/runs/{run_id}/history", response_model=list[HistoryEvent])

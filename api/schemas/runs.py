@@ -105,3 +105,4 @@ class PendingApproval(BaseModel):
 
 class ApprovalPage(BaseModel):
     items: list[PendingApproval]
+    next_page_token: str | None = Field(description="Null on the last page")

@@ -4,8 +4,6 @@ truth for runs; the database only for the definitions they came from."""
 from __future__ import annotations
 
 import asyncio
-import base64
-import json
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -33,7 +31,7 @@ from temporalio.common import (
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
-from api.errors import BadRequest, Conflict, NotFound, Unavailable
+from api.errors import Conflict, NotFound, Unavailable
 from api.schemas.runs import (
     ApprovalPage,
     CancelAccepted,
@@ -57,7 +55,7 @@ from api.services.run_history import (
     step_of_activity,
     steps_from_history,
 )
-from api.services.run_listing import newest_first
+from api.services.run_listing import Cursor, decode_page_token, newest_first
 from api.temporal import TemporalGateway
 from db.blobs import BlobStore
 from db.uow import UnitOfWork
@@ -86,7 +84,6 @@ WORKFLOW_TYPE = "AgentWorkflow"
 # An open run is asked for its state; a run whose worker is gone must not hang the API.
 QUERY_TIMEOUT = timedelta(seconds=3)
 UPDATE_ACCEPT_TIMEOUT = timedelta(seconds=5)
-APPROVALS_SCAN_LIMIT = 500
 IDEMPOTENT_RUNS = uuid.UUID("5b0c1f64-8f59-4f0e-9d55-6f1f3c1d2a77")
 
 _CLOSED_STATUS = {
@@ -109,6 +106,12 @@ _STATUS_QUERY = {
     RunStatus.TERMINATED: "ExecutionStatus = 'Terminated'",
     RunStatus.TIMED_OUT: "ExecutionStatus = 'TimedOut'",
 }
+
+_WAITING_RUNS = [
+    f"WorkflowType = '{WORKFLOW_TYPE}'",
+    "ExecutionStatus = 'Running'",
+    "(KasalStatus = 'waiting_for_approval' OR KasalStatus = 'needs_attention')",
+]
 
 RunHandle = WorkflowHandle[AgentWorkflow, AgentWorkflowResult]
 
@@ -221,20 +224,17 @@ class RunService:
         limit: int,
         page_token: str | None,
     ) -> RunPage:
-        """Runs from Temporal's visibility store, newest first."""
+        """Runs from Temporal's visibility store, newest first, a page after a cursor."""
         client = await self.temporal.client()
         clauses = [f"WorkflowType = '{WORKFLOW_TYPE}'", "ExecutionStatus != 'ContinuedAsNew'"]
         if workflow_id is not None:
             clauses.append(f"KasalWorkflowId = '{workflow_id}'")
         if status is not None:
             clauses.append(_STATUS_QUERY[status])
-        offset = _decode_offset(page_token)
-        page, more = await newest_first(
-            aiter(client.list_workflows(" AND ".join(clauses))), offset + limit
-        )
+        page, more = await _newest_runs(client, clauses, limit, decode_page_token(page_token))
         return RunPage(
-            items=[self._summary(e) for e in page[offset:]],
-            next_page_token=_encode_offset(offset + limit) if more else None,
+            items=[self._summary(e) for e in page],
+            next_page_token=Cursor.after(page[-1]).encode() if more and page else None,
         )
 
     async def history(self, run_id: str) -> list[HistoryEvent]:
@@ -247,20 +247,29 @@ class RunService:
             await fetch_chain_events(client, run_id, first_run_id or description.run_id)
         )
 
-    async def approvals(self) -> ApprovalPage:
-        """Every gate waiting for a decision, across open runs, oldest wait first."""
+    async def approvals(self, *, limit: int, page_token: str | None) -> ApprovalPage:
+        """Gates waiting for a decision, a page of whole runs at a time.
+
+        Runs come newest-started first, like the runs list, after the page token's
+        cursor; within a page the oldest wait comes first. A page holds at most ``limit``
+        gates, unless one run alone waits at more.
+        """
         client = await self.temporal.client()
-        query = (
-            f"WorkflowType = '{WORKFLOW_TYPE}' AND ExecutionStatus = 'Running' AND "
-            "(KasalStatus = 'waiting_for_approval' OR KasalStatus = 'needs_attention')"
-        )
-        executions = [e async for e in client.list_workflows(query, limit=APPROVALS_SCAN_LIMIT)]
-        states = await asyncio.gather(
-            *(self._waiting_gates(client, execution) for execution in executions)
-        )
-        items = [item for gates in states for item in gates]
-        items.sort(key=lambda item: item.waiting_since or datetime.max.replace(tzinfo=UTC))
-        return ApprovalPage(items=items)
+        after = decode_page_token(page_token)
+        items: list[PendingApproval] = []
+        while len(items) < limit:
+            runs, more = await _newest_runs(client, _WAITING_RUNS, limit - len(items), after)
+            gates_per_run = await asyncio.gather(
+                *(self._waiting_gates(client, execution) for execution in runs)
+            )
+            for execution, gates in zip(runs, gates_per_run, strict=True):
+                if items and len(items) + len(gates) > limit:
+                    return _approval_page(items, after)
+                items += gates
+                after = Cursor.after(execution)
+            if not more:
+                return _approval_page(items, None)
+        return _approval_page(items, after)
 
     async def _waiting_gates(
         self, client: Client, execution: WorkflowExecution
@@ -457,25 +466,20 @@ def _refusal(failure: WorkflowUpdateFailedError) -> Exception:
     return Conflict(message)
 
 
-def _encode_offset(offset: int) -> str:
-    return base64.urlsafe_b64encode(json.dumps({"offset": offset}).encode()).decode()
+async def _newest_runs(
+    client: Client, clauses: list[str], count: int, after: Cursor | None
+) -> tuple[list[WorkflowExecution], bool]:
+    if after is not None:
+        clauses = [*clauses, after.visibility_clause()]
+    executions = aiter(client.list_workflows(" AND ".join(clauses)))
+    return await newest_first(executions, count, after)
 
 
-def _decode_offset(token: str | None) -> int:
-    if not token:
-        return 0
-    try:
-        offset = json.loads(base64.urlsafe_b64decode(token))["offset"]
-    except (ValueError, KeyError, TypeError):
-        raise InvalidPageToken() from None
-    if not isinstance(offset, int) or offset < 0:
-        raise InvalidPageToken()
-    return offset
-
-
-class InvalidPageToken(BadRequest):
-    def __init__(self) -> None:
-        super().__init__("next_page_token is not one this API gave out")
+def _approval_page(items: list[PendingApproval], last_run: Cursor | None) -> ApprovalPage:
+    items.sort(key=lambda item: item.waiting_since or datetime.max.replace(tzinfo=UTC))
+    return ApprovalPage(
+        items=items, next_page_token=last_run.encode() if last_run is not None else None
+    )
 
 
 def _run_id(workflow_id: uuid.UUID, idempotency_key: str | None) -> str:

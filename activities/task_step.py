@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
+import dataclasses
+from datetime import UTC, datetime, timedelta
 
 from crewai import Agent, Task
 from temporalio import activity
@@ -11,9 +12,10 @@ from temporalio.exceptions import ApplicationError
 
 from activities.crew_runtime import CrewRuntime
 from activities.heartbeat import heartbeating
-from activities.llm_errors import classify
+from activities.llm_errors import classify, redact
 from activities.llm_manager import KasalLLM, Transcript, build_llm
 from activities.model_registry import ModelRegistry, UnknownModel
+from api.schemas.transcripts import ATTEMPT_TRANSCRIPT_KIND, AttemptTranscript
 from db.blobs import BlobStore
 from workflows.task_step import (
     INLINE_OUTPUT_LIMIT,
@@ -41,16 +43,37 @@ class TaskStepActivities:
         # Heartbeats start first and cover everything, storing the results included:
         # with hundreds of steps starting at once, no part may outlast the timeout.
         async with heartbeating():
-            return await self._run(input, activity.info().attempt)
+            info = activity.info()
+            started_at = datetime.now(UTC)
+            transcript = Transcript()
+            try:
+                result = await self._run(input, info.attempt, transcript)
+            except asyncio.CancelledError:
+                # Kept even when the run was cancelled, the step timed out or the worker
+                # stopped: the calls it made so far are part of the story.
+                await asyncio.shield(
+                    self._keep_failed_attempt(input, started_at, transcript, _cancel_reason())
+                )
+                raise
+            except ApplicationError as exc:
+                await self._keep_failed_attempt(input, started_at, transcript, exc.message)
+                raise
+            except Exception as exc:
+                error = redact(f"{type(exc).__name__}: {exc}", None)
+                await self._keep_failed_attempt(input, started_at, transcript, error)
+                raise
+            await self._keep_attempt(input, started_at, transcript, error=None)
+            return result
 
-    async def _run(self, input: RunTaskStepInput, attempt: int) -> RunTaskStepResult:
+    async def _run(
+        self, input: RunTaskStepInput, attempt: int, transcript: Transcript
+    ) -> RunTaskStepResult:
         try:
             config = await self._models.resolve(input.agent.llm)
         except UnknownModel as exc:
             raise ApplicationError(
                 str(exc), attempt, type="UnknownModel", non_retryable=True
             ) from None
-        transcript = Transcript()
         timeout = activity.info().start_to_close_timeout or timedelta(minutes=10)
         context = await self._whole_context(input)
         loop = self._crew.loop
@@ -94,6 +117,57 @@ class TaskStepActivities:
         return await self._blobs.put(
             kind=kind, run_id=input.run_id, step_id=input.step_id, content=content
         )
+
+    async def _keep_attempt(
+        self,
+        input: RunTaskStepInput,
+        started_at: datetime,
+        transcript: Transcript,
+        error: str | None,
+    ) -> None:
+        """Store this attempt's transcript where the API finds it by run and step alone."""
+        info = activity.info()
+        record = AttemptTranscript(
+            execution=_execution_of(info.activity_id),
+            attempt=info.attempt,
+            started_at=started_at,
+            finished_at=datetime.now(UTC),
+            error=error,
+            entries=transcript.entries,
+        )
+        await self._store(input, ATTEMPT_TRANSCRIPT_KIND, record.model_dump_json())
+
+    async def _keep_failed_attempt(
+        self, input: RunTaskStepInput, started_at: datetime, transcript: Transcript, error: str
+    ) -> None:
+        """As ``_keep_attempt``, but the step's own failure is what Temporal must hear."""
+        try:
+            await self._keep_attempt(input, started_at, transcript, error)
+        except Exception:
+            activity.logger.warning(
+                "could not store the failed attempt's transcript", exc_info=True
+            )
+
+
+def _execution_of(activity_id: str) -> int:
+    """The workflow names each execution of a step ``<step_id>#<execution>``.
+
+    Read from the id because RunTaskStepInput does not carry the execution.
+    """
+    return int(activity_id.rpartition("#")[2])
+
+
+def _cancel_reason() -> str:
+    """Why the attempt was cancelled, as Temporal tells it: "cancelled: worker shutdown"."""
+    details = activity.cancellation_details()
+    if details is None:
+        return "cancelled"
+    reasons = [
+        field.name.replace("_", " ")
+        for field in dataclasses.fields(details)
+        if getattr(details, field.name)
+    ]
+    return f"cancelled: {', '.join(reasons)}" if reasons else "cancelled"
 
 
 def _agent_and_task(input: RunTaskStepInput, llm: KasalLLM) -> tuple[Agent, Task]:

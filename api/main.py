@@ -11,7 +11,7 @@ from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
 
 from api.errors import install_error_handlers
-from api.routes import health, models, runs, workflows
+from api.routes import health, models, runs, transcripts, workflows
 from api.temporal import TemporalGateway
 from db.blobs import BlobStore
 from db.migrate import upgrade_to_head
@@ -58,6 +58,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     api.include_router(workflows.router)
     api.include_router(models.router)
     api.include_router(runs.router)
+    api.include_router(transcripts.router)
     app.include_router(api)
     app.include_router(health.router)
     install_error_handlers(app)

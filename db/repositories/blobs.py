@@ -24,3 +24,10 @@ class BlobRepository:
             return {}
         rows = (await self.session.execute(select(Blob).where(Blob.id.in_(ids)))).scalars()
         return {row.id: row for row in rows}
+
+    async def list_for_step(self, run_id: str, step_id: str, kind: str) -> list[Blob]:
+        """A step's blobs of one kind, found by the run and step they were stored for."""
+        query = select(Blob).where(
+            Blob.run_id == run_id, Blob.step_id == step_id, Blob.kind == kind
+        )
+        return list((await self.session.execute(query)).scalars())

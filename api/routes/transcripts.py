@@ -1,0 +1,31 @@
+"""A step's transcript: every attempt, failed ones included, straight from the blob store."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends
+
+from api.deps import TemporalDep, UowDep
+from api.schemas.transcripts import StepTranscript
+from api.services.transcripts import TranscriptService
+
+router = APIRouter(tags=["runs"])
+
+
+def get_transcript_service(uow: UowDep, temporal: TemporalDep) -> TranscriptService:
+    return TranscriptService(uow, temporal)
+
+
+TranscriptServiceDep = Annotated[TranscriptService, Depends(get_transcript_service)]
+
+
+@router.get("/runs/{run_id}/steps/{step_id}/transcript", response_model=StepTranscript)
+async def step_transcript(
+    run_id: str, step_id: str, service: TranscriptServiceDep
+) -> StepTranscript:
+    """Every attempt of a task step, by execution then attempt: its LLM calls and error.
+
+    404 for an unknown run; an empty list for a step with no finished attempt yet.
+    """
+    return await service.for_step(run_id, step_id)

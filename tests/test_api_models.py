@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
-from sqlalchemy import text
+import asyncio
 
+from sqlalchemy import insert, text
+
+from db.base import utcnow
+from db.models import ModelConfigRow
 from db.session import create_engine
 from tests.api_stack import ApiStack
 
@@ -61,3 +65,35 @@ async def test_conflicts_missing_and_bad_bodies(api: ApiStack) -> None:
     assert null_model.status_code == 422
     assert (await api.http.delete("/models/dup")).status_code == 204
     assert (await api.http.get("/models/dup")).status_code == 404
+
+
+async def test_concurrent_creates_of_one_name_give_one_201_and_409s(api: ApiStack) -> None:
+    body = {"name": "raced", "model": "openai/x", "api_key": KEY}
+    responses = await asyncio.gather(*(api.http.post("/models", json=body) for _ in range(8)))
+    codes = sorted(response.status_code for response in responses)
+    assert codes == [201] + [409] * 7, [r.text for r in responses]
+    conflict = next(r for r in responses if r.status_code == 409)
+    assert conflict.json() == {"detail": "a model config named 'raced' already exists"}
+
+
+async def test_a_create_that_loses_the_race_at_the_database_is_409(api: ApiStack) -> None:
+    body = {"name": "raced", "model": "openai/x"}
+    engine = create_engine(api.settings.database_url)
+    try:
+        async with engine.begin() as rival:
+            # The rival's row is written but not committed: the API's check cannot see it,
+            # and its insert waits on the rival's lock, then meets the unique key.
+            now = utcnow()
+            await rival.execute(
+                insert(ModelConfigRow).values(
+                    name="raced", model="openai/y", params={}, created_at=now, updated_at=now
+                )
+            )
+            request = asyncio.create_task(api.http.post("/models", json=body))
+            await asyncio.sleep(1)
+            assert not request.done()
+        response = await request
+    finally:
+        await engine.dispose()
+    assert response.status_code == 409, response.text
+    assert (await api.http.get("/models/raced")).json()["model"] == "openai/y"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from sqlalchemy.exc import IntegrityError
+
 from api.errors import Conflict, NotFound
 from api.schemas.models import ModelConfigCreate, ModelConfigRead, ModelConfigUpdate
 from db.base import utcnow
@@ -19,7 +21,7 @@ class ModelConfigService:
         """Store a new config, its key encrypted."""
         async with self.uow as uow:
             if await uow.model_configs.get(data.name) is not None:
-                raise Conflict(f"a model config named '{data.name}' already exists")
+                raise _name_taken(data.name)
             now = utcnow()
             row = ModelConfigRow(
                 name=data.name,
@@ -32,7 +34,11 @@ class ModelConfigService:
                 created_at=now,
                 updated_at=now,
             )
-            uow.model_configs.add(row)
+            # Two requests may pass the check at once; the primary key decides.
+            try:
+                await uow.model_configs.insert(row)
+            except IntegrityError:
+                raise _name_taken(data.name) from None
             return _read(row)
 
     async def get(self, name: str) -> ModelConfigRead:
@@ -74,6 +80,10 @@ class ModelConfigService:
         if row is None:
             raise NotFound(f"no model config '{name}'")
         return row
+
+
+def _name_taken(name: str) -> Conflict:
+    return Conflict(f"a model config named '{name}' already exists")
 
 
 def _read(row: ModelConfigRow) -> ModelConfigRead:

@@ -30,5 +30,10 @@ class ModelConfigRepository:
     def add(self, row: ModelConfigRow) -> None:
         self.session.add(row)
 
+    async def insert(self, row: ModelConfigRow) -> None:
+        """Write the row now, so a taken name fails here (IntegrityError), not at commit."""
+        self.session.add(row)
+        await self.session.flush()
+
     async def delete(self, row: ModelConfigRow) -> None:
         await self.session.delete(row)

@@ -35,6 +35,9 @@ class Settings(BaseSettings):
     KASAL_FRONTEND_DIR: Path | None = None
     # One worker process holds this many task steps in flight (the SDK's default is 100).
     KASAL_MAX_CONCURRENT_ACTIVITIES: int = Field(default=2000, ge=1)
+    # On SIGTERM or SIGINT a worker takes no new steps and gives those in flight this
+    # long to finish and report before it cancels them (they are then retried elsewhere).
+    KASAL_WORKER_GRACEFUL_SHUTDOWN_SECONDS: float = Field(default=30, ge=0)
 
     @field_validator("KASAL_DATA_DIR")
     @classmethod

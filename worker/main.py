@@ -37,7 +37,13 @@ def build_worker(
     models: ModelRegistry,
     blobs: BlobStore,
     max_concurrent_activities: int,
+    graceful_shutdown_timeout: timedelta = timedelta(0),
 ) -> Worker:
+    """A worker for Kasal's task queue.
+
+    ``graceful_shutdown_timeout`` is how long shutting it down waits for the steps in
+    flight to finish and report; none by default, as in the SDK.
+    """
     crew = CrewRuntime.for_steps(max_concurrent_activities)
     return Worker(
         client,
@@ -50,6 +56,7 @@ def build_worker(
         # starve the heartbeats of the steps already running. Starts are paced instead.
         max_activities_per_second=MAX_STEP_STARTS_PER_SECOND,
         max_heartbeat_throttle_interval=HEARTBEAT_FLUSH_INTERVAL,
+        graceful_shutdown_timeout=graceful_shutdown_timeout,
     )
 
 
@@ -65,6 +72,7 @@ async def run(settings: Settings) -> None:
         DatabaseModelRegistry(sessions, secrets),
         BlobStore(sessions),
         settings.KASAL_MAX_CONCURRENT_ACTIVITIES,
+        timedelta(seconds=settings.KASAL_WORKER_GRACEFUL_SHUTDOWN_SECONDS),
     )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -78,7 +86,14 @@ async def run(settings: Settings) -> None:
             settings.TEMPORAL_NAMESPACE,
         )
         await stop.wait()
-        log.info("shutting down: finishing in-flight work")
+        # Leaving the block calls worker.shutdown(): polling stops at once, and steps in
+        # flight get the grace period to finish and report, so none waits out its
+        # heartbeat timeout to be retried elsewhere.
+        log.info(
+            "shutting down: steps in flight have %s s to finish",
+            settings.KASAL_WORKER_GRACEFUL_SHUTDOWN_SECONDS,
+        )
+    log.info("worker stopped")
     await engine.dispose()
 
 

@@ -18,6 +18,10 @@ class Conflict(Exception):
     pass
 
 
+class PreconditionFailed(Exception):
+    """An If-Match that no longer holds: the resource changed since the client read it."""
+
+
 class BadRequest(ValueError):
     """A request that parses but cannot be served as asked."""
 
@@ -30,6 +34,7 @@ def install_error_handlers(app: FastAPI) -> None:
     for error, status_code in (
         (NotFound, 404),
         (Conflict, 409),
+        (PreconditionFailed, 412),
         (BadRequest, 400),
         (Unavailable, 503),
     ):

@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
+from sqlalchemy import insert, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from db.base import utcnow
+from db.models import Workflow, WorkflowVersion
+from db.session import create_engine
 from tests.api_stack import ApiStack
 from tests.helpers import agent, task
 
@@ -133,3 +142,94 @@ async def test_restarting_the_api_loses_nothing(api: ApiStack) -> None:
     response = await api.http.get(f"/workflows/{created['id']}")
     assert response.status_code == 200
     assert response.json()["spec"] == spec()
+
+
+async def test_get_gives_the_version_as_etag_and_if_match_guards_a_put(api: ApiStack) -> None:
+    workflow_id = (await create(api))["id"]
+    path = f"/workflows/{workflow_id}"
+    read = await api.http.get(path)
+    assert read.headers["ETag"] == '"1"'
+
+    saved = await api.http.put(path, json={"spec": spec()}, headers={"If-Match": '"1"'})
+    assert saved.status_code == 200, saved.text
+    assert saved.headers["ETag"] == '"2"'
+    stale = await api.http.put(path, json={"spec": spec()}, headers={"If-Match": '"1"'})
+    assert stale.status_code == 412
+    assert stale.json()["detail"] == (
+        f'If-Match names "1", but workflow {workflow_id} is at version 2: '
+        "read it again and reapply the change"
+    )
+    for if_match, version in (("2", 3), ('W/"3"', 4), ('"1", "4"', 5), ("*", 6)):
+        response = await api.http.put(path, json={"spec": spec()}, headers={"If-Match": if_match})
+        assert (response.status_code, response.json()["version"]) == (200, version), if_match
+    assert (
+        await api.http.put(path, json={"spec": spec()}, headers={"If-Match": '"v6"'})
+    ).status_code == 412
+    versions = (await api.http.get(f"{path}/versions")).json()
+    assert [v["version"] for v in versions] == [1, 2, 3, 4, 5, 6]  # refused PUTs saved nothing
+    assert (await api.http.get(path)).headers["ETag"] == '"6"'
+
+
+@asynccontextmanager
+async def rival_save(api: ApiStack, workflow_id: str) -> AsyncIterator[AsyncConnection]:
+    """Another writer saving version 2, as a concurrent PUT does, committed on leaving."""
+    engine = create_engine(api.settings.database_url)
+    try:
+        async with engine.begin() as rival:
+            await rival.execute(
+                update(Workflow)
+                .where(Workflow.id == uuid.UUID(workflow_id))
+                .values(latest_version=2, updated_at=utcnow())
+            )
+            await rival.execute(
+                insert(WorkflowVersion).values(
+                    workflow_id=uuid.UUID(workflow_id), version=2, spec=spec(), created_at=utcnow()
+                )
+            )
+            yield rival
+    finally:
+        await engine.dispose()
+
+
+async def put_during_rival_save(
+    api: ApiStack, workflow_id: str, headers: dict[str, str]
+) -> tuple[int, Any]:
+    async with rival_save(api, workflow_id):
+        # The API read version 1 (the rival's is not committed) and now waits on its lock.
+        request = asyncio.create_task(
+            api.http.put(f"/workflows/{workflow_id}", json={"spec": spec()}, headers=headers)
+        )
+        await asyncio.sleep(1)
+        assert not request.done()
+    response = await request
+    return response.status_code, response.json()
+
+
+async def test_a_put_that_loses_a_race_is_409_retry_not_a_name_clash(api: ApiStack) -> None:
+    workflow_id = (await create(api))["id"]
+    assert await put_during_rival_save(api, workflow_id, {}) == (
+        409,
+        {"detail": "the definition changed concurrently; retry"},
+    )
+    retried = await api.http.put(f"/workflows/{workflow_id}", json={"spec": spec()})
+    assert (retried.status_code, retried.json()["version"]) == (200, 3)
+
+
+async def test_a_put_with_if_match_that_loses_a_race_is_412(api: ApiStack) -> None:
+    workflow_id = (await create(api))["id"]
+    code, body = await put_during_rival_save(api, workflow_id, {"If-Match": '"1"'})
+    assert code == 412
+    assert "changed concurrently" in body["detail"]
+    versions = (await api.http.get(f"/workflows/{workflow_id}/versions")).json()
+    assert [v["version"] for v in versions] == [1, 2]
+
+
+async def test_concurrent_puts_each_save_a_version_or_are_told_to_retry(api: ApiStack) -> None:
+    workflow_id = (await create(api))["id"]
+    responses = await asyncio.gather(
+        *(api.http.put(f"/workflows/{workflow_id}", json={"spec": spec()}) for _ in range(6))
+    )
+    saved = sorted(r.json()["version"] for r in responses if r.status_code == 200)
+    refused = [r.json() for r in responses if r.status_code != 200]
+    assert saved == list(range(2, 2 + len(saved)))
+    assert refused == [{"detail": "the definition changed concurrently; retry"}] * len(refused)

@@ -5,9 +5,10 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, Header, Query, Response, status
 
 from api.deps import WorkflowServiceDep
+from api.etags import parse_if_match, version_etag
 from api.schemas.workflows import (
     ValidateRequest,
     ValidateResponse,
@@ -28,8 +29,12 @@ async def validate(body: ValidateRequest, service: WorkflowServiceDep) -> Valida
 
 
 @router.post("", response_model=WorkflowRead, status_code=status.HTTP_201_CREATED)
-async def create(body: WorkflowCreate, service: WorkflowServiceDep) -> WorkflowRead:
-    return await service.create(body)
+async def create(
+    body: WorkflowCreate, service: WorkflowServiceDep, response: Response
+) -> WorkflowRead:
+    created = await service.create(body)
+    response.headers["ETag"] = version_etag(created.version)
+    return created
 
 
 @router.get("", response_model=WorkflowPage)
@@ -43,15 +48,42 @@ async def get_all(
 
 
 @router.get("/{workflow_id}", response_model=WorkflowRead)
-async def get(workflow_id: uuid.UUID, service: WorkflowServiceDep) -> WorkflowRead:
-    return await service.get(workflow_id)
-
-
-@router.put("/{workflow_id}", response_model=WorkflowRead)
-async def update(
-    workflow_id: uuid.UUID, body: WorkflowUpdate, service: WorkflowServiceDep
+async def get(
+    workflow_id: uuid.UUID, service: WorkflowServiceDep, response: Response
 ) -> WorkflowRead:
-    return await service.update(workflow_id, body)
+    """The latest version; its number is the `ETag`, for a PUT's `If-Match`."""
+    workflow = await service.get(workflow_id)
+    response.headers["ETag"] = version_etag(workflow.version)
+    return workflow
+
+
+@router.put(
+    "/{workflow_id}",
+    response_model=WorkflowRead,
+    responses={
+        409: {"description": "The name is taken, or another save came first (retry)"},
+        412: {"description": "If-Match names a version that is no longer the latest"},
+    },
+)
+async def update(
+    workflow_id: uuid.UUID,
+    body: WorkflowUpdate,
+    service: WorkflowServiceDep,
+    response: Response,
+    if_match: Annotated[
+        str | None,
+        Header(
+            description=(
+                'The ETag of the version the change is based on: `"3"`, `3` or `W/"3"`; '
+                "`*` for any. If another version has been saved since, the answer is 412."
+            ),
+        ),
+    ] = None,
+) -> WorkflowRead:
+    """Save a new version (n+1). Without If-Match, a save that loses a race is 409."""
+    workflow = await service.update(workflow_id, body, parse_if_match(if_match))
+    response.headers["ETag"] = version_etag(workflow.version)
+    return workflow
 
 
 @router.delete("/{workflow_id}", status_code=status.HTTP_204_NO_CONTENT)

@@ -7,7 +7,8 @@ from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 
-from api.errors import Conflict, NotFound
+from api.errors import Conflict, NotFound, PreconditionFailed
+from api.etags import IfMatch
 from api.schemas.workflows import (
     ValidateResponse,
     VersionRead,
@@ -73,18 +74,48 @@ class WorkflowService:
                 total=total,
             )
 
-    async def update(self, workflow_id: uuid.UUID, data: WorkflowUpdate) -> WorkflowRead:
-        """Save version n+1; earlier versions stay as they were."""
+    async def update(
+        self, workflow_id: uuid.UUID, data: WorkflowUpdate, if_match: IfMatch | None = None
+    ) -> WorkflowRead:
+        """Save version n+1; earlier versions stay as they were.
+
+        With ``if_match`` the save applies only while a version it names is the latest
+        (412 otherwise). Two saves based on the same version never both land: the later
+        one answers 412 with If-Match, and 409 without.
+        """
         async with self.uow as uow:
             workflow = await self._live(uow, workflow_id)
+            based_on = workflow.latest_version
+            if if_match is not None and not if_match.matches(based_on):
+                raise PreconditionFailed(
+                    f"If-Match names {if_match}, but workflow {workflow_id} is at version "
+                    f"{based_on}: read it again and reapply the change"
+                )
             validate_definition(data.spec, await uow.model_configs.names())
-            if data.name is not None and data.name != workflow.name:
-                await self._ensure_name_free(uow, data.name)
-                workflow.name = data.name
-            if data.description is not None:
-                workflow.description = data.description
-            version = uow.workflows.add_version(workflow, data.spec, data.layout)
-            await self._flush_or_conflict(uow, workflow.name)
+            name = workflow.name if data.name is None else data.name
+            if name != workflow.name:
+                await self._ensure_name_free(uow, name)
+            try:
+                version = await uow.workflows.add_version_after(
+                    workflow,
+                    based_on,
+                    name=name,
+                    description=(
+                        workflow.description if data.description is None else data.description
+                    ),
+                    spec=data.spec,
+                    layout=data.layout,
+                )
+            except IntegrityError:
+                # Two requests may pass the name check at once; the unique index decides.
+                raise _name_taken(name) from None
+            if version is None and if_match is not None:
+                raise PreconditionFailed(
+                    f"workflow {workflow_id} changed concurrently: version {based_on} is no "
+                    "longer the latest; read it again and reapply the change"
+                )
+            if version is None:
+                raise Conflict("the definition changed concurrently; retry")
             return _read(workflow, version)
 
     async def delete(self, workflow_id: uuid.UUID) -> None:
@@ -119,7 +150,7 @@ class WorkflowService:
     @staticmethod
     async def _ensure_name_free(uow: UnitOfWork, name: str) -> None:
         if await uow.workflows.get_live_by_name(name) is not None:
-            raise Conflict(f"a workflow named '{name}' already exists")
+            raise _name_taken(name)
 
     @staticmethod
     async def _create_or_conflict(
@@ -130,15 +161,11 @@ class WorkflowService:
                 name=data.name, description=data.description, spec=data.spec, layout=data.layout
             )
         except IntegrityError:
-            raise Conflict(f"a workflow named '{data.name}' already exists") from None
+            raise _name_taken(data.name) from None
 
-    @staticmethod
-    async def _flush_or_conflict(uow: UnitOfWork, name: str) -> None:
-        # Two requests may pass the name check at once; the unique index decides.
-        try:
-            await uow.workflows.flush()
-        except IntegrityError:
-            raise Conflict(f"a workflow named '{name}' already exists") from None
+
+def _name_taken(name: str) -> Conflict:
+    return Conflict(f"a workflow named '{name}' already exists")
 
 
 def _read(workflow: Workflow, version: WorkflowVersion) -> WorkflowRead:

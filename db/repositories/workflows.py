@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.base import utcnow
@@ -82,6 +82,45 @@ class WorkflowRepository:
         self.session.add(version)
         return version
 
+    async def add_version_after(
+        self,
+        workflow: Workflow,
+        based_on: int,
+        *,
+        name: str,
+        description: str,
+        spec: dict[str, Any],
+        layout: dict[str, Any] | None,
+    ) -> WorkflowVersion | None:
+        """Version ``based_on`` + 1, renamed and described as given, if ``based_on`` is
+        still the latest; None if another save came first.
+
+        The check and the claim of the number are one conditional UPDATE: on Postgres a
+        second one waits for the first's row lock and then finds the version moved on;
+        on SQLite writers take turns on the database lock. A taken name raises
+        IntegrityError from the same UPDATE.
+        """
+        now = utcnow()
+        claimed = await self.session.execute(
+            update(Workflow)
+            .where(Workflow.id == workflow.id, Workflow.latest_version == based_on)
+            .values(latest_version=based_on + 1, name=name, description=description, updated_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        if claimed.rowcount == 0:  # type: ignore[attr-defined]
+            return None
+        await self.session.refresh(workflow)
+        version = WorkflowVersion(
+            workflow_id=workflow.id,
+            version=based_on + 1,
+            spec=spec,
+            layout=layout,
+            created_at=now,
+        )
+        self.session.add(version)
+        await self.session.flush()
+        return version
+
     async def get_version(self, workflow_id: uuid.UUID, version: int) -> WorkflowVersion | None:
         return await self.session.get(WorkflowVersion, (workflow_id, version))
 
@@ -92,9 +131,6 @@ class WorkflowRepository:
             .order_by(WorkflowVersion.version)
         )
         return (await self.session.execute(query)).scalars().all()
-
-    async def flush(self) -> None:
-        await self.session.flush()
 
 
 def _escape_like(text: str) -> str:

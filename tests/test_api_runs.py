@@ -150,11 +150,34 @@ async def test_the_same_idempotency_key_gives_one_run(api: ApiStack, stub_llm: S
     await wait_for_run(api, first.json()["run_id"], "completed")
     third = await api.http.post(f"/workflows/{workflow_id}/runs", json=body, headers=headers)
     assert third.json()["run_id"] == first.json()["run_id"]  # closed, still the same run
+    assert (third.json()["status"], third.json()["version"]) == ("completed", 1)
     runs = await eventually(
         lambda: listed_runs(api, workflow_id=workflow_id), lambda items: len(items) >= 1
     )
     assert len(runs) == 1
     assert stub_llm.call_count() == 2  # two steps, once
+
+
+async def test_a_replayed_idempotency_key_reports_the_run_as_it_is_now(api: ApiStack) -> None:
+    gated = {
+        **TOPIC_SPEC,
+        "steps": [
+            task("a"),
+            {"id": "review", "type": "approval", "after": ["a"], "message": "Go?"},
+        ],
+    }
+    workflow_id = await create_workflow(api, gated)
+    headers = {"Idempotency-Key": "launch-43"}
+    body = {"inputs": {"topic": "cats"}}
+    first = await api.http.post(f"/workflows/{workflow_id}/runs", json=body, headers=headers)
+    run_id = first.json()["run_id"]
+    await wait_for_run(api, run_id, "waiting_for_approval")
+    again = await api.http.post(f"/workflows/{workflow_id}/runs", json=body, headers=headers)
+    assert (again.status_code, again.json()["status"]) == (201, "waiting_for_approval")
+    await api.env.client.get_workflow_handle(run_id).terminate("test over")
+    await wait_for_run(api, run_id, "terminated")
+    closed = await api.http.post(f"/workflows/{workflow_id}/runs", json=body, headers=headers)
+    assert (closed.json()["run_id"], closed.json()["status"]) == (run_id, "terminated")
 
 
 async def test_the_api_key_appears_in_no_response_and_no_history(

@@ -4,6 +4,7 @@ truth for runs; the database only for the definitions they came from."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -154,6 +155,9 @@ class RunService:
         )
         client = await self.temporal.client()
         run_id = _run_id(workflow_id, idempotency_key)
+        if idempotency_key is not None:
+            with contextlib.suppress(NotFound):
+                return await self._replay(client, workflow_id, run_id)
         try:
             handle = await client.start_workflow(
                 AgentWorkflow.run,
@@ -170,20 +174,33 @@ class RunService:
                 ),
                 static_summary=f"{name} · v{number}",
                 static_details=f"Kasal workflow {name} ({workflow_id}), version {number}",
-                # With an Idempotency-Key the run id is derived from it: a retried request
-                # finds the run the first one started, open or closed.
+                # With an Idempotency-Key the run id is derived from it: a request racing
+                # another with the same key finds the run that one started, open or closed.
                 id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
                 id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
             )
-            execution_run_id = handle.result_run_id
         except WorkflowAlreadyStartedError:
-            execution_run_id = (await client.get_workflow_handle(run_id).describe()).run_id
+            return await self._replay(client, workflow_id, run_id)
         return RunCreated(
             run_id=run_id,
             workflow_id=workflow_id,
             version=number,
             status=RunStatus.RUNNING,
-            temporal=self._link(run_id, execution_run_id),
+            temporal=self._link(run_id, handle.result_run_id),
+        )
+
+    async def _replay(self, client: Client, workflow_id: uuid.UUID, run_id: str) -> RunCreated:
+        """The run an earlier request with the same Idempotency-Key started, as it is now:
+        the status is the one the runs list shows, not the `running` it started with."""
+        handle: RunHandle = client.get_workflow_handle_for(AgentWorkflow.run, run_id)
+        description = await self._describe(handle)
+        attributes = description.typed_search_attributes
+        return RunCreated(
+            run_id=run_id,
+            workflow_id=workflow_id,
+            version=attributes.get(KASAL_VERSION) or 0,
+            status=_listed_status(description.status, attributes.get(KASAL_STATUS)),
+            temporal=self._link(run_id, description.run_id),
         )
 
     async def get(self, run_id: str) -> RunRead:

@@ -28,6 +28,53 @@ from tests.stub_llm import StubLLM
 from worker.main import build_worker
 
 
+class TcpProxy:
+    """A TCP relay to ``target`` that a test can cut, as a network partition would: the
+    connections through it are dropped and new ones are refused."""
+
+    def __init__(self, target: str) -> None:
+        host, port = target.rsplit(":", 1)
+        self._target = (host, int(port))
+        self._server: asyncio.Server | None = None
+        self._writers: list[asyncio.StreamWriter] = []
+
+    @property
+    def address(self) -> str:
+        assert self._server is not None
+        host, port = self._server.sockets[0].getsockname()[:2]
+        return f"{host}:{port}"
+
+    async def start(self) -> None:
+        self._server = await asyncio.start_server(self._relay, "127.0.0.1", 0)
+
+    async def cut(self) -> None:
+        assert self._server is not None
+        self._server.close()
+        for writer in self._writers:
+            writer.transport.abort()
+        await self._server.wait_closed()
+
+    async def _relay(self, client: asyncio.StreamReader, to_client: asyncio.StreamWriter) -> None:
+        try:
+            upstream, to_upstream = await asyncio.open_connection(*self._target)
+        except OSError:
+            to_client.transport.abort()
+            return
+        self._writers += [to_client, to_upstream]
+        await asyncio.gather(
+            _pipe(client, to_upstream), _pipe(upstream, to_client), return_exceptions=True
+        )
+
+
+async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    try:
+        while data := await reader.read(65536):
+            writer.write(data)
+            await writer.drain()
+    finally:
+        writer.transport.abort()
+
+
 class ApiServer:
     """uvicorn serving create_app(settings) inside the test's event loop."""
 

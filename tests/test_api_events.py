@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
 from typing import Any
@@ -9,7 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.api_stack import ApiServer, ApiStack, free_port
+from tests.api_stack import ApiServer, ApiStack, TcpProxy, free_port
 from tests.helpers import agent, eventually, marker, task
 from tests.stub_llm import Reply, StubLLM
 from tests.test_api_runs import create_workflow, start, wait_for_run
@@ -67,6 +68,40 @@ async def test_events_stream_a_snapshot_then_each_change_until_the_run_closes(
     assert ("publish", "completed") in step_updates
     runs = [data["status"] for event, data in seen if event == "run"]
     assert runs[-1] == "completed"  # and then the stream ended
+
+
+async def test_events_end_with_an_error_when_temporal_stops_answering(
+    api: ApiStack, stub_llm: StubLLM
+) -> None:
+    run_id = (await start(api, await create_workflow(api, GATED)))["run_id"]
+    await wait_for_run(api, run_id, "waiting_for_approval")
+    # A second API reaches Temporal through a relay the test cuts once the stream is open.
+    proxy = TcpProxy(api.settings.temporal_address)
+    await proxy.start()
+    server = ApiServer(
+        api.settings.model_copy(
+            update={"TEMPORAL_ADDRESS": proxy.address, "KASAL_PORT": free_port()}
+        )
+    )
+    await server.start()
+    seen: list[tuple[str, Any]] = []
+    try:
+        async with (
+            httpx.AsyncClient(base_url=f"{server.url}/api/v1", timeout=60) as http,
+            asyncio.timeout(60),  # before the fix the stream stayed open, sending keep-alives
+            http.stream("GET", f"/runs/{run_id}/events") as response,
+        ):
+            async for event, data in read_events(response):
+                if event is not None:
+                    seen.append((event, data))
+                if event == "snapshot":
+                    await proxy.cut()
+    finally:
+        await server.stop()
+    assert [event for event, _ in seen] == ["snapshot", "error"]
+    assert seen[1][1]["run_id"] == run_id
+    assert seen[1][1]["message"].startswith(f"lost track of run {run_id}: ")
+    await api.env.client.get_workflow_handle(run_id).terminate("test over")
 
 
 async def test_events_for_an_unknown_run_are_404(api: ApiStack) -> None:

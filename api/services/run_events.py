@@ -3,6 +3,10 @@
 Changes are noticed by long-polling the run's Temporal history (no polling interval to
 tune): every new event wakes the stream, which reads the run again and sends what
 changed. A comment every 15 s keeps proxies from closing a quiet stream.
+
+If the run can no longer be followed (Temporal does not answer, the run is gone), the
+stream says so in an `error` event and ends, rather than staying open and silent; an
+EventSource then reconnects and the snapshot tells it where the run stands.
 """
 
 from __future__ import annotations
@@ -12,6 +16,9 @@ import contextlib
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable
 
+from temporalio.service import RPCError
+
+from api.errors import NotFound, Unavailable
 from api.schemas.runs import RunRead
 from api.services.runs import RunService
 from workflows.status import RunStatus
@@ -49,7 +56,14 @@ async def run_events(
             woken.clear()
             if await disconnected():
                 return
-            run = await service.get(first.run_id)
+            if watcher.done() and (failure := watcher.result()) is not None:
+                yield _error(first.run_id, failure)
+                return
+            try:
+                run = await service.get(first.run_id)
+            except (NotFound, Unavailable, RPCError) as failure:
+                yield _error(first.run_id, failure)
+                return
             for step in run.steps:
                 data = step.model_dump_json()
                 if sent_steps.get(step.id) != data:
@@ -64,7 +78,27 @@ async def run_events(
             await watcher
 
 
-async def _watch_history(service: RunService, run_id: str, woken: asyncio.Event) -> None:
+def _error(run_id: str, failure: Exception) -> str:
+    message = f"lost track of run {run_id}: {str(failure) or type(failure).__name__}"
+    return sse("error", json.dumps({"run_id": run_id, "message": message}))
+
+
+async def _watch_history(
+    service: RunService, run_id: str, woken: asyncio.Event
+) -> Exception | None:
+    """Follow the run's history until it closes, or until it cannot be followed: then
+    say why. Either way ``woken`` is set at the end, so the stream never waits on a
+    watcher that has stopped."""
+    try:
+        await _follow_history(service, run_id, woken)
+    except Exception as failure:  # whatever it is, the stream reports it and ends
+        return failure
+    finally:
+        woken.set()
+    return None
+
+
+async def _follow_history(service: RunService, run_id: str, woken: asyncio.Event) -> None:
     """Set ``woken`` on every new history event, across continue-as-new, until the run closes."""
     client = await service.temporal.client()
     while True:

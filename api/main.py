@@ -11,7 +11,7 @@ from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
 
 from api.errors import install_error_handlers
-from api.routes import health, models, runs, transcripts, workflows
+from api.routes import app_links, health, models, runs, transcripts, workflows
 from api.temporal import TemporalGateway
 from db.blobs import BlobStore
 from db.migrate import upgrade_to_head
@@ -61,6 +61,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     api.include_router(transcripts.router)
     app.include_router(api)
     app.include_router(health.router)
+    # Path links to the app's pages (as webhooks send) redirect to its hash routes.
+    app.include_router(app_links.router)
     install_error_handlers(app)
     # The built frontend, same origin, so `make dev` gives one URL.
     if settings.frontend_dir.joinpath("index.html").exists():

@@ -187,3 +187,63 @@ async def test_the_api_serves_the_built_app_at_the_root(api: ApiStack, tmp_path:
     assert "<title>Kasal</title>" in page.text
     assert health.status_code == 200
     assert api_root.json()["total"] == 0
+
+
+async def test_app_links_by_path_redirect_to_the_apps_hash_routes(
+    api: ApiStack, tmp_path: Path
+) -> None:
+    dist = tmp_path / "dist"
+    (dist / "assets").mkdir(parents=True)
+    (dist / "index.html").write_text("<!doctype html><title>Kasal</title>")
+    (dist / "assets" / "app.js").write_text("console.log('kasal')")
+    server = ApiServer(
+        api.settings.model_copy(update={"KASAL_FRONTEND_DIR": dist, "KASAL_PORT": free_port()})
+    )
+    await server.start()
+    try:
+        async with httpx.AsyncClient(base_url=server.url) as http:
+            redirects = {
+                path: await http.get(path)
+                for path in (
+                    "/runs/run-1f2e",
+                    "/runs?workflow_id=w-1&status=completed",
+                    "/workflows",
+                    "/workflows/new",
+                    "/approvals",
+                    "/runs/run%20with%20space",
+                )
+            }
+            opened = await http.get("/runs/run-1f2e", follow_redirects=True)
+            untouched = {
+                path: await http.get(path)
+                for path in (
+                    "/api/v1/runs/run-nope",
+                    "/api/v1/workflows",
+                    "/docs",
+                    "/openapi.json",
+                    "/healthz",
+                    "/assets/app.js",
+                )
+            }
+    finally:
+        await server.stop()
+    assert {path: (r.status_code, r.headers["location"]) for path, r in redirects.items()} == {
+        "/runs/run-1f2e": (307, "/#/runs/run-1f2e"),
+        "/runs?workflow_id=w-1&status=completed": (307, "/#/runs?workflow_id=w-1&status=completed"),
+        "/workflows": (307, "/#/workflows"),
+        "/workflows/new": (307, "/#/workflows/new"),
+        "/approvals": (307, "/#/approvals"),
+        "/runs/run%20with%20space": (307, "/#/runs/run%20with%20space"),
+    }
+    assert (opened.status_code, opened.url.fragment) == (200, "/runs/run-1f2e")
+    assert "<title>Kasal</title>" in opened.text
+    assert {path: r.status_code for path, r in untouched.items()} == {
+        "/api/v1/runs/run-nope": 404,
+        "/api/v1/workflows": 200,
+        "/docs": 200,
+        "/openapi.json": 200,
+        "/healthz": 200,
+        "/assets/app.js": 200,
+    }
+    assert untouched["/api/v1/runs/run-nope"].json() == {"detail": "no run run-nope"}
+    assert "/runs/{run_id}" not in untouched["/openapi.json"].json()["paths"]

@@ -15,9 +15,10 @@ import resource
 from bench.harness import Timer, bench_stack, new_id, plan_of
 from tests.stub_llm import Reply
 from worker.main import MAX_STEP_STARTS_PER_SECOND, build_worker
-from workflows.agent_workflow import HEARTBEAT_TIMEOUT, AgentWorkflow
+from workflows.agent_workflow_v2 import AgentWorkflowV2
+from workflows.engine.state import AgentWorkflowV2Input
 from workflows.plan import Plan
-from workflows.run_state import AgentWorkflowInput
+from workflows.task_activity import HEARTBEAT_TIMEOUT
 
 STEPS = int(os.environ.get("KASAL_BENCH_STEPS", "1000"))
 STEPS_PER_RUN = 1000  # a plan's max_parallel caps one run at 1,000 steps in flight
@@ -49,8 +50,8 @@ async def main() -> dict[str, float]:
             with Timer() as timer:
                 handles = [
                     await bench.env.client.start_workflow(
-                        AgentWorkflow.run,
-                        AgentWorkflowInput(plan=independent_steps(size)),
+                        AgentWorkflowV2.run,
+                        AgentWorkflowV2Input(plan=independent_steps(size)),
                         id=new_id("in-flight"),
                         task_queue=worker.task_queue,
                     )

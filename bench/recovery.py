@@ -15,8 +15,9 @@ import time
 
 from bench.harness import Bench, bench_stack, new_id, plan_of
 from tests.stub_llm import Reply
-from workflows.agent_workflow import HEARTBEAT_TIMEOUT, AgentWorkflow
-from workflows.run_state import AgentWorkflowInput
+from workflows.agent_workflow_v2 import AgentWorkflowV2
+from workflows.engine.state import AgentWorkflowV2Input
+from workflows.task_activity import HEARTBEAT_TIMEOUT
 
 RUNS = 3
 
@@ -45,7 +46,10 @@ async def one_recovery(bench: Bench) -> tuple[float, float]:
     plan = plan_of([("a", []), ("b", ["a"]), ("c", ["b"])])
     first = spawn_worker(bench, task_queue)
     handle = await bench.env.client.start_workflow(
-        AgentWorkflow.run, AgentWorkflowInput(plan=plan), id=new_id("run"), task_queue=task_queue
+        AgentWorkflowV2.run,
+        AgentWorkflowV2Input(plan=plan),
+        id=new_id("run"),
+        task_queue=task_queue,
     )
     await asyncio.to_thread(bench.stub.wait_for_calls, 1, "STEP-B", 60)
     first.send_signal(signal.SIGKILL)

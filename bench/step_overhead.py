@@ -15,8 +15,8 @@ from crewai import LLM, Agent, Crew, Task
 
 from bench.harness import AGENT, Timer, bench_stack, new_id, plan_of
 from worker.main import build_worker
-from workflows.agent_workflow import AgentWorkflow
-from workflows.run_state import AgentWorkflowInput
+from workflows.agent_workflow_v2 import AgentWorkflowV2
+from workflows.engine.state import AgentWorkflowV2Input
 
 TASKS = int(os.environ.get("KASAL_BENCH_TASKS", "30"))
 
@@ -44,8 +44,8 @@ async def main() -> dict[str, float]:
                 plan = plan_of([(f"s{i}", []) for i in range(size)], max_parallel=1)
                 with Timer() as timer:
                     await bench.env.client.execute_workflow(
-                        AgentWorkflow.run,
-                        AgentWorkflowInput(plan=plan),
+                        AgentWorkflowV2.run,
+                        AgentWorkflowV2Input(plan=plan),
                         id=new_id("overhead"),
                         task_queue=worker.task_queue,
                     )

@@ -15,16 +15,17 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer, Worker
 
 from tests.conftest import STUB_MODEL
-from workflows.agent_workflow import AgentWorkflow
+from workflows.agent_workflow_v2 import AgentWorkflowV2
 from workflows.compiler import compile_plan
+from workflows.engine.state import AgentWorkflowV2Input
 from workflows.registry import WORKFLOWS, workflow_runner
-from workflows.run_state import AgentWorkflowInput, AgentWorkflowResult, RunState
+from workflows.run_state import AgentWorkflowResult, RunState
 from workflows.status import StepStatus
 
 T = TypeVar("T")
 HISTORIES = Path(__file__).parent / "histories"
 HISTORY_ID_SEPARATOR = "--"
-RunHandle = WorkflowHandle[AgentWorkflow, AgentWorkflowResult]
+RunHandle = WorkflowHandle[AgentWorkflowV2, AgentWorkflowResult]
 
 
 def agent(agent_id: str = "writer", llm: str = STUB_MODEL, **fields: Any) -> dict[str, Any]:
@@ -68,15 +69,15 @@ async def start_run(
 ) -> RunHandle:
     plan = compile_plan(definition, inputs or {}, {STUB_MODEL})
     return await client.start_workflow(
-        AgentWorkflow.run,
-        AgentWorkflowInput(plan=plan),
+        AgentWorkflowV2.run,
+        AgentWorkflowV2Input(plan=plan),
         id=workflow_id or f"run-{time.monotonic_ns()}",
         task_queue=worker.task_queue,
     )
 
 
 async def status(handle: RunHandle) -> RunState:
-    return await handle.query(AgentWorkflow.status)
+    return await handle.query(AgentWorkflowV2.status)
 
 
 async def wait_for_status(

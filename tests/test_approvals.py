@@ -24,7 +24,7 @@ from tests.helpers import (
     wait_for_status,
 )
 from tests.stub_llm import Reply, StubLLM
-from workflows.agent_workflow import AgentWorkflow
+from workflows.agent_workflow_v2 import AgentWorkflowV2
 from workflows.run_state import Decision
 from workflows.search_attributes import KASAL_STATUS
 from workflows.status import RunStatus, StepStatus
@@ -64,7 +64,7 @@ async def test_approve_by_update_continues_the_run(
     ) == "waiting_for_approval"
 
     state = await handle.execute_update(
-        AgentWorkflow.decide,
+        AgentWorkflowV2.decide,
         Decision(step_id="review", decision="approve", comment="ship it", actor="ana"),
     )
     assert state.status == StepStatus.APPROVED
@@ -82,17 +82,17 @@ async def test_a_second_decision_is_refused(
     handle = await start_run(client, worker, gated())
     await waiting(handle)
     await handle.execute_update(
-        AgentWorkflow.decide, Decision(step_id="review", decision="approve")
+        AgentWorkflowV2.decide, Decision(step_id="review", decision="approve")
     )
     with pytest.raises(WorkflowUpdateFailedError) as refused:
         await handle.execute_update(
-            AgentWorkflow.decide, Decision(step_id="review", decision="reject")
+            AgentWorkflowV2.decide, Decision(step_id="review", decision="reject")
         )
     assert isinstance(refused.value.cause, ApplicationError)
     assert refused.value.cause.type == "NotWaiting"
     with pytest.raises(WorkflowUpdateFailedError) as unknown:
         await handle.execute_update(
-            AgentWorkflow.decide, Decision(step_id="nope", decision="approve")
+            AgentWorkflowV2.decide, Decision(step_id="nope", decision="approve")
         )
     assert isinstance(unknown.value.cause, ApplicationError)
     assert unknown.value.cause.type == "UnknownStep"
@@ -105,14 +105,15 @@ async def test_reject_ends_the_run_rejected(
     handle = await start_run(client, worker, gated())
     await waiting(handle)
     await handle.execute_update(
-        AgentWorkflow.decide, Decision(step_id="review", decision="reject", comment="no")
+        AgentWorkflowV2.decide, Decision(step_id="review", decision="reject", comment="no")
     )
     result = await handle.result()
     assert result.outcome == "rejected"
     assert step_statuses(await status(handle)) == {
         "draft": StepStatus.COMPLETED,
         "review": StepStatus.REJECTED,
-        "publish": StepStatus.PENDING,
+        # A closed run ends every step that never ran: none of them ever will.
+        "publish": StepStatus.CANCELLED,
     }
     assert (await handle.describe()).typed_search_attributes.get(KASAL_STATUS) == "rejected"
     assert stub_llm.call_count(marker("publish")) == 0
@@ -126,7 +127,7 @@ async def test_reject_with_retry_upstream_reruns_the_draft_with_feedback(
     handle = await start_run(client, worker, gated(on_reject="retry_upstream", max_rejections=2))
     await waiting(handle, round_=1)
     await handle.execute_update(
-        AgentWorkflow.decide,
+        AgentWorkflowV2.decide,
         Decision(step_id="review", decision="reject", comment="add sources", round=1),
     )
     await waiting(handle, round_=2)
@@ -134,15 +135,15 @@ async def test_reject_with_retry_upstream_reruns_the_draft_with_feedback(
     assert "add sources" in second_draft.messages_text
     with pytest.raises(WorkflowUpdateFailedError) as stale:
         await handle.execute_update(
-            AgentWorkflow.decide, Decision(step_id="review", decision="approve", round=1)
+            AgentWorkflowV2.decide, Decision(step_id="review", decision="approve", round=1)
         )
     assert isinstance(stale.value.cause, ApplicationError)
     assert stale.value.cause.type == "StaleRound"
     await handle.execute_update(
-        AgentWorkflow.decide, Decision(step_id="review", decision="approve", round=2)
+        AgentWorkflowV2.decide, Decision(step_id="review", decision="approve", round=2)
     )
     result = await handle.result()
-    assert result.outputs["draft"] == "draft two"
+    assert result.outputs_by_step()["draft"] == "draft two"
     review = next(s for s in result.steps if s.id == "review")
     assert [(d.decision, d.round) for d in review.decisions] == [("reject", 1), ("approve", 2)]
     await assert_replays(handle)
@@ -178,13 +179,13 @@ async def test_an_invalid_signal_is_logged_and_ignored(
 ) -> None:
     handle = await start_run(client, worker, gated())
     await waiting(handle)
-    await handle.signal(AgentWorkflow.decision, Decision(step_id="draft", decision="approve"))
-    await handle.signal(AgentWorkflow.decision, Decision(step_id="ghost", decision="approve"))
+    await handle.signal(AgentWorkflowV2.decision, Decision(step_id="draft", decision="approve"))
+    await handle.signal(AgentWorkflowV2.decision, Decision(step_id="ghost", decision="approve"))
     state = await wait_for_status(handle, lambda s: any(x.log for x in s.steps if x.id == "draft"))
     draft = next(x for x in state.steps if x.id == "draft")
     assert "completed, not waiting" in draft.log[0]
     assert state.status == RunStatus.WAITING_FOR_APPROVAL
-    await handle.signal(AgentWorkflow.decision, Decision(step_id="review", decision="approve"))
+    await handle.signal(AgentWorkflowV2.decision, Decision(step_id="review", decision="approve"))
     assert (await handle.result()).outcome == "completed"
     await assert_replays(handle)
 

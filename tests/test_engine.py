@@ -46,7 +46,7 @@ async def test_diamond_runs_parallel_branches_and_joins_their_outputs(
     result = await handle.result()
 
     assert result.outcome == "completed"
-    assert result.outputs == {
+    assert result.outputs_by_step() == {
         "a": "alpha-output-7781",
         "b": "beta-output-9152",
         "c": "gamma-output",

@@ -15,9 +15,9 @@ from db.blobs import BlobStore
 from db.seeds.model_configs import local_model as seeded_local_model
 from tests.conftest import free_port
 from worker.main import build_worker
-from workflows.agent_workflow import AgentWorkflow
+from workflows.agent_workflow_v2 import AgentWorkflowV2
 from workflows.compiler import compile_plan
-from workflows.run_state import AgentWorkflowInput
+from workflows.engine.state import AgentWorkflowV2Input
 
 LOCAL_MODEL_NAME = "local"
 
@@ -58,8 +58,8 @@ async def test_one_task_on_the_local_model_completes_with_an_answer(
     worker = build_worker(client, f"kasal-local-{uuid.uuid4()}", models, blob_store, 10)
     async with worker:
         result = await client.execute_workflow(
-            AgentWorkflow.run,
-            AgentWorkflowInput(plan=plan),
+            AgentWorkflowV2.run,
+            AgentWorkflowV2Input(plan=plan),
             id=f"local-{uuid.uuid4()}",
             task_queue=worker.task_queue,
         )

@@ -51,7 +51,7 @@ async def test_a_changed_workflow_fails_replay_of_an_old_history(
 async def test_checked_in_histories_replay_against_the_current_code(path: Path) -> None:
     """Histories recorded from the scenarios in this suite (KASAL_RECORD_HISTORIES=1).
 
-    If this fails after a change to AgentWorkflow, the change is not deterministic for
+    If this fails after a change to a workflow, the change is not deterministic for
     runs already in flight: guard it with workflow.patched() instead of re-recording.
     """
     workflow_id = path.stem.split(HISTORY_ID_SEPARATOR, 1)[1]

@@ -20,7 +20,7 @@ from tests.helpers import (
     wait_for_status,
 )
 from tests.stub_llm import Reply, StubLLM
-from workflows.agent_workflow import AgentWorkflow
+from workflows.agent_workflow_v2 import AgentWorkflowV2
 from workflows.run_state import RunState
 from workflows.status import RunStatus, StepStatus
 from workflows.step_actions import StepAction
@@ -37,7 +37,7 @@ async def test_two_server_errors_then_success_completes_on_attempt_three(
     handle = await start_run(client, worker, one_step())
     result = await handle.result()
 
-    assert result.outputs["a"] == "third time lucky"
+    assert result.outputs_by_step()["a"] == "third time lucky"
     assert result.steps[0].attempt == 3
     assert stub_llm.call_count(marker("a")) == 3
     await assert_replays(handle)
@@ -88,11 +88,11 @@ async def test_failed_step_pauses_the_run_until_an_operator_retries_it(
     assert stub_llm.call_count(marker("a")) == 1  # a bad request is not retried
 
     after = await handle.execute_update(
-        AgentWorkflow.retry_step, StepAction(step_id="a", actor="ops")
+        AgentWorkflowV2.retry_step, StepAction(step_id="a", actor="ops")
     )
     assert after.status in (StepStatus.PENDING, StepStatus.RUNNING, StepStatus.COMPLETED)
     result = await handle.result()
-    assert result.outputs["a"] == "fixed"
+    assert result.outputs_by_step()["a"] == "fixed"
     assert result.steps[0].attempt == 2
     await assert_replays(handle)
 
@@ -104,7 +104,7 @@ async def test_rate_limit_honours_retry_after(
     handle = await start_run(client, worker, one_step())
     result = await handle.result()
 
-    assert result.outputs["a"] == "after the wait"
+    assert result.outputs_by_step()["a"] == "after the wait"
     assert result.steps[0].attempt == 2
     first, second = stub_llm.calls(marker("a"))  # no hidden retry layer called again
     assert first.finished_mono is not None
@@ -119,6 +119,6 @@ async def test_a_hung_llm_call_times_out_and_is_retried(
     handle = await start_run(client, worker, one_step(timeout_seconds=2))
     result = await handle.result()
 
-    assert result.outputs["a"] == "answered"
+    assert result.outputs_by_step()["a"] == "answered"
     assert result.steps[0].attempt == 2
     assert stub_llm.call_count(marker("a")) == 2

@@ -8,11 +8,9 @@ from datetime import timedelta
 from typing import NoReturn
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy
-from temporalio.exceptions import ActivityError, ApplicationError, FailureError, RetryState
-from temporalio.workflow import ParentClosePolicy
+from temporalio.exceptions import ActivityError, ApplicationError
 
-from workflows.notify import NotifyWorkflow, WebhookInput
+from workflows.notify import start_notification
 from workflows.plan import Plan, PlanApprovalStep, PlanTaskStep
 from workflows.run_state import (
     AgentWorkflowInput,
@@ -26,13 +24,15 @@ from workflows.run_state import (
 from workflows.search_attributes import KASAL_STATUS
 from workflows.status import SATISFIED, RunStatus, StepStatus, open_run_status
 from workflows.step_actions import StepAction, refusal
+from workflows.task_activity import (
+    HEARTBEAT_TIMEOUT,
+    activity_id,
+    activity_summary,
+    attempts_used,
+    failure_message,
+    retry_policy,
+)
 from workflows.task_step import RUN_TASK_STEP, RunTaskStepInput, RunTaskStepResult, StepContext
-
-# Short, so that a worker that died mid-step is noticed within seconds.
-HEARTBEAT_TIMEOUT = timedelta(seconds=20)
-MAX_RETRY_INTERVAL = timedelta(minutes=5)
-SUMMARY_LENGTH = 80
-ACTIVITY_ID_SEPARATOR = "#"
 
 
 class _RunFailed(Exception):
@@ -301,21 +301,15 @@ class AgentWorkflow:
                     feedback=self._feedback.get(step.id),
                 ),
                 result_type=RunTaskStepResult,
-                # The API maps pending activities back to their steps by this id.
-                activity_id=f"{step.id}{ACTIVITY_ID_SEPARATOR}{self._executions[step.id]}",
+                activity_id=activity_id(step.id, self._executions[step.id]),
                 start_to_close_timeout=timedelta(seconds=step.timeout_seconds),
                 heartbeat_timeout=HEARTBEAT_TIMEOUT,
-                retry_policy=RetryPolicy(
-                    initial_interval=timedelta(seconds=step.retry.initial_interval_seconds),
-                    backoff_coefficient=step.retry.backoff,
-                    maximum_interval=MAX_RETRY_INTERVAL,
-                    maximum_attempts=step.retry.max_attempts,
-                ),
-                summary=_shorten(f"{agent.role} · {step.description}"),
+                retry_policy=retry_policy(step),
+                summary=activity_summary(agent, step),
             )
         except ActivityError as err:
-            state.attempt = previous_attempts + _attempts_used(err, step)
-            state.error = _failure_message(err)
+            state.attempt = previous_attempts + attempts_used(err, step)
+            state.error = failure_message(err)
             state.finished_at = workflow.now()
             self._changed = True
             return state.error
@@ -453,37 +447,11 @@ class AgentWorkflow:
         workflow.continue_as_new(AgentWorkflowInput(plan=self._plan, carried=carried))
 
     async def _notify(self, event: str, status: RunStatus, step_id: str | None = None) -> None:
-        """Start a NotifyWorkflow for the event; it outlives this run and never blocks it."""
-        meta = self._plan.meta
-        if not meta.webhook_url:
-            return
-        info = workflow.info()
-        self._notifications += 1
-        payload = {
-            "event": event,
-            "run_id": info.workflow_id,
-            "workflow": {
-                "id": meta.workflow_id,
-                "name": meta.workflow_name,
-                "version": meta.version,
-            },
-            "step_id": step_id,
-            "status": status.value,
-            "web_url": (
-                f"{meta.temporal_web_url}/namespaces/{info.namespace}/workflows/"
-                f"{info.workflow_id}/{info.run_id}/history"
-                if meta.temporal_web_url
-                else None
-            ),
-            "app_url": f"{meta.app_url}/runs/{info.workflow_id}" if meta.app_url else None,
-        }
-        await workflow.start_child_workflow(
-            NotifyWorkflow.run,
-            WebhookInput(url=meta.webhook_url, payload=payload),
-            id=f"{info.workflow_id}-notify-{info.run_id}-{self._notifications}",
-            parent_close_policy=ParentClosePolicy.ABANDON,
-            static_summary=f"{event} → webhook",
-        )
+        if self._plan.meta.webhook_url:
+            self._notifications += 1
+            await start_notification(
+                self._plan.meta, self._notifications, event, status.value, step_id
+            )
 
     def _publish_status(self, status: RunStatus) -> None:
         """Keep KasalStatus current, so runs can be found by status in Temporal Web too."""
@@ -506,24 +474,3 @@ class AgentWorkflow:
             final_output="\n\n".join(outputs[sid] for sid in sinks),
             steps=list(steps),
         )
-
-
-def _attempts_used(err: ActivityError, step: PlanTaskStep) -> int:
-    cause = err.cause
-    if isinstance(cause, ApplicationError) and cause.details:
-        attempt = cause.details[0]
-        if isinstance(attempt, int):
-            return attempt
-    if err.retry_state == RetryState.MAXIMUM_ATTEMPTS_REACHED:
-        return step.retry.max_attempts
-    return 1
-
-
-def _failure_message(err: ActivityError) -> str:
-    cause = err.cause
-    return cause.message if isinstance(cause, FailureError) and cause.message else str(err)
-
-
-def _shorten(text: str) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= SUMMARY_LENGTH else text[: SUMMARY_LENGTH - 1] + "…"

@@ -5,9 +5,11 @@ from __future__ import annotations
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from workflows.agent_workflow import AgentWorkflow
+from workflows.agent_workflow_v2 import AgentWorkflowV2
 from workflows.notify import NotifyWorkflow
 
-WORKFLOWS = [AgentWorkflow, NotifyWorkflow]
+# AgentWorkflow stays registered until the last run started on it has closed.
+WORKFLOWS = [AgentWorkflowV2, AgentWorkflow, NotifyWorkflow]
 
 # Pure data modules, deterministic and side-effect free: importing them once, outside
 # the sandbox, spares every workflow run from rebuilding their pydantic schemas.
@@ -16,10 +18,15 @@ PASSTHROUGH_MODULES = (
     "pydantic_core",
     "annotated_types",
     "workflows.definition",
+    "workflows.engine.events",
+    "workflows.engine.reducer",
+    "workflows.engine.state",
+    "workflows.engine.views",
     "workflows.plan",
     "workflows.run_state",
     "workflows.status",
     "workflows.step_actions",
+    "workflows.task_activity",
     "workflows.task_step",
 )
 

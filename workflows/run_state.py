@@ -32,17 +32,24 @@ class RecordedDecision(Decision):
     decided_at: datetime
 
 
+PauseReason = Literal["failure", "budget"]
+
+
 class StepState(BaseModel):
     id: str
     type: Literal["task", "approval"]
     status: StepStatus = StepStatus.PENDING
     attempt: int = 0
+    # Activity executions: 1 for the first, one more for each operator retry or rerun.
+    execution: int = 0
+    pause_reason: PauseReason | None = None
     output: str | None = None  # the whole output, or a preview when output_ref is set
     output_ref: str | None = None
     error: str | None = None
     started_at: datetime | None = None
     finished_at: datetime | None = None
     usage: TokenUsage | None = None
+    cost_micros: int = 0
     transcript_ref: str | None = None
     # Approval gates only.
     message: str | None = None
@@ -71,12 +78,28 @@ class AgentWorkflowInput(BaseModel):
 class RunState(BaseModel):
     status: RunStatus
     steps: list[StepState]
+    # Set when the steps are one page of many: pass it back to get the next page.
+    next_page_token: str | None = None
+
+
+class StatusPage(BaseModel):
+    """Which steps a ``status`` query returns: a run may hold many thousands."""
+
+    page_token: str | None = None
+    limit: int = 1000
 
 
 class AgentWorkflowResult(BaseModel):
     outcome: Literal["completed", "rejected"]
-    outputs: dict[str, str]  # previews where output_refs has the whole
+    # AgentWorkflow (v1) only; v2 keeps each output once, on its step (``outputs_by_step``).
+    outputs: dict[str, str] = {}  # previews where output_refs has the whole
     output_refs: dict[str, str] = {}
     final_step_ids: list[str] = []
     final_output: str
     steps: list[StepState]
+
+    def outputs_by_step(self) -> dict[str, str]:
+        """Each finished step's output (a preview where ``output_ref`` has the whole)."""
+        if self.outputs:
+            return self.outputs
+        return {s.id: s.output for s in self.steps if s.output is not None}

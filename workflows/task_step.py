@@ -15,10 +15,11 @@ from workflows.definition import AgentSpec
 
 RUN_TASK_STEP = "run_task_step"
 
-# Outputs larger than this travel by reference (a blob id) everywhere: activity inputs,
-# workflow state, queries, results and the state carried over continue-as-new.
-INLINE_OUTPUT_LIMIT = 16 * 1024
 PREVIEW_CHARS = 1000
+# Outputs longer than a preview travel by reference (a blob id) everywhere: activity
+# inputs, workflow state, queries, results and the state carried over continue-as-new.
+# So a run's state holds previews only, and a join of hundreds of steps stays small.
+INLINE_OUTPUT_LIMIT = PREVIEW_CHARS
 
 
 def preview(text: str) -> str:
@@ -55,7 +56,8 @@ class RunTaskStepInput(BaseModel):
     agent: AgentSpec
     description: str
     expected_output: str
-    inputs: dict[str, str]
+    # AgentWorkflow (v1) sends the run's inputs; the activity never read them, and v2 doesn't.
+    inputs: dict[str, str] = {}
     context: list[StepContext] = []
     feedback: str | None = None  # a reviewer's comment when a gate sent the step back
 

@@ -17,9 +17,9 @@ from temporalio.client import Client, WorkflowHandle
 from temporalio.converter import DataConverter
 
 from api.schemas.runs import HistoryEvent
-from workflows.agent_workflow import ACTIVITY_ID_SEPARATOR
 from workflows.run_state import AgentWorkflowInput, StepState
 from workflows.status import StepStatus
+from workflows.task_activity import ACTIVITY_ID_SEPARATOR
 from workflows.task_step import RunTaskStepResult
 
 T = TypeVar("T")

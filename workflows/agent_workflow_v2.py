@@ -1,0 +1,338 @@
+"""AgentWorkflowV2: the run's rules are a reducer; this workflow only feeds it events.
+
+Every run started since v2 runs here. Runs started earlier finish on ``AgentWorkflow``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+from typing import NoReturn
+
+from temporalio import workflow
+from temporalio.exceptions import ActivityError, ApplicationError
+from temporalio.exceptions import CancelledError as TemporalCancelledError
+from temporalio.workflow import ActivityCancellationType
+
+from workflows.engine.events import (
+    CancelGateTimer,
+    CancelRequested,
+    CancelTask,
+    Command,
+    ContinueAsNewSuggested,
+    Decided,
+    GateExpired,
+    Notify,
+    RetryRequested,
+    RunEvent,
+    RunStarted,
+    SkipRequested,
+    StartGateTimer,
+    StartTask,
+    TaskFailed,
+    TaskSucceeded,
+    UpsertStatus,
+)
+from workflows.engine.reducer import OperatorRequest, PlanGraph, Transition, reduce, refusal
+from workflows.engine.state import AgentWorkflowV2Input, RunData
+from workflows.engine.views import page_of_steps, run_result, run_summary
+from workflows.notify import start_notification
+from workflows.plan import PlanTaskStep
+from workflows.run_state import (
+    AgentWorkflowResult,
+    Decision,
+    RecordedDecision,
+    RunState,
+    StatusPage,
+    StepState,
+)
+from workflows.search_attributes import KASAL_STATUS
+from workflows.step_actions import StepAction
+from workflows.task_activity import (
+    HEARTBEAT_TIMEOUT,
+    activity_id,
+    activity_summary,
+    attempts_used,
+    failure_message,
+    retry_policy,
+)
+from workflows.task_step import RUN_TASK_STEP, RunTaskStepInput, RunTaskStepResult, StepContext
+
+# Update ids the API derives from an Idempotency-Key start with this; the run remembers
+# them across continue-as-new, where Temporal's own de-duplication ends.
+IDEMPOTENT_UPDATE_PREFIX = "idem:"
+
+
+@workflow.defn(name="AgentWorkflowV2")
+class AgentWorkflowV2:
+    """Runs a compiled plan of agent tasks and approval gates, and never loses a finished step.
+
+    The plan arrives pinned in the input. The run's whole state is one ``RunData``,
+    changed only by ``reduce``: activity results, gate deadlines, decisions, retries,
+    skips and a cancel are events; starting and cancelling activities, timers, webhooks
+    and search-attribute upserts are the commands it returns, which this class carries
+    out. When Temporal suggests it, no new task starts; once none is running the run
+    continues as new, carrying ``RunData`` whole.
+    """
+
+    @workflow.init
+    def __init__(self, input: AgentWorkflowV2Input) -> None:
+        self._plan = input.plan
+        self._graph = PlanGraph(input.plan)
+        self._run = input.state or RunData.for_plan(input.plan)
+        self._activities: dict[str, asyncio.Task[None]] = {}
+        self._timers: dict[str, asyncio.Task[None]] = {}
+        self._notifications: list[asyncio.Task[None]] = []
+
+    @workflow.run
+    async def run(self, input: AgentWorkflowV2Input) -> AgentWorkflowResult:
+        self._feed(RunStarted(at=workflow.now()))
+        try:
+            while not self._run.is_finished():
+                if self._ready_to_continue_as_new():
+                    await self._continue_as_new()
+                await workflow.wait_condition(self._needs_attention)
+                if not self._run.draining and workflow.info().is_continue_as_new_suggested():
+                    self._feed(ContinueAsNewSuggested(at=workflow.now()))
+        except asyncio.CancelledError:
+            # Cancelling a run closes it like a failure does: activities are asked to
+            # stop and are waited for, gates and paused steps end cancelled.
+            self._feed(CancelRequested(at=workflow.now()))
+            await workflow.wait_condition(self._run.is_finished)
+            await self._close()
+            raise
+        await self._close()
+        closing = self._run.closing
+        if closing is not None and closing.status == "failed":
+            raise ApplicationError(
+                closing.message, run_summary(self._run), type="RunFailed", non_retryable=True
+            )
+        return run_result(self._run, self._plan)
+
+    # --- messages -----------------------------------------------------------------------
+
+    @workflow.query
+    def status(self, page: StatusPage | None = None) -> RunState:
+        return page_of_steps(self._run, page or StatusPage())
+
+    @workflow.update
+    def decide(self, decision: Decision) -> StepState:
+        return self._answer(self._decided(decision, via="update"))
+
+    @decide.validator
+    def _validate_decide(self, decision: Decision) -> None:
+        self._validate(self._decided(decision, via="update"))
+
+    @workflow.signal
+    def decision(self, decision: Decision) -> None:
+        # A signal cannot be refused, so a bad one is recorded and ignored, never raised.
+        transition = self._feed(self._decided(decision, via="signal"))
+        if transition.refusal is not None:
+            state = self._run.steps.get(decision.step_id)
+            message = f"ignored decision signal: {transition.refusal.message}"
+            if state is not None:
+                state.log.append(message)
+            else:
+                workflow.logger.warning(message)
+
+    @workflow.update
+    def retry_step(self, action: StepAction) -> StepState:
+        return self._answer(self._retry(action))
+
+    @retry_step.validator
+    def _validate_retry_step(self, action: StepAction) -> None:
+        self._validate(self._retry(action))
+
+    @workflow.update
+    def skip_step(self, action: StepAction) -> StepState:
+        return self._answer(self._skip(action))
+
+    @skip_step.validator
+    def _validate_skip_step(self, action: StepAction) -> None:
+        self._validate(self._skip(action))
+
+    def _decided(self, decision: Decision, via: str) -> Decided:
+        recorded = RecordedDecision(**decision.model_dump(), decided_at=workflow.now())
+        return Decided(
+            at=workflow.now(),
+            decision=recorded,
+            via="signal" if via == "signal" else "update",
+            request_key=_request_key() if via == "update" else None,
+        )
+
+    def _retry(self, action: StepAction) -> RetryRequested:
+        return RetryRequested(
+            at=workflow.now(),
+            step_id=action.step_id,
+            actor=action.actor,
+            request_key=_request_key(),
+        )
+
+    def _skip(self, action: StepAction) -> SkipRequested:
+        return SkipRequested(
+            at=workflow.now(),
+            step_id=action.step_id,
+            actor=action.actor,
+            output=action.output or "",
+            output_ref=action.output_ref,
+            request_key=_request_key(),
+        )
+
+    def _validate(self, request: OperatorRequest) -> None:
+        problem = refusal(self._run, request)
+        if problem is not None:
+            raise ApplicationError(problem.message, type=problem.type)
+
+    def _answer(self, request: OperatorRequest) -> StepState:
+        """Apply the request; a second one that passed validation with it is refused here."""
+        transition = self._feed(request)
+        if transition.refusal is not None:
+            raise ApplicationError(transition.refusal.message, type=transition.refusal.type)
+        assert transition.step is not None
+        return transition.step
+
+    # --- carrying out commands ----------------------------------------------------------
+
+    def _feed(self, event: RunEvent) -> Transition:
+        transition = reduce(self._run, self._graph, event)
+        for command in transition.commands:
+            self._carry_out(command)
+        return transition
+
+    def _carry_out(self, command: Command) -> None:
+        if isinstance(command, StartTask):
+            self._activities[command.step_id] = asyncio.create_task(
+                self._execute_task(command.step_id, command.execution)
+            )
+        elif isinstance(command, CancelTask):
+            self._activities[command.step_id].cancel()
+        elif isinstance(command, StartGateTimer):
+            self._cancel_timer(command.step_id)
+            self._timers[command.step_id] = asyncio.create_task(self._gate_timer(command))
+        elif isinstance(command, CancelGateTimer):
+            self._cancel_timer(command.step_id)
+        elif isinstance(command, Notify):
+            self._notify(command)
+        elif isinstance(command, UpsertStatus):
+            workflow.upsert_search_attributes([KASAL_STATUS.value_set(command.status.value)])
+
+    async def _execute_task(self, step_id: str, execution: int) -> None:
+        step = self._graph.steps[step_id]
+        assert isinstance(step, PlanTaskStep)
+        agent = self._plan.agents[step.agent]
+        try:
+            result = await workflow.execute_activity(
+                RUN_TASK_STEP,
+                RunTaskStepInput(
+                    run_id=workflow.info().workflow_id,
+                    step_id=step_id,
+                    agent=agent,
+                    description=step.description,
+                    expected_output=step.expected_output,
+                    context=self._context_for(step),
+                    feedback=self._run.feedback.get(step_id),
+                ),
+                result_type=RunTaskStepResult,
+                activity_id=activity_id(step_id, execution),
+                start_to_close_timeout=timedelta(seconds=step.timeout_seconds),
+                heartbeat_timeout=HEARTBEAT_TIMEOUT,
+                retry_policy=retry_policy(step),
+                # A closing run waits until the step has really stopped.
+                cancellation_type=ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+                summary=activity_summary(agent, step),
+            )
+        except ActivityError as err:
+            event: RunEvent = TaskFailed(
+                at=workflow.now(),
+                step_id=step_id,
+                execution=execution,
+                error=failure_message(err),
+                attempts=attempts_used(err, step),
+                cancelled=isinstance(err.cause, TemporalCancelledError),
+            )
+        else:
+            event = TaskSucceeded(
+                at=workflow.now(),
+                step_id=step_id,
+                execution=execution,
+                output=result.output,
+                output_ref=result.output_ref,
+                usage=result.usage,
+                attempts=result.attempt,
+                transcript_ref=result.transcript_ref,
+            )
+        finally:
+            self._activities.pop(step_id, None)
+        self._feed(event)
+
+    def _context_for(self, step: PlanTaskStep) -> list[StepContext]:
+        return [
+            StepContext(step_id=upstream, output=state.output, output_ref=state.output_ref)
+            for upstream in step.context_from
+            if (state := self._run.steps[upstream]).output is not None
+        ]
+
+    async def _gate_timer(self, timer: StartGateTimer) -> None:
+        remaining = (timer.deadline - workflow.now()).total_seconds()
+        try:
+            await workflow.sleep(max(remaining, 0.001))
+        except asyncio.CancelledError:
+            return
+        self._timers.pop(timer.step_id, None)
+        self._feed(GateExpired(at=workflow.now(), step_id=timer.step_id, round=timer.round))
+
+    def _cancel_timer(self, step_id: str) -> None:
+        timer = self._timers.pop(step_id, None)
+        if timer is not None:
+            timer.cancel()
+
+    def _notify(self, command: Notify) -> None:
+        if not self._plan.meta.webhook_url:
+            return
+        self._run.notifications += 1
+        self._notifications.append(
+            asyncio.create_task(
+                start_notification(
+                    self._plan.meta,
+                    self._run.notifications,
+                    command.event,
+                    command.status.value,
+                    command.step_id,
+                )
+            )
+        )
+
+    # --- closing and continuing ---------------------------------------------------------
+
+    def _needs_attention(self) -> bool:
+        return (
+            self._run.is_finished()
+            or self._ready_to_continue_as_new()
+            or (not self._run.draining and workflow.info().is_continue_as_new_suggested())
+        )
+
+    def _ready_to_continue_as_new(self) -> bool:
+        return (
+            self._run.draining
+            and self._run.closing is None
+            and not self._activities
+            and workflow.all_handlers_finished()
+        )
+
+    async def _continue_as_new(self) -> NoReturn:
+        await asyncio.gather(*self._notifications)
+        workflow.continue_as_new(AgentWorkflowV2Input(plan=self._plan, state=self._run))
+
+    async def _close(self) -> None:
+        for step_id in list(self._timers):
+            self._cancel_timer(step_id)
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        await asyncio.gather(*self._notifications)
+
+
+def _request_key() -> str | None:
+    """The idempotency key of the update being handled, if the API derived its id from one."""
+    update = workflow.current_update_info()
+    if update is None or not update.id.startswith(IDEMPOTENT_UPDATE_PREFIX):
+        return None
+    return update.id

@@ -1,0 +1,147 @@
+"""What happens to a run (events, fed to the reducer) and what it must do (commands).
+
+Events carry their own time, so the reducer never reads a clock: the workflow stamps
+them with ``workflow.now()`` and a history fold with each event's recorded time.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, Field
+
+from workflows.run_state import RecordedDecision
+from workflows.status import RunStatus
+from workflows.task_step import TokenUsage
+
+
+class _Event(BaseModel):
+    at: datetime
+
+
+class RunStarted(_Event):
+    """A run's first execution began, or a continued one resumed its carried state."""
+
+    kind: Literal["started"] = "started"
+
+
+class TaskSucceeded(_Event):
+    kind: Literal["task_succeeded"] = "task_succeeded"
+    step_id: str
+    execution: int
+    output: str
+    output_ref: str | None = None
+    usage: TokenUsage
+    attempts: int
+    transcript_ref: str | None = None
+
+
+class TaskFailed(_Event):
+    kind: Literal["task_failed"] = "task_failed"
+    step_id: str
+    execution: int
+    error: str
+    attempts: int
+    # The run asked for the cancel: the step ends cancelled, not failed.
+    cancelled: bool = False
+
+
+class Decided(_Event):
+    kind: Literal["decided"] = "decided"
+    decision: RecordedDecision
+    via: Literal["update", "signal", "timeout"] = "update"
+    request_key: str | None = None
+
+
+class GateExpired(_Event):
+    kind: Literal["gate_expired"] = "gate_expired"
+    step_id: str
+    round: int
+
+
+class RetryRequested(_Event):
+    kind: Literal["retry_requested"] = "retry_requested"
+    step_id: str
+    actor: str = ""
+    request_key: str | None = None
+
+
+class SkipRequested(_Event):
+    kind: Literal["skip_requested"] = "skip_requested"
+    step_id: str
+    actor: str = ""
+    output: str = ""
+    output_ref: str | None = None
+    request_key: str | None = None
+
+
+class CancelRequested(_Event):
+    kind: Literal["cancel_requested"] = "cancel_requested"
+
+
+class ContinueAsNewSuggested(_Event):
+    kind: Literal["continue_as_new_suggested"] = "continue_as_new_suggested"
+
+
+RunEvent = Annotated[
+    RunStarted
+    | TaskSucceeded
+    | TaskFailed
+    | Decided
+    | GateExpired
+    | RetryRequested
+    | SkipRequested
+    | CancelRequested
+    | ContinueAsNewSuggested,
+    Field(discriminator="kind"),
+]
+
+# --- commands: the effects a transition asks the workflow to carry out ------------------
+
+
+class StartTask(BaseModel):
+    kind: Literal["start_task"] = "start_task"
+    step_id: str
+    execution: int
+
+
+class CancelTask(BaseModel):
+    kind: Literal["cancel_task"] = "cancel_task"
+    step_id: str
+
+
+class StartGateTimer(BaseModel):
+    kind: Literal["start_gate_timer"] = "start_gate_timer"
+    step_id: str
+    round: int
+    deadline: datetime
+
+
+class CancelGateTimer(BaseModel):
+    kind: Literal["cancel_gate_timer"] = "cancel_gate_timer"
+    step_id: str
+
+
+class Notify(BaseModel):
+    kind: Literal["notify"] = "notify"
+    event: Literal["waiting_for_approval", "needs_attention", "run_closed"]
+    status: RunStatus
+    step_id: str | None = None
+
+
+class UpsertStatus(BaseModel):
+    """Keep the ``KasalStatus`` search attribute current."""
+
+    kind: Literal["upsert_status"] = "upsert_status"
+    status: RunStatus
+
+
+Command = StartTask | CancelTask | StartGateTimer | CancelGateTimer | Notify | UpsertStatus
+
+
+class Refusal(BaseModel):
+    """Why a request cannot apply now; the API answers it as 404 or 409."""
+
+    type: Literal["UnknownStep", "NotWaiting", "NotPaused", "StaleRound", "RunClosing"]
+    message: str

@@ -1,0 +1,374 @@
+"""The rules of a run, as one function: an event in, the run's new state and commands out.
+
+``reduce`` takes ownership of the ``RunData`` it is given and returns what changed: the
+commands the workflow must carry out (start or cancel an activity, a gate's timer, a
+webhook, a search-attribute upsert) and, for an operator's request, the step it acted on
+or why it refused. It reads no clock and does no I/O, so the workflow, its replays and
+the API's history fold all reach the same state from the same events.
+
+The closing rule: a run that fails or is rejected or cancelled keeps the first cause,
+starts nothing new, asks every running task to cancel, and ends every step that has not
+finished (pending, waiting, paused) as ``cancelled``. It closes once no task is running.
+"""
+
+from __future__ import annotations
+
+import bisect
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from workflows.engine.events import (
+    CancelGateTimer,
+    CancelRequested,
+    CancelTask,
+    Command,
+    ContinueAsNewSuggested,
+    Decided,
+    GateExpired,
+    Notify,
+    Refusal,
+    RetryRequested,
+    RunEvent,
+    RunStarted,
+    SkipRequested,
+    StartGateTimer,
+    StartTask,
+    TaskFailed,
+    TaskSucceeded,
+    UpsertStatus,
+)
+from workflows.engine.state import (
+    APPLIED_KEYS_KEPT,
+    AppliedRequest,
+    ClosingReason,
+    ClosingStatus,
+    RunData,
+)
+from workflows.plan import Plan, PlanApprovalStep, PlanTaskStep
+from workflows.run_state import RecordedDecision, StepState
+from workflows.status import SATISFIED, RunStatus, StepStatus, open_run_status
+
+OperatorRequest = Decided | RetryRequested | SkipRequested
+
+
+class PlanGraph:
+    """The plan with its dependents and order precomputed: built once per execution."""
+
+    def __init__(self, plan: Plan) -> None:
+        self.plan = plan
+        self.order = {s.id: i for i, s in enumerate(plan.steps)}
+        self.steps = {s.id: s for s in plan.steps}
+        self.dependents: dict[str, list[str]] = {s.id: [] for s in plan.steps}
+        for step in plan.steps:
+            for dep in step.after:
+                self.dependents[dep].append(step.id)
+
+
+@dataclass
+class Transition:
+    commands: list[Command] = field(default_factory=list)
+    refusal: Refusal | None = None
+    step: StepState | None = None  # the step an operator's request acted on
+
+
+def reduce(run: RunData, graph: PlanGraph, event: RunEvent) -> Transition:
+    """Apply ``event`` to ``run`` (in place) and say what the workflow must do."""
+    out = Transition()
+    if isinstance(event, RunStarted):
+        _resume(run, graph, event.at, out)
+    elif isinstance(event, TaskSucceeded):
+        _task_succeeded(run, graph, event, out)
+    elif isinstance(event, TaskFailed):
+        _task_failed(run, graph, event, out)
+    elif isinstance(event, GateExpired):
+        _gate_expired(run, graph, event, out)
+    elif isinstance(event, CancelRequested):
+        _close(run, "cancelled", None, "the run was cancelled", event.at, out)
+    elif isinstance(event, ContinueAsNewSuggested):
+        run.draining = True
+    else:
+        _operator_request(run, graph, event, out)
+    _settle(run, graph, event.at, out)
+    return out
+
+
+def refusal(run: RunData, request: OperatorRequest) -> Refusal | None:
+    """Why an operator's request cannot apply now; None when it can (or already did)."""
+    if run.applied_request(request.request_key) is not None:
+        return None
+    step_id = request.decision.step_id if isinstance(request, Decided) else request.step_id
+    state = run.steps.get(step_id)
+    if state is None:
+        return Refusal(type="UnknownStep", message=f"no step '{step_id}' in this run")
+    if run.closing is not None:
+        return Refusal(
+            type="RunClosing", message=f"the run is closing ({run.closing.status}): {step_id}"
+        )
+    expected = StepStatus.WAITING if isinstance(request, Decided) else StepStatus.PAUSED
+    if state.status != expected:
+        return Refusal(
+            type="NotWaiting" if expected == StepStatus.WAITING else "NotPaused",
+            message=f"step '{step_id}' is {state.status.value}, not {expected.value}",
+        )
+    if isinstance(request, Decided):
+        asked = request.decision.round
+        if asked is not None and asked != state.round:
+            return Refusal(
+                type="StaleRound",
+                message=f"round {asked} is over; step '{step_id}' waits in round {state.round}",
+            )
+    return None
+
+
+# --- events -----------------------------------------------------------------------------
+
+
+def _resume(run: RunData, graph: PlanGraph, at: datetime, out: Transition) -> None:
+    """Start (or continue after continue-as-new): re-arm gates, queue every ready task."""
+    run.draining = False
+    for state in run.steps.values():
+        if state.status == StepStatus.WAITING and state.deadline is not None:
+            out.commands.append(
+                StartGateTimer(step_id=state.id, round=state.round, deadline=state.deadline)
+            )
+    if run.closing is None:
+        _promote(run, graph, list(graph.order), at, out)
+
+
+def _task_succeeded(run: RunData, graph: PlanGraph, event: TaskSucceeded, out: Transition) -> None:
+    state = _current_execution(run, event.step_id, event.execution)
+    if state is None:
+        return
+    state.status = StepStatus.COMPLETED
+    state.attempt += event.attempts - 1
+    state.output, state.output_ref = event.output, event.output_ref
+    state.usage = event.usage if state.usage is None else state.usage + event.usage
+    state.transcript_ref = event.transcript_ref
+    state.finished_at = event.at
+    if run.closing is None:
+        _promote(run, graph, graph.dependents[state.id], event.at, out)
+
+
+def _task_failed(run: RunData, graph: PlanGraph, event: TaskFailed, out: Transition) -> None:
+    state = _current_execution(run, event.step_id, event.execution)
+    if state is None:
+        return
+    state.attempt += event.attempts - 1
+    state.finished_at = event.at
+    if event.cancelled:
+        state.status = StepStatus.CANCELLED
+        return
+    state.error = event.error
+    step = graph.steps[state.id]
+    assert isinstance(step, PlanTaskStep)
+    if run.closing is not None or step.on_failure == "fail":
+        state.status = StepStatus.FAILED
+        _close(run, "failed", state.id, f"step '{state.id}' failed: {event.error}", event.at, out)
+        return
+    state.status = StepStatus.PAUSED
+    state.pause_reason = "failure"
+    out.commands.append(
+        Notify(event="needs_attention", status=RunStatus.NEEDS_ATTENTION, step_id=state.id)
+    )
+
+
+def _gate_expired(run: RunData, graph: PlanGraph, event: GateExpired, out: Transition) -> None:
+    state = run.steps[event.step_id]
+    if state.status != StepStatus.WAITING or state.round != event.round or run.closing:
+        return  # decided already, or an older round's timer
+    step = graph.steps[state.id]
+    assert isinstance(step, PlanApprovalStep)
+    if step.on_timeout == "fail":
+        state.status = StepStatus.FAILED
+        state.error = "no decision before the deadline"
+        state.finished_at = event.at
+        _close(run, "failed", state.id, f"gate '{state.id}' timed out", event.at, out)
+        return
+    decision = RecordedDecision(
+        step_id=state.id,
+        decision=step.on_timeout,
+        actor="timeout",
+        comment="no decision before the deadline",
+        round=state.round,
+        decided_at=event.at,
+    )
+    _decide(run, graph, state, step, decision, event.at, out)
+
+
+def _operator_request(
+    run: RunData, graph: PlanGraph, request: OperatorRequest, out: Transition
+) -> None:
+    applied = run.applied_request(request.request_key)
+    if applied is not None:
+        out.step = applied.step  # a retried request gets its first answer, and acts once
+        return
+    out.refusal = refusal(run, request)
+    if out.refusal is not None:
+        return
+    if isinstance(request, Decided):
+        state = run.steps[request.decision.step_id]
+        step = graph.steps[state.id]
+        assert isinstance(step, PlanApprovalStep)
+        decision = request.decision.model_copy(update={"round": state.round})
+        if request.via == "signal":
+            state.log.append(f"decision by signal from {decision.actor or 'someone'}")
+        _decide(run, graph, state, step, decision, request.at, out)
+    elif isinstance(request, RetryRequested):
+        state = run.steps[request.step_id]
+        state.status = StepStatus.PENDING
+        state.pause_reason = None
+        state.log.append(f"retried by {request.actor or 'an operator'}")
+        _enqueue(run, graph, state.id)
+    else:
+        state = run.steps[request.step_id]
+        state.status = StepStatus.SKIPPED
+        state.pause_reason = None
+        state.output, state.output_ref = request.output, request.output_ref
+        state.error = None
+        state.finished_at = request.at
+        state.log.append(f"skipped by {request.actor or 'an operator'}")
+        _promote(run, graph, graph.dependents[state.id], request.at, out)
+    out.step = state
+    if request.request_key is not None:
+        run.applied.append(AppliedRequest(key=request.request_key, step=state.model_copy()))
+        del run.applied[:-APPLIED_KEYS_KEPT]
+
+
+# --- rules shared by the events ---------------------------------------------------------
+
+
+def _decide(
+    run: RunData,
+    graph: PlanGraph,
+    state: StepState,
+    step: PlanApprovalStep,
+    decision: RecordedDecision,
+    at: datetime,
+    out: Transition,
+) -> None:
+    state.decisions.append(decision)
+    state.deadline = None
+    out.commands.append(CancelGateTimer(step_id=state.id))
+    if decision.decision == "approve":
+        state.status = StepStatus.APPROVED
+        state.finished_at = at
+        _promote(run, graph, graph.dependents[state.id], at, out)
+        return
+    rejections = sum(1 for d in state.decisions if d.decision == "reject")
+    if step.on_reject == "retry_upstream" and rejections <= step.max_rejections:
+        # The gate opens again, in a new round, once its upstream tasks have run again.
+        state.status = StepStatus.PENDING
+        for task_id in step.upstream_tasks:
+            run.feedback[task_id] = decision.comment
+            run.steps[task_id].status = StepStatus.PENDING
+            _enqueue(run, graph, task_id)
+        return
+    state.status = StepStatus.REJECTED
+    state.finished_at = at
+    who = decision.actor or "someone"
+    _close(run, "rejected", state.id, f"gate '{state.id}' was rejected by {who}", at, out)
+
+
+def _close(
+    run: RunData,
+    status: ClosingStatus,
+    step_id: str | None,
+    message: str,
+    at: datetime,
+    out: Transition,
+) -> None:
+    if run.closing is not None:
+        return  # the first cause stands
+    run.closing = ClosingReason(status=status, step_id=step_id, message=message)
+    run.ready.clear()
+    for state in run.steps.values():
+        if state.status == StepStatus.RUNNING:
+            out.commands.append(CancelTask(step_id=state.id))
+        elif state.status in (StepStatus.PENDING, StepStatus.WAITING, StepStatus.PAUSED):
+            if state.status == StepStatus.WAITING:
+                out.commands.append(CancelGateTimer(step_id=state.id))
+            state.status = StepStatus.CANCELLED
+            state.deadline = None
+            state.finished_at = at
+
+
+def _promote(
+    run: RunData, graph: PlanGraph, candidates: list[str], at: datetime, out: Transition
+) -> None:
+    """Queue the candidate tasks, and open the candidate gates, whose dependencies are met."""
+    for step_id in candidates:
+        state = run.steps[step_id]
+        step = graph.steps[step_id]
+        if state.status != StepStatus.PENDING:
+            continue
+        if any(run.steps[dep].status not in SATISFIED for dep in step.after):
+            continue
+        if isinstance(step, PlanTaskStep):
+            _enqueue(run, graph, step_id)
+        else:
+            _open_gate(state, step, at, out)
+
+
+def _enqueue(run: RunData, graph: PlanGraph, step_id: str) -> None:
+    if step_id in run.ready:
+        return
+    order = graph.order
+    keys = [order[s] for s in run.ready]
+    run.ready.insert(bisect.bisect(keys, order[step_id]), step_id)
+
+
+def _open_gate(state: StepState, step: PlanApprovalStep, at: datetime, out: Transition) -> None:
+    state.round += 1
+    state.status = StepStatus.WAITING
+    state.message = step.message
+    state.started_at = state.started_at or at
+    state.finished_at = None
+    state.waiting_since = at
+    state.deadline = at + timedelta(seconds=step.timeout_seconds)
+    out.commands.append(
+        StartGateTimer(step_id=state.id, round=state.round, deadline=state.deadline)
+    )
+    out.commands.append(
+        Notify(
+            event="waiting_for_approval", status=RunStatus.WAITING_FOR_APPROVAL, step_id=state.id
+        )
+    )
+
+
+def _start_tasks(run: RunData, graph: PlanGraph, at: datetime, out: Transition) -> None:
+    """Fill free slots from the ready queue, in plan order."""
+    if run.closing is not None or run.draining or not run.ready:
+        return
+    free = graph.plan.max_parallel - run.running()
+    started = run.ready[:free] if free > 0 else []
+    del run.ready[: len(started)]
+    for step_id in started:
+        state = run.steps[step_id]
+        state.status = StepStatus.RUNNING
+        state.execution += 1
+        state.attempt += 1
+        state.started_at = state.started_at or at
+        state.error = None
+        state.finished_at = None
+        out.commands.append(StartTask(step_id=step_id, execution=state.execution))
+
+
+def _settle(run: RunData, graph: PlanGraph, at: datetime, out: Transition) -> None:
+    """After every event: start what can start, and publish the status if it changed."""
+    _start_tasks(run, graph, at, out)
+    finished = run.is_finished()
+    status = run.outcome() if finished else open_run_status([s.status for s in run.steps.values()])
+    if status == run.published_status:
+        return
+    run.published_status = status
+    out.commands.append(UpsertStatus(status=status))
+    if finished:
+        out.commands.append(Notify(event="run_closed", status=status))
+
+
+def _current_execution(run: RunData, step_id: str, execution: int) -> StepState | None:
+    """The step, if this report is about its running execution (not a stale one)."""
+    state = run.steps.get(step_id)
+    if state is None or state.status != StepStatus.RUNNING or state.execution != execution:
+        return None
+    return state

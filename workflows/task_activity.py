@@ -1,0 +1,56 @@
+"""How a workflow runs a task step's activity: its id, timeouts and retry policy.
+
+Shared by AgentWorkflow and AgentWorkflowV2, so a step runs the same way on either.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import ActivityError, ApplicationError, FailureError, RetryState
+
+from workflows.definition import AgentSpec
+from workflows.plan import PlanTaskStep
+
+# Short, so that a worker that died mid-step is noticed within seconds.
+HEARTBEAT_TIMEOUT = timedelta(seconds=20)
+MAX_RETRY_INTERVAL = timedelta(minutes=5)
+SUMMARY_LENGTH = 80
+ACTIVITY_ID_SEPARATOR = "#"
+
+
+def activity_id(step_id: str, execution: int) -> str:
+    """The API maps pending activities back to their steps by this id."""
+    return f"{step_id}{ACTIVITY_ID_SEPARATOR}{execution}"
+
+
+def retry_policy(step: PlanTaskStep) -> RetryPolicy:
+    return RetryPolicy(
+        initial_interval=timedelta(seconds=step.retry.initial_interval_seconds),
+        backoff_coefficient=step.retry.backoff,
+        maximum_interval=MAX_RETRY_INTERVAL,
+        maximum_attempts=step.retry.max_attempts,
+    )
+
+
+def activity_summary(agent: AgentSpec, step: PlanTaskStep) -> str:
+    text = " ".join(f"{agent.role} · {step.description}".split())
+    return text if len(text) <= SUMMARY_LENGTH else text[: SUMMARY_LENGTH - 1] + "…"
+
+
+def attempts_used(err: ActivityError, step: PlanTaskStep) -> int:
+    """How many attempts a failed execution took, as the activity or Temporal reports it."""
+    cause = err.cause
+    if isinstance(cause, ApplicationError) and cause.details:
+        attempt = cause.details[0]
+        if isinstance(attempt, int):
+            return attempt
+    if err.retry_state == RetryState.MAXIMUM_ATTEMPTS_REACHED:
+        return step.retry.max_attempts
+    return 1
+
+
+def failure_message(err: ActivityError) -> str:
+    cause = err.cause
+    return cause.message if isinstance(cause, FailureError) and cause.message else str(err)

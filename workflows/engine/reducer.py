@@ -74,6 +74,7 @@ class Transition:
 def reduce(run: RunData, graph: PlanGraph, event: RunEvent) -> Transition:
     """Apply ``event`` to ``run`` (in place) and say what the workflow must do."""
     out = Transition()
+    applied = False
     if isinstance(event, RunStarted):
         _resume(run, graph, event.at, out)
     elif isinstance(event, TaskSucceeded):
@@ -87,8 +88,14 @@ def reduce(run: RunData, graph: PlanGraph, event: RunEvent) -> Transition:
     elif isinstance(event, ContinueAsNewSuggested):
         run.draining = True
     else:
-        _operator_request(run, graph, event, out)
+        applied = _operator_request(run, graph, event, out)
     _settle(run, graph, event.at, out)
+    if out.step is not None and out.refusal is None and applied:
+        # The answer is the step as the request left it, and a retried request gets it too.
+        out.step = out.step.model_copy(deep=True)
+        if event.request_key is not None:
+            run.applied.append(AppliedRequest(key=event.request_key, step=out.step))
+            del run.applied[:-APPLIED_KEYS_KEPT]
     return out
 
 
@@ -197,14 +204,15 @@ def _gate_expired(run: RunData, graph: PlanGraph, event: GateExpired, out: Trans
 
 def _operator_request(
     run: RunData, graph: PlanGraph, request: OperatorRequest, out: Transition
-) -> None:
+) -> bool:
+    """Apply the request; True when it acted (not refused, not a repeat of one applied)."""
     applied = run.applied_request(request.request_key)
     if applied is not None:
         out.step = applied.step  # a retried request gets its first answer, and acts once
-        return
+        return False
     out.refusal = refusal(run, request)
     if out.refusal is not None:
-        return
+        return False
     if isinstance(request, Decided):
         state = run.steps[request.decision.step_id]
         step = graph.steps[state.id]
@@ -229,9 +237,7 @@ def _operator_request(
         state.log.append(f"skipped by {request.actor or 'an operator'}")
         _promote(run, graph, graph.dependents[state.id], request.at, out)
     out.step = state
-    if request.request_key is not None:
-        run.applied.append(AppliedRequest(key=request.request_key, step=state.model_copy()))
-        del run.applied[:-APPLIED_KEYS_KEPT]
+    return True
 
 
 # --- rules shared by the events ---------------------------------------------------------

@@ -61,6 +61,7 @@ from workflows.task_step import RUN_TASK_STEP, RunTaskStepInput, RunTaskStepResu
 # Update ids the API derives from an Idempotency-Key start with this; the run remembers
 # them across continue-as-new, where Temporal's own de-duplication ends.
 IDEMPOTENT_UPDATE_PREFIX = "idem:"
+GATE_TIMER_PREFIX = "deadline of gate "
 
 
 @workflow.defn(name="AgentWorkflowV2")
@@ -275,7 +276,8 @@ class AgentWorkflowV2:
     async def _gate_timer(self, timer: StartGateTimer) -> None:
         remaining = (timer.deadline - workflow.now()).total_seconds()
         try:
-            await workflow.sleep(max(remaining, 0.001))
+            # The summary names the gate, so a history fold can tell which gate's timer fired.
+            await workflow.sleep(max(remaining, 0.001), summary=gate_timer_summary(timer))
         except asyncio.CancelledError:
             return
         self._timers.pop(timer.step_id, None)
@@ -336,3 +338,15 @@ def _request_key() -> str | None:
     if update is None or not update.id.startswith(IDEMPOTENT_UPDATE_PREFIX):
         return None
     return update.id
+
+
+def gate_timer_summary(timer: StartGateTimer) -> str:
+    return f"{GATE_TIMER_PREFIX}{timer.step_id} round {timer.round}"
+
+
+def parse_gate_timer_summary(summary: str) -> tuple[str, int] | None:
+    """The gate and round a timer was started for, from its summary."""
+    if not summary.startswith(GATE_TIMER_PREFIX):
+        return None
+    step_id, _, round_text = summary.removeprefix(GATE_TIMER_PREFIX).rpartition(" round ")
+    return (step_id, int(round_text)) if round_text.isdigit() else None

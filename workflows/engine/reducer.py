@@ -74,7 +74,6 @@ class Transition:
 def reduce(run: RunData, graph: PlanGraph, event: RunEvent) -> Transition:
     """Apply ``event`` to ``run`` (in place) and say what the workflow must do."""
     out = Transition()
-    applied = False
     if isinstance(event, RunStarted):
         _resume(run, graph, event.at, out)
     elif isinstance(event, TaskSucceeded):
@@ -88,14 +87,12 @@ def reduce(run: RunData, graph: PlanGraph, event: RunEvent) -> Transition:
     elif isinstance(event, ContinueAsNewSuggested):
         run.draining = True
     else:
-        applied = _operator_request(run, graph, event, out)
+        acted = _operator_request(run, graph, event, out)
+        _settle(run, graph, event.at, out)
+        if acted:
+            _answer(run, event, out)
+        return out
     _settle(run, graph, event.at, out)
-    if out.step is not None and out.refusal is None and applied:
-        # The answer is the step as the request left it, and a retried request gets it too.
-        out.step = out.step.model_copy(deep=True)
-        if event.request_key is not None:
-            run.applied.append(AppliedRequest(key=event.request_key, step=out.step))
-            del run.applied[:-APPLIED_KEYS_KEPT]
     return out
 
 
@@ -238,6 +235,15 @@ def _operator_request(
         _promote(run, graph, graph.dependents[state.id], request.at, out)
     out.step = state
     return True
+
+
+def _answer(run: RunData, request: OperatorRequest, out: Transition) -> None:
+    """The answer is the step as the request left it; a retried request gets it too."""
+    assert out.step is not None
+    out.step = out.step.model_copy(deep=True)
+    if request.request_key is not None:
+        run.applied.append(AppliedRequest(key=request.request_key, step=out.step))
+        del run.applied[:-APPLIED_KEYS_KEPT]
 
 
 # --- rules shared by the events ---------------------------------------------------------

@@ -1,0 +1,213 @@
+"""An AgentWorkflowV2 run rebuilt from its history by folding the workflow's own reducer.
+
+When the workflow cannot be asked (no worker answers the query, or the run was
+cancelled, terminated or timed out), the API reads its history instead. Each recorded
+event becomes the reducer event the workflow fed for it, so the two views of a run
+come from one set of rules and cannot disagree about a step's status.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC
+from typing import Any, TypeVar
+
+from temporalio.api.common.v1 import Payload, Payloads
+from temporalio.api.enums.v1 import EventType
+from temporalio.api.history.v1 import HistoryEvent as RawEvent
+from temporalio.converter import DataConverter
+
+from workflows.agent_workflow_v2 import IDEMPOTENT_UPDATE_PREFIX, parse_gate_timer_summary
+from workflows.engine.events import (
+    CancelRequested,
+    ContinueAsNewSuggested,
+    Decided,
+    GateExpired,
+    RetryRequested,
+    RunEvent,
+    RunStarted,
+    SkipRequested,
+    TaskFailed,
+    TaskSucceeded,
+)
+from workflows.engine.reducer import PlanGraph, reduce
+from workflows.engine.state import AgentWorkflowV2Input, RunData
+from workflows.run_state import Decision, RecordedDecision
+from workflows.step_actions import StepAction
+from workflows.task_activity import ACTIVITY_ID_SEPARATOR
+from workflows.task_step import RunTaskStepResult
+
+T = TypeVar("T")
+E = EventType
+
+_STOPPED = {
+    E.EVENT_TYPE_WORKFLOW_EXECUTION_CANCELED,
+    E.EVENT_TYPE_WORKFLOW_EXECUTION_TERMINATED,
+    E.EVENT_TYPE_WORKFLOW_EXECUTION_TIMED_OUT,
+}
+
+
+class _Fold:
+    """The state of one fold: the run so far, and which activity or timer is which."""
+
+    def __init__(self, converter: DataConverter) -> None:
+        self.converter = converter
+        self.run: RunData | None = None
+        self.graph: PlanGraph | None = None
+        self.activities: dict[int, tuple[str, int]] = {}  # scheduled event id → step, execution
+        self.attempts: dict[int, int] = {}  # scheduled event id → the last attempt started
+        self.timers: dict[str, tuple[str, int]] = {}  # timer id → gate, round
+
+    def feed(self, event: RunEvent) -> None:
+        assert self.run is not None and self.graph is not None
+        reduce(self.run, self.graph, event)
+
+    async def apply(self, raw: RawEvent) -> None:
+        at = raw.event_time.ToDatetime(tzinfo=UTC)
+        kind = raw.event_type
+        if kind == E.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED:
+            attributes = raw.workflow_execution_started_event_attributes
+            run_input = await self.decode(attributes.input, AgentWorkflowV2Input)
+            if run_input is not None:
+                self.graph = PlanGraph(run_input.plan)
+                self.run = run_input.state or RunData.for_plan(run_input.plan)
+                self.feed(RunStarted(at=at))
+            return
+        if self.run is None:
+            return
+        if kind == E.EVENT_TYPE_WORKFLOW_TASK_STARTED:
+            if raw.workflow_task_started_event_attributes.suggest_continue_as_new:
+                if not self.run.draining:
+                    self.feed(ContinueAsNewSuggested(at=at))
+        elif kind == E.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
+            activity_id = raw.activity_task_scheduled_event_attributes.activity_id
+            step_id, _, execution = activity_id.partition(ACTIVITY_ID_SEPARATOR)
+            if execution.isdigit():
+                self.activities[raw.event_id] = (step_id, int(execution))
+        elif kind == E.EVENT_TYPE_ACTIVITY_TASK_STARTED:
+            attributes_started = raw.activity_task_started_event_attributes
+            self.attempts[attributes_started.scheduled_event_id] = attributes_started.attempt
+        elif kind == E.EVENT_TYPE_ACTIVITY_TASK_COMPLETED:
+            completed = raw.activity_task_completed_event_attributes
+            result = await self.decode(completed.result, RunTaskStepResult)
+            activity = self.activities.get(completed.scheduled_event_id)
+            if activity is not None and result is not None:
+                self.feed(
+                    TaskSucceeded(
+                        at=at,
+                        step_id=activity[0],
+                        execution=activity[1],
+                        output=result.output,
+                        output_ref=result.output_ref,
+                        usage=result.usage,
+                        attempts=result.attempt,
+                        transcript_ref=result.transcript_ref,
+                    )
+                )
+        elif kind in (
+            E.EVENT_TYPE_ACTIVITY_TASK_FAILED,
+            E.EVENT_TYPE_ACTIVITY_TASK_TIMED_OUT,
+            E.EVENT_TYPE_ACTIVITY_TASK_CANCELED,
+        ):
+            self.activity_ended(raw, at)
+        elif kind == E.EVENT_TYPE_TIMER_STARTED:
+            summary = await self.decode_one(raw.user_metadata.summary, str)
+            gate = parse_gate_timer_summary(summary) if summary else None
+            if gate is not None:
+                self.timers[raw.timer_started_event_attributes.timer_id] = gate
+        elif kind == E.EVENT_TYPE_TIMER_FIRED:
+            gate = self.timers.get(raw.timer_fired_event_attributes.timer_id)
+            if gate is not None:
+                self.feed(GateExpired(at=at, step_id=gate[0], round=gate[1]))
+        elif kind == E.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED:
+            signal = raw.workflow_execution_signaled_event_attributes
+            decision = await self.decode(signal.input, Decision)
+            if signal.signal_name == "decision" and decision is not None:
+                recorded = RecordedDecision(**decision.model_dump(), decided_at=at)
+                self.feed(Decided(at=at, decision=recorded, via="signal"))
+        elif kind == E.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED:
+            await self.update_accepted(raw, at)
+        elif kind == E.EVENT_TYPE_WORKFLOW_EXECUTION_CANCEL_REQUESTED:
+            self.feed(CancelRequested(at=at))
+        elif kind in _STOPPED:
+            # Terminated or timed out from outside: nothing in flight will report back.
+            self.feed(CancelRequested(at=at))
+
+    def activity_ended(self, raw: RawEvent, at: Any) -> None:
+        kind = raw.event_type
+        if kind == E.EVENT_TYPE_ACTIVITY_TASK_FAILED:
+            ended = raw.activity_task_failed_event_attributes
+            scheduled, message = ended.scheduled_event_id, ended.failure.message
+        elif kind == E.EVENT_TYPE_ACTIVITY_TASK_TIMED_OUT:
+            timed_out = raw.activity_task_timed_out_event_attributes
+            scheduled, message = timed_out.scheduled_event_id, timed_out.failure.message
+        else:
+            scheduled, message = raw.activity_task_canceled_event_attributes.scheduled_event_id, ""
+        activity = self.activities.get(scheduled)
+        if activity is None:
+            return
+        self.feed(
+            TaskFailed(
+                at=at,
+                step_id=activity[0],
+                execution=activity[1],
+                error=message,
+                attempts=self.attempts.get(scheduled, 1),
+                cancelled=kind == E.EVENT_TYPE_ACTIVITY_TASK_CANCELED,
+            )
+        )
+
+    async def update_accepted(self, raw: RawEvent, at: Any) -> None:
+        request = raw.workflow_execution_update_accepted_event_attributes.accepted_request
+        update_id = request.meta.update_id
+        key = update_id if update_id.startswith(IDEMPOTENT_UPDATE_PREFIX) else None
+        name, args = request.input.name, request.input.args
+        if name == "decide":
+            decision = await self.decode(args, Decision)
+            if decision is not None:
+                recorded = RecordedDecision(**decision.model_dump(), decided_at=at)
+                self.feed(Decided(at=at, decision=recorded, request_key=key))
+        elif name in ("retry_step", "skip_step"):
+            action = await self.decode(args, StepAction)
+            if action is None:
+                return
+            if name == "retry_step":
+                self.feed(
+                    RetryRequested(
+                        at=at, step_id=action.step_id, actor=action.actor, request_key=key
+                    )
+                )
+            else:
+                self.feed(
+                    SkipRequested(
+                        at=at,
+                        step_id=action.step_id,
+                        actor=action.actor,
+                        output=action.output or "",
+                        output_ref=action.output_ref,
+                        request_key=key,
+                    )
+                )
+
+    async def decode(self, payloads: Payloads, kind: type[T]) -> T | None:
+        if not payloads.payloads:
+            return None
+        [value] = await self.converter.decode(payloads.payloads[:1], [kind])
+        return value  # type: ignore[no-any-return]
+
+    async def decode_one(self, payload: Payload, kind: type[T]) -> T | None:
+        if not payload.data and not payload.metadata:
+            return None
+        [value] = await self.converter.decode([payload], [kind])
+        return value  # type: ignore[no-any-return]
+
+
+async def fold_history(events: list[RawEvent], converter: DataConverter) -> RunData | None:
+    """The run's state as the workflow held it after these events; None if not a v2 run.
+
+    ``events`` is one execution's history: a continued execution starts from the state
+    carried in its input, so the last execution alone gives the whole run.
+    """
+    fold = _Fold(converter)
+    for raw in events:
+        await fold.apply(raw)
+    return fold.run

@@ -8,7 +8,10 @@ from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from api.services.models import ModelConfigService
-from api.services.runs import RunService
+from api.services.run_listing import RunLister
+from api.services.run_operations import RunOperator
+from api.services.run_reading import RunReader
+from api.services.run_starting import RunStarter
 from api.services.workflows import WorkflowService
 from api.temporal import TemporalGateway
 from db.blobs import BlobStore
@@ -64,12 +67,25 @@ def get_blobs(request: Request) -> BlobStore:
 BlobsDep = Annotated[BlobStore, Depends(get_blobs)]
 
 
-def get_run_service(
-    uow: UowDep, temporal: TemporalDep, settings: SettingsDep, blobs: BlobsDep
-) -> RunService:
-    return RunService(uow, temporal, settings, blobs)
+def get_run_starter(uow: UowDep, temporal: TemporalDep, settings: SettingsDep) -> RunStarter:
+    return RunStarter(uow, temporal, settings)
+
+
+def get_run_reader(temporal: TemporalDep, settings: SettingsDep, blobs: BlobsDep) -> RunReader:
+    return RunReader(temporal, settings, blobs)
+
+
+def get_run_lister(temporal: TemporalDep, settings: SettingsDep) -> RunLister:
+    return RunLister(temporal, settings)
+
+
+def get_run_operator(temporal: TemporalDep, settings: SettingsDep, blobs: BlobsDep) -> RunOperator:
+    return RunOperator(temporal, settings, blobs)
 
 
 WorkflowServiceDep = Annotated[WorkflowService, Depends(get_workflow_service)]
 ModelServiceDep = Annotated[ModelConfigService, Depends(get_model_service)]
-RunServiceDep = Annotated[RunService, Depends(get_run_service)]
+RunStarterDep = Annotated[RunStarter, Depends(get_run_starter)]
+RunReaderDep = Annotated[RunReader, Depends(get_run_reader)]
+RunListerDep = Annotated[RunLister, Depends(get_run_lister)]
+RunOperatorDep = Annotated[RunOperator, Depends(get_run_operator)]

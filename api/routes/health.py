@@ -5,13 +5,13 @@ from __future__ import annotations
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
-from api.deps import EngineDep, RunServiceDep
+from api.deps import EngineDep, SettingsDep, TemporalDep
 from api.services.health import check_health
 
 router = APIRouter(tags=["health"])
 
 
 @router.get("/healthz")
-async def healthz(engine: EngineDep, runs: RunServiceDep) -> JSONResponse:
-    report = await check_health(engine, runs)
+async def healthz(engine: EngineDep, temporal: TemporalDep, settings: SettingsDep) -> JSONResponse:
+    report = await check_health(engine, temporal, settings)
     return JSONResponse(report, status_code=200 if report["status"] == "ok" else 503)

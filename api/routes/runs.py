@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Header, Query, Request, status
 from fastapi.responses import StreamingResponse
 
-from api.deps import RunServiceDep
+from api.deps import RunListerDep, RunOperatorDep, RunReaderDep, RunStarterDep
 from api.errors import BadRequest
 from api.schemas.runs import (
     ApprovalPage,
@@ -53,7 +53,7 @@ PageTokenDep = Annotated[str | None, Depends(_page_token)]
 async def create(
     workflow_id: uuid.UUID,
     body: RunCreate,
-    service: RunServiceDep,
+    service: RunStarterDep,
     idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
 ) -> RunCreated:
     """Start a run; the same Idempotency-Key again returns the same run."""
@@ -62,7 +62,7 @@ async def create(
 
 @router.get("/runs", response_model=RunPage)
 async def get_all(
-    service: RunServiceDep,
+    service: RunListerDep,
     page_token: PageTokenDep,
     workflow_id: uuid.UUID | None = None,
     status: RunStatus | None = None,
@@ -75,12 +75,12 @@ async def get_all(
 
 
 @router.get("/runs/{run_id}", response_model=RunRead)
-async def get(run_id: str, service: RunServiceDep) -> RunRead:
+async def get(run_id: str, service: RunReaderDep) -> RunRead:
     return await service.get(run_id)
 
 
 @router.get("/runs/{run_id}/events", response_class=StreamingResponse)
-async def events(run_id: str, request: Request, service: RunServiceDep) -> StreamingResponse:
+async def events(run_id: str, request: Request, service: RunReaderDep) -> StreamingResponse:
     """Server-sent events: `snapshot`, then `step` and `run` as they change."""
     first = await service.get(run_id)  # a 404 comes before the stream starts
     return StreamingResponse(
@@ -92,7 +92,7 @@ async def events(run_id: str, request: Request, service: RunServiceDep) -> Strea
 
 @router.get("/approvals", response_model=ApprovalPage)
 async def approvals(
-    service: RunServiceDep,
+    service: RunListerDep,
     page_token: PageTokenDep,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> ApprovalPage:
@@ -102,13 +102,13 @@ async def approvals(
 
 
 @router.get("/runs/{run_id}/history", response_model=list[HistoryEvent])
-async def history(run_id: str, service: RunServiceDep) -> list[HistoryEvent]:
+async def history(run_id: str, service: RunReaderDep) -> list[HistoryEvent]:
     return await service.history(run_id)
 
 
 @router.post("/runs/{run_id}/steps/{step_id}/decision", response_model=StepRead)
 async def decide(
-    run_id: str, step_id: str, body: DecisionRequest, service: RunServiceDep
+    run_id: str, step_id: str, body: DecisionRequest, service: RunOperatorDep
 ) -> StepRead:
     """Approve or reject a waiting gate: 404 for an unknown step, 409 if it is not waiting."""
     return await service.decide(run_id, step_id, body)
@@ -116,7 +116,7 @@ async def decide(
 
 @router.post("/runs/{run_id}/steps/{step_id}/retry", response_model=StepRead)
 async def retry_step(
-    run_id: str, step_id: str, service: RunServiceDep, body: RetryRequest | None = None
+    run_id: str, step_id: str, service: RunOperatorDep, body: RetryRequest | None = None
 ) -> StepRead:
     """Run a paused step again, with its model config resolved afresh."""
     return await service.retry_step(run_id, step_id, body or RetryRequest())
@@ -124,7 +124,7 @@ async def retry_step(
 
 @router.post("/runs/{run_id}/steps/{step_id}/skip", response_model=StepRead)
 async def skip_step(
-    run_id: str, step_id: str, body: SkipRequest, service: RunServiceDep
+    run_id: str, step_id: str, body: SkipRequest, service: RunOperatorDep
 ) -> StepRead:
     """Pass over a paused step and continue with the given output."""
     return await service.skip_step(run_id, step_id, body)
@@ -133,5 +133,5 @@ async def skip_step(
 @router.post(
     "/runs/{run_id}/cancel", response_model=CancelAccepted, status_code=status.HTTP_202_ACCEPTED
 )
-async def cancel(run_id: str, service: RunServiceDep) -> CancelAccepted:
+async def cancel(run_id: str, service: RunOperatorDep) -> CancelAccepted:
     return await service.cancel(run_id)

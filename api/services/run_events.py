@@ -20,7 +20,7 @@ from temporalio.service import RPCError
 
 from api.errors import NotFound, Unavailable
 from api.schemas.runs import RunRead
-from api.services.runs import RunService
+from api.services.run_reading import RunReader
 from workflows.status import RunStatus
 
 KEEP_ALIVE_SECONDS = 15.0
@@ -34,7 +34,7 @@ def sse(event: str, data: str) -> str:
 
 
 async def run_events(
-    service: RunService,
+    service: RunReader,
     first: RunRead,
     disconnected: Callable[[], Awaitable[bool]],
 ) -> AsyncIterator[str]:
@@ -83,9 +83,7 @@ def _error(run_id: str, failure: Exception) -> str:
     return sse("error", json.dumps({"run_id": run_id, "message": message}))
 
 
-async def _watch_history(
-    service: RunService, run_id: str, woken: asyncio.Event
-) -> Exception | None:
+async def _watch_history(service: RunReader, run_id: str, woken: asyncio.Event) -> Exception | None:
     """Follow the run's history until it closes, or until it cannot be followed: then
     say why. Either way ``woken`` is set at the end, so the stream never waits on a
     watcher that has stopped."""
@@ -98,7 +96,7 @@ async def _watch_history(
     return None
 
 
-async def _follow_history(service: RunService, run_id: str, woken: asyncio.Event) -> None:
+async def _follow_history(service: RunReader, run_id: str, woken: asyncio.Event) -> None:
     """Set ``woken`` on every new history event, across continue-as-new, until the run closes."""
     client = await service.temporal.client()
     while True:

@@ -1,114 +1,153 @@
-"""Listing runs newest first from Temporal's visibility store, a page at a time.
-
-The SQL visibility store (the dev server's, and many deployments') cannot sort by
-start time: it returns open runs first, newest first, then closed runs by close time.
-A closed run closes after it starts, so once the scan reaches closed runs that closed
-before the n-th newest start seen so far, no unseen run can be among the n newest.
-
-A page token is a cursor, the last listed run's (start time, workflow id), never an
-offset: runs that start between two pages are newer than the cursor, so they neither
-push a run onto the next page twice nor push one past it unseen. A start time never
-changes, so a run that closes between pages keeps its place too.
-"""
+"""Listing runs, and the gates waiting for a decision across them, a page at a time
+from Temporal's visibility store (see run_pages for how a page ends and the next
+begins)."""
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+import asyncio
+import uuid
+from datetime import UTC, datetime
 
-from temporalio.client import WorkflowExecution, WorkflowExecutionStatus
+from temporalio.client import Client, WorkflowExecution
+from temporalio.service import RPCError
 
-from api.errors import BadRequest
+from api.schemas.runs import ApprovalPage, PendingApproval, RunPage, RunSummary
+from api.services.run_access import (
+    QUERY_TIMEOUT,
+    WORKFLOW_TYPE,
+    RunAccess,
+    RunHandle,
+    listed_status,
+    optional_uuid,
+)
+from api.services.run_pages import Cursor, decode_page_token, newest_first
+from workflows.agent_workflow import AgentWorkflow
+from workflows.search_attributes import (
+    KASAL_STATUS,
+    KASAL_VERSION,
+    KASAL_WORKFLOW_ID,
+    KASAL_WORKFLOW_NAME,
+)
+from workflows.status import RunStatus, StepStatus
 
-_EPOCH = datetime.min.replace(tzinfo=UTC)
-# Python keeps microseconds; the store may keep nanoseconds. The visibility query asks
-# for everything before the cursor's next microsecond, and the exact cut is made here.
-_RESOLUTION = timedelta(microseconds=1)
+# A status filter in visibility terms: Temporal's close status is the truth once closed.
+_STATUS_QUERY = {
+    RunStatus.RUNNING: "ExecutionStatus = 'Running' AND KasalStatus = 'running'",
+    RunStatus.WAITING_FOR_APPROVAL: (
+        "ExecutionStatus = 'Running' AND KasalStatus = 'waiting_for_approval'"
+    ),
+    RunStatus.NEEDS_ATTENTION: "ExecutionStatus = 'Running' AND KasalStatus = 'needs_attention'",
+    RunStatus.COMPLETED: "ExecutionStatus = 'Completed' AND KasalStatus = 'completed'",
+    RunStatus.REJECTED: "ExecutionStatus = 'Completed' AND KasalStatus = 'rejected'",
+    RunStatus.FAILED: "ExecutionStatus = 'Failed'",
+    RunStatus.CANCELLED: "ExecutionStatus = 'Canceled'",
+    RunStatus.TERMINATED: "ExecutionStatus = 'Terminated'",
+    RunStatus.TIMED_OUT: "ExecutionStatus = 'TimedOut'",
+}
 
-RunOrder = tuple[datetime, str]
+_WAITING_RUNS = [
+    f"WorkflowType = '{WORKFLOW_TYPE}'",
+    "ExecutionStatus = 'Running'",
+    "(KasalStatus = 'waiting_for_approval' OR KasalStatus = 'needs_attention')",
+]
 
 
-@dataclass(frozen=True)
-class Cursor:
-    """Where a page ended: the last run listed, in newest-first order."""
+class RunLister(RunAccess):
+    async def get_all(
+        self,
+        *,
+        workflow_id: uuid.UUID | None,
+        status: RunStatus | None,
+        limit: int,
+        page_token: str | None,
+    ) -> RunPage:
+        """Runs from Temporal's visibility store, newest first, a page after a cursor."""
+        client = await self.temporal.client()
+        clauses = [f"WorkflowType = '{WORKFLOW_TYPE}'", "ExecutionStatus != 'ContinuedAsNew'"]
+        if workflow_id is not None:
+            clauses.append(f"KasalWorkflowId = '{workflow_id}'")
+        if status is not None:
+            clauses.append(_STATUS_QUERY[status])
+        page, more = await _newest_runs(client, clauses, limit, decode_page_token(page_token))
+        return RunPage(
+            items=[self._summary(e) for e in page],
+            next_page_token=Cursor.after(page[-1]).encode() if more and page else None,
+        )
 
-    started_at: datetime
-    run_id: str
+    async def approvals(self, *, limit: int, page_token: str | None) -> ApprovalPage:
+        """Gates waiting for a decision, a page of whole runs at a time.
 
-    @classmethod
-    def after(cls, execution: WorkflowExecution) -> Cursor:
-        started_at, run_id = order_of(execution)
-        return cls(started_at=started_at, run_id=run_id)
+        Runs come newest-started first, like the runs list, after the page token's
+        cursor; within a page the oldest wait comes first. A page holds at most ``limit``
+        gates, unless one run alone waits at more.
+        """
+        client = await self.temporal.client()
+        after = decode_page_token(page_token)
+        items: list[PendingApproval] = []
+        while len(items) < limit:
+            runs, more = await _newest_runs(client, _WAITING_RUNS, limit - len(items), after)
+            gates_per_run = await asyncio.gather(
+                *(self._waiting_gates(client, execution) for execution in runs)
+            )
+            for execution, gates in zip(runs, gates_per_run, strict=True):
+                if items and len(items) + len(gates) > limit:
+                    return _approval_page(items, after)
+                items += gates
+                after = Cursor.after(execution)
+            if not more:
+                return _approval_page(items, None)
+        return _approval_page(items, after)
 
-    def encode(self) -> str:
-        data = {"started_at": self.started_at.isoformat(), "run_id": self.run_id}
-        return base64.urlsafe_b64encode(json.dumps(data).encode()).decode()
-
-    @classmethod
-    def decode(cls, token: str) -> Cursor:
+    async def _waiting_gates(
+        self, client: Client, execution: WorkflowExecution
+    ) -> list[PendingApproval]:
+        handle: RunHandle = client.get_workflow_handle_for(AgentWorkflow.run, execution.id)
         try:
-            data = json.loads(base64.urlsafe_b64decode(token.encode()))
-            started_at = datetime.fromisoformat(data["started_at"])
-            run_id = data["run_id"]
-        except (ValueError, KeyError, TypeError, binascii.Error):
-            raise InvalidPageToken() from None
-        if not isinstance(run_id, str) or started_at.tzinfo is None:
-            raise InvalidPageToken()
-        return cls(started_at=started_at.astimezone(UTC), run_id=run_id)
+            state = await handle.query(AgentWorkflow.status, rpc_timeout=QUERY_TIMEOUT)
+        except RPCError:
+            return []  # no worker answers now; the run shows as waiting in the runs list
+        attributes = execution.typed_search_attributes
+        return [
+            PendingApproval(
+                run_id=execution.id,
+                workflow_id=optional_uuid(attributes.get(KASAL_WORKFLOW_ID)),
+                workflow_name=attributes.get(KASAL_WORKFLOW_NAME) or "",
+                version=attributes.get(KASAL_VERSION) or 0,
+                step_id=step.id,
+                message=step.message or "",
+                round=step.round,
+                waiting_since=step.waiting_since,
+                deadline=step.deadline,
+            )
+            for step in state.steps
+            if step.status == StepStatus.WAITING
+        ]
 
-    def visibility_clause(self) -> str:
-        """Runs that started no later than this cursor's microsecond, in Temporal's terms."""
-        bound = self.started_at + _RESOLUTION
-        return f"StartTime < '{bound.strftime('%Y-%m-%dT%H:%M:%S.%fZ')}'"
-
-    def precedes(self, execution: WorkflowExecution) -> bool:
-        """Whether ``execution`` comes after this cursor in newest-first order."""
-        return order_of(execution) < (self.started_at, self.run_id)
-
-
-class InvalidPageToken(BadRequest):
-    def __init__(self) -> None:
-        super().__init__("the page token is not one this API gave out")
-
-
-def decode_page_token(token: str | None) -> Cursor | None:
-    return Cursor.decode(token) if token else None
+    def _summary(self, execution: WorkflowExecution) -> RunSummary:
+        attributes = execution.typed_search_attributes
+        return RunSummary(
+            run_id=execution.id,
+            workflow_id=optional_uuid(attributes.get(KASAL_WORKFLOW_ID)),
+            workflow_name=attributes.get(KASAL_WORKFLOW_NAME) or "",
+            version=attributes.get(KASAL_VERSION) or 0,
+            status=listed_status(execution.status, attributes.get(KASAL_STATUS)),
+            started_at=execution.start_time,
+            closed_at=execution.close_time,
+            temporal=self._link(execution.id, execution.run_id),
+        )
 
 
-def order_of(execution: WorkflowExecution) -> RunOrder:
-    """Newest first is this key, descending; the workflow id breaks ties in start time."""
-    return execution.start_time or _EPOCH, execution.id
-
-
-async def newest_first(
-    executions: AsyncIterator[WorkflowExecution], count: int, after: Cursor | None = None
+async def _newest_runs(
+    client: Client, clauses: list[str], count: int, after: Cursor | None
 ) -> tuple[list[WorkflowExecution], bool]:
-    """The ``count`` newest-started executions after ``after``, and whether more exist.
-
-    ``executions`` must already be limited to ``after.visibility_clause()``.
-    """
-    seen: list[WorkflowExecution] = []
-    more = False
-    async for execution in executions:
-        if after is not None and not after.precedes(execution):
-            continue
-        if len(seen) >= count and _is_closed(execution):
-            bound = sorted((_started(e) for e in seen), reverse=True)[count - 1]
-            if execution.close_time is not None and execution.close_time < bound:
-                more = True
-                break
-        seen.append(execution)
-    seen.sort(key=order_of, reverse=True)
-    return seen[:count], more or len(seen) > count
+    if after is not None:
+        clauses = [*clauses, after.visibility_clause()]
+    executions = aiter(client.list_workflows(" AND ".join(clauses)))
+    return await newest_first(executions, count, after)
 
 
-def _started(execution: WorkflowExecution) -> datetime:
-    return execution.start_time or _EPOCH
-
-
-def _is_closed(execution: WorkflowExecution) -> bool:
-    return execution.status not in (None, WorkflowExecutionStatus.RUNNING)
+def _approval_page(items: list[PendingApproval], last_run: Cursor | None) -> ApprovalPage:
+    items.sort(key=lambda item: item.waiting_since or datetime.max.replace(tzinfo=UTC))
+    return ApprovalPage(
+        items=items, next_page_token=last_run.encode() if last_run is not None else None
+    )

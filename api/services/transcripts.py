@@ -7,7 +7,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from api.errors import NotFound, Unavailable
 from api.schemas.transcripts import ATTEMPT_TRANSCRIPT_KIND, AttemptTranscript, StepTranscript
-from api.services.runs import WORKFLOW_TYPE
+from api.services.run_access import WORKFLOW_TYPE
 from api.temporal import TemporalGateway
 from db.uow import UnitOfWork
 

@@ -1,0 +1,79 @@
+"""What every run service shares: finding a run on Temporal, its status once it has
+closed, and its link in Temporal Web. A run is addressed by its Temporal workflow id
+alone (continue-as-new changes execution run ids)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+from typing import Any
+
+from temporalio.client import WorkflowExecutionDescription, WorkflowExecutionStatus, WorkflowHandle
+from temporalio.service import RPCError, RPCStatusCode
+
+from api.errors import NotFound, Unavailable
+from api.schemas.runs import TemporalLink
+from api.temporal import TemporalGateway
+from kasal.settings import Settings
+from workflows.agent_workflow import AgentWorkflow
+from workflows.run_state import AgentWorkflowResult
+from workflows.status import RunStatus
+
+WORKFLOW_TYPE = "AgentWorkflow"
+# An open run is asked for its state; a run whose worker is gone must not hang the API.
+QUERY_TIMEOUT = timedelta(seconds=3)
+
+CLOSED_STATUS = {
+    WorkflowExecutionStatus.FAILED: RunStatus.FAILED,
+    WorkflowExecutionStatus.CANCELED: RunStatus.CANCELLED,
+    WorkflowExecutionStatus.TERMINATED: RunStatus.TERMINATED,
+    WorkflowExecutionStatus.TIMED_OUT: RunStatus.TIMED_OUT,
+}
+
+RunHandle = WorkflowHandle[AgentWorkflow, AgentWorkflowResult]
+
+
+class RunAccess:
+    """The base of the run services: Temporal, and the settings that name its parts."""
+
+    def __init__(self, temporal: TemporalGateway, settings: Settings) -> None:
+        self.temporal = temporal
+        self.settings = settings
+
+    async def _describe(self, handle: RunHandle) -> WorkflowExecutionDescription:
+        try:
+            description = await handle.describe()
+        except RPCError as err:
+            if err.status == RPCStatusCode.NOT_FOUND:
+                raise NotFound(f"no run {handle.id}") from None
+            raise Unavailable(f"Temporal did not answer: {err.message}") from None
+        if description.workflow_type != WORKFLOW_TYPE:
+            raise NotFound(f"no run {handle.id}")
+        return description
+
+    def _link(self, run_id: str, execution_run_id: str | None) -> TemporalLink:
+        namespace = self.settings.TEMPORAL_NAMESPACE
+        url = f"{self.settings.temporal_ui_url}/namespaces/{namespace}/workflows/{run_id}"
+        if execution_run_id:
+            url += f"/{execution_run_id}/history"
+        return TemporalLink(
+            namespace=namespace, workflow_id=run_id, run_id=execution_run_id, web_url=url
+        )
+
+
+def listed_status(execution_status: WorkflowExecutionStatus | None, kasal: Any) -> RunStatus:
+    """A run's status from what visibility holds: the workflow's own KasalStatus while it
+    is open, Temporal's close status once it has closed."""
+    if execution_status == WorkflowExecutionStatus.RUNNING:
+        return RunStatus(kasal) if kasal else RunStatus.RUNNING
+    if execution_status == WorkflowExecutionStatus.COMPLETED:
+        return RunStatus.REJECTED if kasal == RunStatus.REJECTED else RunStatus.COMPLETED
+    return CLOSED_STATUS.get(execution_status or WorkflowExecutionStatus.FAILED, RunStatus.FAILED)
+
+
+def optional_uuid(value: str | None) -> uuid.UUID | None:
+    """A search attribute's UUID; None if absent or malformed (the run is listed anyway)."""
+    try:
+        return uuid.UUID(value) if value else None
+    except ValueError:
+        return None

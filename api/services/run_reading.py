@@ -1,0 +1,158 @@
+"""Reading runs: asked of the workflow while open, read back once closed, and the
+history of events behind them. Temporal is the source of truth for runs."""
+
+from __future__ import annotations
+
+from temporalio.client import (
+    Client,
+    WorkflowExecutionDescription,
+    WorkflowExecutionStatus,
+    WorkflowFailureError,
+)
+from temporalio.exceptions import ApplicationError
+from temporalio.service import RPCError
+
+from api.schemas.runs import HistoryEvent, RunRead, StepRead
+from api.services.run_access import (
+    CLOSED_STATUS,
+    QUERY_TIMEOUT,
+    RunAccess,
+    RunHandle,
+    optional_uuid,
+)
+from api.services.run_history import (
+    fetch_chain_events,
+    fetch_events,
+    readable_events,
+    step_of_activity,
+    steps_from_history,
+)
+from api.temporal import TemporalGateway
+from db.blobs import BlobStore
+from kasal.settings import Settings
+from workflows.agent_workflow import AgentWorkflow
+from workflows.run_state import AgentWorkflowResult, RunState, StepState
+from workflows.search_attributes import (
+    KASAL_STATUS,
+    KASAL_VERSION,
+    KASAL_WORKFLOW_ID,
+    KASAL_WORKFLOW_NAME,
+)
+from workflows.status import RunStatus, StepStatus
+from workflows.task_step import TRANSCRIPT_FORMAT
+
+
+class RunReader(RunAccess):
+    def __init__(self, temporal: TemporalGateway, settings: Settings, blobs: BlobStore) -> None:
+        super().__init__(temporal, settings)
+        self.blobs = blobs
+
+    async def get(self, run_id: str) -> RunRead:
+        """The run with every step: asked of the workflow while open, read back once closed."""
+        client = await self.temporal.client()
+        handle: RunHandle = client.get_workflow_handle_for(AgentWorkflow.run, run_id)
+        description = await self._describe(handle)
+        result: AgentWorkflowResult | None = None
+        if description.status == WorkflowExecutionStatus.RUNNING:
+            state = await self._open_state(handle, description)
+            status, steps = state.status, state.steps
+        elif description.status == WorkflowExecutionStatus.COMPLETED:
+            result = await handle.result()
+            status, steps = RunStatus(result.outcome), result.steps
+        else:
+            status = CLOSED_STATUS.get(description.status, RunStatus.FAILED)
+            steps = await self._closed_steps(handle, client)
+        attributes = description.typed_search_attributes
+        steps_read, result = await resolve_blobs(self.blobs, steps, result)
+        return RunRead(
+            run_id=run_id,
+            workflow_id=optional_uuid(attributes.get(KASAL_WORKFLOW_ID)),
+            workflow_name=attributes.get(KASAL_WORKFLOW_NAME) or "",
+            version=attributes.get(KASAL_VERSION) or 0,
+            status=status,
+            started_at=description.start_time,
+            closed_at=description.close_time,
+            steps=steps_read,
+            result=result,
+            temporal=self._link(run_id, description.run_id),
+        )
+
+    async def history(self, run_id: str) -> list[HistoryEvent]:
+        """The run's Temporal events, readable, with the step each concerns."""
+        client = await self.temporal.client()
+        handle: RunHandle = client.get_workflow_handle_for(AgentWorkflow.run, run_id)
+        description = await self._describe(handle)
+        first_run_id = description.raw_description.workflow_execution_info.first_run_id
+        return readable_events(
+            await fetch_chain_events(client, run_id, first_run_id or description.run_id)
+        )
+
+    async def _open_state(
+        self, handle: RunHandle, description: WorkflowExecutionDescription
+    ) -> RunState:
+        try:
+            state = await handle.query(AgentWorkflow.status, rpc_timeout=QUERY_TIMEOUT)
+        except RPCError:
+            # No worker answered: rebuild what the history shows.
+            _, steps = await steps_from_history(
+                await fetch_events(handle), (await self.temporal.client()).data_converter
+            )
+            status = description.typed_search_attributes.get(KASAL_STATUS) or "running"
+            state = RunState(status=RunStatus(status), steps=steps)
+        _merge_pending_activities(state.steps, description)
+        return state
+
+    async def _closed_steps(self, handle: RunHandle, client: Client) -> list[StepState]:
+        try:
+            await handle.result()
+        except WorkflowFailureError as failure:
+            cause = failure.cause
+            if isinstance(cause, ApplicationError) and cause.type == "RunFailed" and cause.details:
+                return RunState.model_validate(cause.details[0]).steps
+        except Exception:
+            pass
+        _, steps = await steps_from_history(await fetch_events(handle), client.data_converter)
+        return steps
+
+
+async def resolve_blobs(
+    blobs: BlobStore, steps: list[StepState], result: AgentWorkflowResult | None
+) -> tuple[list[StepRead], AgentWorkflowResult | None]:
+    """Outputs whole and transcripts inline: what travelled by reference, fetched."""
+    refs = [r for s in steps for r in (s.output_ref, s.transcript_ref) if r]
+    stored = await blobs.get_many(refs) if refs else {}
+    read = []
+    for state in steps:
+        step = StepRead(**state.model_dump())
+        if state.output_ref:
+            step.output = stored.get(state.output_ref, state.output)
+        if state.transcript_ref and state.transcript_ref in stored:
+            step.transcript = TRANSCRIPT_FORMAT.validate_json(stored[state.transcript_ref])
+        read.append(step)
+    if result is not None and result.output_refs:
+        outputs = {s.id: s.output for s in read if s.output is not None}
+        result = result.model_copy(
+            update={
+                "outputs": outputs,
+                "output_refs": {},
+                "final_output": "\n\n".join(outputs[i] for i in result.final_step_ids),
+                "steps": [],
+            }
+        )
+    elif result is not None:
+        result = result.model_copy(update={"steps": []})
+    return read, result
+
+
+def _merge_pending_activities(
+    steps: list[StepState], description: WorkflowExecutionDescription
+) -> None:
+    """Attempts and failures of activities in flight, which the workflow cannot see."""
+    by_id = {s.id: s for s in steps}
+    for pending in description.raw_description.pending_activities:
+        state = by_id.get(step_of_activity(pending.activity_id))
+        if state is None or state.status != StepStatus.RUNNING:
+            continue
+        state.attempt = max(state.attempt, pending.attempt)
+        if pending.HasField("last_failure") and pending.last_failure.message:
+            state.error = pending.last_failure.message

@@ -1,0 +1,125 @@
+"""Starting runs: compile the chosen version with the inputs and start one Temporal
+workflow; the same Idempotency-Key finds the run it started before."""
+
+from __future__ import annotations
+
+import contextlib
+import uuid
+
+from temporalio.client import Client
+from temporalio.common import (
+    SearchAttributePair,
+    TypedSearchAttributes,
+    WorkflowIDConflictPolicy,
+    WorkflowIDReusePolicy,
+)
+from temporalio.exceptions import WorkflowAlreadyStartedError
+
+from api.errors import NotFound
+from api.schemas.runs import RunCreate, RunCreated
+from api.services.run_access import RunAccess, RunHandle, listed_status
+from api.temporal import TemporalGateway
+from db.uow import UnitOfWork
+from kasal.settings import Settings
+from workflows.agent_workflow import AgentWorkflow
+from workflows.compiler import compile_plan
+from workflows.plan import RunMeta
+from workflows.run_state import AgentWorkflowInput
+from workflows.search_attributes import (
+    KASAL_STATUS,
+    KASAL_VERSION,
+    KASAL_WORKFLOW_ID,
+    KASAL_WORKFLOW_NAME,
+)
+from workflows.status import RunStatus
+
+IDEMPOTENT_RUNS = uuid.UUID("5b0c1f64-8f59-4f0e-9d55-6f1f3c1d2a77")
+
+
+class RunStarter(RunAccess):
+    def __init__(self, uow: UnitOfWork, temporal: TemporalGateway, settings: Settings) -> None:
+        super().__init__(temporal, settings)
+        self.uow = uow
+
+    async def create(
+        self, workflow_id: uuid.UUID, data: RunCreate, idempotency_key: str | None
+    ) -> RunCreated:
+        """Compile the chosen version with the inputs and start one Temporal workflow."""
+        async with self.uow as uow:
+            workflow = await uow.workflows.get(workflow_id)
+            if workflow is None:
+                raise NotFound(f"no workflow {workflow_id}")
+            number = data.version or workflow.latest_version
+            version = await uow.workflows.get_version(workflow_id, number)
+            if version is None:
+                raise NotFound(f"workflow {workflow_id} has no version {number}")
+            models = await uow.model_configs.names()
+            name = workflow.name
+        plan = compile_plan(version.spec, data.inputs, models)
+        plan = plan.model_copy(
+            update={
+                "meta": RunMeta(
+                    workflow_id=str(workflow_id),
+                    workflow_name=name,
+                    version=number,
+                    webhook_url=plan.meta.webhook_url or self.settings.KASAL_WEBHOOK_URL,
+                    app_url=self.settings.app_url,
+                    temporal_web_url=self.settings.temporal_ui_url,
+                )
+            }
+        )
+        client = await self.temporal.client()
+        run_id = _run_id(workflow_id, idempotency_key)
+        if idempotency_key is not None:
+            with contextlib.suppress(NotFound):
+                return await self._replay(client, workflow_id, run_id)
+        try:
+            handle = await client.start_workflow(
+                AgentWorkflow.run,
+                AgentWorkflowInput(plan=plan),
+                id=run_id,
+                task_queue=self.settings.KASAL_TASK_QUEUE,
+                search_attributes=TypedSearchAttributes(
+                    [
+                        SearchAttributePair(KASAL_WORKFLOW_ID, str(workflow_id)),
+                        SearchAttributePair(KASAL_WORKFLOW_NAME, name),
+                        SearchAttributePair(KASAL_VERSION, number),
+                        SearchAttributePair(KASAL_STATUS, RunStatus.RUNNING.value),
+                    ]
+                ),
+                static_summary=f"{name} · v{number}",
+                static_details=f"Kasal workflow {name} ({workflow_id}), version {number}",
+                # With an Idempotency-Key the run id is derived from it: a request racing
+                # another with the same key finds the run that one started, open or closed.
+                id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+                id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+            )
+        except WorkflowAlreadyStartedError:
+            return await self._replay(client, workflow_id, run_id)
+        return RunCreated(
+            run_id=run_id,
+            workflow_id=workflow_id,
+            version=number,
+            status=RunStatus.RUNNING,
+            temporal=self._link(run_id, handle.result_run_id),
+        )
+
+    async def _replay(self, client: Client, workflow_id: uuid.UUID, run_id: str) -> RunCreated:
+        """The run an earlier request with the same Idempotency-Key started, as it is now:
+        the status is the one the runs list shows, not the `running` it started with."""
+        handle: RunHandle = client.get_workflow_handle_for(AgentWorkflow.run, run_id)
+        description = await self._describe(handle)
+        attributes = description.typed_search_attributes
+        return RunCreated(
+            run_id=run_id,
+            workflow_id=workflow_id,
+            version=attributes.get(KASAL_VERSION) or 0,
+            status=listed_status(description.status, attributes.get(KASAL_STATUS)),
+            temporal=self._link(run_id, description.run_id),
+        )
+
+
+def _run_id(workflow_id: uuid.UUID, idempotency_key: str | None) -> str:
+    if idempotency_key is None:
+        return f"run-{uuid.uuid4()}"
+    return f"run-{uuid.uuid5(IDEMPOTENT_RUNS, f'{workflow_id}/{idempotency_key}')}"

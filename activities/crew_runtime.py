@@ -48,6 +48,7 @@ class CrewRuntime:
         # it echoed back included. The step's error says what failed, with the key redacted.
         event_listener.formatter.verbose = False
         logging.getLogger("crewai").setLevel(logging.CRITICAL)
+        _build_litellm_response_types()
         self._steps = 0
         self._pool: ThreadPoolExecutor | None = None
         self.loop = asyncio.new_event_loop()
@@ -84,3 +85,16 @@ class CrewRuntime:
         except asyncio.CancelledError:
             future.cancel()
             raise
+
+
+def _build_litellm_response_types() -> None:
+    """Build litellm's response models once, before steps use them from many threads.
+
+    pydantic finishes some models on first use; two steps' first calls doing that at once
+    in two threads failed with "type object 'Usage' has no attribute
+    '__pydantic_core_schema__'".
+    """
+    from litellm.types.utils import ModelResponse, Usage
+
+    Usage(prompt_tokens=0, completion_tokens=0, total_tokens=0)
+    ModelResponse()

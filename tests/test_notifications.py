@@ -45,7 +45,7 @@ async def test_the_webhook_hears_of_a_waiting_gate_and_of_the_close(
     assert waiting["web_url"].startswith(
         f"{TEMPORAL_UI_URL}/namespaces/default/workflows/{run_id}/"
     )
-    assert waiting["app_url"] == f"{api.settings.app_url}/runs/{run_id}"
+    assert waiting["app_url"] == f"{api.settings.app_url}/#/runs/{run_id}"
 
     await api.http.post(f"/runs/{run_id}/steps/review/decision", json={"decision": "reject"})
     await wait_for_run(api, run_id, "rejected")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import Iterable
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import async_sessionmaker
@@ -52,3 +53,45 @@ class BlobStore:
         async with UnitOfWork(self._sessions) as uow:
             rows = await uow.blobs.get_many(ids)
         return {str(blob_id): row.content for blob_id, row in rows.items()}
+
+    async def put_payload(self, *, blob_id: uuid.UUID, run_id: str, data: bytes) -> None:
+        """Keep a Temporal payload's bytes under a content-addressed id; a no-op if there."""
+        if self._write_lock is None:
+            await self._insert_payload(blob_id=blob_id, run_id=run_id, data=data)
+            return
+        async with self._write_lock:
+            await self._insert_payload(blob_id=blob_id, run_id=run_id, data=data)
+
+    async def _insert_payload(self, *, blob_id: uuid.UUID, run_id: str, data: bytes) -> None:
+        async with UnitOfWork(self._sessions) as uow:
+            await uow.blobs.add_payload_if_absent(
+                blob_id=blob_id, run_id=run_id, data=data, created_at=utcnow()
+            )
+
+    async def get_payloads(self, blob_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, bytes]:
+        async with UnitOfWork(self._sessions) as uow:
+            return await uow.blobs.payload_data(blob_ids)
+
+    async def payload_ids(self, run_id: str) -> set[uuid.UUID]:
+        """The ids of a run's payload blobs."""
+        async with UnitOfWork(self._sessions) as uow:
+            return await uow.blobs.payload_ids(run_id)
+
+    async def payload_run_ids(self, *, created_before: datetime) -> list[str]:
+        """The runs (workflow ids) with payload blobs stored before ``created_before``."""
+        async with UnitOfWork(self._sessions) as uow:
+            return await uow.blobs.payload_run_ids(created_before)
+
+    async def delete_payloads_of_runs(
+        self, run_ids: Iterable[str], *, created_before: datetime
+    ) -> int:
+        """Delete these runs' payload blobs stored before ``created_before``.
+
+        The caller vouches that Temporal no longer has the runs (db/payload_store.py).
+        """
+        if self._write_lock is None:
+            async with UnitOfWork(self._sessions) as uow:
+                return await uow.blobs.delete_payloads_of_runs(run_ids, created_before)
+        async with self._write_lock:
+            async with UnitOfWork(self._sessions) as uow:
+                return await uow.blobs.delete_payloads_of_runs(run_ids, created_before)

@@ -42,7 +42,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.secrets = load_secret_box(
             settings.KASAL_SECRET_KEY, settings.KASAL_DATA_DIR, create=True
         )
-        app.state.temporal = TemporalGateway(settings)
+        app.state.temporal = TemporalGateway(settings, app.state.blobs)
         try:
             yield
         finally:

@@ -65,12 +65,13 @@ async def run(settings: Settings) -> None:
     secrets = load_secret_box(settings.KASAL_SECRET_KEY, settings.KASAL_DATA_DIR, create=False)
     engine = create_engine(settings.database_url)
     sessions = session_factory(engine)
-    client = await connect(settings)
+    blobs = BlobStore(sessions)
+    client = await connect(settings, blobs)
     worker = build_worker(
         client,
         settings.KASAL_TASK_QUEUE,
         DatabaseModelRegistry(sessions, secrets),
-        BlobStore(sessions),
+        blobs,
         settings.KASAL_MAX_CONCURRENT_ACTIVITIES,
         timedelta(seconds=settings.KASAL_WORKER_GRACEFUL_SHUTDOWN_SECONDS),
     )

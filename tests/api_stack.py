@@ -14,12 +14,14 @@ from typing import Any
 import httpx
 import pytest
 import uvicorn
+from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from activities.db_model_registry import DatabaseModelRegistry
 from api.main import create_app
 from db.blobs import BlobStore
+from db.payload_store import PayloadStore, payload_data_converter
 from db.secrets import load_secret_box
 from db.session import create_engine, session_factory
 from kasal.settings import Settings
@@ -166,9 +168,17 @@ async def api(
 ) -> AsyncIterator[ApiStack]:
     settings = stack_settings(temporal_env, tmp_path / "data", database_url)
     server = ApiServer(settings)
-    await server.start()
+    await server.start()  # its start-up migrates the database
+    # The session's Temporal, through a client whose payloads over 16 KB go to the stack's
+    # database, as the API's do: the worker's client, and the tests', read what the API
+    # wrote and the other way round.
+    payload_engine = create_engine(database_url)
+    converter = payload_data_converter(PayloadStore(BlobStore(session_factory(payload_engine))))
+    env = WorkflowEnvironment(
+        Client(**{**temporal_env.client.config(), "data_converter": converter})
+    )
     async with httpx.AsyncClient(base_url=f"{server.url}/api/v1", timeout=30) as http:
-        stack = ApiStack(settings=settings, server=server, http=http, env=temporal_env)
+        stack = ApiStack(settings=settings, server=server, http=http, env=env)
         response = await http.post(
             "/models",
             json={
@@ -185,3 +195,4 @@ async def api(
         finally:
             await stack.stop_worker()
             await stack.server.stop()
+            await payload_engine.dispose()

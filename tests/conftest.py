@@ -24,13 +24,13 @@ import pytest  # noqa: E402
 pytest.register_assert_rewrite("tests.stub_llm")
 from pydantic import SecretStr  # noqa: E402
 from temporalio.client import Client  # noqa: E402
-from temporalio.contrib.pydantic import pydantic_data_converter  # noqa: E402
 from temporalio.testing import WorkflowEnvironment  # noqa: E402
 from temporalio.worker import Worker  # noqa: E402
 
 from activities.model_registry import ModelConfig, StaticModelRegistry  # noqa: E402
 from db.blobs import BlobStore  # noqa: E402
 from db.migrate import upgrade_to_head  # noqa: E402
+from db.payload_store import PayloadStore, payload_data_converter  # noqa: E402
 from db.session import create_engine, session_factory  # noqa: E402
 from kasal.binaries import temporal_cli  # noqa: E402
 from tests.stub_llm import StubLLM  # noqa: E402
@@ -63,12 +63,13 @@ TEMPORAL_UI_URL = f"http://127.0.0.1:{TEMPORAL_UI_PORT}"
 
 
 @pytest.fixture(scope="session")
-async def temporal_env() -> AsyncIterator[WorkflowEnvironment]:
+async def temporal_env(payload_store: PayloadStore) -> AsyncIterator[WorkflowEnvironment]:
     env = await WorkflowEnvironment.start_local(
         ui=True,
         ui_port=TEMPORAL_UI_PORT,
         dev_server_existing_path=str(temporal_cli()),
-        data_converter=pydantic_data_converter,
+        # As in the app: payloads over 16 KB go to the blob store.
+        data_converter=payload_data_converter(payload_store),
         search_attributes=ALL_KEYS,
         dev_server_extra_args=[
             "--dynamic-config-value",
@@ -111,6 +112,12 @@ async def blob_store(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[
         yield BlobStore(session_factory(engine))
     finally:
         await engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def payload_store(blob_store: BlobStore) -> PayloadStore:
+    """The store behind the session client's payloads over 16 KB, on `blob_store`."""
+    return PayloadStore(blob_store)
 
 
 @pytest.fixture

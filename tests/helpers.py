@@ -14,6 +14,7 @@ from temporalio.client import Client, WorkflowHandle
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer, Worker
 
+from db.payload_store import inline_history, payload_store_of
 from tests.conftest import STUB_MODEL
 from workflows.agent_workflow_v2 import AgentWorkflowV2
 from workflows.compiler import compile_plan
@@ -118,7 +119,10 @@ async def assert_replays(handle: WorkflowHandle[Any, Any]) -> None:
     With KASAL_RECORD_HISTORIES=1 the history is also saved under tests/histories/, named
     after the test, for the checked-in replay suite (tests/test_replay.py).
     """
-    history = await handle.fetch_history()
+    # The server's history holds references for payloads over 16 KB; the one replayed and
+    # recorded here holds those payloads inline, so the checked-in suite needs no store.
+    store = payload_store_of(handle._client.data_converter)
+    history = await inline_history(await handle.fetch_history(), store)
     await replayer().replay_workflow(history)
     if os.environ.get("KASAL_RECORD_HISTORIES"):
         test = os.environ["PYTEST_CURRENT_TEST"].split(" ")[0].split("::")[-1]

@@ -169,3 +169,42 @@ async def _count(stub: StubLLM, match: str) -> int:
 
 async def _first_call(stub: StubLLM, match: str) -> Any:
     return stub.calls(match)[0]
+
+
+async def test_two_tabs_retrying_one_paused_step_get_one_200_and_one_409(
+    api: ApiStack, stub_llm: StubLLM
+) -> None:
+    stub_llm.script(marker("a"), Reply.error(401), Reply("fixed", delay=1.0))
+    definition = {"agents": [agent()], "steps": [task("a")]}
+    run_id = (await start(api, await create_workflow(api, definition)))["run_id"]
+    await wait_for_run(api, run_id, "needs_attention")
+    path = f"/runs/{run_id}/steps/a"
+    answers = await asyncio.gather(
+        api.http.post(f"{path}/retry", json={"actor": "tab one"}),
+        api.http.post(f"{path}/skip", json={"actor": "tab two", "output": "by hand"}),
+        api.http.post(f"{path}/retry", json={"actor": "tab three"}),
+    )
+    codes = sorted(a.status_code for a in answers)
+    assert codes == [200, 409, 409], [a.text for a in answers]
+    await wait_for_run(api, run_id, "completed")
+    assert stub_llm.call_count(marker("a")) <= 2  # one first call, at most one retry
+
+
+async def test_a_retried_call_with_the_same_idempotency_key_acts_once(
+    api: ApiStack, stub_llm: StubLLM
+) -> None:
+    stub_llm.script(marker("a"), Reply.error(401), Reply("fixed", delay=1.0))
+    definition = {"agents": [agent()], "steps": [task("a"), task("b", after=["a"])]}
+    run_id = (await start(api, await create_workflow(api, definition)))["run_id"]
+    await wait_for_run(api, run_id, "needs_attention")
+    headers = {"Idempotency-Key": "retry-7f3"}
+    path = f"/runs/{run_id}/steps/a/retry"
+    first = await api.http.post(path, json={"actor": "ops"}, headers=headers)
+    again = await api.http.post(path, json={"actor": "ops"}, headers=headers)
+    assert first.status_code == again.status_code == 200, again.text
+    assert again.json() == first.json()
+    await wait_for_run(api, run_id, "completed")
+    assert stub_llm.call_count(marker("a")) == 2
+    # A new key is a new request, and the step is not paused now.
+    other = await api.http.post(path, json={}, headers={"Idempotency-Key": "retry-8e1"})
+    assert other.status_code == 409

@@ -106,32 +106,58 @@ async def history(run_id: str, service: RunReaderDep) -> list[HistoryEvent]:
     return await service.history(run_id)
 
 
+# A retried call with the same key returns the first call's outcome and never acts twice.
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        max_length=200,
+        description="Any unique string; a retry with the same key gets the first answer",
+    ),
+]
+
+
 @router.post("/runs/{run_id}/steps/{step_id}/decision", response_model=StepRead)
 async def decide(
-    run_id: str, step_id: str, body: DecisionRequest, service: RunOperatorDep
+    run_id: str,
+    step_id: str,
+    body: DecisionRequest,
+    service: RunOperatorDep,
+    idempotency_key: IdempotencyKey = None,
 ) -> StepRead:
-    """Approve or reject a waiting gate: 404 for an unknown step, 409 if it is not waiting."""
-    return await service.decide(run_id, step_id, body)
+    """Approve or reject a waiting gate: 404 for an unknown step, 409 if it is not waiting
+    (or another decision won)."""
+    return await service.decide(run_id, step_id, body, idempotency_key)
 
 
 @router.post("/runs/{run_id}/steps/{step_id}/retry", response_model=StepRead)
 async def retry_step(
-    run_id: str, step_id: str, service: RunOperatorDep, body: RetryRequest | None = None
+    run_id: str,
+    step_id: str,
+    service: RunOperatorDep,
+    body: RetryRequest | None = None,
+    idempotency_key: IdempotencyKey = None,
 ) -> StepRead:
-    """Run a paused step again, with its model config resolved afresh."""
-    return await service.retry_step(run_id, step_id, body or RetryRequest())
+    """Run a paused step again, with its model config resolved afresh: 409 if it is not
+    paused (or another retry or skip won)."""
+    return await service.retry_step(run_id, step_id, body or RetryRequest(), idempotency_key)
 
 
 @router.post("/runs/{run_id}/steps/{step_id}/skip", response_model=StepRead)
 async def skip_step(
-    run_id: str, step_id: str, body: SkipRequest, service: RunOperatorDep
+    run_id: str,
+    step_id: str,
+    body: SkipRequest,
+    service: RunOperatorDep,
+    idempotency_key: IdempotencyKey = None,
 ) -> StepRead:
     """Pass over a paused step and continue with the given output."""
-    return await service.skip_step(run_id, step_id, body)
+    return await service.skip_step(run_id, step_id, body, idempotency_key)
 
 
 @router.post(
     "/runs/{run_id}/cancel", response_model=CancelAccepted, status_code=status.HTTP_202_ACCEPTED
 )
-async def cancel(run_id: str, service: RunOperatorDep) -> CancelAccepted:
-    return await service.cancel(run_id)
+async def cancel(
+    run_id: str, service: RunOperatorDep, idempotency_key: IdempotencyKey = None
+) -> CancelAccepted:
+    return await service.cancel(run_id, idempotency_key)

@@ -15,11 +15,15 @@ from api.errors import NotFound, Unavailable
 from api.schemas.runs import TemporalLink
 from api.temporal import TemporalGateway
 from kasal.settings import Settings
-from workflows.agent_workflow import AgentWorkflow
-from workflows.run_state import AgentWorkflowResult
+from workflows.run_state import AgentWorkflowResult, RunState, StatusPage
 from workflows.status import RunStatus
 
-WORKFLOW_TYPE = "AgentWorkflow"
+# New runs start on AgentWorkflowV2; runs started before it finish on AgentWorkflow.
+WORKFLOW_TYPE = "AgentWorkflowV2"
+LEGACY_WORKFLOW_TYPE = "AgentWorkflow"
+WORKFLOW_TYPES = (WORKFLOW_TYPE, LEGACY_WORKFLOW_TYPE)
+# Visibility's filter for every Kasal run, of either type.
+RUN_TYPES_QUERY = f"WorkflowType IN ('{WORKFLOW_TYPE}', '{LEGACY_WORKFLOW_TYPE}')"
 # An open run is asked for its state; a run whose worker is gone must not hang the API.
 QUERY_TIMEOUT = timedelta(seconds=3)
 
@@ -30,7 +34,7 @@ CLOSED_STATUS = {
     WorkflowExecutionStatus.TIMED_OUT: RunStatus.TIMED_OUT,
 }
 
-RunHandle = WorkflowHandle[AgentWorkflow, AgentWorkflowResult]
+RunHandle = WorkflowHandle[Any, AgentWorkflowResult]
 
 
 class RunAccess:
@@ -40,6 +44,10 @@ class RunAccess:
         self.temporal = temporal
         self.settings = settings
 
+    async def _handle(self, run_id: str) -> RunHandle:
+        client = await self.temporal.client()
+        return client.get_workflow_handle(run_id, result_type=AgentWorkflowResult)
+
     async def _describe(self, handle: RunHandle) -> WorkflowExecutionDescription:
         try:
             description = await handle.describe()
@@ -47,7 +55,7 @@ class RunAccess:
             if err.status == RPCStatusCode.NOT_FOUND:
                 raise NotFound(f"no run {handle.id}") from None
             raise Unavailable(f"Temporal did not answer: {err.message}") from None
-        if description.workflow_type != WORKFLOW_TYPE:
+        if description.workflow_type not in WORKFLOW_TYPES:
             raise NotFound(f"no run {handle.id}")
         return description
 
@@ -59,6 +67,20 @@ class RunAccess:
         return TemporalLink(
             namespace=namespace, workflow_id=run_id, run_id=execution_run_id, web_url=url
         )
+
+
+async def query_state(handle: RunHandle, workflow_type: str) -> RunState:
+    """Every step of an open run, asked of the workflow; v2 answers a page at a time."""
+    if workflow_type == LEGACY_WORKFLOW_TYPE:
+        return await handle.query("status", result_type=RunState, rpc_timeout=QUERY_TIMEOUT)
+    page = StatusPage()
+    steps = []
+    while True:
+        state = await handle.query("status", page, result_type=RunState, rpc_timeout=QUERY_TIMEOUT)
+        steps += state.steps
+        if state.next_page_token is None:
+            return state.model_copy(update={"steps": steps})
+        page = StatusPage(page_token=state.next_page_token)
 
 
 def listed_status(execution_status: WorkflowExecutionStatus | None, kasal: Any) -> RunStatus:

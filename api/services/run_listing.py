@@ -13,15 +13,15 @@ from temporalio.service import RPCError
 
 from api.schemas.runs import ApprovalPage, PendingApproval, RunPage, RunSummary
 from api.services.run_access import (
-    QUERY_TIMEOUT,
-    WORKFLOW_TYPE,
+    RUN_TYPES_QUERY,
     RunAccess,
     RunHandle,
     listed_status,
     optional_uuid,
+    query_state,
 )
 from api.services.run_pages import Cursor, decode_page_token, newest_first
-from workflows.agent_workflow import AgentWorkflow
+from workflows.run_state import AgentWorkflowResult
 from workflows.search_attributes import (
     KASAL_STATUS,
     KASAL_VERSION,
@@ -46,7 +46,7 @@ _STATUS_QUERY = {
 }
 
 _WAITING_RUNS = [
-    f"WorkflowType = '{WORKFLOW_TYPE}'",
+    RUN_TYPES_QUERY,
     "ExecutionStatus = 'Running'",
     "(KasalStatus = 'waiting_for_approval' OR KasalStatus = 'needs_attention')",
 ]
@@ -63,7 +63,7 @@ class RunLister(RunAccess):
     ) -> RunPage:
         """Runs from Temporal's visibility store, newest first, a page after a cursor."""
         client = await self.temporal.client()
-        clauses = [f"WorkflowType = '{WORKFLOW_TYPE}'", "ExecutionStatus != 'ContinuedAsNew'"]
+        clauses = [RUN_TYPES_QUERY, "ExecutionStatus != 'ContinuedAsNew'"]
         if workflow_id is not None:
             clauses.append(f"KasalWorkflowId = '{workflow_id}'")
         if status is not None:
@@ -101,9 +101,11 @@ class RunLister(RunAccess):
     async def _waiting_gates(
         self, client: Client, execution: WorkflowExecution
     ) -> list[PendingApproval]:
-        handle: RunHandle = client.get_workflow_handle_for(AgentWorkflow.run, execution.id)
+        handle: RunHandle = client.get_workflow_handle(
+            execution.id, result_type=AgentWorkflowResult
+        )
         try:
-            state = await handle.query(AgentWorkflow.status, rpc_timeout=QUERY_TIMEOUT)
+            state = await query_state(handle, execution.workflow_type)
         except RPCError:
             return []  # no worker answers now; the run shows as waiting in the runs list
         attributes = execution.typed_search_attributes

@@ -1,10 +1,13 @@
 """Operating runs: deciding a gate, retrying or skipping a paused step, cancelling.
-Each goes to the workflow as an update, so a refusal comes back as the answer."""
+Each goes to the workflow as an update, so a refusal comes back as the answer.
+
+With an Idempotency-Key the update id is derived from the route, the step and the key:
+Temporal answers a repeated id with the first outcome within an execution, and the run
+remembers the ids it applied across continue-as-new (AgentWorkflowV2)."""
 
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
 
 from temporalio.client import (
     WorkflowExecutionStatus,
@@ -17,12 +20,12 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from api.errors import Conflict, NotFound, Unavailable
 from api.schemas.runs import CancelAccepted, DecisionRequest, RetryRequest, SkipRequest, StepRead
-from api.services.run_access import RunAccess, RunHandle
+from api.services.run_access import RunAccess
 from api.services.run_reading import resolve_blobs
 from api.temporal import TemporalGateway
 from db.blobs import BlobStore
 from kasal.settings import Settings
-from workflows.agent_workflow import AgentWorkflow
+from workflows.agent_workflow_v2 import IDEMPOTENT_UPDATE_PREFIX
 from workflows.run_state import Decision, StepState
 from workflows.step_actions import StepAction
 from workflows.task_step import INLINE_OUTPUT_LIMIT, preview
@@ -35,17 +38,23 @@ class RunOperator(RunAccess):
         super().__init__(temporal, settings)
         self.blobs = blobs
 
-    async def decide(self, run_id: str, step_id: str, body: DecisionRequest) -> StepRead:
+    async def decide(
+        self, run_id: str, step_id: str, body: DecisionRequest, idempotency_key: str | None
+    ) -> StepRead:
         """Approve or reject a waiting gate through the workflow's `decide` update."""
         decision = Decision(step_id=step_id, **body.model_dump())
-        return await self._update(run_id, AgentWorkflow.decide, decision)
+        return await self._update(run_id, "decide", decision, idempotency_key)
 
-    async def retry_step(self, run_id: str, step_id: str, body: RetryRequest) -> StepRead:
+    async def retry_step(
+        self, run_id: str, step_id: str, body: RetryRequest, idempotency_key: str | None
+    ) -> StepRead:
         """Run a paused step again; its model config is resolved afresh."""
         action = StepAction(step_id=step_id, actor=body.actor)
-        return await self._update(run_id, AgentWorkflow.retry_step, action)
+        return await self._update(run_id, "retry_step", action, idempotency_key)
 
-    async def skip_step(self, run_id: str, step_id: str, body: SkipRequest) -> StepRead:
+    async def skip_step(
+        self, run_id: str, step_id: str, body: SkipRequest, idempotency_key: str | None
+    ) -> StepRead:
         """Pass over a paused step, handing on the given output."""
         action = StepAction(step_id=step_id, actor=body.actor, output=body.output)
         if len(body.output.encode()) > INLINE_OUTPUT_LIMIT:
@@ -53,21 +62,26 @@ class RunOperator(RunAccess):
                 kind="output", run_id=run_id, step_id=step_id, content=body.output
             )
             action = action.model_copy(update={"output": preview(body.output), "output_ref": ref})
-        return await self._update(run_id, AgentWorkflow.skip_step, action)
+        return await self._update(run_id, "skip_step", action, idempotency_key)
 
-    async def cancel(self, run_id: str) -> CancelAccepted:
+    async def cancel(self, run_id: str, idempotency_key: str | None) -> CancelAccepted:
         """Ask the run to stop; steps in flight hear it through their heartbeats."""
-        client = await self.temporal.client()
-        handle: RunHandle = client.get_workflow_handle_for(AgentWorkflow.run, run_id)
+        handle = await self._handle(run_id)
         description = await self._describe(handle)
         if description.status != WorkflowExecutionStatus.RUNNING:
+            if (
+                idempotency_key is not None
+                and description.status == WorkflowExecutionStatus.CANCELED
+            ):
+                return CancelAccepted(run_id=run_id)  # the first call's outcome, again
             raise Conflict(f"run {run_id} is closed")
         await handle.cancel()
         return CancelAccepted(run_id=run_id)
 
-    async def _update(self, run_id: str, update: Any, argument: Any) -> StepRead:
-        client = await self.temporal.client()
-        handle: RunHandle = client.get_workflow_handle_for(AgentWorkflow.run, run_id)
+    async def _update(
+        self, run_id: str, update: str, argument: Decision | StepAction, key: str | None
+    ) -> StepRead:
+        handle = await self._handle(run_id)
         description = await self._describe(handle)
         if description.status != WorkflowExecutionStatus.RUNNING:
             raise Conflict(f"run {run_id} is closed")
@@ -77,10 +91,12 @@ class RunOperator(RunAccess):
             pending = await handle.start_update(
                 update,
                 argument,
+                id=_update_id(update, argument.step_id, key),
+                result_type=StepState,
                 wait_for_stage=WorkflowUpdateStage.ACCEPTED,
                 rpc_timeout=UPDATE_ACCEPT_TIMEOUT,
             )
-            state: StepState = await pending.result()
+            state = await pending.result()
         except WorkflowUpdateFailedError as failure:
             raise _refusal(failure) from None
         except WorkflowUpdateRPCTimeoutOrCancelledError:
@@ -93,6 +109,13 @@ class RunOperator(RunAccess):
             raise Unavailable(f"Temporal did not answer: {err.message}") from None
         [step], _ = await resolve_blobs(self.blobs, [state], None)
         return step
+
+
+def _update_id(update: str, step_id: str, key: str | None) -> str | None:
+    """Derived from the key, so a retried call is the same update; else Temporal's own."""
+    if key is None:
+        return None
+    return f"{IDEMPOTENT_UPDATE_PREFIX}{update}:{step_id}:{key}"
 
 
 def _refusal(failure: WorkflowUpdateFailedError) -> Exception:

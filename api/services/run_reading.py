@@ -15,11 +15,13 @@ from temporalio.service import RPCError
 from api.schemas.runs import HistoryEvent, RunRead, StepRead
 from api.services.run_access import (
     CLOSED_STATUS,
-    QUERY_TIMEOUT,
+    LEGACY_WORKFLOW_TYPE,
     RunAccess,
     RunHandle,
     optional_uuid,
+    query_state,
 )
+from api.services.run_fold import fold_history
 from api.services.run_history import (
     fetch_chain_events,
     fetch_events,
@@ -30,7 +32,6 @@ from api.services.run_history import (
 from api.temporal import TemporalGateway
 from db.blobs import BlobStore
 from kasal.settings import Settings
-from workflows.agent_workflow import AgentWorkflow
 from workflows.run_state import AgentWorkflowResult, RunState, StepState
 from workflows.search_attributes import (
     KASAL_STATUS,
@@ -50,7 +51,7 @@ class RunReader(RunAccess):
     async def get(self, run_id: str) -> RunRead:
         """The run with every step: asked of the workflow while open, read back once closed."""
         client = await self.temporal.client()
-        handle: RunHandle = client.get_workflow_handle_for(AgentWorkflow.run, run_id)
+        handle = await self._handle(run_id)
         description = await self._describe(handle)
         result: AgentWorkflowResult | None = None
         if description.status == WorkflowExecutionStatus.RUNNING:
@@ -61,7 +62,7 @@ class RunReader(RunAccess):
             status, steps = RunStatus(result.outcome), result.steps
         else:
             status = CLOSED_STATUS.get(description.status, RunStatus.FAILED)
-            steps = await self._closed_steps(handle, client)
+            steps = await self._closed_steps(handle, description, client)
         attributes = description.typed_search_attributes
         steps_read, result = await resolve_blobs(self.blobs, steps, result)
         return RunRead(
@@ -80,7 +81,7 @@ class RunReader(RunAccess):
     async def history(self, run_id: str) -> list[HistoryEvent]:
         """The run's Temporal events, readable, with the step each concerns."""
         client = await self.temporal.client()
-        handle: RunHandle = client.get_workflow_handle_for(AgentWorkflow.run, run_id)
+        handle = await self._handle(run_id)
         description = await self._describe(handle)
         first_run_id = description.raw_description.workflow_execution_info.first_run_id
         return readable_events(
@@ -91,18 +92,19 @@ class RunReader(RunAccess):
         self, handle: RunHandle, description: WorkflowExecutionDescription
     ) -> RunState:
         try:
-            state = await handle.query(AgentWorkflow.status, rpc_timeout=QUERY_TIMEOUT)
+            state = await query_state(handle, description.workflow_type)
         except RPCError:
             # No worker answered: rebuild what the history shows.
-            _, steps = await steps_from_history(
-                await fetch_events(handle), (await self.temporal.client()).data_converter
-            )
+            client = await self.temporal.client()
+            steps = await _steps_from_history(handle, description, client)
             status = description.typed_search_attributes.get(KASAL_STATUS) or "running"
             state = RunState(status=RunStatus(status), steps=steps)
         _merge_pending_activities(state.steps, description)
         return state
 
-    async def _closed_steps(self, handle: RunHandle, client: Client) -> list[StepState]:
+    async def _closed_steps(
+        self, handle: RunHandle, description: WorkflowExecutionDescription, client: Client
+    ) -> list[StepState]:
         try:
             await handle.result()
         except WorkflowFailureError as failure:
@@ -111,8 +113,19 @@ class RunReader(RunAccess):
                 return RunState.model_validate(cause.details[0]).steps
         except Exception:
             pass
-        _, steps = await steps_from_history(await fetch_events(handle), client.data_converter)
+        return await _steps_from_history(handle, description, client)
+
+
+async def _steps_from_history(
+    handle: RunHandle, description: WorkflowExecutionDescription, client: Client
+) -> list[StepState]:
+    """v2 folds its own reducer over the history; AgentWorkflow's runs are read as before."""
+    events = await fetch_events(handle)
+    if description.workflow_type == LEGACY_WORKFLOW_TYPE:
+        _, steps = await steps_from_history(events, client.data_converter)
         return steps
+    run = await fold_history(events, client.data_converter)
+    return list(run.steps.values()) if run is not None else []
 
 
 async def resolve_blobs(
@@ -129,7 +142,8 @@ async def resolve_blobs(
         if state.transcript_ref and state.transcript_ref in stored:
             step.transcript = TRANSCRIPT_FORMAT.validate_json(stored[state.transcript_ref])
         read.append(step)
-    if result is not None and result.output_refs:
+    if result is not None:
+        # Whole outputs, once each: v2's result keeps them on its steps only.
         outputs = {s.id: s.output for s in read if s.output is not None}
         result = result.model_copy(
             update={
@@ -139,8 +153,6 @@ async def resolve_blobs(
                 "steps": [],
             }
         )
-    elif result is not None:
-        result = result.model_copy(update={"steps": []})
     return read, result
 
 

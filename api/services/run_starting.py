@@ -21,10 +21,11 @@ from api.services.run_access import RunAccess, RunHandle, listed_status
 from api.temporal import TemporalGateway
 from db.uow import UnitOfWork
 from kasal.settings import Settings
-from workflows.agent_workflow import AgentWorkflow
+from workflows.agent_workflow_v2 import AgentWorkflowV2
 from workflows.compiler import compile_plan
+from workflows.engine.state import AgentWorkflowV2Input
 from workflows.plan import RunMeta
-from workflows.run_state import AgentWorkflowInput
+from workflows.run_state import AgentWorkflowResult
 from workflows.search_attributes import (
     KASAL_STATUS,
     KASAL_VERSION,
@@ -75,8 +76,8 @@ class RunStarter(RunAccess):
                 return await self._replay(client, workflow_id, run_id)
         try:
             handle = await client.start_workflow(
-                AgentWorkflow.run,
-                AgentWorkflowInput(plan=plan),
+                AgentWorkflowV2.run,
+                AgentWorkflowV2Input(plan=plan),
                 id=run_id,
                 task_queue=self.settings.KASAL_TASK_QUEUE,
                 search_attributes=TypedSearchAttributes(
@@ -107,7 +108,7 @@ class RunStarter(RunAccess):
     async def _replay(self, client: Client, workflow_id: uuid.UUID, run_id: str) -> RunCreated:
         """The run an earlier request with the same Idempotency-Key started, as it is now:
         the status is the one the runs list shows, not the `running` it started with."""
-        handle: RunHandle = client.get_workflow_handle_for(AgentWorkflow.run, run_id)
+        handle: RunHandle = client.get_workflow_handle(run_id, result_type=AgentWorkflowResult)
         description = await self._describe(handle)
         attributes = description.typed_search_attributes
         return RunCreated(

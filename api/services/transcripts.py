@@ -7,7 +7,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from api.errors import NotFound, Unavailable
 from api.schemas.transcripts import ATTEMPT_TRANSCRIPT_KIND, AttemptTranscript, StepTranscript
-from api.services.run_access import WORKFLOW_TYPE
+from api.services.run_access import WORKFLOW_TYPES
 from api.temporal import TemporalGateway
 from db.uow import UnitOfWork
 
@@ -42,5 +42,5 @@ class TranscriptService:
                 raise NotFound(f"no run {run_id}") from None
             raise Unavailable(f"Temporal did not answer: {err.message}") from None
         # Runs share Temporal with their notification workflows, which are not runs.
-        if description.workflow_type != WORKFLOW_TYPE:
+        if description.workflow_type not in WORKFLOW_TYPES:
             raise NotFound(f"no run {run_id}")

@@ -121,8 +121,10 @@ async def assert_replays(handle: WorkflowHandle[Any, Any]) -> None:
     """
     # The server's history holds references for payloads over 16 KB; the one replayed and
     # recorded here holds those payloads inline, so the checked-in suite needs no store.
-    store = payload_store_of(handle._client.data_converter)
-    history = await inline_history(await handle.fetch_history(), store)
+    history = await handle.fetch_history()
+    converter = handle._client.data_converter
+    if converter.external_storage is not None:
+        history = await inline_history(history, payload_store_of(converter))
     await replayer().replay_workflow(history)
     if os.environ.get("KASAL_RECORD_HISTORIES"):
         test = os.environ["PYTEST_CURRENT_TEST"].split(" ")[0].split("::")[-1]

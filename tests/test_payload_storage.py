@@ -9,6 +9,7 @@ import json
 from datetime import timedelta
 from typing import Any
 
+import pytest
 from temporalio.api.common.v1 import Payload
 from temporalio.client import Client, WorkflowHistory
 from temporalio.contrib.pydantic import pydantic_data_converter
@@ -17,6 +18,7 @@ from temporalio.converter import (
     StorageDriverStoreContext,
     StorageDriverWorkflowInfo,
 )
+from temporalio.service import RPCError
 from temporalio.worker import Replayer, Worker
 
 from db.base import utcnow
@@ -114,7 +116,11 @@ async def test_a_3_mb_workflow_input_starts_and_completes(
     # Over Temporal's 2 MB payload limit: refused by the server without the store. Each
     # step's activity input (its 100 KB description) is over the budget too.
     steps = [task(f"s{i}", description=f"STEP-S{i} " + "d" * 100 * KB) for i in range(30)]
-    handle = await start_run(client, worker, {"agents": [agent()], "steps": steps})
+    definition = {"agents": [agent()], "steps": steps}
+    plain = Client(**{**client.config(), "data_converter": pydantic_data_converter})
+    with pytest.raises(RPCError, match=r"(?i)size"):
+        await start_run(plain, worker, definition)
+    handle = await start_run(client, worker, definition)
     result = await handle.result()
     assert result.outcome == "completed"
     assert len(stub_llm.calls()) == 30

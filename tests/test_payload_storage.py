@@ -11,13 +11,14 @@ from typing import Any
 
 import pytest
 from temporalio.api.common.v1 import Payload
-from temporalio.client import Client, WorkflowHistory
+from temporalio.client import Client, WorkflowFailureError, WorkflowHistory
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.converter import (
     StorageDriverRetrieveContext,
     StorageDriverStoreContext,
     StorageDriverWorkflowInfo,
 )
+from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError
 from temporalio.worker import Replayer, Worker
 
@@ -33,10 +34,24 @@ from db.payload_store import (
 )
 from db.session import create_engine, session_factory
 from tests.api_stack import ApiStack
-from tests.helpers import RunHandle, agent, assert_replays, start_run, status, task
-from tests.stub_llm import StubLLM
+from tests.helpers import (
+    RunHandle,
+    agent,
+    assert_replays,
+    marker,
+    start_run,
+    status,
+    step_statuses,
+    task,
+    wait_for_status,
+)
+from tests.stub_llm import Reply, StubLLM
 from tests.test_api_runs import create_workflow, start, wait_for_run
+from workflows.agent_workflow_v2 import AgentWorkflowV2
 from workflows.registry import WORKFLOWS, workflow_runner
+from workflows.run_state import RunState
+from workflows.status import StepStatus
+from workflows.step_actions import StepAction
 
 KB = 1024
 REFERENCE_TYPE = base64.b64encode(b"temporal.api.sdk.v1.ExternalStorageReference").decode()
@@ -211,3 +226,38 @@ async def test_through_the_api_a_2_mb_plan_runs_and_its_big_status_reads_whole(
     history = await api.env.client.get_workflow_handle(run_id).fetch_history()
     assert max(size(p) for p in payloads_in(history)) < PAYLOAD_BUDGET_BYTES
     await assert_replays(api.env.client.get_workflow_handle(run_id))
+
+
+async def test_an_update_and_a_failure_over_16_kb_travel_through_the_store(
+    client: Client, worker: Worker, stub_llm: StubLLM
+) -> None:
+    stub_llm.default_text = "w" * 900
+    stub_llm.script(marker("a"), Reply.error(400, "bad request"))
+    stub_llm.script(marker("z"), Reply.error(400, "bad request"))
+    steps = [
+        task("a"),
+        *(task(f"s{i}") for i in range(30)),
+        task("z", after=[f"s{i}" for i in range(30)], on_failure="fail"),
+    ]
+    handle = await start_run(client, worker, {"agents": [agent()], "steps": steps})
+    await wait_for_status(handle, lambda s: step_statuses(s)["a"] == StepStatus.PAUSED)
+
+    # The update's argument and its result, each over 16 KB.
+    big = "o" * 20 * KB
+    skipped = await handle.execute_update(
+        AgentWorkflowV2.skip_step, StepAction(step_id="a", actor="ops", output=big)
+    )
+    assert skipped.status == StepStatus.SKIPPED
+
+    # The run fails on z; the failure's details (the run's state) are over 16 KB.
+    with pytest.raises(WorkflowFailureError) as failure:
+        await handle.result()
+    cause = failure.value.cause
+    assert isinstance(cause, ApplicationError)
+    state = RunState.model_validate(cause.details[0])
+    assert len(state.model_dump_json()) > PAYLOAD_BUDGET_BYTES
+    assert step_statuses(state)["z"] == StepStatus.FAILED
+
+    payloads = payloads_in(await handle.fetch_history())
+    assert max(size(p) for p in payloads) < PAYLOAD_BUDGET_BYTES
+    await assert_replays(handle)

@@ -215,3 +215,25 @@ def test_a_run_resumed_from_json_rearms_its_gate_with_the_same_deadline() -> Non
     [timer] = successor.of_kind("start_gate_timer")
     assert getattr(timer, "deadline", None) == deadline
     assert notified(successor, "waiting_for_approval") == []
+
+
+def test_a_queued_task_waits_again_when_a_retry_upstream_round_reruns_its_dependency() -> None:
+    run = ReducerDriver(
+        plan(
+            task("draft"),
+            gate("review", ["draft"], on_reject="retry_upstream"),
+            task("b1"),
+            task("b2"),
+            task("side", after=["draft"]),
+            max_parallel=2,
+        )
+    )
+    run.start()
+    run.succeed("draft")
+    assert run.started() == ["draft", "b1", "b2"] and run.run.ready == ["side"]
+    run.decide("review", "reject")  # draft is queued again, ahead of side
+    run.succeed("b1")
+    run.succeed("b2")  # a slot is free, but side's dependency is running again
+    assert run.started() == ["draft", "b1", "b2", "draft"]
+    run.succeed("draft")
+    assert run.started()[-1] == "side"

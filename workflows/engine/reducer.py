@@ -311,9 +311,7 @@ def _promote(
     for step_id in candidates:
         state = run.steps[step_id]
         step = graph.steps[step_id]
-        if state.status != StepStatus.PENDING:
-            continue
-        if any(run.steps[dep].status not in SATISFIED for dep in step.after):
+        if state.status != StepStatus.PENDING or not _dependencies_met(run, graph, step_id):
             continue
         if isinstance(step, PlanTaskStep):
             _enqueue(run, graph, step_id)
@@ -351,6 +349,8 @@ def _start_tasks(run: RunData, graph: PlanGraph, at: datetime, out: Transition) 
     """Fill free slots from the ready queue, in plan order."""
     if run.closing is not None or run.draining or not run.ready:
         return
+    # A gate's retry_upstream round can send a queued task's dependency back to pending.
+    run.ready = [s for s in run.ready if _dependencies_met(run, graph, s)]
     free = graph.plan.max_parallel - run.running()
     started = run.ready[:free] if free > 0 else []
     del run.ready[: len(started)]
@@ -376,6 +376,10 @@ def _settle(run: RunData, graph: PlanGraph, at: datetime, out: Transition) -> No
     out.commands.append(UpsertStatus(status=status))
     if finished:
         out.commands.append(Notify(event="run_closed", status=status))
+
+
+def _dependencies_met(run: RunData, graph: PlanGraph, step_id: str) -> bool:
+    return all(run.steps[dep].status in SATISFIED for dep in graph.steps[step_id].after)
 
 
 def _current_execution(run: RunData, step_id: str, execution: int) -> StepState | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import APIRouter, FastAPI
 from fastapi.routing import APIRoute
@@ -12,6 +13,7 @@ from fastapi.staticfiles import StaticFiles
 
 from api.errors import install_error_handlers
 from api.routes import app_links, health, models, runs, transcripts, workflows
+from api.schemas.errors import ERROR_DESCRIPTIONS
 from api.temporal import TemporalGateway
 from db.blobs import BlobStore
 from db.migrate import upgrade_to_head
@@ -24,6 +26,34 @@ API_PREFIX = "/api/v1"
 
 def _operation_id(route: APIRoute) -> str:
     return f"{route.tags[0]}-{route.name}" if route.tags else route.name
+
+
+def _with_one_error_schema(app: FastAPI) -> None:
+    """The OpenAPI document with ErrorResponse for every 422 too, as the handlers send it.
+
+    FastAPI documents a 422 of its own (HTTPValidationError) on every route with
+    parameters that does not declare one; api/errors.py answers with ErrorResponse.
+    """
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = generate()
+            ours = {"$ref": "#/components/schemas/ErrorResponse"}
+            for operations in schema.get("paths", {}).values():
+                for operation in operations.values():
+                    unprocessable = operation.get("responses", {}).get("422")
+                    if unprocessable is not None:
+                        unprocessable["content"] = {"application/json": {"schema": ours}}
+                        if unprocessable.get("description") == "Validation Error":
+                            unprocessable["description"] = ERROR_DESCRIPTIONS[422]
+            components = schema.get("components", {}).get("schemas", {})
+            for name in ("HTTPValidationError", "ValidationError"):
+                components.pop(name, None)
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -64,6 +94,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Path links to the app's pages (as webhooks send) redirect to its hash routes.
     app.include_router(app_links.router)
     install_error_handlers(app)
+    _with_one_error_schema(app)
     # The built frontend, same origin, so `make dev` gives one URL.
     if settings.frontend_dir.joinpath("index.html").exists():
         app.mount("/", StaticFiles(directory=settings.frontend_dir, html=True), name="app")

@@ -113,7 +113,7 @@ async def test_bad_inputs_are_422_and_start_nothing(
     workflow_id = await create_workflow(api)
     response = await api.http.post(f"/workflows/{workflow_id}/runs", json={"inputs": inputs})
     assert response.status_code == 422
-    assert {"loc": loc, "msg": msg} in response.json()["detail"]
+    assert {"loc": loc, "msg": msg, "type": "compile_error"} in response.json()["detail"]
     await asyncio.sleep(1)  # visibility is eventually consistent
     assert await listed_runs(api, workflow_id=workflow_id) == []
 

@@ -77,7 +77,8 @@ async def test_an_invalid_spec_is_422_with_paths_and_writes_nothing(api: ApiStac
     response = await api.http.post("/workflows", json={"name": "brief", "spec": bad})
     assert response.status_code == 422
     errors = response.json()["detail"]
-    assert {"loc": ["steps", 0, "agent"], "msg": "unknown agent 'ghost'"} in errors
+    ghost = {"loc": ["steps", 0, "agent"], "msg": "unknown agent 'ghost'", "type": "compile_error"}
+    assert ghost in errors
     assert any(e["loc"] == ["steps", 1, "after", 0] for e in errors)
     assert await total_workflows(api) == 0
 

@@ -6,12 +6,17 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
 from api.deps import EngineDep, SettingsDep, TemporalDep
+from api.schemas.health import Health
 from api.services.health import check_health
 
 router = APIRouter(tags=["health"])
 
 
-@router.get("/healthz")
+@router.get(
+    "/healthz",
+    response_model=Health,
+    responses={503: {"model": Health, "description": "A part is down: its field says why"}},
+)
 async def healthz(engine: EngineDep, temporal: TemporalDep, settings: SettingsDep) -> JSONResponse:
     report = await check_health(engine, temporal, settings)
     return JSONResponse(report, status_code=200 if report["status"] == "ok" else 503)

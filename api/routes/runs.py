@@ -10,6 +10,7 @@ from fastapi.responses import StreamingResponse
 
 from api.deps import RunListerDep, RunOperatorDep, RunReaderDep, RunStarterDep
 from api.errors import BadRequest
+from api.schemas.errors import error_responses
 from api.schemas.runs import (
     ApprovalPage,
     CancelAccepted,
@@ -49,6 +50,7 @@ PageTokenDep = Annotated[str | None, Depends(_page_token)]
     "/workflows/{workflow_id}/runs",
     response_model=RunCreated,
     status_code=status.HTTP_201_CREATED,
+    responses=error_responses(400, 404, 422, 503),
 )
 async def create(
     workflow_id: uuid.UUID,
@@ -60,7 +62,7 @@ async def create(
     return await service.create(workflow_id, body, idempotency_key)
 
 
-@router.get("/runs", response_model=RunPage)
+@router.get("/runs", response_model=RunPage, responses=error_responses(400, 422, 503))
 async def get_all(
     service: RunListerDep,
     page_token: PageTokenDep,
@@ -74,12 +76,27 @@ async def get_all(
     )
 
 
-@router.get("/runs/{run_id}", response_model=RunRead)
+@router.get("/runs/{run_id}", response_model=RunRead, responses=error_responses(404, 503))
 async def get(run_id: str, service: RunReaderDep) -> RunRead:
     return await service.get(run_id)
 
 
-@router.get("/runs/{run_id}/events", response_class=StreamingResponse)
+@router.get(
+    "/runs/{run_id}/events",
+    response_class=StreamingResponse,
+    responses={
+        200: {
+            "description": (
+                "A stream of server-sent events: `snapshot` (a RunRead), then `step` (a "
+                "StepRead) and `run` (`{run_id, status}`) as they change; `error` "
+                "(`{run_id, message}`) when the run can no longer be followed, and the "
+                "stream ends"
+            ),
+            "content": {"text/event-stream": {"schema": {"type": "string"}}},
+        },
+        **error_responses(404, 503),
+    },
+)
 async def events(run_id: str, request: Request, service: RunReaderDep) -> StreamingResponse:
     """Server-sent events: `snapshot`, then `step` and `run` as they change."""
     first = await service.get(run_id)  # a 404 comes before the stream starts
@@ -90,7 +107,7 @@ async def events(run_id: str, request: Request, service: RunReaderDep) -> Stream
     )
 
 
-@router.get("/approvals", response_model=ApprovalPage)
+@router.get("/approvals", response_model=ApprovalPage, responses=error_responses(400, 422, 503))
 async def approvals(
     service: RunListerDep,
     page_token: PageTokenDep,
@@ -101,10 +118,18 @@ async def approvals(
     return await service.approvals(limit=limit, page_token=page_token)
 
 
-@router.get("/runs/{run_id}/history", response_model=list[HistoryEvent])
+@router.get(
+    "/runs/{run_id}/history",
+    response_model=list[HistoryEvent],
+    responses=error_responses(404, 503),
+)
 async def history(run_id: str, service: RunReaderDep) -> list[HistoryEvent]:
     return await service.history(run_id)
 
+
+# An operation on a step: 404 for an unknown run or step, 409 when the step is not in the
+# state it needs (or the run is closed), 503 when no worker takes it.
+OPERATION_ERRORS = error_responses(400, 404, 409, 422, 503)
 
 # A retried call with the same key returns the first call's outcome and never acts twice.
 IdempotencyKey = Annotated[
@@ -116,7 +141,9 @@ IdempotencyKey = Annotated[
 ]
 
 
-@router.post("/runs/{run_id}/steps/{step_id}/decision", response_model=StepRead)
+@router.post(
+    "/runs/{run_id}/steps/{step_id}/decision", response_model=StepRead, responses=OPERATION_ERRORS
+)
 async def decide(
     run_id: str,
     step_id: str,
@@ -129,7 +156,9 @@ async def decide(
     return await service.decide(run_id, step_id, body, idempotency_key)
 
 
-@router.post("/runs/{run_id}/steps/{step_id}/retry", response_model=StepRead)
+@router.post(
+    "/runs/{run_id}/steps/{step_id}/retry", response_model=StepRead, responses=OPERATION_ERRORS
+)
 async def retry_step(
     run_id: str,
     step_id: str,
@@ -142,7 +171,9 @@ async def retry_step(
     return await service.retry_step(run_id, step_id, body or RetryRequest(), idempotency_key)
 
 
-@router.post("/runs/{run_id}/steps/{step_id}/skip", response_model=StepRead)
+@router.post(
+    "/runs/{run_id}/steps/{step_id}/skip", response_model=StepRead, responses=OPERATION_ERRORS
+)
 async def skip_step(
     run_id: str,
     step_id: str,
@@ -155,7 +186,10 @@ async def skip_step(
 
 
 @router.post(
-    "/runs/{run_id}/cancel", response_model=CancelAccepted, status_code=status.HTTP_202_ACCEPTED
+    "/runs/{run_id}/cancel",
+    response_model=CancelAccepted,
+    status_code=status.HTTP_202_ACCEPTED,
+    responses=error_responses(404, 409, 422, 503),
 )
 async def cancel(
     run_id: str, service: RunOperatorDep, idempotency_key: IdempotencyKey = None

@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends
 
 from api.deps import TemporalDep, UowDep
+from api.schemas.errors import error_responses
 from api.schemas.transcripts import StepTranscript
 from api.services.transcripts import TranscriptService
 
@@ -20,7 +21,11 @@ def get_transcript_service(uow: UowDep, temporal: TemporalDep) -> TranscriptServ
 TranscriptServiceDep = Annotated[TranscriptService, Depends(get_transcript_service)]
 
 
-@router.get("/runs/{run_id}/steps/{step_id}/transcript", response_model=StepTranscript)
+@router.get(
+    "/runs/{run_id}/steps/{step_id}/transcript",
+    response_model=StepTranscript,
+    responses=error_responses(404, 503),
+)
 async def step_transcript(
     run_id: str, step_id: str, service: TranscriptServiceDep
 ) -> StepTranscript:

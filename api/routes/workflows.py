@@ -9,6 +9,7 @@ from fastapi import APIRouter, Header, Query, Response, status
 
 from api.deps import WorkflowServiceDep
 from api.etags import parse_if_match, version_etag
+from api.schemas.errors import ErrorResponse, error_responses
 from api.schemas.workflows import (
     ValidateRequest,
     ValidateResponse,
@@ -21,14 +22,22 @@ from api.schemas.workflows import (
 
 router = APIRouter(prefix="/workflows", tags=["workflows"])
 
+# The version an answer shows, for a later PUT's If-Match.
+ETAG_HEADER = {"ETag": {"description": 'The version, as `"3"`', "schema": {"type": "string"}}}
 
-@router.post("/validate", response_model=ValidateResponse)
+
+@router.post("/validate", response_model=ValidateResponse, responses=error_responses(400, 422))
 async def validate(body: ValidateRequest, service: WorkflowServiceDep) -> ValidateResponse:
     """Check a definition without running it; 422 lists every error with its path."""
     return await service.validate(body.spec)
 
 
-@router.post("", response_model=WorkflowRead, status_code=status.HTTP_201_CREATED)
+@router.post(
+    "",
+    response_model=WorkflowRead,
+    status_code=status.HTTP_201_CREATED,
+    responses={201: {"headers": ETAG_HEADER}, **error_responses(400, 409, 422)},
+)
 async def create(
     body: WorkflowCreate, service: WorkflowServiceDep, response: Response
 ) -> WorkflowRead:
@@ -37,7 +46,7 @@ async def create(
     return created
 
 
-@router.get("", response_model=WorkflowPage)
+@router.get("", response_model=WorkflowPage, responses=error_responses(422))
 async def get_all(
     service: WorkflowServiceDep,
     name: Annotated[str | None, Query(max_length=200)] = None,
@@ -47,7 +56,11 @@ async def get_all(
     return await service.get_all(name=name, limit=limit, offset=offset)
 
 
-@router.get("/{workflow_id}", response_model=WorkflowRead)
+@router.get(
+    "/{workflow_id}",
+    response_model=WorkflowRead,
+    responses={200: {"headers": ETAG_HEADER}, **error_responses(404, 422)},
+)
 async def get(
     workflow_id: uuid.UUID, service: WorkflowServiceDep, response: Response
 ) -> WorkflowRead:
@@ -61,8 +74,16 @@ async def get(
     "/{workflow_id}",
     response_model=WorkflowRead,
     responses={
-        409: {"description": "The name is taken, or another save came first (retry)"},
-        412: {"description": "If-Match names a version that is no longer the latest"},
+        200: {"headers": ETAG_HEADER},
+        **error_responses(400, 404, 422),
+        409: {
+            "model": ErrorResponse,
+            "description": "The name is taken, or another save came first (retry)",
+        },
+        412: {
+            "model": ErrorResponse,
+            "description": "If-Match names a version that is no longer the latest",
+        },
     },
 )
 async def update(
@@ -73,6 +94,7 @@ async def update(
     if_match: Annotated[
         str | None,
         Header(
+            pattern=r"\S",  # an empty If-Match names no version: 422
             description=(
                 'The ETag of the version the change is based on: `"3"`, `3` or `W/"3"`; '
                 "`*` for any. If another version has been saved since, the answer is 412."
@@ -86,17 +108,29 @@ async def update(
     return workflow
 
 
-@router.delete("/{workflow_id}", status_code=status.HTTP_204_NO_CONTENT)
+@router.delete(
+    "/{workflow_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=error_responses(404, 422),
+)
 async def delete(workflow_id: uuid.UUID, service: WorkflowServiceDep) -> None:
     await service.delete(workflow_id)
 
 
-@router.get("/{workflow_id}/versions", response_model=list[VersionRead])
+@router.get(
+    "/{workflow_id}/versions",
+    response_model=list[VersionRead],
+    responses=error_responses(404, 422),
+)
 async def get_versions(workflow_id: uuid.UUID, service: WorkflowServiceDep) -> list[VersionRead]:
     return await service.get_versions(workflow_id)
 
 
-@router.get("/{workflow_id}/versions/{version}", response_model=VersionRead)
+@router.get(
+    "/{workflow_id}/versions/{version}",
+    response_model=VersionRead,
+    responses=error_responses(404, 422),
+)
 async def get_version(
     workflow_id: uuid.UUID, version: int, service: WorkflowServiceDep
 ) -> VersionRead:

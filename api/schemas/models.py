@@ -5,16 +5,28 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import BaseModel, Field, StringConstraints, field_validator
+from annotated_types import Ge, Le
+from pydantic import BaseModel, BeforeValidator, Field, StringConstraints
 
 ModelName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.-]{1,100}$")]
+
+
+def _a_json_number(value: Any) -> Any:
+    """As the schema says: a number is a number, not `true` nor the text "5"."""
+    if isinstance(value, bool | str):
+        raise ValueError("must be a number")
+    return value
+
+
+Temperature = Annotated[float, Ge(0), Le(2), BeforeValidator(_a_json_number)]
+MaxTokens = Annotated[int, Ge(1), BeforeValidator(_a_json_number)]
 
 
 class ModelConfigBase(BaseModel):
     model: str = Field(min_length=1, max_length=300, description="A litellm model string")
     api_base: str | None = None
-    temperature: float | None = Field(default=None, ge=0, le=2)
-    max_tokens: int | None = Field(default=None, ge=1)
+    temperature: Temperature | None = None
+    max_tokens: MaxTokens | None = None
     params: dict[str, Any] = {}
 
 
@@ -26,19 +38,13 @@ class ModelConfigCreate(ModelConfigBase):
 class ModelConfigUpdate(BaseModel):
     """All fields optional. ``api_key`` omitted keeps the key; ``null`` clears it."""
 
-    model: str | None = Field(default=None, min_length=1, max_length=300)
+    # Omitted keeps the model; null is refused, as a string that is not nullable is.
+    model: str = Field(default=None, min_length=1, max_length=300)  # type: ignore[assignment]
     api_base: str | None = None
     api_key: str | None = None
-    temperature: float | None = Field(default=None, ge=0, le=2)
-    max_tokens: int | None = Field(default=None, ge=1)
+    temperature: Temperature | None = None
+    max_tokens: MaxTokens | None = None
     params: dict[str, Any] | None = None
-
-    @field_validator("model")
-    @classmethod
-    def _model_not_null(cls, value: str | None) -> str:
-        if value is None:
-            raise ValueError("model cannot be null")
-        return value
 
 
 class ModelConfigRead(ModelConfigBase):

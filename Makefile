@@ -11,7 +11,7 @@ FRONTEND_SOURCES := $(shell find frontend/src -type f 2>/dev/null) frontend/inde
 	frontend/vite.config.ts frontend/tsconfig.json frontend/package.json
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: install dev test lint frontend-test format bench clean
+.PHONY: install dev test lint frontend-test format bench fuzz clean
 
 install: $(INSTALLED) $(FRONTEND_BUILT)
 
@@ -56,6 +56,13 @@ format: $(INSTALLED)
 
 bench: $(INSTALLED)
 	$(PY) -m bench
+
+# The fault harness for longer, with a fresh seed (printed, so a failure can be rerun).
+FUZZ_SEED ?= $(shell date +%s)
+fuzz: $(INSTALLED)
+	@echo "fuzz seed: $(FUZZ_SEED)"
+	KASAL_FUZZ_EXAMPLES=$${KASAL_FUZZ_EXAMPLES:-300} KASAL_FUZZ_SEED=$(FUZZ_SEED) \
+		$(PY) -m pytest tests/fuzz -p no:cacheprovider
 
 clean:
 	rm -rf $(VENV) .kasal frontend/node_modules frontend/dist

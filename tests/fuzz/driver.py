@@ -1,0 +1,288 @@
+"""Run a scenario on the real server: script the stub LLM, act as the operators, add faults,
+and check the outcome against the reference model."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+from temporalio.client import (
+    Client,
+    WorkflowExecutionStatus,
+    WorkflowFailureError,
+    WorkflowHandle,
+    WorkflowUpdateFailedError,
+)
+from temporalio.exceptions import ApplicationError
+from temporalio.worker import Worker
+
+from api.services.run_fold import fold_history
+from tests.fuzz.model import Prediction, predict
+from tests.fuzz.scenario import GateSpec, Scenario, TaskSpec, marker
+from tests.helpers import assert_replays
+from tests.stub_llm import Reply, StubLLM
+from workflows.agent_workflow_v2 import IDEMPOTENT_UPDATE_PREFIX, AgentWorkflowV2
+from workflows.compiler import compile_plan
+from workflows.engine.state import AgentWorkflowV2Input
+from workflows.run_state import AgentWorkflowResult, Decision, RunState, StatusPage, StepState
+from workflows.status import RunStatus, StepStatus
+from workflows.step_actions import StepAction
+
+S = StepStatus
+STUB_REPLIES = {
+    "ok": Reply("ok"),
+    "500": Reply.error(500, "scripted server error"),
+    "401": Reply.error(401, "scripted bad key"),
+}
+# A run that has not changed for this long, with nothing left for an operator to do,
+# is where the model says it must wait.
+QUIET_SECONDS = 2.5
+RUN_DEADLINE_SECONDS = 90
+
+Handle = WorkflowHandle[AgentWorkflowV2, AgentWorkflowResult]
+RestartWorker = Callable[[], Awaitable[None]]
+
+
+@dataclass
+class Outcome:
+    status: RunStatus
+    steps: dict[str, StepStatus]
+    states: list[StepState] = field(default_factory=list)
+    refused_twins: int = 0  # concurrent duplicate requests the run refused
+    log: list[str] = field(default_factory=list)
+
+
+class ScenarioRun:
+    def __init__(
+        self,
+        scenario: Scenario,
+        client: Client,
+        worker: Worker,
+        stub: StubLLM,
+        restart_worker: RestartWorker,
+    ) -> None:
+        self.scenario = scenario
+        self.client = client
+        self.worker = worker
+        self.stub = stub
+        self.restart_worker = restart_worker
+        self.pauses_seen: dict[str, int] = {t.id: 0 for t in scenario.tasks()}
+        self.executions_acted: set[tuple[str, int]] = set()
+        self.rounds_decided: set[tuple[str, int]] = set()
+        self.faults = list(scenario.faults)
+        self.outcome = Outcome(status=RunStatus.RUNNING, steps={})
+
+    async def run(self) -> Outcome:
+        self.stub.reset()
+        for task in self.scenario.tasks():
+            self.stub.script(marker(task.id), *(STUB_REPLIES[r] for r in task.replies))
+        plan = compile_plan(self.scenario.definition(), {}, {"stub"})
+        handle: Handle = await self.client.start_workflow(
+            AgentWorkflowV2.run,
+            AgentWorkflowV2Input(plan=plan),
+            id=f"fuzz-{uuid.uuid4()}",
+            task_queue=self.worker.task_queue,
+        )
+        self.handle = handle
+        deadline = time.monotonic() + RUN_DEADLINE_SECONDS
+        last_change = time.monotonic()
+        last_seen: object = None
+        while time.monotonic() < deadline:
+            description = await handle.describe()
+            if description.status != WorkflowExecutionStatus.RUNNING:
+                return await self._closed(description.status)
+            state = await _query(handle)
+            seen = [(s.id, s.status, s.round, s.execution) for s in state.steps]
+            if seen != last_seen:
+                last_seen, last_change = seen, time.monotonic()
+            acted = await self._act(state)
+            if acted:
+                last_change = time.monotonic()
+            elif time.monotonic() - last_change > QUIET_SECONDS and _nothing_running(state):
+                self._record(state.status, state.steps)
+                return self.outcome
+            await asyncio.sleep(0.15)
+        raise AssertionError(f"the run neither closed nor settled: {self.outcome.log}")
+
+    async def _act(self, state: RunState) -> bool:
+        """Do what the scenario's operators do about the state; True if anything was done."""
+        acted = False
+        if (
+            self.faults
+            and _nothing_running(state)
+            and any(s.status in (S.WAITING, S.PAUSED) for s in state.steps)
+        ):
+            self.faults.pop()
+            self.outcome.log.append("restart worker")
+            await self.restart_worker()
+            acted = True
+        for step in state.steps:
+            spec = self.scenario.step(step.id)
+            if isinstance(spec, TaskSpec) and step.status == S.PAUSED:
+                if (step.id, step.execution) not in self.executions_acted:
+                    self.executions_acted.add((step.id, step.execution))
+                    index = self.pauses_seen[step.id]
+                    self.pauses_seen[step.id] += 1
+                    action = spec.on_pause[index] if index < len(spec.on_pause) else "none"
+                    acted |= await self._on_pause(step.id, action)
+            elif isinstance(spec, GateSpec) and step.status == S.WAITING:
+                if (step.id, step.round) not in self.rounds_decided and spec.times_out is None:
+                    self.rounds_decided.add((step.id, step.round))
+                    index = step.round - 1
+                    decision = spec.decisions[index] if index < len(spec.decisions) else "none"
+                    if decision != "none":
+                        self.outcome.log.append(f"{decision} {step.id} round {step.round}")
+                        await self._update(
+                            "decide",
+                            Decision(
+                                step_id=step.id, decision=decision, actor="fuzz", round=step.round
+                            ),
+                        )
+                        acted = True
+        return acted
+
+    async def _on_pause(self, step_id: str, action: str) -> bool:
+        self.outcome.log.append(f"{action} {step_id}")
+        if action == "none":
+            return False
+        if action == "skip":
+            await self._update("skip_step", StepAction(step_id=step_id, output="by hand"))
+        elif action == "retry":
+            await self._update("retry_step", StepAction(step_id=step_id))
+        elif action == "retry_twice_at_once":
+            outcomes = await asyncio.gather(
+                self._update("retry_step", StepAction(step_id=step_id, actor="tab one")),
+                self._update("retry_step", StepAction(step_id=step_id, actor="tab two")),
+            )
+            self.outcome.refused_twins += outcomes.count(False)
+        else:  # the same request sent twice, as an HTTP client's retry would
+            key = f"{IDEMPOTENT_UPDATE_PREFIX}retry_step:{step_id}:{uuid.uuid4()}"
+            await self._update("retry_step", StepAction(step_id=step_id), key)
+            await asyncio.sleep(0.3)
+            await self._update("retry_step", StepAction(step_id=step_id), key)
+        return True
+
+    async def _update(
+        self, name: str, argument: Decision | StepAction, key: str | None = None
+    ) -> bool:
+        """Send an operator's update; False if the run refused it (as it may, when closing)."""
+        try:
+            await self.handle.execute_update(name, argument, id=key)
+        except WorkflowUpdateFailedError as refused:
+            assert isinstance(refused.cause, ApplicationError), refused
+            self.outcome.log.append(f"refused {name}: {refused.cause.type}")
+            return False
+        return True
+
+    def _record(self, status: RunStatus, steps: list[StepState]) -> None:
+        self.outcome.status = status
+        self.outcome.steps = {s.id: s.status for s in steps}
+        self.outcome.states = steps
+
+    async def _closed(self, status: WorkflowExecutionStatus) -> Outcome:
+        if status == WorkflowExecutionStatus.COMPLETED:
+            result = await self.handle.result()
+            self._record(RunStatus(result.outcome), result.steps)
+        elif status == WorkflowExecutionStatus.FAILED:
+            try:
+                await self.handle.result()
+            except WorkflowFailureError as failure:
+                assert isinstance(failure.cause, ApplicationError), failure
+                assert failure.cause.type == "RunFailed", failure.cause
+                closed = RunState.model_validate(failure.cause.details[0])
+                self._record(RunStatus.FAILED, closed.steps)
+        else:
+            raise AssertionError(f"a fuzzed run closed as {status}: {self.outcome.log}")
+        return self.outcome
+
+
+async def run_and_check(
+    scenario: Scenario,
+    client: Client,
+    worker: Worker,
+    stub: StubLLM,
+    restart_worker: RestartWorker,
+) -> None:
+    """Run the scenario and hold it to the model and the engine's invariants."""
+    prediction = predict(scenario)
+    driver = ScenarioRun(scenario, client, worker, stub, restart_worker)
+    outcome = await driver.run()
+    context = f"{scenario}\nmodel: {prediction}\nlog: {outcome.log}"
+    _check_status(outcome, prediction, context)
+    _check_calls(scenario, prediction, stub, context)
+    _check_dependencies(scenario, stub, outcome, context)
+    await _check_views_agree(driver.handle, client, outcome, context)
+    await assert_replays(driver.handle)
+
+
+def _check_status(outcome: Outcome, prediction: Prediction, context: str) -> None:
+    if prediction.closes_as:
+        assert outcome.status in prediction.closes_as, context
+    else:
+        assert outcome.status == prediction.waits_as, context
+
+
+def _check_calls(scenario: Scenario, prediction: Prediction, stub: StubLLM, context: str) -> None:
+    """Every task made the calls the model says; a run closed early may have cut some short.
+
+    So a finished step never called its LLM again, and a retried request acted once."""
+    for task in scenario.tasks():
+        made = stub.call_count(marker(task.id))
+        if prediction.closes_early:
+            assert made <= prediction.calls[task.id], f"{task.id} made {made}\n{context}"
+        else:
+            assert made == prediction.calls[task.id], f"{task.id} made {made}\n{context}"
+
+
+def _check_dependencies(scenario: Scenario, stub: StubLLM, outcome: Outcome, context: str) -> None:
+    """No task called its LLM before every task it depends on had first succeeded, or
+    been skipped by an operator (wall-clock times: the stub's and the workflow's)."""
+    satisfied: dict[str, float] = {}
+    first_call: dict[str, float] = {}
+    for task in scenario.tasks():
+        calls = stub.calls(marker(task.id))
+        if calls:
+            first_call[task.id] = min(c.started_wall for c in calls)
+        succeeded = [c.finished_wall for c in calls if c.status == 200 and c.finished_wall]
+        if succeeded:
+            satisfied[task.id] = min(succeeded)
+    for state in outcome.states:
+        if state.status == S.SKIPPED and state.finished_at is not None:
+            satisfied.setdefault(state.id, state.finished_at.timestamp())
+    for task_id, called in first_call.items():
+        for ancestor in _task_ancestors(scenario, task_id):
+            assert ancestor in satisfied, f"{task_id} ran before {ancestor}\n{context}"
+            # A little slack: two clocks on one machine, read at different moments.
+            assert satisfied[ancestor] <= called + 0.05, f"{task_id} ≺ {ancestor}\n{context}"
+
+
+def _task_ancestors(scenario: Scenario, step_id: str) -> set[str]:
+    found: set[str] = set()
+    for dep in scenario.step(step_id).after:
+        if isinstance(scenario.step(dep), TaskSpec):
+            found.add(dep)
+        found |= _task_ancestors(scenario, dep)
+    return found
+
+
+async def _check_views_agree(
+    handle: Handle, client: Client, outcome: Outcome, context: str
+) -> None:
+    """The history fold (the API's fallback) shows what the workflow showed."""
+    latest = client.get_workflow_handle(handle.id)
+    folded = await fold_history(
+        [e async for e in latest.fetch_history_events()], client.data_converter
+    )
+    assert folded is not None, context
+    assert {k: s.status for k, s in folded.steps.items()} == outcome.steps, context
+
+
+async def _query(handle: Handle) -> RunState:
+    return await handle.query(AgentWorkflowV2.status, StatusPage())
+
+
+def _nothing_running(state: RunState) -> bool:
+    return all(s.status != S.RUNNING for s in state.steps)

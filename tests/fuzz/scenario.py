@@ -1,0 +1,154 @@
+"""A scenario for the fault harness: a small plan, what the LLM answers, what operators do.
+
+Hypothesis builds scenarios (``scenarios()``); a failing one it finds is shrunk and kept
+as a named test by writing the same ``Scenario(...)`` literal by hand.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from hypothesis import strategies as st
+
+from tests.helpers import agent
+
+Reply = Literal["ok", "500", "401"]
+PauseAction = Literal["retry", "skip", "retry_twice_at_once", "retry_same_key_twice", "none"]
+GateDecision = Literal["approve", "reject", "none"]
+Fault = Literal["restart_worker"]
+
+# A gate whose decisions are all "timeout" decides itself this soon; others wait an hour.
+SHORT_GATE_SECONDS = 1.5
+LONG_GATE_SECONDS = 3600
+
+
+@dataclass(frozen=True)
+class TaskSpec:
+    id: str
+    after: tuple[str, ...]
+    on_failure: Literal["pause", "fail"] = "pause"
+    max_attempts: int = 1
+    replies: tuple[Reply, ...] = ("ok",)  # one per LLM call; the last repeats
+    on_pause: tuple[PauseAction, ...] = ()  # one per pause; missing ones are "none"
+
+
+@dataclass(frozen=True)
+class GateSpec:
+    id: str
+    after: tuple[str, ...]
+    on_reject: Literal["end", "retry_upstream"] = "end"
+    max_rejections: int = 1
+    # The gate decides itself at a short deadline, in every round, instead of a person.
+    times_out: Literal["approve", "reject", "fail"] | None = None
+    decisions: tuple[GateDecision, ...] = ("approve",)  # one per round; missing: "none"
+
+
+Step = TaskSpec | GateSpec
+
+
+@dataclass(frozen=True)
+class Scenario:
+    steps: tuple[Step, ...]
+    faults: tuple[Fault, ...] = field(default=())
+
+    def step(self, step_id: str) -> Step:
+        return next(s for s in self.steps if s.id == step_id)
+
+    def tasks(self) -> list[TaskSpec]:
+        return [s for s in self.steps if isinstance(s, TaskSpec)]
+
+    def definition(self) -> dict[str, Any]:
+        return {"agents": [agent()], "steps": [_step_json(s) for s in self.steps]}
+
+
+def marker(step_id: str) -> str:
+    """What tells one step's LLM requests apart at the stub; ids are of equal length."""
+    return f"STEP-{step_id.upper()}"
+
+
+def _step_json(step: Step) -> dict[str, Any]:
+    if isinstance(step, TaskSpec):
+        return {
+            "id": step.id,
+            "type": "task",
+            "agent": "writer",
+            "description": f"Do step {marker(step.id)}.",
+            "expected_output": "A short answer.",
+            "after": list(step.after),
+            "on_failure": step.on_failure,
+            "retry": {
+                "max_attempts": step.max_attempts,
+                "initial_interval_seconds": 0.1,
+                "backoff": 1.0,
+            },
+        }
+    return {
+        "id": step.id,
+        "type": "approval",
+        "after": list(step.after),
+        "message": f"Gate {step.id}?",
+        "on_reject": step.on_reject,
+        "max_rejections": step.max_rejections,
+        "on_timeout": step.times_out or "reject",
+        "timeout_seconds": SHORT_GATE_SECONDS if step.times_out else LONG_GATE_SECONDS,
+    }
+
+
+@st.composite
+def scenarios(draw: st.DrawFn, max_steps: int = 5) -> Scenario:
+    count = draw(st.integers(min_value=1, max_value=max_steps))
+    steps: list[Step] = []
+    for index in range(count):
+        step_id = f"s{index}"
+        earlier = [s.id for s in steps]
+        after = tuple(
+            sorted(draw(st.sets(st.sampled_from(earlier), max_size=2))) if earlier else ()
+        )
+        gate_upstream_tasks = any(isinstance(s, TaskSpec) for s in steps if s.id in after)
+        if draw(st.integers(0, 3)) == 0 and after:
+            steps.append(_draw_gate(draw, step_id, after, gate_upstream_tasks))
+        else:
+            steps.append(_draw_task(draw, step_id, after))
+    faults = tuple(draw(st.lists(st.just("restart_worker"), max_size=1)))
+    return Scenario(steps=tuple(steps), faults=faults)
+
+
+def _draw_task(draw: st.DrawFn, step_id: str, after: tuple[str, ...]) -> TaskSpec:
+    return TaskSpec(
+        id=step_id,
+        after=after,
+        on_failure=draw(st.sampled_from(["pause", "pause", "fail"])),
+        max_attempts=draw(st.integers(1, 2)),
+        replies=tuple(
+            draw(st.lists(st.sampled_from(["ok", "ok", "500", "401"]), min_size=1, max_size=4))
+        ),
+        on_pause=tuple(
+            draw(
+                st.lists(
+                    st.sampled_from(
+                        ["retry", "skip", "retry_twice_at_once", "retry_same_key_twice", "none"]
+                    ),
+                    max_size=3,
+                )
+            )
+        ),
+    )
+
+
+def _draw_gate(
+    draw: st.DrawFn, step_id: str, after: tuple[str, ...], has_upstream_tasks: bool
+) -> GateSpec:
+    times_out = draw(st.sampled_from([None, None, None, "approve", "reject", "fail"]))
+    return GateSpec(
+        id=step_id,
+        after=after,
+        on_reject=draw(st.sampled_from(["end", "retry_upstream"])) if has_upstream_tasks else "end",
+        max_rejections=draw(st.integers(1, 2)),
+        times_out=times_out,
+        decisions=()
+        if times_out
+        else tuple(
+            draw(st.lists(st.sampled_from(["approve", "approve", "reject", "none"]), max_size=3))
+        ),
+    )

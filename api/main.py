@@ -28,32 +28,69 @@ def _operation_id(route: APIRoute) -> str:
     return f"{route.tags[0]}-{route.name}" if route.tags else route.name
 
 
-def _with_one_error_schema(app: FastAPI) -> None:
-    """The OpenAPI document with ErrorResponse for every 422 too, as the handlers send it.
-
-    FastAPI documents a 422 of its own (HTTPValidationError) on every route with
-    parameters that does not declare one; api/errors.py answers with ErrorResponse.
-    """
+def _honest_openapi(app: FastAPI) -> None:
+    """The OpenAPI document, corrected where FastAPI's says less than the API does."""
     generate = app.openapi
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
             schema = generate()
-            ours = {"$ref": "#/components/schemas/ErrorResponse"}
-            for operations in schema.get("paths", {}).values():
-                for operation in operations.values():
-                    unprocessable = operation.get("responses", {}).get("422")
-                    if unprocessable is not None:
-                        unprocessable["content"] = {"application/json": {"schema": ours}}
-                        if unprocessable.get("description") == "Validation Error":
-                            unprocessable["description"] = ERROR_DESCRIPTIONS[422]
-            components = schema.get("components", {}).get("schemas", {})
-            for name in ("HTTPValidationError", "ValidationError"):
-                components.pop(name, None)
+            _one_error_schema(schema)
+            _answers_carry_every_field(schema)
             app.openapi_schema = schema
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
+
+
+def _one_error_schema(schema: dict[str, Any]) -> None:
+    """ErrorResponse for every 422 too, as api/errors.py sends it: FastAPI documents a 422
+    of its own (HTTPValidationError) on every route with parameters that declares none."""
+    ours = {"$ref": "#/components/schemas/ErrorResponse"}
+    for operations in schema.get("paths", {}).values():
+        for operation in operations.values():
+            unprocessable = operation.get("responses", {}).get("422")
+            if unprocessable is not None:
+                unprocessable["content"] = {"application/json": {"schema": ours}}
+                if unprocessable.get("description") == "Validation Error":
+                    unprocessable["description"] = ERROR_DESCRIPTIONS[422]
+    components = schema.get("components", {}).get("schemas", {})
+    for name in ("HTTPValidationError", "ValidationError"):
+        components.pop(name, None)
+
+
+def _answers_carry_every_field(schema: dict[str, Any]) -> None:
+    """Every field is in every answer (FastAPI sends defaults and nulls too), so in a
+    schema that only answers use, every property is required: clients need not expect
+    one missing. A field an answer never has (``exclude=True``) is not a property."""
+    components: dict[str, Any] = schema.get("components", {}).get("schemas", {})
+    requests: list[Any] = []
+    answers: list[Any] = []
+    for operations in schema.get("paths", {}).values():
+        for operation in operations.values():
+            requests += [operation.get("parameters", []), operation.get("requestBody", {})]
+            answers.append(operation.get("responses", {}))
+    for name in _referenced(answers, components) - _referenced(requests, components):
+        if properties := components[name].get("properties"):
+            components[name]["required"] = list(properties)
+
+
+def _referenced(roots: list[Any], components: dict[str, Any]) -> set[str]:
+    """The names of the component schemas ``roots`` refer to, directly or not."""
+    prefix = "#/components/schemas/"
+    found: set[str] = set()
+    stack = list(roots)
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            ref = node.get("$ref")
+            if isinstance(ref, str) and ref.startswith(prefix) and ref[len(prefix) :] not in found:
+                found.add(ref[len(prefix) :])
+                stack.append(components.get(ref[len(prefix) :], {}))
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+    return found
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -94,7 +131,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Path links to the app's pages (as webhooks send) redirect to its hash routes.
     app.include_router(app_links.router)
     install_error_handlers(app)
-    _with_one_error_schema(app)
+    _honest_openapi(app)
     # The built frontend, same origin, so `make dev` gives one URL.
     if settings.frontend_dir.joinpath("index.html").exists():
         app.mount("/", StaticFiles(directory=settings.frontend_dir, html=True), name="app")

@@ -1,17 +1,18 @@
 /** A typed client for the Kasal API. Every error body is `{"detail": ...}`. */
 import type { Definition, Layout } from '../lib/definition';
 import type {
-  Approval,
+  ApprovalPage,
+  CancelAccepted,
   ModelConfig,
   Run,
   RunCreated,
+  RunPage,
   RunStatus,
-  RunSummary,
   Step,
   ValidateResult,
   ValidationIssue,
   Workflow,
-  WorkflowSummary,
+  WorkflowPage,
   WorkflowVersion,
 } from './types';
 
@@ -28,7 +29,7 @@ export class ApiError extends Error {
     super(typeof detail === 'string' ? detail : `Request failed (${status})`);
   }
 
-  /** The `{loc, msg}` list of a 422, or an empty list for any other error. */
+  /** The `{loc, msg, type}` list of a 422, or an empty list for any other error. */
   get issues(): ValidationIssue[] {
     return Array.isArray(this.detail) ? (this.detail as ValidationIssue[]) : [];
   }
@@ -68,7 +69,7 @@ export interface WorkflowWrite {
 
 export const api = {
   listWorkflows: (params: { name?: string; limit?: number; offset?: number } = {}) =>
-    request<{ items: WorkflowSummary[]; total: number }>('GET', `/workflows${query(params)}`),
+    request<WorkflowPage>('GET', `/workflows${query(params)}`),
   getWorkflow: (id: string) => request<Workflow>('GET', `/workflows/${id}`),
   createWorkflow: (body: WorkflowWrite) => request<Workflow>('POST', '/workflows', body),
   updateWorkflow: (id: string, body: WorkflowWrite) => request<Workflow>('PUT', `/workflows/${id}`, body),
@@ -81,7 +82,7 @@ export const api = {
   startRun: (workflowId: string, inputs: Record<string, string>, version?: number) =>
     request<RunCreated>('POST', `/workflows/${workflowId}/runs`, { inputs, version }),
   listRuns: (params: { workflow_id?: string; status?: RunStatus | ''; limit?: number; next_page_token?: string }) =>
-    request<{ items: RunSummary[]; next_page_token: string | null }>('GET', `/runs${query(params)}`),
+    request<RunPage>('GET', `/runs${query(params)}`),
   getRun: (runId: string) => request<Run>('GET', `/runs/${encodeURIComponent(runId)}`),
   runEventsUrl: (runId: string) => `${API_BASE}/runs/${encodeURIComponent(runId)}/events`,
   decide: (runId: string, stepId: string, decision: 'approve' | 'reject', comment: string, round: number) =>
@@ -100,8 +101,10 @@ export const api = {
       output,
       actor: ACTOR,
     }),
-  cancelRun: (runId: string) => request<{ run_id: string }>('POST', `/runs/${encodeURIComponent(runId)}/cancel`),
-  listApprovals: () => request<{ items: Approval[] }>('GET', '/approvals'),
+  cancelRun: (runId: string) => request<CancelAccepted>('POST', `/runs/${encodeURIComponent(runId)}/cancel`),
+  /** A page of the gates waiting for a decision; pass its `next_page_token` for the next. */
+  listApprovals: (params: { page_token?: string; limit?: number } = {}) =>
+    request<ApprovalPage>('GET', `/approvals${query(params)}`),
 };
 
 /** A one-line message for any error thrown by the client (or by fetch itself). */

@@ -1,169 +1,68 @@
-/** Bodies of the Kasal HTTP API (`/api/v1`), as the server sends them. */
+/**
+ * Bodies of the Kasal HTTP API (`/api/v1`), as the server sends them: the names the app
+ * uses, for the types generated from the API's OpenAPI document (`./schema.ts`, from
+ * `./openapi.json`; `npm run gen:api` makes both, and `npm run build` fails when they
+ * drift). Nothing here is written by hand but where the document says less than the
+ * app knows: a definition's shape, which the compiler checks, not the schema.
+ */
 import type { Definition, Layout } from '../lib/definition';
+import { type components, enums } from './schema';
 
-export const STEP_STATUSES = [
-  'pending',
-  'running',
-  'waiting',
-  'paused',
-  'completed',
-  'approved',
-  'rejected',
-  'skipped',
-  'failed',
-  'cancelled',
-] as const;
-export type StepStatus = (typeof STEP_STATUSES)[number];
+type Schemas = components['schemas'];
 
-export const RUN_STATUSES = [
-  'running',
-  'waiting_for_approval',
-  'needs_attention',
-  'completed',
-  'rejected',
-  'failed',
-  'cancelled',
-  'terminated',
-  'timed_out',
-] as const;
-export type RunStatus = (typeof RUN_STATUSES)[number];
+export type StepStatus = Schemas['StepStatus'];
+export type RunStatus = Schemas['RunStatus'];
 
-/** One validation problem; `loc` is counted from the definition's root. */
-export interface ValidationIssue {
-  loc: (string | number)[];
-  msg: string;
-}
+/**
+ * Every status, in the server's order, from the API's own enums (workflows/status.py,
+ * through the OpenAPI document): the app keeps no list of its own.
+ */
+export const STEP_STATUSES: readonly StepStatus[] = enums.StepStatus;
+export const RUN_STATUSES: readonly RunStatus[] = enums.RunStatus;
 
-export interface WorkflowSummary {
-  id: string;
-  name: string;
-  description: string;
-  version: number;
-  created_at: string;
-  updated_at: string;
-}
+/**
+ * One problem with a definition, located from its root: what the app shows of a 422's
+ * items (their `type` aside), and what its own checks find before saving.
+ */
+export type ValidationIssue = Pick<Schemas['ErrorLocation'], 'loc' | 'msg'>;
+/** Every error body: `{detail}`, a sentence or the problems of a 422. */
+export type ErrorBody = Schemas['ErrorResponse'];
 
-export interface Workflow extends WorkflowSummary {
+export type WorkflowSummary = Schemas['WorkflowSummary'];
+export type WorkflowPage = Schemas['WorkflowPage'];
+export type Workflow = Omit<Schemas['WorkflowRead'], 'spec' | 'layout'> & {
   spec: Definition;
   layout: Layout | null;
-}
-
-export interface WorkflowVersion {
-  workflow_id: string;
-  version: number;
+};
+export type WorkflowVersion = Omit<Schemas['VersionRead'], 'spec' | 'layout'> & {
   spec: Definition;
   layout: Layout | null;
-  created_at: string;
-}
+};
+export type ValidateResult = Schemas['ValidateResponse'];
 
-export interface ValidateResult {
-  valid: true;
-  steps: string[];
-  inputs: string[];
-}
+export type ModelConfig = Schemas['ModelConfigRead'];
 
-export interface ModelConfig {
-  name: string;
-  model: string;
-  api_base: string | null;
-  has_api_key: boolean;
-  temperature: number | null;
-  max_tokens: number | null;
-  params: Record<string, unknown>;
-}
+export type TemporalLink = Schemas['TemporalLink'];
+export type RunCreated = Schemas['RunCreated'];
+export type RunSummary = Schemas['RunSummary'];
+export type RunPage = Schemas['RunPage'];
+export type Run = Schemas['RunRead'];
+export type Step = Schemas['StepRead'];
+export type TokenUsage = Schemas['TokenUsage'];
+export type LlmCall = Schemas['LLMCall'];
+export type ToolCall = Schemas['ToolCall'];
+export type TranscriptEntry = Step['transcript'][number];
+export type Decision = Schemas['RecordedDecision'];
+export type CancelAccepted = Schemas['CancelAccepted'];
 
-export interface TemporalLink {
-  namespace: string;
-  workflow_id: string;
-  run_id: string | null;
-  web_url: string;
-}
+export type Approval = Schemas['PendingApproval'];
+export type ApprovalPage = Schemas['ApprovalPage'];
 
-export interface RunCreated {
-  run_id: string;
-  workflow_id: string;
-  version: number;
-  status: RunStatus;
-  temporal: TemporalLink;
-}
-
-export interface RunSummary {
-  run_id: string;
-  workflow_id: string | null;
-  workflow_name: string;
-  version: number;
-  status: RunStatus;
-  started_at: string | null;
-  closed_at: string | null;
-  temporal: TemporalLink;
-}
-
-export interface TokenUsage {
-  prompt_tokens: number;
-  completion_tokens: number;
-  total_tokens: number;
-  llm_calls: number;
-}
-
-export interface LlmCall {
-  kind: 'llm';
-  model: string;
-  messages: { role: string; content: string }[];
-  reply: string;
-  usage: TokenUsage | null;
-  latency_ms: number;
-  started_at: string;
-}
-
-export interface ToolCall {
-  kind: 'tool';
-  tool: string;
-  input: unknown;
-  output: unknown;
-  latency_ms: number;
-  started_at: string;
-}
-
-export type TranscriptEntry = LlmCall | ToolCall;
-
-export interface Decision {
-  step_id: string;
-  decision: 'approve' | 'reject';
-  comment: string;
-  actor: string;
-  round: number;
-  decided_at: string;
-}
-
-export interface Step {
-  id: string;
-  type: string;
-  status: StepStatus;
-  attempt: number;
-  output: string | null;
-  error: string | null;
-  started_at: string | null;
-  finished_at: string | null;
-  usage: TokenUsage | null;
-  transcript: TranscriptEntry[];
-  round: number;
-  deadline: string | null;
-  decisions: Decision[];
-  log: string[];
-}
-
-export interface Run extends RunSummary {
-  steps: Step[];
-  result: unknown;
-}
-
-export interface Approval {
-  run_id: string;
-  workflow_id: string | null;
-  workflow_name: string;
-  step_id: string;
-  message: string;
-  waiting_since: string | null;
-  deadline: string | null;
-  round: number;
+/** The run console's event stream (`GET /runs/{id}/events`), event by event. */
+export interface RunEvents {
+  snapshot: Run;
+  step: Step;
+  run: { run_id: string; status: RunStatus };
+  /** The stream lost track of the run and ends; an EventSource reconnects. */
+  error: { run_id: string; message: string };
 }

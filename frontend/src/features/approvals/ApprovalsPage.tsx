@@ -1,4 +1,4 @@
-import { useEffect, useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { api, errorMessage } from '../../api/client';
 import type { Approval } from '../../api/types';
 import { type Column, ListTable } from '../../components/ListTable';
@@ -32,43 +32,94 @@ const COLUMNS: Column<Approval>[] = [
   { header: 'Deadline', cell: (item) => formatDateTime(item.deadline) },
 ];
 
-/** Every gate waiting for a decision, across all runs; refreshed every 10 s. */
+const keyOf = (item: Approval) => `${item.run_id}/${item.step_id}`;
+
+/** The first `count` pages, following each page's token: what a refresh shows again. */
+async function loadPages(count: number): Promise<{ items: Approval[]; next: string | null }> {
+  const items: Approval[] = [];
+  let token: string | null = null;
+  for (let page = 0; page < count; page += 1) {
+    const answer = await api.listApprovals(token ? { page_token: token } : {});
+    items.push(...answer.items);
+    token = answer.next_page_token;
+    if (!token) break;
+  }
+  return { items, next: token };
+}
+
+/**
+ * Every gate waiting for a decision, across all runs, a page at a time ("Load more"
+ * follows `next_page_token`); refreshed every 10 s, as many pages as are shown.
+ */
 export function ApprovalsPage() {
   const [items, setItems] = useState<Approval[] | null>(null);
+  const [nextToken, setNextToken] = useState<string | null>(null);
+  const [loadingMore, setLoadingMore] = useState(false);
   const [error, setError] = useState<string | null>(null);
+  const pagesShown = useRef(1);
+  // Each load takes a number; an answer to a load that a later one overtook is dropped.
+  const latestLoad = useRef(0);
 
   useEffect(() => {
     let active = true;
-    const load = () =>
-      api
-        .listApprovals()
-        .then((page) => {
-          if (!active) return;
-          setItems(page.items);
-          setError(null);
-        })
-        .catch((e: unknown) => active && setError(errorMessage(e)));
-    void load();
-    const timer = setInterval(load, REFRESH_MS);
+    const refresh = async () => {
+      const load = ++latestLoad.current;
+      try {
+        const { items: shown, next } = await loadPages(pagesShown.current);
+        if (!active || load !== latestLoad.current) return;
+        setItems(shown);
+        setNextToken(next);
+        setError(null);
+      } catch (e) {
+        if (active && load === latestLoad.current) setError(errorMessage(e));
+      }
+    };
+    void refresh();
+    const timer = setInterval(refresh, REFRESH_MS);
     return () => {
       active = false;
       clearInterval(timer);
     };
   }, []);
 
+  const loadMore = async () => {
+    if (!nextToken) return;
+    const load = ++latestLoad.current;
+    setLoadingMore(true);
+    try {
+      const page = await api.listApprovals({ page_token: nextToken });
+      if (load !== latestLoad.current) return;
+      pagesShown.current += 1;
+      setItems((current) => {
+        const known = new Set((current ?? []).map(keyOf));
+        return [...(current ?? []), ...page.items.filter((item) => !known.has(keyOf(item)))];
+      });
+      setNextToken(page.next_page_token);
+      setError(null);
+    } catch (e) {
+      if (load === latestLoad.current) setError(errorMessage(e));
+    } finally {
+      setLoadingMore(false);
+    }
+  };
+
   return (
     <div className="page">
       <header className="page__header">
         <h1 className="page-title">Approvals</h1>
-        {items && <span className="muted">{items.length} waiting</span>}
+        {items && (
+          <span className="muted">
+            {items.length}
+            {nextToken ? '+' : ''} waiting
+          </span>
+        )}
       </header>
-      <ListTable
-        items={items}
-        error={error}
-        columns={COLUMNS}
-        rowKey={(item) => `${item.run_id}/${item.step_id}`}
-        empty="Nothing is waiting for a decision."
-      />
+      <ListTable items={items} error={error} columns={COLUMNS} rowKey={keyOf} empty="Nothing is waiting for a decision." />
+      {nextToken && (
+        <button type="button" className="btn btn--secondary" onClick={loadMore} disabled={loadingMore} aria-busy={loadingMore}>
+          Load more approvals
+        </button>
+      )}
     </div>
   );
 }

@@ -1,6 +1,6 @@
 import { useEffect } from 'react';
 import { api, errorMessage } from '../../api/client';
-import type { Run, RunStatus, Step } from '../../api/types';
+import type { Run, RunEvents, RunStatus } from '../../api/types';
 import { isRunClosed } from '../../lib/status';
 import { useRunStore } from '../../stores/run-store';
 
@@ -8,8 +8,14 @@ const POLL_MS = 2000;
 
 /**
  * Keep the run store on one run: listen to its event stream (`snapshot`, `step`,
- * `run`), and poll GET /runs/{id} every ~2 s once the stream fails. Both stop when
- * the run is closed.
+ * `run`), and poll GET /runs/{id} every ~2 s once the stream cannot be had. Both stop
+ * when the run is closed.
+ *
+ * When the server loses track of the run it says why in an `error` event and ends the
+ * stream: the message is shown, and EventSource reconnects by itself; the new stream's
+ * `snapshot` says where the run stands (and clears the message). A connection that
+ * EventSource gives up on (an answer that is not a stream, such as a 404 or 503) falls
+ * back to polling.
  */
 export function useRunEvents(runId: string): void {
   useEffect(() => {
@@ -57,15 +63,30 @@ export function useRunEvents(runId: string): void {
       .catch((error: unknown) => !stopped && useRunStore.getState().setError(errorMessage(error)));
 
     if (typeof EventSource === 'function') {
-      source = new EventSource(api.runEventsUrl(runId));
-      source.onopen = () => useRunStore.getState().setConnection('live');
-      source.onerror = startPolling;
-      source.addEventListener('snapshot', (event) => onSnapshot(JSON.parse(event.data) as Run));
-      source.addEventListener('step', (event) => useRunStore.getState().applyStep(JSON.parse(event.data) as Step));
-      source.addEventListener('run', (event) => {
-        const data = JSON.parse(event.data) as { run_id: string; status: RunStatus };
-        useRunStore.getState().applyRunStatus(data);
-        closeIfDone(data.status);
+      const stream = new EventSource(api.runEventsUrl(runId));
+      source = stream;
+      const data = <Name extends keyof RunEvents>(event: MessageEvent<string>) =>
+        JSON.parse(event.data) as RunEvents[Name];
+      stream.onopen = () => useRunStore.getState().setConnection('live');
+      stream.addEventListener('snapshot', (event) => onSnapshot(data<'snapshot'>(event)));
+      stream.addEventListener('step', (event) => useRunStore.getState().applyStep(data<'step'>(event)));
+      stream.addEventListener('run', (event) => {
+        const change = data<'run'>(event);
+        useRunStore.getState().applyRunStatus(change);
+        closeIfDone(change.status);
+      });
+      // Both the server's `error` event (a MessageEvent, with data) and EventSource's
+      // own connection errors (a plain Event) arrive as `error`.
+      stream.addEventListener('error', (event) => {
+        if (stopped) return;
+        if (event instanceof MessageEvent && typeof event.data === 'string') {
+          useRunStore.getState().setError(data<'error'>(event).message);
+          useRunStore.getState().setConnection('connecting');
+        } else if (stream.readyState === EventSource.CLOSED) {
+          startPolling();
+        } else {
+          useRunStore.getState().setConnection('connecting'); // EventSource reconnects
+        }
       });
     } else {
       startPolling();

@@ -8,6 +8,7 @@ from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from api.services.models import ModelConfigService
+from api.services.run_forking import RunForker
 from api.services.run_listing import RunLister
 from api.services.run_operations import RunOperator
 from api.services.run_reading import RunReader
@@ -71,6 +72,10 @@ def get_run_starter(uow: UowDep, temporal: TemporalDep, settings: SettingsDep) -
     return RunStarter(uow, temporal, settings)
 
 
+def get_run_forker(uow: UowDep, temporal: TemporalDep, settings: SettingsDep) -> RunForker:
+    return RunForker(uow, temporal, settings)
+
+
 def get_run_reader(temporal: TemporalDep, settings: SettingsDep, blobs: BlobsDep) -> RunReader:
     return RunReader(temporal, settings, blobs)
 
@@ -87,5 +92,6 @@ WorkflowServiceDep = Annotated[WorkflowService, Depends(get_workflow_service)]
 ModelServiceDep = Annotated[ModelConfigService, Depends(get_model_service)]
 RunStarterDep = Annotated[RunStarter, Depends(get_run_starter)]
 RunReaderDep = Annotated[RunReader, Depends(get_run_reader)]
+RunForkerDep = Annotated[RunForker, Depends(get_run_forker)]
 RunListerDep = Annotated[RunLister, Depends(get_run_lister)]
 RunOperatorDep = Annotated[RunOperator, Depends(get_run_operator)]

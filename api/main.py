@@ -12,7 +12,7 @@ from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
 
 from api.errors import install_error_handlers
-from api.routes import app_links, health, models, runs, transcripts, workflows
+from api.routes import app_links, forks, health, models, runs, transcripts, workflows
 from api.schemas.errors import ERROR_DESCRIPTIONS
 from api.temporal import TemporalGateway
 from db.blobs import BlobStore
@@ -125,6 +125,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     api.include_router(workflows.router)
     api.include_router(models.router)
     api.include_router(runs.router)
+    api.include_router(forks.router)
     api.include_router(transcripts.router)
     app.include_router(api)
     app.include_router(health.router)

@@ -35,6 +35,8 @@ EXPECTED_SEARCH_ATTRIBUTES = {
     "KasalWorkflowName": IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
     "KasalVersion": IndexedValueType.INDEXED_VALUE_TYPE_INT,
     "KasalStatus": IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
+    "KasalForkedFrom": IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
+    "KasalForkedFromStep": IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
 }
 
 

@@ -10,4 +10,15 @@ KASAL_VERSION = SearchAttributeKey.for_int("KasalVersion")
 # Kept current with the status table at every change (workflows/status.py).
 KASAL_STATUS = SearchAttributeKey.for_keyword("KasalStatus")
 
-ALL_KEYS = (KASAL_WORKFLOW_ID, KASAL_WORKFLOW_NAME, KASAL_VERSION, KASAL_STATUS)
+# A fork names the run and step it was forked from, so the parent can list its forks.
+KASAL_FORKED_FROM = SearchAttributeKey.for_keyword("KasalForkedFrom")
+KASAL_FORKED_FROM_STEP = SearchAttributeKey.for_keyword("KasalForkedFromStep")
+
+ALL_KEYS = (
+    KASAL_WORKFLOW_ID,
+    KASAL_WORKFLOW_NAME,
+    KASAL_VERSION,
+    KASAL_STATUS,
+    KASAL_FORKED_FROM,
+    KASAL_FORKED_FROM_STEP,
+)

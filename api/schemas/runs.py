@@ -73,9 +73,17 @@ class RunSummary(BaseModel):
     temporal: TemporalLink
 
 
+class ForkedFrom(BaseModel):
+    run_id: str
+    step_id: str
+
+
 class RunRead(RunSummary):
     steps: list[StepRead]
     result: AgentWorkflowResult | None
+    # Set on a run started by POST /runs/{run_id}/fork; a parent lists its forks' run ids.
+    forked_from: ForkedFrom | None = None
+    forks: list[str] = []
 
 
 class RunPage(BaseModel):

@@ -9,13 +9,15 @@ from temporalio.client import (
     WorkflowExecutionStatus,
     WorkflowFailureError,
 )
+from temporalio.common import TypedSearchAttributes
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError
 
-from api.schemas.runs import HistoryEvent, RunRead, StepRead
+from api.schemas.runs import ForkedFrom, HistoryEvent, RunRead, StepRead
 from api.services.run_access import (
     CLOSED_STATUS,
     LEGACY_WORKFLOW_TYPE,
+    RUN_TYPES_QUERY,
     RunAccess,
     RunHandle,
     optional_uuid,
@@ -34,6 +36,8 @@ from db.blobs import BlobStore
 from kasal.settings import Settings
 from workflows.run_state import AgentWorkflowResult, RunState, StepState
 from workflows.search_attributes import (
+    KASAL_FORKED_FROM,
+    KASAL_FORKED_FROM_STEP,
     KASAL_STATUS,
     KASAL_VERSION,
     KASAL_WORKFLOW_ID,
@@ -41,6 +45,8 @@ from workflows.search_attributes import (
 )
 from workflows.status import RunStatus, StepStatus
 from workflows.task_step import TRANSCRIPT_FORMAT
+
+MAX_FORKS_LISTED = 100
 
 
 class RunReader(RunAccess):
@@ -76,7 +82,14 @@ class RunReader(RunAccess):
             steps=steps_read,
             result=result,
             temporal=self._link(run_id, description.run_id),
+            forked_from=_forked_from(attributes),
+            forks=await self._forks(client, run_id),
         )
+
+    async def _forks(self, client: Client, run_id: str) -> list[str]:
+        """The runs forked from this one, newest first (the first hundred)."""
+        query = f"{RUN_TYPES_QUERY} AND KasalForkedFrom = '{run_id}'"
+        return [e.id async for e in client.list_workflows(query, limit=MAX_FORKS_LISTED)]
 
     async def history(self, run_id: str) -> list[HistoryEvent]:
         """The run's Temporal events, readable, with the step each concerns."""
@@ -126,6 +139,11 @@ async def _steps_from_history(
         return steps
     run = await fold_history(events, client.data_converter)
     return list(run.steps.values()) if run is not None else []
+
+
+def _forked_from(attributes: TypedSearchAttributes) -> ForkedFrom | None:
+    parent, step = attributes.get(KASAL_FORKED_FROM), attributes.get(KASAL_FORKED_FROM_STEP)
+    return ForkedFrom(run_id=parent, step_id=step) if parent and step else None
 
 
 async def resolve_blobs(

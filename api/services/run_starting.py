@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import uuid
+from typing import Any
 
 from temporalio.client import Client
 from temporalio.common import (
@@ -23,10 +24,12 @@ from db.uow import UnitOfWork
 from kasal.settings import Settings
 from workflows.agent_workflow_v2 import AgentWorkflowV2
 from workflows.compiler import compile_plan
-from workflows.engine.state import AgentWorkflowV2Input
-from workflows.plan import RunMeta
+from workflows.engine.state import AgentWorkflowV2Input, RunData
+from workflows.plan import Plan, RunMeta
 from workflows.run_state import AgentWorkflowResult
 from workflows.search_attributes import (
+    KASAL_FORKED_FROM,
+    KASAL_FORKED_FROM_STEP,
     KASAL_STATUS,
     KASAL_VERSION,
     KASAL_WORKFLOW_ID,
@@ -46,18 +49,30 @@ class RunStarter(RunAccess):
         self, workflow_id: uuid.UUID, data: RunCreate, idempotency_key: str | None
     ) -> RunCreated:
         """Compile the chosen version with the inputs and start one Temporal workflow."""
+        plan = await self.compile(workflow_id, data.version, data.inputs)
+        client = await self.temporal.client()
+        run_id = new_run_id(workflow_id, idempotency_key)
+        if idempotency_key is not None:
+            with contextlib.suppress(NotFound):
+                return await self._replay(client, workflow_id, run_id)
+        return await self.start(plan, run_id)
+
+    async def compile(
+        self, workflow_id: uuid.UUID, version: int | None, inputs: dict[str, Any]
+    ) -> Plan:
+        """The plan of a version (the latest by default), with what a run's links need."""
         async with self.uow as uow:
             workflow = await uow.workflows.get(workflow_id)
             if workflow is None:
                 raise NotFound(f"no workflow {workflow_id}")
-            number = data.version or workflow.latest_version
-            version = await uow.workflows.get_version(workflow_id, number)
-            if version is None:
+            number = version or workflow.latest_version
+            stored = await uow.workflows.get_version(workflow_id, number)
+            if stored is None:
                 raise NotFound(f"workflow {workflow_id} has no version {number}")
             models = await uow.model_configs.names()
             name = workflow.name
-        plan = compile_plan(version.spec, data.inputs, models)
-        plan = plan.model_copy(
+        plan = compile_plan(stored.spec, inputs, models)
+        return plan.model_copy(
             update={
                 "meta": RunMeta(
                     workflow_id=str(workflow_id),
@@ -69,27 +84,41 @@ class RunStarter(RunAccess):
                 )
             }
         )
+
+    async def start(
+        self,
+        plan: Plan,
+        run_id: str,
+        state: RunData | None = None,
+        forked_from: tuple[str, str] | None = None,
+    ) -> RunCreated:
+        """Start a run of ``plan``; a fork starts from ``state`` and names where it came from."""
         client = await self.temporal.client()
-        run_id = _run_id(workflow_id, idempotency_key)
-        if idempotency_key is not None:
-            with contextlib.suppress(NotFound):
-                return await self._replay(client, workflow_id, run_id)
+        meta = plan.meta
+        workflow_id = uuid.UUID(meta.workflow_id)
+        attributes = [
+            SearchAttributePair(KASAL_WORKFLOW_ID, meta.workflow_id),
+            SearchAttributePair(KASAL_WORKFLOW_NAME, meta.workflow_name),
+            SearchAttributePair(KASAL_VERSION, meta.version),
+            SearchAttributePair(KASAL_STATUS, RunStatus.RUNNING.value),
+        ]
+        if forked_from is not None:
+            attributes += [
+                SearchAttributePair(KASAL_FORKED_FROM, forked_from[0]),
+                SearchAttributePair(KASAL_FORKED_FROM_STEP, forked_from[1]),
+            ]
         try:
             handle = await client.start_workflow(
                 AgentWorkflowV2.run,
-                AgentWorkflowV2Input(plan=plan),
+                AgentWorkflowV2Input(plan=plan, state=state),
                 id=run_id,
                 task_queue=self.settings.KASAL_TASK_QUEUE,
-                search_attributes=TypedSearchAttributes(
-                    [
-                        SearchAttributePair(KASAL_WORKFLOW_ID, str(workflow_id)),
-                        SearchAttributePair(KASAL_WORKFLOW_NAME, name),
-                        SearchAttributePair(KASAL_VERSION, number),
-                        SearchAttributePair(KASAL_STATUS, RunStatus.RUNNING.value),
-                    ]
+                search_attributes=TypedSearchAttributes(attributes),
+                static_summary=f"{meta.workflow_name} · v{meta.version}",
+                static_details=(
+                    f"Kasal workflow {meta.workflow_name} ({meta.workflow_id}), "
+                    f"version {meta.version}"
                 ),
-                static_summary=f"{name} · v{number}",
-                static_details=f"Kasal workflow {name} ({workflow_id}), version {number}",
                 # With an Idempotency-Key the run id is derived from it: a request racing
                 # another with the same key finds the run that one started, open or closed.
                 id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
@@ -100,7 +129,7 @@ class RunStarter(RunAccess):
         return RunCreated(
             run_id=run_id,
             workflow_id=workflow_id,
-            version=number,
+            version=meta.version,
             status=RunStatus.RUNNING,
             temporal=self._link(run_id, handle.result_run_id),
         )
@@ -120,7 +149,7 @@ class RunStarter(RunAccess):
         )
 
 
-def _run_id(workflow_id: uuid.UUID, idempotency_key: str | None) -> str:
+def new_run_id(workflow_id: uuid.UUID, idempotency_key: str | None) -> str:
     if idempotency_key is None:
         return f"run-{uuid.uuid4()}"
     return f"run-{uuid.uuid5(IDEMPOTENT_RUNS, f'{workflow_id}/{idempotency_key}')}"

@@ -1,0 +1,26 @@
+"""Fork a run from one of its steps (time travel)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Header, status
+
+from api.deps import RunForkerDep, RunReaderDep
+from api.schemas.forks import ForkCreated, ForkRequest
+
+router = APIRouter(tags=["runs"])
+
+
+@router.post("/runs/{run_id}/fork", response_model=ForkCreated, status_code=status.HTTP_201_CREATED)
+async def fork(
+    run_id: str,
+    body: ForkRequest,
+    service: RunForkerDep,
+    reader: RunReaderDep,
+    idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
+) -> ForkCreated:
+    """Start a new run that reuses every finished step not downstream of `from_step`, and
+    runs `from_step` and everything after it, on the same or another version. 422 when
+    the step is in neither the parent nor the chosen version."""
+    return await service.fork(run_id, body, reader, idempotency_key)

@@ -52,3 +52,30 @@ async def test_ten_300_kb_outputs_in_parallel(api: ApiStack, stub_llm: StubLLM) 
     assert run["result"]["final_output"] == "\n\n".join(outputs.values())
     history = (await api.env.client.get_workflow_handle(run_id).fetch_history()).to_json()
     assert len(history) < MB
+
+
+async def test_a_200_way_join_of_15_kb_outputs_completes_and_reads_back(
+    api: ApiStack, stub_llm: StubLLM
+) -> None:
+    """200 outputs just under the old 16 KB claim-check line, joined by one step: once
+    about 3 MB of state, query, result and join input; now previews and references."""
+    branches = [f"b{i:03d}" for i in range(200)]
+    for step_id in branches:
+        stub_llm.script(marker(step_id), Reply(text_of(15 * 1024, step_id)))
+    stub_llm.script(marker("join"), Reply("joined"))
+    spec = {
+        "agents": [agent()],
+        "steps": [*(task(s) for s in branches), task("join", after=branches)],
+        "max_parallel": 50,
+    }
+    run_id = (await start(api, await create_workflow(api, spec)))["run_id"]
+    run = await wait_for_run(api, run_id, "completed", timeout=180)
+
+    steps = {s["id"]: s["output"] for s in run["steps"]}
+    assert all(steps[s] == text_of(15 * 1024, s) for s in branches)
+    assert steps["join"] == "joined"
+    # The join's request carried every branch's whole output, fetched by reference.
+    [join_call] = stub_llm.calls(marker("join"))
+    assert all(text_of(15 * 1024, s)[-200:] in join_call.messages_text for s in branches)
+    history = (await api.env.client.get_workflow_handle(run_id).fetch_history()).to_json()
+    assert len(history) < 2 * MB

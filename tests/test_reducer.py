@@ -16,6 +16,8 @@ from workflows.engine.events import (
     UpsertStatus,
 )
 from workflows.engine.state import RunData
+from workflows.engine.views import page_of_steps
+from workflows.run_state import StatusPage
 from workflows.status import RunStatus, StepStatus
 
 S = StepStatus
@@ -237,3 +239,18 @@ def test_a_queued_task_waits_again_when_a_retry_upstream_round_reruns_its_depend
     assert run.started() == ["draft", "b1", "b2", "draft"]
     run.succeed("draft")
     assert run.started()[-1] == "side"
+
+
+def test_the_status_of_10_000_steps_comes_a_page_at_a_time() -> None:
+    run = ReducerDriver(plan(*(task(f"t{i}") for i in range(10_000)), max_parallel=100))
+    run.start()
+    seen: list[str] = []
+    page = StatusPage(limit=3_000)
+    while True:
+        state = page_of_steps(run.run, page)
+        assert len(state.steps) <= 3_000 and state.status == RunStatus.RUNNING
+        seen += [s.id for s in state.steps]
+        if state.next_page_token is None:
+            break
+        page = StatusPage(page_token=state.next_page_token, limit=3_000)
+    assert seen == [f"t{i}" for i in range(10_000)]

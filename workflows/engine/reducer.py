@@ -320,11 +320,11 @@ def _promote(
 
 
 def _enqueue(run: RunData, graph: PlanGraph, step_id: str) -> None:
-    if step_id in run.ready:
-        return
     order = graph.order
-    keys = [order[s] for s in run.ready]
-    run.ready.insert(bisect.bisect(keys, order[step_id]), step_id)
+    at = bisect.bisect_left(run.ready, order[step_id], key=order.__getitem__)
+    if at < len(run.ready) and run.ready[at] == step_id:
+        return
+    run.ready.insert(at, step_id)
 
 
 def _open_gate(state: StepState, step: PlanApprovalStep, at: datetime, out: Transition) -> None:
@@ -349,11 +349,14 @@ def _start_tasks(run: RunData, graph: PlanGraph, at: datetime, out: Transition) 
     """Fill free slots from the ready queue, in plan order."""
     if run.closing is not None or run.draining or not run.ready:
         return
-    # A gate's retry_upstream round can send a queued task's dependency back to pending.
-    run.ready = [s for s in run.ready if _dependencies_met(run, graph, s)]
     free = graph.plan.max_parallel - run.running()
-    started = run.ready[:free] if free > 0 else []
-    del run.ready[: len(started)]
+    started: list[str] = []
+    while run.ready and len(started) < free:
+        step_id = run.ready.pop(0)
+        # A gate's retry_upstream round can send a queued task's dependency back to
+        # pending: the task leaves the queue, and is queued again when it is met.
+        if _dependencies_met(run, graph, step_id):
+            started.append(step_id)
     for step_id in started:
         state = run.steps[step_id]
         state.status = StepStatus.RUNNING

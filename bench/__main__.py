@@ -6,9 +6,10 @@ import asyncio
 import json
 import sys
 
-from bench import in_flight, recovery, step_overhead
+from bench import closing, in_flight, recovery, step_overhead
 
 BENCHMARKS = {
+    "closing": closing.main,
     "in_flight": in_flight.main,
     "recovery": recovery.main,
     "step_overhead": step_overhead.main,

@@ -7,12 +7,18 @@ from typing import Annotated
 from fastapi import APIRouter, Header, status
 
 from api.deps import RunForkerDep, RunReaderDep
+from api.schemas.errors import error_responses
 from api.schemas.forks import ForkCreated, ForkRequest
 
 router = APIRouter(tags=["runs"])
 
 
-@router.post("/runs/{run_id}/fork", response_model=ForkCreated, status_code=status.HTTP_201_CREATED)
+@router.post(
+    "/runs/{run_id}/fork",
+    response_model=ForkCreated,
+    status_code=status.HTTP_201_CREATED,
+    responses=error_responses(400, 404, 422, 503),
+)
 async def fork(
     run_id: str,
     body: ForkRequest,

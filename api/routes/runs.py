@@ -11,6 +11,7 @@ from fastapi.responses import StreamingResponse
 from api.deps import RunListerDep, RunOperatorDep, RunReaderDep, RunStarterDep
 from api.errors import BadRequest
 from api.schemas.errors import error_responses
+from api.schemas.events import RUN_EVENT
 from api.schemas.runs import (
     ApprovalPage,
     CancelAccepted,
@@ -90,9 +91,9 @@ async def get(run_id: str, service: RunReaderDep) -> RunRead:
                 "A stream of server-sent events: `snapshot` (a RunRead), then `step` (a "
                 "StepRead) and `run` (`{run_id, status}`) as they change; `error` "
                 "(`{run_id, message}`) when the run can no longer be followed, and the "
-                "stream ends"
+                "stream ends. The schema is one event's."
             ),
-            "content": {"text/event-stream": {"schema": {"type": "string"}}},
+            "content": {"text/event-stream": {"schema": RUN_EVENT}},
         },
         **error_responses(404, 503),
     },

@@ -4,6 +4,11 @@
  */
 
 
+/** OneOf type helpers */
+type Without<T, U> = { [P in Exclude<keyof T, keyof U>]?: never };
+type XOR<T, U> = (T | U) extends object ? (Without<T, U> & U) | (Without<U, T> & T) : T | U;
+type OneOf<T extends any[]> = T extends [infer Only] ? Only : T extends [infer A, infer B, ...infer Rest] ? OneOf<[XOR<A, B>, ...Rest]> : never;
+
 export interface paths {
   "/api/v1/approvals": {
     /**
@@ -48,6 +53,15 @@ export interface paths {
      * @description Server-sent events: `snapshot`, then `step` and `run` as they change.
      */
     get: operations["runs-events"];
+  };
+  "/api/v1/runs/{run_id}/fork": {
+    /**
+     * Fork
+     * @description Start a new run that reuses every finished step not downstream of `from_step`, and
+     * runs `from_step` and everything after it, on the same or another version. 422 when
+     * the step is in neither the parent nor the chosen version.
+     */
+    post: operations["runs-fork"];
   };
   "/api/v1/runs/{run_id}/history": {
     /** History */
@@ -267,6 +281,58 @@ export interface components {
     ErrorResponse: {
       /** Detail */
       detail: string | components["schemas"]["ErrorLocation"][];
+    };
+    /** ForkCreated */
+    ForkCreated: {
+      forked_from: components["schemas"]["ForkedFrom"];
+      /**
+       * Rerun
+       * @description Steps the fork runs
+       */
+      rerun: string[];
+      /**
+       * Reused
+       * @description Steps taken from the parent, not run again
+       */
+      reused: string[];
+      /** Run Id */
+      run_id: string;
+      status: components["schemas"]["RunStatus"];
+      temporal: components["schemas"]["TemporalLink"];
+      /** Version */
+      version: number;
+      /**
+       * Workflow Id
+       * Format: uuid
+       */
+      workflow_id: string;
+    };
+    /** ForkedFrom */
+    ForkedFrom: {
+      /** Run Id */
+      run_id: string;
+      /** Step Id */
+      step_id: string;
+    };
+    /** ForkRequest */
+    ForkRequest: {
+      /**
+       * From Step
+       * @description Re-run this step and everything after it
+       */
+      from_step: string;
+      /**
+       * Inputs
+       * @description The run's inputs; the parent's if unset
+       */
+      inputs?: {
+        [key: string]: unknown;
+      } | null;
+      /**
+       * Version
+       * @description The definition's version to run; the parent's if unset
+       */
+      version?: number | null;
     };
     /** Health */
     Health: {
@@ -510,6 +576,12 @@ export interface components {
     RunRead: {
       /** Closed At */
       closed_at: string | null;
+      forked_from: components["schemas"]["ForkedFrom"] | null;
+      /**
+       * Forks
+       * @default []
+       */
+      forks: string[];
       result: components["schemas"]["AgentWorkflowResult"] | null;
       /** Run Id */
       run_id: string;
@@ -1230,10 +1302,79 @@ export interface operations {
       };
     };
     responses: {
-      /** @description A stream of server-sent events: `snapshot` (a RunRead), then `step` (a StepRead) and `run` (`{run_id, status}`) as they change; `error` (`{run_id, message}`) when the run can no longer be followed, and the stream ends */
+      /** @description A stream of server-sent events: `snapshot` (a RunRead), then `step` (a StepRead) and `run` (`{run_id, status}`) as they change; `error` (`{run_id, message}`) when the run can no longer be followed, and the stream ends. The schema is one event's. */
       200: {
         content: {
-          "text/event-stream": string;
+          "text/event-stream": OneOf<[{
+            data: string;
+            /** @constant */
+            event: "snapshot";
+          }, {
+            data: string;
+            /** @constant */
+            event: "step";
+          }, {
+            data: string;
+            /** @constant */
+            event: "run";
+          }, {
+            data: string;
+            /** @constant */
+            event: "error";
+          }]>;
+        };
+      };
+      /** @description No such resource */
+      404: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description The request is invalid: every problem, each with its location */
+      422: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description Temporal or a worker does not answer; try again later */
+      503: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+    };
+  };
+  /**
+   * Fork
+   * @description Start a new run that reuses every finished step not downstream of `from_step`, and
+   * runs `from_step` and everything after it, on the same or another version. 422 when
+   * the step is in neither the parent nor the chosen version.
+   */
+  "runs-fork": {
+    parameters: {
+      header?: {
+        "idempotency-key"?: string | null;
+      };
+      path: {
+        run_id: string;
+      };
+    };
+    requestBody: {
+      content: {
+        "application/json": components["schemas"]["ForkRequest"];
+      };
+    };
+    responses: {
+      /** @description Successful Response */
+      201: {
+        content: {
+          "application/json": components["schemas"]["ForkCreated"];
+        };
+      };
+      /** @description The request cannot be served as sent: a body that is not JSON, a page token this API did not give out, an empty If-Match */
+      400: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
         };
       };
       /** @description No such resource */

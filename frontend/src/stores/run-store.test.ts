@@ -35,6 +35,8 @@ const run: Run = {
   closed_at: null,
   steps: [step('research', 'running'), step('review', 'pending', { type: 'approval' })],
   result: null,
+  forked_from: null,
+  forks: [],
   temporal: { namespace: 'default', workflow_id: 'run-1', run_id: 'r', web_url: 'http://temporal/x' },
 };
 

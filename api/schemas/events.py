@@ -1,0 +1,54 @@
+"""The run event stream (GET /runs/{run_id}/events), event by event, for the OpenAPI
+document: each server-sent event is `event: <name>` and `data: <JSON>`. `: keep-alive`
+comments come between them while nothing changes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+_REF = "#/components/schemas/"
+
+
+def _event(name: str, description: str, data: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "type": "object",
+        "title": f"{name} event",
+        "description": description,
+        "properties": {
+            "event": {"const": name},
+            "data": {
+                "type": "string",
+                "contentMediaType": "application/json",
+                "contentSchema": data,
+            },
+        },
+        "required": ["event", "data"],
+    }
+
+
+_RUN_ID = {"type": "string"}
+
+RUN_EVENT = {
+    "oneOf": [
+        _event("snapshot", "The whole run, first", {"$ref": f"{_REF}RunRead"}),
+        _event("step", "A step that changed", {"$ref": f"{_REF}StepRead"}),
+        _event(
+            "run",
+            "The run's status changed",
+            {
+                "type": "object",
+                "properties": {"run_id": _RUN_ID, "status": {"$ref": f"{_REF}RunStatus"}},
+                "required": ["run_id", "status"],
+            },
+        ),
+        _event(
+            "error",
+            "The stream lost track of the run and ends; reconnect for a new snapshot",
+            {
+                "type": "object",
+                "properties": {"run_id": _RUN_ID, "message": {"type": "string"}},
+                "required": ["run_id", "message"],
+            },
+        ),
+    ]
+}

@@ -17,6 +17,7 @@ import pytest
 from api.main import create_app
 from api.openapi import openapi_document, render
 from tests.api_stack import ApiStack
+from tests.test_api_runs import create_workflow, start, wait_for_run
 
 CONFIG = Path(__file__).with_name("schemathesis.toml")
 ST = Path(sys.executable).with_name("st")
@@ -69,20 +70,82 @@ def test_the_frontends_api_types_are_generated_from_that_document() -> None:
     assert check.returncode == 0, f"{check.stderr.strip()}: {REGENERATE}"
 
 
-async def test_schemathesis_finds_nothing(api: ApiStack, tmp_path: Path) -> None:
+# A lone approval gate: a run of it waits, and runs no LLM.
+GATE = {"steps": [{"id": "review", "type": "approval", "after": [], "message": "Go?"}]}
+
+# The operations the second pass gives real resources. Those that would delete them, or
+# start runs (that would wait on the session's Temporal after the test), keep the first
+# pass's made-up ids.
+ON_RESOURCES = {
+    "workflow_id": [
+        "GET /api/v1/workflows/{workflow_id}",
+        "PUT /api/v1/workflows/{workflow_id}",
+        "GET /api/v1/workflows/{workflow_id}/versions",
+        "GET /api/v1/workflows/{workflow_id}/versions/{version}",
+    ],
+    "run_id": [
+        "GET /api/v1/runs/{run_id}",
+        "GET /api/v1/runs/{run_id}/events",
+        "GET /api/v1/runs/{run_id}/history",
+        "POST /api/v1/runs/{run_id}/cancel",
+    ],
+    "run_id, step_id": [
+        "GET /api/v1/runs/{run_id}/steps/{step_id}/transcript",
+        "POST /api/v1/runs/{run_id}/steps/{step_id}/decision",
+        "POST /api/v1/runs/{run_id}/steps/{step_id}/retry",
+        "POST /api/v1/runs/{run_id}/steps/{step_id}/skip",
+    ],
+}
+
+
+async def resources(api: ApiStack) -> dict[str, str]:
+    """A workflow and a closed run of it: closed, so that its event stream ends after
+    its snapshot and nothing of it waits in the session's Temporal after the test."""
+    workflow_id = await create_workflow(api, GATE)
+    run_id = (await start(api, workflow_id))["run_id"]
+    await wait_for_run(api, run_id, "waiting_for_approval")
+    assert (await api.http.post(f"/runs/{run_id}/cancel")).status_code == 202
+    await wait_for_run(api, run_id, "cancelled")
+    return {"workflow_id": workflow_id, "run_id": run_id, "step_id": "review"}
+
+
+def config_with(ids: dict[str, str], path: Path) -> Path:
+    """tests/schemathesis.toml, and the ids ON_RESOURCES's operations take."""
+    text = CONFIG.read_text()
+    for names, operations in ON_RESOURCES.items():
+        parameters = ", ".join(f'"path.{name}" = "{ids[name]}"' for name in names.split(", "))
+        listed = ", ".join(f'"{operation}"' for operation in operations)
+        text += f"\n[[operations]]\ninclude-name = [{listed}]\nparameters = {{ {parameters} }}\n"
+    path.write_text(text)
+    return path
+
+
+async def schemathesis(url: str, config: Path, *args: str, cwd: Path) -> None:
     process = await asyncio.create_subprocess_exec(
-        str(ST),
-        "--no-color",
-        "--config-file",
-        str(CONFIG),
-        "run",
-        f"{api.server.url}/openapi.json",
-        "--workers",
-        "1",
+        *[str(ST), "--no-color", "--config-file", str(config), "run", url],
+        *["--workers", "1", *args],
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.STDOUT,
-        cwd=tmp_path,
+        cwd=cwd,
     )
     output, _ = await process.communicate()
-    text = output.decode(errors="replace")
-    assert process.returncode == 0, text[-20_000:]
+    assert process.returncode == 0, output.decode(errors="replace")[-20_000:]
+
+
+async def test_schemathesis_finds_nothing(api: ApiStack, tmp_path: Path) -> None:
+    url = f"{api.server.url}/openapi.json"
+    # Every operation, every phase, valid and invalid requests, with made-up ids.
+    await schemathesis(url, CONFIG, cwd=tmp_path)
+    # Valid requests again on real resources, so that answers other than 404 are checked.
+    # (Positive only: an id the config supplies replaces an invalid one schemathesis made,
+    # which it would then report as an invalid request accepted.)
+    config = config_with(await resources(api), tmp_path / "schemathesis.toml")
+    operations = [f"--include-name={name}" for names in ON_RESOURCES.values() for name in names]
+    await schemathesis(
+        url,
+        config,
+        "--mode=positive",
+        "--phases=examples,coverage,fuzzing",
+        *operations,
+        cwd=tmp_path,
+    )

@@ -15,6 +15,10 @@ QUIET_DEFAULTS = {
     # at 500 steps in flight against one provider.
     "AIOHTTP_CONNECTOR_LIMIT": "4000",
     "AIOHTTP_CONNECTOR_LIMIT_PER_HOST": "4000",
+    # litellm keeps an idle connection 15 s; many servers (uvicorn, so llama.cpp-style
+    # local servers and the stub) close theirs after 5 s. A call that picked up a closed
+    # one failed with "Connection error" and cost the step an attempt.
+    "AIOHTTP_KEEPALIVE_TIMEOUT": "4",
 }
 
 

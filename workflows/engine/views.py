@@ -15,12 +15,16 @@ def run_status(run: RunData) -> RunStatus:
 
 
 def page_of_steps(run: RunData, page: StatusPage) -> RunState:
-    """Steps in plan order, ``page.limit`` at a time: a page token is the next offset."""
+    """Steps in plan order, ``page.limit`` at a time: a page token is the next offset.
+
+    The status is an open one: a run that has finished its steps is still running until
+    the workflow returns, and only then has a result to read.
+    """
     offset = int(page.page_token) if page.page_token and page.page_token.isdigit() else 0
     steps = list(run.steps.values())
     end = offset + max(page.limit, 1)
     return RunState(
-        status=run_status(run),
+        status=open_run_status([s.status for s in run.steps.values()]),
         steps=steps[offset:end],
         next_page_token=str(end) if end < len(steps) else None,
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import signal
 from datetime import timedelta
@@ -21,14 +22,34 @@ from db.session import create_engine, session_factory
 from kasal.settings import Settings, get_settings
 from kasal.temporal_client import connect
 from workflows.registry import WORKFLOWS, workflow_runner
+from workflows.task_activity import HEARTBEAT_TIMEOUT
 
 log = logging.getLogger("kasal.worker")
-MAX_STEP_STARTS_PER_SECOND = 20
-# The SDK sends a step's heartbeats to the server every min(0.8 * heartbeat timeout, this).
-# With the 20 s timeout alone that is every 16 s, leaving 4 s to spare on a loaded server;
-# 10 s leaves 10, and a cancel reaches a running step sooner. Each step in flight costs the
-# server one heartbeat call per interval.
-HEARTBEAT_FLUSH_INTERVAL = timedelta(seconds=10)
+# The SDK sends a step's heartbeats to the server at most once per flush interval: the
+# first at once, then the newest one handed over (activities/heartbeat.py) every interval.
+# This is the SDK's own ceiling, 0.8 of the timeout. Every step of a run heartbeats into
+# the same workflow, and the server records that workflow's heartbeats one at a time
+# (100-150 a second on this loaded 2-core machine): 1,000 steps of one run at 6.4 s make
+# 156 a second, which is why the interval is no shorter.
+HEARTBEAT_FLUSH_INTERVAL = HEARTBEAT_TIMEOUT * 0.8
+# A workflow task goes first to the queue of the worker that ran the workflow last. If that
+# worker died, the server moves the task to the shared queue after this long (10 s by
+# default): the run's next step waits that long after a step retried elsewhere completes.
+# A live worker's core picks its tasks up in milliseconds, GIL or no GIL.
+STICKY_QUEUE_SCHEDULE_TO_START = timedelta(seconds=3)
+
+
+def freeze_startup_heap() -> None:
+    """Keep the objects alive at start-up (CrewAI's and litellm's modules: ~600,000) out of
+    every later garbage collection.
+
+    A full collection holds the GIL, and with it every thread of the worker, for as long as
+    it walks the heap; the worker's loop sends no heartbeat meanwhile. With the imports in
+    the heap, collections during a burst of step starts took 1-2 s at 500 steps (more on a
+    loaded machine); without them, under 0.6 s. Call once, after imports, before polling.
+    """
+    gc.collect()
+    gc.freeze()
 
 
 def build_worker(
@@ -52,10 +73,11 @@ def build_worker(
         activities=[TaskStepActivities(models, blobs, crew).run_task_step, send_webhook],
         workflow_runner=workflow_runner(),
         max_concurrent_activities=max_concurrent_activities,
-        # Starting a step costs CrewAI ~0.1 s of CPU: a burst of a thousand at once would
-        # starve the heartbeats of the steps already running. Starts are paced instead.
-        max_activities_per_second=MAX_STEP_STARTS_PER_SECOND,
+        # Starts are not paced. What starved heartbeats in a burst of starts was the
+        # garbage collector (freeze_startup_heap) and steps heartbeating in the same
+        # instant (activities/heartbeat.py), not CrewAI's work, which has a loop of its own.
         max_heartbeat_throttle_interval=HEARTBEAT_FLUSH_INTERVAL,
+        sticky_queue_schedule_to_start_timeout=STICKY_QUEUE_SCHEDULE_TO_START,
         graceful_shutdown_timeout=graceful_shutdown_timeout,
     )
 
@@ -75,6 +97,7 @@ async def run(settings: Settings) -> None:
         settings.KASAL_MAX_CONCURRENT_ACTIVITIES,
         timedelta(seconds=settings.KASAL_WORKER_GRACEFUL_SHUTDOWN_SECONDS),
     )
+    freeze_startup_heap()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):

@@ -13,8 +13,11 @@ from temporalio.exceptions import ActivityError, ApplicationError, FailureError,
 from workflows.definition import AgentSpec
 from workflows.plan import PlanTaskStep
 
-# Short, so that a worker that died mid-step is noticed within seconds.
-HEARTBEAT_TIMEOUT = timedelta(seconds=20)
+# Short, so that a worker that died mid-step is noticed within seconds: the step runs
+# again elsewhere this long after the crash, plus its first retry interval. What bounds it
+# from below is what a loaded worker and server sustain with 1,000 steps in flight:
+# worker/main.py (flush interval, garbage collector), activities/heartbeat.py.
+HEARTBEAT_TIMEOUT = timedelta(seconds=8)
 MAX_RETRY_INTERVAL = timedelta(minutes=5)
 SUMMARY_LENGTH = 80
 ACTIVITY_ID_SEPARATOR = "#"

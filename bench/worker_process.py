@@ -19,7 +19,9 @@ from temporalio.contrib.pydantic import pydantic_data_converter  # noqa: E402
 from activities.model_registry import ModelConfig, StaticModelRegistry  # noqa: E402
 from db.blobs import BlobStore  # noqa: E402
 from db.session import create_engine, session_factory  # noqa: E402
-from worker.main import build_worker  # noqa: E402
+from worker.main import build_worker, freeze_startup_heap  # noqa: E402
+
+READY = "worker polling"
 
 
 async def main(address: str, task_queue: str, stub_url: str, database_url: str) -> None:
@@ -32,7 +34,10 @@ async def main(address: str, task_queue: str, stub_url: str, database_url: str) 
         }
     )
     blobs = BlobStore(session_factory(create_engine(database_url)))
-    async with build_worker(client, task_queue, models, blobs, 100):
+    worker = build_worker(client, task_queue, models, blobs, 100)
+    freeze_startup_heap()  # as `python -m worker` does
+    async with worker:
+        print(READY, flush=True)  # the recovery bench waits for this line
         await asyncio.Event().wait()
 
 

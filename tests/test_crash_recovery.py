@@ -3,6 +3,7 @@ restarted mid-run, and the run still completes. Call counts at the stub LLM prov
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,11 @@ from tests.stub_llm import Reply, StubLLM
 from tests.test_api_runs import create_workflow, start, wait_for_run
 from tests.worker_process import WorkerProcess
 from workflows.search_attributes import ALL_KEYS
+from workflows.task_activity import HEARTBEAT_TIMEOUT
+
+# Kill to retried call: the heartbeat timeout, the step's first retry interval (1 s by
+# default), and room for a loaded CI machine. The old 20 s timeout could not meet it.
+RETRY_BOUND_SECONDS = HEARTBEAT_TIMEOUT.total_seconds() + 10
 
 CHAIN: dict[str, Any] = {
     "agents": [agent()],
@@ -63,9 +69,12 @@ async def test_a_worker_killed_mid_step_is_replaced_and_nothing_finished_runs_ag
     await eventually(lambda: calls(stub_llm, marker("b")), lambda n: n == 1, timeout=60)
 
     first.kill()
+    killed = time.monotonic()  # the stub runs in this process: the same clock as its calls
     spawn(api, tmp_path, worker_processes)
     # The retry waits for the heartbeat timeout to notice the dead worker.
     run = await wait_for_run(api, run_id, "completed", timeout=90)
+    retried = stub_llm.calls(marker("b"))[1].started_mono
+    assert retried - killed < RETRY_BOUND_SECONDS, f"retried {retried - killed:.1f} s after kill"
 
     assert [s["output"] for s in run["steps"]] == ["a done", "b done", "c done"]
     assert stub_llm.call_count(marker("a")) == 1  # finished before the crash: never again

@@ -69,18 +69,44 @@ async def test_a_worker_killed_mid_step_is_replaced_and_nothing_finished_runs_ag
     await eventually(lambda: calls(stub_llm, marker("b")), lambda n: n == 1, timeout=60)
 
     first.kill()
-    killed = time.monotonic()  # the stub runs in this process: the same clock as its calls
     spawn(api, tmp_path, worker_processes)
     # The retry waits for the heartbeat timeout to notice the dead worker.
     run = await wait_for_run(api, run_id, "completed", timeout=90)
-    retried = stub_llm.calls(marker("b"))[1].started_mono
-    assert retried - killed < RETRY_BOUND_SECONDS, f"retried {retried - killed:.1f} s after kill"
 
     assert [s["output"] for s in run["steps"]] == ["a done", "b done", "c done"]
     assert stub_llm.call_count(marker("a")) == 1  # finished before the crash: never again
     assert stub_llm.call_count(marker("b")) == 2  # in flight at the crash: retried once
     assert stub_llm.call_count(marker("c")) == 1
     await assert_replays(api.env.client.get_workflow_handle(run_id))
+
+
+async def test_a_step_on_a_killed_worker_runs_again_on_another_within_seconds(
+    api: ApiStack, stub_llm: StubLLM, tmp_path: Path, worker_processes: list[WorkerProcess]
+) -> None:
+    await api.stop_worker()
+    stub_llm.script(marker("a"), Reply("a done"))
+    stub_llm.script(marker("b"), Reply.timeout(), Reply("b done"))
+    stub_llm.script(marker("c"), Reply("c done"))
+    first = spawn(api, tmp_path, worker_processes)
+    run_id = (await start(api, await create_workflow(api, CHAIN)))["run_id"]
+    await eventually(lambda: calls(stub_llm, marker("b")), lambda n: n == 1, timeout=60)
+    # Another worker is up before the crash (its start-up is not what this measures).
+    second = spawn(api, tmp_path, worker_processes)
+    await eventually(lambda: log_of(second), lambda text: "worker polling" in text, timeout=120)
+
+    first.kill()
+    killed = time.monotonic()  # the stub runs in this process: the same clock as its calls
+    run = await wait_for_run(api, run_id, "completed", timeout=90)
+
+    retried = stub_llm.calls(marker("b"))[1].started_mono
+    assert retried - killed < RETRY_BOUND_SECONDS, f"retried {retried - killed:.1f} s after kill"
+    assert [s["output"] for s in run["steps"]] == ["a done", "b done", "c done"]
+    assert stub_llm.call_count(marker("a")) == 1
+    assert stub_llm.call_count(marker("c")) == 1
+
+
+async def log_of(process: WorkerProcess) -> str:
+    return process.log()
 
 
 async def test_a_restarted_temporal_server_loses_no_run(

@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse
 from starlette.routing import compile_path
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from db.payload_store import PayloadMissing
 from workflows.compiler import CompilationFailed
 
 # The `type` of a 422 item the compiler found (pydantic's own keep theirs: `missing`, …).
@@ -45,6 +46,8 @@ def install_error_handlers(app: FastAPI) -> None:
         (PreconditionFailed, 412),
         (BadRequest, 400),
         (Unavailable, 503),
+        # A run whose stored payload this deployment's blob store does not have.
+        (PayloadMissing, 503),
     ):
         app.add_exception_handler(error, _detail_with_status(status_code))
 

@@ -75,6 +75,10 @@ _REFERENCE_TYPE_B64 = base64.b64encode(
 ).decode()
 
 
+
+class PayloadMissing(LookupError):
+    """A payload's blob is gone from this store (or altered): the run cannot be read here."""
+
 class _ByteLRU:
     """An LRU of payload bytes, bounded by their total size."""
 
@@ -168,9 +172,9 @@ class PayloadStore(StorageDriver):
         for blob_id, claim in zip(ids, claims, strict=True):
             data = found.get(blob_id)
             if data is None:
-                raise RuntimeError(f"payload blob {blob_id} is not in the blob store")
+                raise PayloadMissing(f"payload blob {blob_id} is not in the blob store")
             if hashlib.sha256(data).hexdigest() != claim.claim_data["sha256"]:
-                raise RuntimeError(f"payload blob {blob_id} does not match its sha256")
+                raise PayloadMissing(f"payload blob {blob_id} does not match its sha256")
             self.cache.put(blob_id, data)
             payload = Payload()
             payload.ParseFromString(data)

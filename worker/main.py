@@ -25,13 +25,14 @@ from workflows.registry import WORKFLOWS, workflow_runner
 from workflows.task_activity import HEARTBEAT_TIMEOUT
 
 log = logging.getLogger("kasal.worker")
+MAX_STEP_STARTS_PER_SECOND = 20
 # The SDK sends a step's heartbeats to the server at most once per flush interval: the
-# first at once, then the newest one handed over (activities/heartbeat.py) every interval.
-# This is the SDK's own ceiling, 0.8 of the timeout. Every step of a run heartbeats into
-# the same workflow, and the server records that workflow's heartbeats one at a time
-# (100-150 a second on this loaded 2-core machine): 1,000 steps of one run at 6.4 s make
-# 156 a second, which is why the interval is no shorter.
-HEARTBEAT_FLUSH_INTERVAL = HEARTBEAT_TIMEOUT * 0.8
+# first at once, then the newest one handed over (activities/heartbeat.py) every interval,
+# and never more than 0.8 of the timeout apart. Every step of a run heartbeats into the
+# same workflow, which the server updates one heartbeat at a time (100-150 a second on
+# this loaded 2-core machine): 1,000 steps of one run at 10 s make 100 a second, and the
+# 20 s timeout leaves 10 s for a heartbeat queued there. A cancel arrives within 10 s.
+HEARTBEAT_FLUSH_INTERVAL = min(HEARTBEAT_TIMEOUT * 0.8, timedelta(seconds=10))
 # A workflow task goes first to the queue of the worker that ran the workflow last. If that
 # worker died, the server moves the task to the shared queue after this long (10 s by
 # default): the run's next step waits that long after a step retried elsewhere completes.
@@ -73,9 +74,12 @@ def build_worker(
         activities=[TaskStepActivities(models, blobs, crew).run_task_step, send_webhook],
         workflow_runner=workflow_runner(),
         max_concurrent_activities=max_concurrent_activities,
-        # Starts are not paced. What starved heartbeats in a burst of starts was the
-        # garbage collector (freeze_startup_heap) and steps heartbeating in the same
-        # instant (activities/heartbeat.py), not CrewAI's work, which has a loop of its own.
+        # What starved heartbeats in a burst of starts was the garbage collector
+        # (freeze_startup_heap) and steps heartbeating in the same instant
+        # (activities/heartbeat.py), not CrewAI's work. Pacing stays only because 1,000
+        # steps of one run were measured with it at this timeout; without it they were
+        # measured only at 8 s, where the server's heartbeat rate was the limit.
+        max_activities_per_second=MAX_STEP_STARTS_PER_SECOND,
         max_heartbeat_throttle_interval=HEARTBEAT_FLUSH_INTERVAL,
         sticky_queue_schedule_to_start_timeout=STICKY_QUEUE_SCHEDULE_TO_START,
         graceful_shutdown_timeout=graceful_shutdown_timeout,

@@ -155,17 +155,20 @@ async def test_the_history_fold_agrees_with_the_query_at_every_pause(
     }
     handle = await start_run(client, worker, definition)
 
-    async def agree(predicate_status: RunStatus) -> None:
-        queried = await wait_for_status(handle, lambda s: s.status == predicate_status)
+    async def folded_statuses() -> dict[str, StepStatus]:
         folded = await fold_history(
             [e async for e in handle.fetch_history_events()], client.data_converter
         )
         assert folded is not None
-        assert {k: s.status for k, s in folded.steps.items()} == step_statuses(queried)
+        return {k: s.status for k, s in folded.steps.items()}
+
+    async def agree(predicate_status: RunStatus) -> None:
+        queried = await wait_for_status(handle, lambda s: s.status == predicate_status)
+        assert await folded_statuses() == step_statuses(queried)
 
     await agree(RunStatus.NEEDS_ATTENTION)
     await handle.execute_update(AgentWorkflowV2.retry_step, StepAction(step_id="draft"))
     await agree(RunStatus.WAITING_FOR_APPROVAL)
     await handle.signal(AgentWorkflowV2.decision, Decision(step_id="review", decision="approve"))
-    await handle.result()
-    await agree(RunStatus.COMPLETED)
+    result = await handle.result()
+    assert await folded_statuses() == {s.id: s.status for s in result.steps}

@@ -49,11 +49,11 @@ from workflows.run_state import (
 from workflows.search_attributes import KASAL_STATUS
 from workflows.step_actions import StepAction
 from workflows.task_activity import (
-    HEARTBEAT_TIMEOUT,
     activity_id,
     activity_summary,
     attempts_used,
     failure_message,
+    heartbeat_timeout,
     retry_policy,
 )
 from workflows.task_step import RUN_TASK_STEP, RunTaskStepInput, RunTaskStepResult, StepContext
@@ -236,7 +236,7 @@ class AgentWorkflowV2:
                 result_type=RunTaskStepResult,
                 activity_id=activity_id(step_id, execution),
                 start_to_close_timeout=timedelta(seconds=step.timeout_seconds),
-                heartbeat_timeout=HEARTBEAT_TIMEOUT,
+                heartbeat_timeout=heartbeat_timeout(self._plan.max_parallel),
                 retry_policy=retry_policy(step),
                 # A closing run waits until the step has really stopped.
                 cancellation_type=ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,

@@ -20,6 +20,10 @@ from workflows.plan import PlanTaskStep
 # recover, measured) a run with 1,000 steps in flight sends 156 a second; they queued for
 # 5-13 s and 72 steps were retried. At 20 s it sends 100 with 10 s to spare.
 HEARTBEAT_TIMEOUT = timedelta(seconds=20)
+# So a run that keeps few steps in flight (the default max_parallel is 16) gets the short
+# timeout: 100 steps heartbeat 16 times a second, far inside the server's rate.
+FAST_HEARTBEAT_TIMEOUT = timedelta(seconds=8)
+FAST_HEARTBEAT_MAX_PARALLEL = 100
 MAX_RETRY_INTERVAL = timedelta(minutes=5)
 SUMMARY_LENGTH = 80
 ACTIVITY_ID_SEPARATOR = "#"
@@ -28,6 +32,13 @@ ACTIVITY_ID_SEPARATOR = "#"
 def activity_id(step_id: str, execution: int) -> str:
     """The API maps pending activities back to their steps by this id."""
     return f"{step_id}{ACTIVITY_ID_SEPARATOR}{execution}"
+
+
+def heartbeat_timeout(max_parallel: int) -> timedelta:
+    """How soon a dead worker's step is noticed, as short as the run's width allows."""
+    if max_parallel <= FAST_HEARTBEAT_MAX_PARALLEL:
+        return FAST_HEARTBEAT_TIMEOUT
+    return HEARTBEAT_TIMEOUT
 
 
 def retry_policy(step: PlanTaskStep) -> RetryPolicy:

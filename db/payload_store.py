@@ -75,9 +75,9 @@ _REFERENCE_TYPE_B64 = base64.b64encode(
 ).decode()
 
 
-
 class PayloadMissing(LookupError):
     """A payload's blob is gone from this store (or altered): the run cannot be read here."""
+
 
 class _ByteLRU:
     """An LRU of payload bytes, bounded by their total size."""

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Header, status
+from fastapi import APIRouter, status
 
 from api.deps import RunForkerDep, RunReaderDep
+from api.routes.runs import IdempotencyKey
 from api.schemas.errors import error_responses
 from api.schemas.forks import ForkCreated, ForkRequest
 
@@ -24,7 +23,7 @@ async def fork(
     body: ForkRequest,
     service: RunForkerDep,
     reader: RunReaderDep,
-    idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
+    idempotency_key: IdempotencyKey = None,
 ) -> ForkCreated:
     """Start a new run that reuses every finished step not downstream of `from_step`, and
     runs `from_step` and everything after it, on the same or another version. 422 when

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends
 
-from api.deps import TemporalDep, UowDep
+from api.deps import SettingsDep, TemporalDep, UowDep
 from api.schemas.errors import error_responses
 from api.schemas.transcripts import StepTranscript
 from api.services.transcripts import TranscriptService
@@ -14,8 +14,10 @@ from api.services.transcripts import TranscriptService
 router = APIRouter(tags=["runs"])
 
 
-def get_transcript_service(uow: UowDep, temporal: TemporalDep) -> TranscriptService:
-    return TranscriptService(uow, temporal)
+def get_transcript_service(
+    uow: UowDep, temporal: TemporalDep, settings: SettingsDep
+) -> TranscriptService:
+    return TranscriptService(uow, temporal, settings)
 
 
 TranscriptServiceDep = Annotated[TranscriptService, Depends(get_transcript_service)]

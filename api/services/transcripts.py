@@ -3,19 +3,17 @@ they stay readable however the run ended and however long ago."""
 
 from __future__ import annotations
 
-from temporalio.service import RPCError, RPCStatusCode
-
-from api.errors import NotFound, Unavailable
 from api.schemas.transcripts import ATTEMPT_TRANSCRIPT_KIND, AttemptTranscript, StepTranscript
-from api.services.run_access import WORKFLOW_TYPES
+from api.services.run_access import RunAccess
 from api.temporal import TemporalGateway
 from db.uow import UnitOfWork
+from kasal.settings import Settings
 
 
-class TranscriptService:
-    def __init__(self, uow: UnitOfWork, temporal: TemporalGateway) -> None:
+class TranscriptService(RunAccess):
+    def __init__(self, uow: UnitOfWork, temporal: TemporalGateway, settings: Settings) -> None:
+        super().__init__(temporal, settings)
         self.uow = uow
-        self.temporal = temporal
 
     async def for_step(self, run_id: str, step_id: str) -> StepTranscript:
         """Every attempt of the step, by execution then attempt.
@@ -30,17 +28,5 @@ class TranscriptService:
             key=lambda attempt: (attempt.execution, attempt.attempt),
         )
         if not attempts:
-            await self._require_run(run_id)
+            await self._describe(await self._handle(run_id))  # 404 unless a run has this id
         return StepTranscript(attempts=attempts)
-
-    async def _require_run(self, run_id: str) -> None:
-        client = await self.temporal.client()
-        try:
-            description = await client.get_workflow_handle(run_id).describe()
-        except RPCError as err:
-            if err.status == RPCStatusCode.NOT_FOUND:
-                raise NotFound(f"no run {run_id}") from None
-            raise Unavailable(f"Temporal did not answer: {err.message}") from None
-        # Runs share Temporal with their notification workflows, which are not runs.
-        if description.workflow_type not in WORKFLOW_TYPES:
-            raise NotFound(f"no run {run_id}")

@@ -1353,6 +1353,7 @@ export interface operations {
   "runs-fork": {
     parameters: {
       header?: {
+        /** @description Any unique string; a retry with the same key gets the first answer */
         "idempotency-key"?: string | null;
       };
       path: {

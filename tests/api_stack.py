@@ -14,6 +14,9 @@ from typing import Any
 import httpx
 import pytest
 import uvicorn
+from temporalio.api.enums.v1 import TaskQueueType
+from temporalio.api.taskqueue.v1 import TaskQueue
+from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
@@ -139,6 +142,22 @@ class ApiStack:
             self.env.client, self.settings.KASAL_TASK_QUEUE, models, BlobStore(sessions), 100
         )
         await self.worker.__aenter__()
+        await self._until_the_worker_polls()
+
+    async def _until_the_worker_polls(self) -> None:
+        """A started worker registers as a poller only when its first long poll reaches
+        the server; tests that read /healthz (or time a run) start after that."""
+        request = DescribeTaskQueueRequest(
+            namespace=self.env.client.namespace,
+            task_queue=TaskQueue(name=self.settings.KASAL_TASK_QUEUE),
+            task_queue_type=TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
+        )
+        for _ in range(200):
+            described = await self.env.client.workflow_service.describe_task_queue(request)
+            if described.pollers:
+                return
+            await asyncio.sleep(0.05)
+        raise TimeoutError(f"no worker polled {self.settings.KASAL_TASK_QUEUE} within 10 s")
 
     async def stop_worker(self) -> None:
         if self.worker is not None:

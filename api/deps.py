@@ -72,8 +72,10 @@ def get_run_starter(uow: UowDep, temporal: TemporalDep, settings: SettingsDep) -
     return RunStarter(uow, temporal, settings)
 
 
-def get_run_forker(uow: UowDep, temporal: TemporalDep, settings: SettingsDep) -> RunForker:
-    return RunForker(uow, temporal, settings)
+def get_run_forker(
+    uow: UowDep, temporal: TemporalDep, settings: SettingsDep, blobs: BlobsDep
+) -> RunForker:
+    return RunForker(uow, temporal, settings, blobs)
 
 
 def get_run_reader(temporal: TemporalDep, settings: SettingsDep, blobs: BlobsDep) -> RunReader:

@@ -77,21 +77,43 @@ class BlobStore:
         async with UnitOfWork(self._sessions) as uow:
             return await uow.blobs.payload_ids(run_id)
 
-    async def payload_run_ids(self, *, created_before: datetime) -> list[str]:
-        """The runs (workflow ids) with payload blobs stored before ``created_before``."""
+    async def run_ids_with_blobs(self, *, created_before: datetime) -> list[str]:
+        """The runs (workflow ids) with blobs of any kind stored before ``created_before``."""
         async with UnitOfWork(self._sessions) as uow:
-            return await uow.blobs.payload_run_ids(created_before)
+            return await uow.blobs.run_ids_with_blobs(created_before)
 
-    async def delete_payloads_of_runs(
+    async def delete_blobs_of_runs(
         self, run_ids: Iterable[str], *, created_before: datetime
     ) -> int:
-        """Delete these runs' payload blobs stored before ``created_before``.
+        """Delete every blob (outputs, transcripts, payloads) of these runs stored before
+        ``created_before``; returns how many.
 
         The caller vouches that Temporal no longer has the runs (db/payload_store.py).
         """
         if self._write_lock is None:
             async with UnitOfWork(self._sessions) as uow:
-                return await uow.blobs.delete_payloads_of_runs(run_ids, created_before)
+                return await uow.blobs.delete_blobs_of_runs(run_ids, created_before)
         async with self._write_lock:
             async with UnitOfWork(self._sessions) as uow:
-                return await uow.blobs.delete_payloads_of_runs(run_ids, created_before)
+                return await uow.blobs.delete_blobs_of_runs(run_ids, created_before)
+
+    async def copy_to_run(self, blob_ids: Iterable[str], run_id: str) -> dict[str, str]:
+        """Copy these blobs to another run; returns each original's id with its copy's.
+
+        A run's blobs go when Temporal drops the run (retention): a run that refers to
+        another run's blobs (a fork reusing its parent's steps) keeps copies of its own.
+        Copying to a run again gives the same copies; ids not in the store are left out.
+        """
+        ids = {uuid.UUID(blob_id) for blob_id in blob_ids}
+        if not ids:
+            return {}
+        if self._write_lock is None:
+            copies = await self._copy(ids, run_id)
+        else:
+            async with self._write_lock:
+                copies = await self._copy(ids, run_id)
+        return {str(original): str(copy) for original, copy in copies.items()}
+
+    async def _copy(self, ids: set[uuid.UUID], run_id: str) -> dict[uuid.UUID, uuid.UUID]:
+        async with UnitOfWork(self._sessions) as uow:
+            return await uow.blobs.copy_to_run(ids, run_id, utcnow())

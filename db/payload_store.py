@@ -22,9 +22,9 @@ that driver, over Kasal's ``blobs`` table (kind ``payload``, bytes in ``data``).
   can delete a run's blobs without looking at any other run.
 - **Cached.** Payloads stored or read are kept in a bounded in-process LRU (by bytes),
   as a recovery or a query re-reads the same ones again and again.
-- **Retention.** Blobs are deleted only for runs Temporal no longer has
-  (:func:`delete_blobs_of_runs_gone`), after ``KASAL_RUN_RETENTION_DAYS``; never
-  while a run is open.
+- **Retention.** A run's payload blobs go with its other blobs once Temporal has
+  dropped the run, after ``KASAL_RUN_RETENTION_DAYS``; never while a run is open
+  (db/retention.py).
 - **Self-contained histories.** :func:`inline_history` swaps the references in a
   history for the payloads they stand for, so recorded histories (tests/histories/)
   replay without the store.
@@ -39,13 +39,12 @@ import json
 import uuid
 from collections import OrderedDict
 from collections.abc import Sequence
-from datetime import datetime, timedelta
 from typing import Any
 
 from google.protobuf import json_format
 from temporalio.api.common.v1 import Payload
 from temporalio.api.sdk.v1 import ExternalStorageReference
-from temporalio.client import Client, WorkflowHistory
+from temporalio.client import WorkflowHistory
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.converter import (
     DataConverter,
@@ -57,18 +56,13 @@ from temporalio.converter import (
     StorageDriverStoreContext,
     StorageDriverWorkflowInfo,
 )
-from temporalio.service import RPCError, RPCStatusCode
 
-from db.base import utcnow
 from db.blobs import BlobStore
 
 PAYLOAD_BUDGET_BYTES = 16 * 1024
 """Payloads of this size or more go to the blob store; smaller ones stay inline."""
 DEFAULT_CACHE_BYTES = 64 * 1024 * 1024
 DRIVER_NAME = "kasal-blobs"
-# Blobs younger than this are never deleted: a client stores a workflow's input before
-# the workflow exists, so "Temporal does not know this id" is not yet "the run is gone".
-_DELETE_GRACE = timedelta(days=1)
 # How a reference payload's messageType reads in a history's JSON (bytes are base64).
 _REFERENCE_TYPE_B64 = base64.b64encode(
     ExternalStorageReference.DESCRIPTOR.full_name.encode()
@@ -234,33 +228,3 @@ async def inline_history(history: WorkflowHistory, store: PayloadStore) -> Workf
 
     inlined = await inline(json.loads(history.to_json()))
     return WorkflowHistory.from_json(history.workflow_id, inlined)
-
-
-async def runs_gone(client: Client, run_ids: Sequence[str]) -> list[str]:
-    """The workflow ids among ``run_ids`` that Temporal no longer has at all."""
-    gone = []
-    for run_id in run_ids:
-        try:
-            await client.get_workflow_handle(run_id).describe()
-        except RPCError as exc:
-            if exc.status != RPCStatusCode.NOT_FOUND:
-                raise
-            gone.append(run_id)
-    return gone
-
-
-async def delete_blobs_of_runs_gone(
-    blobs: BlobStore, client: Client, now: datetime | None = None
-) -> list[str]:
-    """Delete the payload blobs of runs Temporal has dropped; returns those runs' ids.
-
-    Temporal drops a closed run after its namespace's retention
-    (``KASAL_RUN_RETENTION_DAYS``); until then, and while a run is open, describe()
-    finds it and its blobs stay. Blobs younger than a day are left alone whatever
-    Temporal says, as a workflow's input is stored before the workflow is started.
-    """
-    before = (now or utcnow()) - _DELETE_GRACE
-    candidates = await blobs.payload_run_ids(created_before=before)
-    gone = await runs_gone(client, [run_id for run_id in candidates if run_id])
-    await blobs.delete_payloads_of_runs(gone, created_before=before)
-    return gone

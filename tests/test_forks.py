@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import uuid
 from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 
+from db.models import Blob
+from db.session import create_engine, session_factory
+from db.uow import UnitOfWork
 from tests.api_stack import ApiStack
 from tests.helpers import agent, marker, task
 from tests.stub_llm import Reply, StubLLM
 from tests.test_api_runs import create_workflow, start, wait_for_run
+from workflows.run_state import AgentWorkflowResult, StepState
 
 
 @pytest.fixture
@@ -102,3 +108,59 @@ async def test_a_fork_from_a_step_the_run_does_not_have_is_refused_with_its_fiel
     assert error["loc"] == ["from_step"] and "ghost" in error["msg"]
     unknown_run = await api.http.post("/runs/run-nope/fork", json={"from_step": "a"})
     assert unknown_run.status_code == 404
+
+
+async def step_state(api: ApiStack, run_id: str, step_id: str) -> StepState:
+    """The step as the run holds it, refs included (the API shows outputs whole instead)."""
+    handle = api.env.client.get_workflow_handle(run_id, result_type=AgentWorkflowResult)
+    return next(s for s in (await handle.result()).steps if s.id == step_id)
+
+
+async def stored_blobs(api: ApiStack, run_ids: list[str]) -> dict[str, Blob]:
+    """Every blob of these runs, by id, read from the stack's database."""
+    engine = create_engine(api.settings.database_url)
+    try:
+        async with UnitOfWork(session_factory(engine)) as uow:
+            query = select(Blob).where(Blob.run_id.in_(run_ids))
+            return {str(b.id): b for b in (await uow.session.execute(query)).scalars()}
+    finally:
+        await engine.dispose()
+
+
+async def test_a_fork_keeps_copies_of_the_reused_blobs_under_its_own_run_id(
+    api: ApiStack, stub_llm: StubLLM
+) -> None:
+    """Retention deletes a run's blobs once Temporal has dropped the run: a fork that
+    pointed at its parent's would lose its reused steps' outputs with the parent."""
+    long = "alpha " * 300  # over the 1,000-character inline limit: kept by reference
+    stub_llm.script(marker("a"), Reply(long))
+    workflow_id = await create_workflow(api, chain())
+    parent = (await start(api, workflow_id))["run_id"]
+    await wait_for_run(api, parent, "completed")
+
+    headers = {"Idempotency-Key": f"fork-{uuid.uuid4()}"}
+    response = await api.http.post(f"/runs/{parent}/fork", json={"from_step": "b"}, headers=headers)
+    assert response.status_code == 201, response.text
+    forked = response.json()["run_id"]
+    child = await wait_for_run(api, forked, "completed")
+    assert child["steps"][0]["output"] == long.strip()
+
+    held, reused = await step_state(api, parent, "a"), await step_state(api, forked, "a")
+    originals = [held.output_ref, held.transcript_ref]
+    copies = [reused.output_ref, reused.transcript_ref]
+    assert all(originals) and all(copies) and set(copies).isdisjoint(originals)
+    blobs = await stored_blobs(api, [parent, forked])
+    for original, copy in zip(originals, copies, strict=True):
+        assert original is not None and copy is not None
+        assert (blobs[original].run_id, blobs[copy].run_id) == (parent, forked)
+        assert (blobs[copy].kind, blobs[copy].content) == (
+            blobs[original].kind,
+            blobs[original].content,
+        )
+
+    # The same request again finds the same fork, and copies nothing more.
+    again = await api.http.post(f"/runs/{parent}/fork", json={"from_step": "b"}, headers=headers)
+    assert again.status_code == 201, again.text
+    assert again.json()["run_id"] == forked
+    forks_a = [b for b in (await stored_blobs(api, [forked])).values() if b.step_id == "a"]
+    assert sorted(str(b.id) for b in forks_a) == sorted(str(c) for c in copies)

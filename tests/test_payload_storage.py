@@ -28,10 +28,10 @@ from db.migrate import upgrade_to_head
 from db.payload_store import (
     PAYLOAD_BUDGET_BYTES,
     PayloadStore,
-    delete_blobs_of_runs_gone,
     inline_history,
     payload_data_converter,
 )
+from db.retention import delete_blobs_of_runs_gone
 from db.session import create_engine, session_factory
 from tests.api_stack import ApiStack
 from tests.helpers import (
@@ -183,10 +183,11 @@ async def test_a_put_of_a_stored_payload_is_a_no_op_even_when_racing(
 
         # Temporal has neither run; still, a day's grace first: an input is stored before
         # its workflow starts.
-        assert await delete_blobs_of_runs_gone(blobs[0], client) == []
+        assert (await delete_blobs_of_runs_gone(blobs[0], client)).runs_gone == []
         later = utcnow() + timedelta(days=2)
-        gone = await delete_blobs_of_runs_gone(blobs[0], client, now=later)
-        assert sorted(gone) == ["run-other", "run-race"]
+        sweep = await delete_blobs_of_runs_gone(blobs[0], client, now=later)
+        assert sorted(sweep.runs_gone) == ["run-other", "run-race"]
+        assert sweep.blobs_deleted == 2
         assert await blobs[0].payload_ids("run-race") == set()
     finally:
         for engine in engines:
@@ -200,7 +201,8 @@ async def test_retention_keeps_the_blobs_of_a_run_temporal_still_has(
     blobs = await payload_store.blobs.payload_ids(handle.id)
     assert blobs
     later = utcnow() + timedelta(days=2)
-    assert handle.id not in await delete_blobs_of_runs_gone(payload_store.blobs, client, later)
+    sweep = await delete_blobs_of_runs_gone(payload_store.blobs, client, later)
+    assert handle.id not in sweep.runs_gone
     assert await payload_store.blobs.payload_ids(handle.id) == blobs
 
 

@@ -2,6 +2,10 @@
 
 The user iterates on one prompt deep in a long workflow without paying again for the
 steps before it (workflows/engine/fork.py holds the rule for what is reused).
+
+A reused step's output and transcript, where they are in the blob store, are copied to
+the fork: a run's blobs go when Temporal drops the run (db/retention.py), and the fork
+may outlive its parent.
 """
 
 from __future__ import annotations
@@ -16,6 +20,11 @@ from api.schemas.runs import ForkedFrom
 from api.services.run_access import LEGACY_WORKFLOW_TYPE, RunHandle
 from api.services.run_reading import RunReader
 from api.services.run_starting import RunStarter, new_run_id
+from api.temporal import TemporalGateway
+from db.blobs import BlobStore
+from db.payload_store import PayloadMissing
+from db.uow import UnitOfWork
+from kasal.settings import Settings
 from workflows.compiler import CompilationFailed, CompileError
 from workflows.engine.fork import plan_fork
 from workflows.engine.state import AgentWorkflowV2Input
@@ -25,6 +34,12 @@ from workflows.task_step import preview
 
 
 class RunForker(RunStarter):
+    def __init__(
+        self, uow: UnitOfWork, temporal: TemporalGateway, settings: Settings, blobs: BlobStore
+    ) -> None:
+        super().__init__(uow, temporal, settings)
+        self.blobs = blobs
+
     async def fork(
         self, run_id: str, request: ForkRequest, reader: RunReader, idempotency_key: str | None
     ) -> ForkCreated:
@@ -44,9 +59,11 @@ class RunForker(RunStarter):
         parent = await reader.get(run_id)
         parent_steps = {s.id: _as_held(s) for s in parent.steps}
         fork = plan_fork(run_id, parent_plan, parent_steps, plan, request.from_step)
+        fork_id = new_run_id(workflow_id, idempotency_key)
+        await self._copy_blobs(run_id, [fork.state.steps[s] for s in fork.reused], fork_id)
         created = await self.start(
             plan,
-            new_run_id(workflow_id, idempotency_key),
+            fork_id,
             state=fork.state,
             forked_from=(run_id, request.from_step),
         )
@@ -56,6 +73,22 @@ class RunForker(RunStarter):
             reused=fork.reused,
             rerun=fork.rerun,
         )
+
+    async def _copy_blobs(self, parent_id: str, reused: list[StepState], fork_id: str) -> None:
+        """Point the reused steps at copies of their blobs kept under the fork's id.
+
+        Before the fork starts: its input holds the refs. Copies are derived from the
+        fork's id, so a repeated request (same Idempotency-Key) makes no new ones.
+        """
+        refs = [ref for step in reused for ref in (step.output_ref, step.transcript_ref) if ref]
+        copies = await self.blobs.copy_to_run(refs, fork_id)
+        if missing := [ref for ref in refs if ref not in copies]:
+            raise PayloadMissing(f"run {parent_id}'s blobs {missing} are not in the blob store")
+        for step in reused:
+            if step.output_ref:
+                step.output_ref = copies[step.output_ref]
+            if step.transcript_ref:
+                step.transcript_ref = copies[step.transcript_ref]
 
     async def _plan_of(self, handle: RunHandle, workflow_type: str) -> Plan:
         """The plan pinned in the run's input (its latest execution's, which is the same)."""

@@ -13,6 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from db.models import Blob
 
 PAYLOAD_KIND = "payload"
+# The namespace of the ids of copied blobs (copy_id_of).
+_COPIES = uuid.UUID("0f6b8e0c-3f1d-4c55-9a2e-7d4b6c1a9e52")
+_COPY_BATCH = 500
 
 
 class BlobRepository:
@@ -69,25 +72,57 @@ class BlobRepository:
         query = select(Blob.id).where(Blob.kind == PAYLOAD_KIND, Blob.run_id == run_id)
         return set((await self.session.execute(query)).scalars())
 
-    async def payload_run_ids(self, created_before: datetime) -> list[str]:
-        query = (
-            select(Blob.run_id)
-            .where(Blob.kind == PAYLOAD_KIND, Blob.created_at < created_before)
-            .distinct()
-        )
+    async def run_ids_with_blobs(self, created_before: datetime) -> list[str]:
+        """The runs with blobs of any kind stored before ``created_before``."""
+        query = select(Blob.run_id).where(Blob.created_at < created_before).distinct()
         return list((await self.session.execute(query)).scalars())
 
-    async def delete_payloads_of_runs(
-        self, run_ids: Iterable[str], created_before: datetime
-    ) -> int:
+    async def delete_blobs_of_runs(self, run_ids: Iterable[str], created_before: datetime) -> int:
+        """Delete every blob (outputs, transcripts, payloads) of these runs stored before
+        ``created_before``; returns how many."""
         ids = list(run_ids)
         if not ids:
             return 0
         result = await self.session.execute(
-            delete(Blob).where(
-                Blob.kind == PAYLOAD_KIND,
-                Blob.run_id.in_(ids),
-                Blob.created_at < created_before,
-            )
+            delete(Blob).where(Blob.run_id.in_(ids), Blob.created_at < created_before)
         )
         return int(getattr(result, "rowcount", 0) or 0)
+
+    async def copy_to_run(
+        self, blob_ids: Iterable[uuid.UUID], run_id: str, created_at: datetime
+    ) -> dict[uuid.UUID, uuid.UUID]:
+        """Copy these blobs to ``run_id``: new rows, each with an id derived from the run
+        and the original's id; returns the new id of each original found.
+
+        The same copy twice (a repeated request, or two racing) writes one row: ON
+        CONFLICT DO NOTHING on the derived id.
+        """
+        originals = await self.get_many(blob_ids)
+        if not originals:
+            return {}
+        dialect = self.session.get_bind().dialect.name
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        copies = {blob_id: copy_id_of(run_id, blob_id) for blob_id in originals}
+        rows = [
+            {
+                "id": copies[blob_id],
+                "kind": blob.kind,
+                "run_id": run_id,
+                "step_id": blob.step_id,
+                "size": blob.size,
+                "content": blob.content,
+                "data": blob.data,
+                "created_at": created_at,
+            }
+            for blob_id, blob in originals.items()
+        ]
+        # In batches: SQLite binds at most 32,766 parameters to a statement.
+        for start in range(0, len(rows), _COPY_BATCH):
+            batch = rows[start : start + _COPY_BATCH]
+            await self.session.execute(insert(Blob).values(batch).on_conflict_do_nothing())
+        return copies
+
+
+def copy_id_of(run_id: str, blob_id: uuid.UUID) -> uuid.UUID:
+    """The id of ``blob_id``'s copy in ``run_id``: one copy per run, however often made."""
+    return uuid.uuid5(_COPIES, f"{run_id}/{blob_id}")

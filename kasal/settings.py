@@ -21,6 +21,9 @@ class Settings(BaseSettings):
     KASAL_DATABASE_URL: str | None = None
     KASAL_SECRET_KEY: str | None = None
     KASAL_RUN_RETENTION_DAYS: int = Field(default=30, ge=1)
+    # How often the schedule `kasal-blob-retention` deletes the blobs of runs Temporal has
+    # dropped (workflows/retention_workflow.py); set when the schedule is first created.
+    KASAL_BLOB_RETENTION_INTERVAL_HOURS: int = Field(default=24, ge=1)
     # Set to use an external Temporal server; then `kasal dev` starts none.
     TEMPORAL_ADDRESS: str | None = None
     KASAL_TEMPORAL_UI_URL: str | None = None

@@ -1,4 +1,5 @@
-"""The Kasal worker: runs AgentWorkflow and the task-step activity on one task queue."""
+"""The Kasal worker: runs AgentWorkflow and the task-step activity on one task queue, and
+the scheduled blob retention."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from temporalio.worker import Worker
 from activities.crew_runtime import CrewRuntime
 from activities.db_model_registry import DatabaseModelRegistry
 from activities.model_registry import ModelRegistry
+from activities.retention import BlobRetentionActivities
 from activities.task_step import TaskStepActivities
 from activities.webhook import send_webhook
 from db.blobs import BlobStore
@@ -21,6 +23,7 @@ from db.secrets import SecretKeyMissing, load_secret_box
 from db.session import create_engine, session_factory
 from kasal.settings import Settings, get_settings
 from kasal.temporal_client import connect
+from worker.schedules import ensure_blob_retention_schedule
 from workflows.registry import WORKFLOWS, workflow_runner
 from workflows.task_activity import HEARTBEAT_TIMEOUT
 
@@ -71,7 +74,11 @@ def build_worker(
         client,
         task_queue=task_queue,
         workflows=WORKFLOWS,
-        activities=[TaskStepActivities(models, blobs, crew).run_task_step, send_webhook],
+        activities=[
+            TaskStepActivities(models, blobs, crew).run_task_step,
+            send_webhook,
+            BlobRetentionActivities(client, blobs).delete_blobs_of_runs_gone,
+        ],
         workflow_runner=workflow_runner(),
         max_concurrent_activities=max_concurrent_activities,
         # What starved heartbeats in a burst of starts was the garbage collector
@@ -107,6 +114,7 @@ async def run(settings: Settings) -> None:
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     async with worker:
+        await _schedule_blob_retention(client, settings)
         log.info(
             "worker polling %s on %s (namespace %s)",
             settings.KASAL_TASK_QUEUE,
@@ -123,6 +131,15 @@ async def run(settings: Settings) -> None:
         )
     log.info("worker stopped")
     await engine.dispose()
+
+
+async def _schedule_blob_retention(client: Client, settings: Settings) -> None:
+    """Here, once a process, not in build_worker: tests build many workers."""
+    try:
+        await ensure_blob_retention_schedule(client, settings)
+    except Exception:
+        # Steps matter more than retention: run them, and try again at the next start.
+        log.exception("could not make sure of the blob retention schedule")
 
 
 def main() -> None:

@@ -7,9 +7,10 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxR
 from workflows.agent_workflow import AgentWorkflow
 from workflows.agent_workflow_v2 import AgentWorkflowV2
 from workflows.notify import NotifyWorkflow
+from workflows.retention_workflow import BlobRetentionWorkflow
 
 # AgentWorkflow stays registered until the last run started on it has closed.
-WORKFLOWS = [AgentWorkflowV2, AgentWorkflow, NotifyWorkflow]
+WORKFLOWS = [AgentWorkflowV2, AgentWorkflow, NotifyWorkflow, BlobRetentionWorkflow]
 
 # Pure data modules, deterministic and side-effect free: importing them once, outside
 # the sandbox, spares every workflow run from rebuilding their pydantic schemas.

@@ -27,11 +27,21 @@ class WorkerProcess:
             "KASAL_TASK_QUEUE": self.settings.KASAL_TASK_QUEUE,
             "PYTHONUNBUFFERED": "1",
         }
+        if self.settings.KASAL_SECRET_KEY:
+            env["KASAL_SECRET_KEY"] = self.settings.KASAL_SECRET_KEY
         log = self.log_path.open("ab")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "worker"], env=env, stdout=log, stderr=subprocess.STDOUT
         )
         return self
+
+    @property
+    def pid(self) -> int:
+        assert self.process is not None, "not started"
+        return self.process.pid
+
+    def exited(self) -> bool:
+        return self.process is not None and self.process.poll() is not None
 
     def kill(self) -> None:
         """SIGKILL: no shutdown, no goodbye to the server, as in a crash."""

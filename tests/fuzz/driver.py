@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from temporalio.client import (
@@ -17,11 +16,11 @@ from temporalio.client import (
     WorkflowUpdateFailedError,
 )
 from temporalio.exceptions import ApplicationError
-from temporalio.worker import Worker
 
 from api.services.run_fold import fold_history
 from tests.fuzz.model import Prediction, predict
 from tests.fuzz.scenario import GateSpec, Scenario, TaskSpec, marker
+from tests.fuzz.stack import Rig
 from tests.helpers import assert_replays
 from tests.stub_llm import Reply, StubLLM
 from workflows.agent_workflow_v2 import IDEMPOTENT_UPDATE_PREFIX, AgentWorkflowV2
@@ -36,6 +35,7 @@ STUB_REPLIES = {
     "ok": Reply("ok"),
     "500": Reply.error(500, "scripted server error"),
     "401": Reply.error(401, "scripted bad key"),
+    "hang": Reply.timeout(),
 }
 # A run that has not changed for this long, with nothing left for an operator to do,
 # is where the model says it must wait.
@@ -43,7 +43,6 @@ QUIET_SECONDS = 2.5
 RUN_DEADLINE_SECONDS = 90
 
 Handle = WorkflowHandle[AgentWorkflowV2, AgentWorkflowResult]
-RestartWorker = Callable[[], Awaitable[None]]
 
 
 @dataclass
@@ -56,24 +55,23 @@ class Outcome:
 
 
 class ScenarioRun:
-    def __init__(
-        self,
-        scenario: Scenario,
-        client: Client,
-        worker: Worker,
-        stub: StubLLM,
-        restart_worker: RestartWorker,
-    ) -> None:
+    def __init__(self, scenario: Scenario, rig: Rig, stub: StubLLM) -> None:
         self.scenario = scenario
-        self.client = client
-        self.worker = worker
+        self.rig = rig
+        self.client = rig.client
         self.stub = stub
-        self.restart_worker = restart_worker
         self.pauses_seen: dict[str, int] = {t.id: 0 for t in scenario.tasks()}
         self.executions_acted: set[tuple[str, int]] = set()
         self.rounds_decided: set[tuple[str, int]] = set()
-        self.faults = list(scenario.faults)
+        self.restarts = [f for f in scenario.faults if f != "kill_worker_mid_step"]
+        self.kill_pending = scenario.kills_a_worker
         self.outcome = Outcome(status=RunStatus.RUNNING, steps={})
+
+    @property
+    def task_queue(self) -> str:
+        if self.scenario.kills_a_worker:
+            return self.rig.pool.task_queue
+        return self.rig.in_process.task_queue
 
     async def run(self) -> Outcome:
         self.stub.reset()
@@ -84,7 +82,7 @@ class ScenarioRun:
             AgentWorkflowV2.run,
             AgentWorkflowV2Input(plan=plan),
             id=f"fuzz-{uuid.uuid4()}",
-            task_queue=self.worker.task_queue,
+            task_queue=self.task_queue,
         )
         self.handle = handle
         deadline = time.monotonic() + RUN_DEADLINE_SECONDS
@@ -109,16 +107,7 @@ class ScenarioRun:
 
     async def _act(self, state: RunState) -> bool:
         """Do what the scenario's operators do about the state; True if anything was done."""
-        acted = False
-        if (
-            self.faults
-            and _nothing_running(state)
-            and any(s.status in (S.WAITING, S.PAUSED) for s in state.steps)
-        ):
-            self.faults.pop()
-            self.outcome.log.append("restart worker")
-            await self.restart_worker()
-            acted = True
+        acted = await self._inject_faults(state)
         for step in state.steps:
             spec = self.scenario.step(step.id)
             if isinstance(spec, TaskSpec) and step.status == S.PAUSED:
@@ -143,6 +132,31 @@ class ScenarioRun:
                         )
                         acted = True
         return acted
+
+    async def _inject_faults(self, state: RunState) -> bool:
+        """Restart the worker or the server where nothing runs and something waits; kill
+        the worker process in the middle of the first step's hanging LLM call."""
+        if self.kill_pending and self._first_call_hangs():
+            self.kill_pending = False
+            killed = await self.rig.pool.kill_the_worker_running(self.handle)
+            self.outcome.log.append(f"SIGKILL worker {killed}")
+            return True
+        quiet = _nothing_running(state) and any(
+            s.status in (S.WAITING, S.PAUSED) for s in state.steps
+        )
+        if not (self.restarts and quiet):
+            return False
+        fault = self.restarts.pop()
+        self.outcome.log.append(fault.replace("_", " "))
+        if fault == "restart_temporal":
+            await self.rig.temporal.restart()
+        else:
+            await self.rig.in_process.restart()
+        return True
+
+    def _first_call_hangs(self) -> bool:
+        first = self.scenario.steps[0]
+        return any(c.finished_wall is None for c in self.stub.calls(marker(first.id)))
 
     async def _on_pause(self, step_id: str, action: str) -> bool:
         self.outcome.log.append(f"{action} {step_id}")
@@ -199,23 +213,21 @@ class ScenarioRun:
         return self.outcome
 
 
-async def run_and_check(
-    scenario: Scenario,
-    client: Client,
-    worker: Worker,
-    stub: StubLLM,
-    restart_worker: RestartWorker,
-) -> None:
+async def run_and_check(scenario: Scenario, rig: Rig, stub: StubLLM) -> Outcome:
     """Run the scenario and hold it to the model and the engine's invariants."""
     prediction = predict(scenario)
-    driver = ScenarioRun(scenario, client, worker, stub, restart_worker)
+    if scenario.kills_a_worker:
+        await rig.pool.ready()
+    driver = ScenarioRun(scenario, rig, stub)
     outcome = await driver.run()
     context = f"{scenario}\nmodel: {prediction}\nlog: {outcome.log}"
+    assert not driver.kill_pending, f"the worker was never killed mid-step\n{context}"
     _check_status(outcome, prediction, context)
     _check_calls(scenario, prediction, stub, context)
     _check_dependencies(scenario, stub, outcome, context)
-    await _check_views_agree(driver.handle, client, outcome, context)
+    await _check_views_agree(driver.handle, rig.client, outcome, context)
     await assert_replays(driver.handle)
+    return outcome
 
 
 def _check_status(outcome: Outcome, prediction: Prediction, context: str) -> None:

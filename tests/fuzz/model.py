@@ -58,6 +58,8 @@ class _Model:
                 reply = self.reply(task)
                 if reply == "ok":
                     return "satisfied"
+                # "500", and "hang": the worker dies mid-call and the heartbeat timeout
+                # fails the attempt; both are retried while attempts are left.
                 if reply == "401":
                     break  # not retryable: the execution fails at once
             if task.on_failure == "fail":

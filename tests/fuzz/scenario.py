@@ -6,17 +6,21 @@ as a named test by writing the same ``Scenario(...)`` literal by hand.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 from hypothesis import strategies as st
 
 from tests.helpers import agent
 
-Reply = Literal["ok", "500", "401"]
+# "hang": the call never answers, and the harness SIGKILLs the worker that made it.
+Reply = Literal["ok", "500", "401", "hang"]
 PauseAction = Literal["retry", "skip", "retry_twice_at_once", "retry_same_key_twice", "none"]
 GateDecision = Literal["approve", "reject", "none"]
-Fault = Literal["restart_worker"]
+# restart_worker and restart_temporal happen where nothing runs and something waits;
+# kill_worker_mid_step SIGKILLs the worker process in the middle of the first step's
+# first LLM call (that call hangs), so the step's attempt is lost with its worker.
+Fault = Literal["restart_worker", "restart_temporal", "kill_worker_mid_step"]
 
 # A gate whose decisions are all "timeout" decides itself this soon; others wait an hour.
 SHORT_GATE_SECONDS = 1.5
@@ -54,6 +58,10 @@ class Scenario:
 
     def step(self, step_id: str) -> Step:
         return next(s for s in self.steps if s.id == step_id)
+
+    @property
+    def kills_a_worker(self) -> bool:
+        return "kill_worker_mid_step" in self.faults
 
     def tasks(self) -> list[TaskSpec]:
         return [s for s in self.steps if isinstance(s, TaskSpec)]
@@ -110,8 +118,18 @@ def scenarios(draw: st.DrawFn, max_steps: int = 5) -> Scenario:
             steps.append(_draw_gate(draw, step_id, after, gate_upstream_tasks))
         else:
             steps.append(_draw_task(draw, step_id, after))
-    faults = tuple(draw(st.lists(st.just("restart_worker"), max_size=1)))
-    return Scenario(steps=tuple(steps), faults=faults)
+    faults: list[Fault] = []
+    if draw(st.integers(0, 3)) == 0:
+        faults.append("restart_temporal")
+    killed = draw(st.integers(0, 4)) == 0
+    if killed:
+        first = steps[0]
+        assert isinstance(first, TaskSpec)  # a step with no dependency is a task
+        steps[0] = replace(first, replies=("hang", *first.replies))
+        faults.append("kill_worker_mid_step")
+    elif draw(st.booleans()):
+        faults.append("restart_worker")
+    return Scenario(steps=tuple(steps), faults=tuple(faults))
 
 
 def _draw_task(draw: st.DrawFn, step_id: str, after: tuple[str, ...]) -> TaskSpec:

@@ -1,6 +1,7 @@
 """The model-based fault harness: hypothesis makes plans, LLM failures, operator actions
-(some at once, some repeated) and worker restarts, on a real dev server that suggests
-continue-as-new every few events, and holds each run to the reference model.
+(some at once, some repeated), worker restarts, SIGKILLs of a worker process mid-step and
+Temporal server restarts, on a real dev server that suggests continue-as-new every few
+events, and holds each run to the reference model.
 
 `make test` runs a fixed seed for a bounded number of examples; `make fuzz` runs many
 more with a fresh seed (KASAL_FUZZ_EXAMPLES, KASAL_FUZZ_SEED). A failure it finds is
@@ -9,95 +10,82 @@ kept below as a named test with the shrunk scenario.
 
 from __future__ import annotations
 
+import asyncio
 import os
-import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 import pytest
 from hypothesis import HealthCheck, given, seed, settings
-from temporalio.client import Client
-from temporalio.testing import WorkflowEnvironment
-from temporalio.worker import Worker
 
-from activities.model_registry import StaticModelRegistry
+from activities.db_model_registry import DatabaseModelRegistry
+from api.schemas.models import ModelConfigCreate
+from api.services.models import ModelConfigService
 from db.blobs import BlobStore
+from db.migrate import upgrade_to_head
 from db.payload_store import PayloadStore, payload_data_converter
-from kasal.binaries import temporal_cli
-from tests.fuzz.driver import run_and_check
+from db.secrets import load_secret_box
+from db.session import create_engine, session_factory
+from db.uow import UnitOfWork
+from kasal.settings import Settings
+from tests.conftest import STUB_API_KEY, STUB_MODEL
+from tests.fuzz.driver import Outcome, run_and_check
 from tests.fuzz.scenario import GateSpec, Scenario, TaskSpec, scenarios
+from tests.fuzz.stack import FuzzTemporal, InProcessWorker, Rig, WorkerPool
 from tests.stub_llm import StubLLM
-from worker.main import build_worker
-from workflows.search_attributes import ALL_KEYS
 
-# Continue-as-new is suggested this often, so that most fuzzed runs cross it.
-SUGGEST_CONTINUE_AS_NEW_EVENTS = 24
 EXAMPLES = int(os.environ.get("KASAL_FUZZ_EXAMPLES", "25"))
 SEED = int(os.environ.get("KASAL_FUZZ_SEED", "20261130"))
-
-
-class RestartableWorker:
-    """An in-process worker that a scenario can stop and start again on the same queue,
-    so the run's next task is replayed from history by a worker with an empty cache."""
-
-    def __init__(self, client: Client, models: StaticModelRegistry, blobs: BlobStore) -> None:
-        self.client, self.models, self.blobs = client, models, blobs
-        self.task_queue = f"kasal-fuzz-{uuid.uuid4()}"
-        self.worker: Worker | None = None
-
-    async def start(self) -> Worker:
-        self.worker = build_worker(self.client, self.task_queue, self.models, self.blobs, 50)
-        await self.worker.__aenter__()
-        return self.worker
-
-    async def stop(self) -> None:
-        if self.worker is not None:
-            await self.worker.__aexit__(None, None, None)
-            self.worker = None
-
-    async def restart(self) -> None:
-        await self.stop()
-        await self.start()
+SECRET_KEY = "fuzz-harness-secret"
 
 
 @pytest.fixture(scope="module")
-async def fuzz_client(payload_store: PayloadStore) -> AsyncIterator[Client]:
-    env = await WorkflowEnvironment.start_local(
-        dev_server_existing_path=str(temporal_cli()),
-        data_converter=payload_data_converter(payload_store),
-        search_attributes=ALL_KEYS,
-        dev_server_extra_args=[
-            "--dynamic-config-value",
-            f"limit.historyCount.suggestContinueAsNew={SUGGEST_CONTINUE_AS_NEW_EVENTS}",
-        ],
-    )
-    try:
-        yield env.client
-    finally:
-        await env.shutdown()
-
-
-@pytest.fixture
-async def fuzz_worker(
-    fuzz_client: Client, stub_models: StaticModelRegistry, blob_store: BlobStore
-) -> AsyncIterator[RestartableWorker]:
-    worker = RestartableWorker(fuzz_client, stub_models, blob_store)
-    await worker.start()
-    try:
-        yield worker
-    finally:
-        await worker.stop()
-
-
-Check = Callable[[Scenario], Awaitable[None]]
-
-
-@pytest.fixture
-def check(fuzz_client: Client, fuzz_worker: RestartableWorker, stub_llm: StubLLM) -> Check:
-    async def run(scenario: Scenario) -> None:
-        assert fuzz_worker.worker is not None
-        await run_and_check(
-            scenario, fuzz_client, fuzz_worker.worker, stub_llm, fuzz_worker.restart
+async def rig(
+    tmp_path_factory: pytest.TempPathFactory, stub_llm_server: StubLLM
+) -> AsyncIterator[Rig]:
+    """A database with the `stub` model config, the restartable server, the in-process
+    worker, and the worker processes (started by the first scenario that kills one)."""
+    data_dir = tmp_path_factory.mktemp("fuzz")
+    database_url = f"sqlite+aiosqlite:///{data_dir / 'kasal.db'}"
+    await asyncio.to_thread(upgrade_to_head, database_url)
+    engine = create_engine(database_url)
+    sessions = session_factory(engine)
+    secrets = load_secret_box(SECRET_KEY, data_dir, create=False)
+    await ModelConfigService(UnitOfWork(sessions), secrets).create(
+        ModelConfigCreate(
+            name=STUB_MODEL,
+            model="openai/stub-model",
+            api_base=stub_llm_server.url,
+            api_key=STUB_API_KEY,
         )
+    )
+    blobs = BlobStore(sessions)
+    temporal = FuzzTemporal(data_dir, payload_data_converter(PayloadStore(blobs)))
+    client = await temporal.start()
+    in_process = InProcessWorker(client, DatabaseModelRegistry(sessions, secrets), blobs)
+    settings = Settings(
+        KASAL_DATA_DIR=data_dir,
+        KASAL_DATABASE_URL=database_url,
+        KASAL_SECRET_KEY=SECRET_KEY,
+        TEMPORAL_ADDRESS=temporal.address,
+    )
+    pool = WorkerPool(settings, data_dir)
+    await in_process.start()
+    try:
+        yield Rig(client=client, temporal=temporal, in_process=in_process, pool=pool)
+    finally:
+        await in_process.stop()
+        pool.stop()
+        await temporal.shutdown()
+        await engine.dispose()
+
+
+Check = Callable[[Scenario], Awaitable[Outcome]]
+
+
+@pytest.fixture
+def check(rig: Rig, stub_llm: StubLLM) -> Check:
+    async def run(scenario: Scenario) -> Outcome:
+        return await run_and_check(scenario, rig, stub_llm)
 
     return run
 
@@ -151,3 +139,35 @@ async def test_a_rejected_gate_with_retry_upstream_across_continue_as_new(check:
             faults=("restart_worker",),
         )
     )
+
+
+async def test_a_step_killed_mid_call_retries_once_and_a_restarted_server_keeps_the_gate(
+    check: Check,
+) -> None:
+    outcome = await check(
+        Scenario(
+            steps=(
+                TaskSpec(id="s0", after=(), replies=("hang", "ok"), max_attempts=2),
+                GateSpec(id="s1", after=("s0",), decisions=("none",)),
+                TaskSpec(id="s2", after=()),
+            ),
+            faults=("restart_temporal", "kill_worker_mid_step"),
+        )
+    )
+    assert outcome.status == "waiting_for_approval"
+    assert any(line.startswith("SIGKILL worker") for line in outcome.log), outcome.log
+    assert "restart temporal" in outcome.log, outcome.log
+
+
+async def test_a_killed_last_attempt_pauses_the_step_and_a_retry_finishes_it(check: Check) -> None:
+    outcome = await check(
+        Scenario(
+            steps=(
+                TaskSpec(id="s0", after=(), replies=("hang", "ok"), on_pause=("retry",)),
+                TaskSpec(id="s1", after=("s0",)),
+            ),
+            faults=("kill_worker_mid_step",),
+        )
+    )
+    assert outcome.status == "completed"
+    assert outcome.log[0].startswith("SIGKILL worker"), outcome.log

@@ -60,7 +60,7 @@ async def run_events(
                 yield _error(first.run_id, failure)
                 return
             try:
-                run = await service.get(first.run_id)
+                run = await service.get(first.run_id, with_forks=False)
             except (NotFound, Unavailable, RPCError) as failure:
                 yield _error(first.run_id, failure)
                 return

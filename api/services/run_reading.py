@@ -54,8 +54,11 @@ class RunReader(RunAccess):
         super().__init__(temporal, settings)
         self.blobs = blobs
 
-    async def get(self, run_id: str) -> RunRead:
-        """The run with every step: asked of the workflow while open, read back once closed."""
+    async def get(self, run_id: str, *, with_forks: bool = True) -> RunRead:
+        """The run with every step: asked of the workflow while open, read back once closed.
+
+        Listing its forks is a visibility query; the event stream, which reads the run on
+        every change and sends only steps and status, leaves it out (``with_forks``)."""
         client = await self.temporal.client()
         handle = await self._handle(run_id)
         description = await self._describe(handle)
@@ -83,7 +86,7 @@ class RunReader(RunAccess):
             result=result,
             temporal=self._link(run_id, description.run_id),
             forked_from=_forked_from(attributes),
-            forks=await self._forks(client, run_id),
+            forks=await self._forks(client, run_id) if with_forks else [],
         )
 
     async def _forks(self, client: Client, run_id: str) -> list[str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -12,7 +13,7 @@ from tests.api_stack import ApiStack
 from tests.conftest import SUGGEST_CONTINUE_AS_NEW_EVENTS
 from tests.helpers import agent, assert_replays, start_run, task
 from tests.stub_llm import StubLLM
-from tests.test_api_runs import create_workflow, start, wait_for_run
+from tests.test_api_runs import create_workflow, listed_runs, start, wait_for_run
 
 STEPS = 500
 
@@ -51,7 +52,13 @@ async def test_the_api_reads_a_continued_run_whole(api: ApiStack, stub_llm: Stub
     steps = SUGGEST_CONTINUE_AS_NEW_EVENTS // 4
     spec = {"agents": [agent()], "steps": [task(f"s{i}") for i in range(steps)], "max_parallel": 32}
     run_id = (await start(api, await create_workflow(api, spec)))["run_id"]
+    # Started after the long run, so newer, though the long run's latest execution,
+    # after continue-as-new, starts later still.
+    short_spec = {"agents": [agent()], "steps": [task("only")]}
+    created = await api.http.post("/workflows", json={"name": "short", "spec": short_spec})
+    short_id = (await start(api, created.json()["id"]))["run_id"]
     run = await wait_for_run(api, run_id, "completed", timeout=300)
+    short = await wait_for_run(api, short_id, "completed")
 
     assert len(run["steps"]) == steps
     assert all(s["status"] == "completed" for s in run["steps"])
@@ -66,3 +73,13 @@ async def test_the_api_reads_a_continued_run_whole(api: ApiStack, stub_llm: Stub
         run_id, run_id=description.raw_description.workflow_execution_info.first_run_id
     )
     await assert_replays(first_execution)  # it ends in ContinueAsNew
+
+    # The run keeps the start time and the place in the newest-first list of its first
+    # execution, not its latest.
+    first_started = (await first_execution.describe()).start_time
+    assert first_started is not None and description.start_time > first_started
+    assert abs((datetime.fromisoformat(run["started_at"]) - first_started).total_seconds()) < 5
+    assert datetime.fromisoformat(run["started_at"]) < datetime.fromisoformat(short["started_at"])
+    listed = [r for r in await listed_runs(api, limit=50) if r["run_id"] in (run_id, short_id)]
+    assert [r["run_id"] for r in listed] == [short_id, run_id]
+    assert listed[1]["started_at"] == run["started_at"]

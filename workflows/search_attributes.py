@@ -10,6 +10,10 @@ KASAL_VERSION = SearchAttributeKey.for_int("KasalVersion")
 # Kept current with the status table at every change (workflows/status.py).
 KASAL_STATUS = SearchAttributeKey.for_keyword("KasalStatus")
 
+# When the run started. Temporal's StartTime is its latest execution's, so a run that
+# continued as new would jump ahead of runs started after it in a newest-first list.
+KASAL_STARTED_AT = SearchAttributeKey.for_datetime("KasalStartedAt")
+
 # A fork names the run and step it was forked from, so the parent can list its forks.
 KASAL_FORKED_FROM = SearchAttributeKey.for_keyword("KasalForkedFrom")
 KASAL_FORKED_FROM_STEP = SearchAttributeKey.for_keyword("KasalForkedFromStep")
@@ -21,4 +25,5 @@ ALL_KEYS = (
     KASAL_STATUS,
     KASAL_FORKED_FROM,
     KASAL_FORKED_FROM_STEP,
+    KASAL_STARTED_AT,
 )

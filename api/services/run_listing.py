@@ -20,7 +20,7 @@ from api.services.run_access import (
     optional_uuid,
     query_state,
 )
-from api.services.run_pages import Cursor, decode_page_token, newest_first
+from api.services.run_pages import Cursor, decode_page_token, newest_first, run_started_at
 from workflows.run_state import AgentWorkflowResult
 from workflows.search_attributes import (
     KASAL_STATUS,
@@ -133,7 +133,7 @@ class RunLister(RunAccess):
             workflow_name=attributes.get(KASAL_WORKFLOW_NAME) or "",
             version=attributes.get(KASAL_VERSION) or 0,
             status=listed_status(execution.status, attributes.get(KASAL_STATUS)),
-            started_at=execution.start_time,
+            started_at=run_started_at(execution),
             closed_at=execution.close_time,
             temporal=self._link(execution.id, execution.run_id),
         )

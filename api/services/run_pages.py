@@ -7,8 +7,11 @@ before the n-th newest start seen so far, no unseen run can be among the n newes
 
 A page token is a cursor, the last listed run's (start time, workflow id), never an
 offset: runs that start between two pages are newer than the cursor, so they neither
-push a run onto the next page twice nor push one past it unseen. A start time never
-changes, so a run that closes between pages keeps its place too.
+push a run onto the next page twice nor push one past it unseen. A run's start time is
+its `KasalStartedAt`, which never changes: Temporal's StartTime is the latest
+execution's and moves on at each continue-as-new. So a run that closes, or continues as
+new, between pages keeps its place too. Runs started before `KasalStartedAt` existed
+fall back on StartTime.
 """
 
 from __future__ import annotations
@@ -23,11 +26,17 @@ from datetime import UTC, datetime, timedelta
 from temporalio.client import WorkflowExecution, WorkflowExecutionStatus
 
 from api.errors import BadRequest
+from workflows.search_attributes import KASAL_STARTED_AT
 
 _EPOCH = datetime.min.replace(tzinfo=UTC)
 # Python keeps microseconds; the store may keep nanoseconds. The visibility query asks
 # for everything before the cursor's next microsecond, and the exact cut is made here.
 _RESOLUTION = timedelta(microseconds=1)
+
+# `KasalStartedAt` is the API's clock and a close time the server's: a closed run ends
+# the scan only when it closed this long before the bound, so that a clock a little
+# ahead of the server's never hides a short run.
+CLOCK_SKEW_ALLOWANCE = timedelta(minutes=1)
 
 RunOrder = tuple[datetime, str]
 
@@ -62,8 +71,11 @@ class Cursor:
 
     def visibility_clause(self) -> str:
         """Runs that started no later than this cursor's microsecond, in Temporal's terms."""
-        bound = self.started_at + _RESOLUTION
-        return f"StartTime < '{bound.strftime('%Y-%m-%dT%H:%M:%S.%fZ')}'"
+        bound = (self.started_at + _RESOLUTION).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        return (
+            f"({KASAL_STARTED_AT.name} < '{bound}'"
+            f" OR ({KASAL_STARTED_AT.name} IS NULL AND StartTime < '{bound}'))"
+        )
 
     def precedes(self, execution: WorkflowExecution) -> bool:
         """Whether ``execution`` comes after this cursor in newest-first order."""
@@ -79,9 +91,14 @@ def decode_page_token(token: str | None) -> Cursor | None:
     return Cursor.decode(token) if token else None
 
 
+def run_started_at(execution: WorkflowExecution) -> datetime:
+    """When the run started: its first execution, not its latest (see the module's doc)."""
+    return execution.typed_search_attributes.get(KASAL_STARTED_AT) or execution.start_time or _EPOCH
+
+
 def order_of(execution: WorkflowExecution) -> RunOrder:
     """Newest first is this key, descending; the workflow id breaks ties in start time."""
-    return execution.start_time or _EPOCH, execution.id
+    return run_started_at(execution), execution.id
 
 
 async def newest_first(
@@ -97,17 +114,14 @@ async def newest_first(
         if after is not None and not after.precedes(execution):
             continue
         if len(seen) >= count and _is_closed(execution):
-            bound = sorted((_started(e) for e in seen), reverse=True)[count - 1]
-            if execution.close_time is not None and execution.close_time < bound:
+            bound = sorted((run_started_at(e) for e in seen), reverse=True)[count - 1]
+            closed_at = execution.close_time
+            if closed_at is not None and closed_at < bound - CLOCK_SKEW_ALLOWANCE:
                 more = True
                 break
         seen.append(execution)
     seen.sort(key=order_of, reverse=True)
     return seen[:count], more or len(seen) > count
-
-
-def _started(execution: WorkflowExecution) -> datetime:
-    return execution.start_time or _EPOCH
 
 
 def _is_closed(execution: WorkflowExecution) -> bool:

@@ -31,6 +31,7 @@ from api.services.run_history import (
     step_of_activity,
     steps_from_history,
 )
+from api.services.run_pages import run_started_at
 from api.temporal import TemporalGateway
 from db.blobs import BlobStore
 from kasal.settings import Settings
@@ -80,7 +81,7 @@ class RunReader(RunAccess):
             workflow_name=attributes.get(KASAL_WORKFLOW_NAME) or "",
             version=attributes.get(KASAL_VERSION) or 0,
             status=status,
-            started_at=description.start_time,
+            started_at=run_started_at(description),
             closed_at=description.close_time,
             steps=steps_read,
             result=result,

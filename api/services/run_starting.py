@@ -20,6 +20,7 @@ from api.errors import NotFound
 from api.schemas.runs import RunCreate, RunCreated
 from api.services.run_access import RunAccess, RunHandle, listed_status
 from api.temporal import TemporalGateway
+from db.base import utcnow
 from db.uow import UnitOfWork
 from kasal.settings import Settings
 from workflows.agent_workflow_v2 import AgentWorkflowV2
@@ -30,6 +31,7 @@ from workflows.run_state import AgentWorkflowResult
 from workflows.search_attributes import (
     KASAL_FORKED_FROM,
     KASAL_FORKED_FROM_STEP,
+    KASAL_STARTED_AT,
     KASAL_STATUS,
     KASAL_VERSION,
     KASAL_WORKFLOW_ID,
@@ -101,6 +103,7 @@ class RunStarter(RunAccess):
             SearchAttributePair(KASAL_WORKFLOW_NAME, meta.workflow_name),
             SearchAttributePair(KASAL_VERSION, meta.version),
             SearchAttributePair(KASAL_STATUS, RunStatus.RUNNING.value),
+            SearchAttributePair(KASAL_STARTED_AT, utcnow()),
         ]
         if forked_from is not None:
             attributes += [

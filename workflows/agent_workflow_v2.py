@@ -232,6 +232,7 @@ class AgentWorkflowV2:
                     expected_output=step.expected_output,
                     context=self._context_for(step),
                     feedback=self._run.feedback.get(step_id),
+                    tools=[self._plan.tools[name] for name in agent.tools],
                 ),
                 result_type=RunTaskStepResult,
                 activity_id=activity_id(step_id, execution),

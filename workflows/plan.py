@@ -2,7 +2,7 @@
 
 A plan is a definition with its placeholders rendered, its steps in a stable
 topological order and each step's upstream context resolved. It names model
-configs but never carries their secrets.
+configs and tools but never carries their secrets.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field
 
 from workflows.definition import AgentSpec, ApprovalStep, TaskStep
+from workflows.tools import PinnedTool
 
 
 class PlanTaskStep(TaskStep):
@@ -49,6 +50,8 @@ class Plan(BaseModel):
     steps: list[PlanStep]
     max_parallel: int = 16
     meta: RunMeta = RunMeta()
+    # Every tool an agent names, by that name, pinned at the version the run compiled.
+    tools: dict[str, PinnedTool] = {}
 
     def step(self, step_id: str) -> PlanTaskStep | PlanApprovalStep:
         for step in self.steps:

@@ -12,6 +12,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, Field, TypeAdapter
 
 from workflows.definition import AgentSpec
+from workflows.tools import PinnedTool
 
 RUN_TASK_STEP = "run_task_step"
 
@@ -60,6 +61,7 @@ class RunTaskStepInput(BaseModel):
     inputs: dict[str, str] = {}
     context: list[StepContext] = []
     feedback: str | None = None  # a reviewer's comment when a gate sent the step back
+    tools: list[PinnedTool] = []  # the agent's tools, as the plan pinned them
 
 
 class LLMCall(BaseModel):

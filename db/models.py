@@ -1,4 +1,4 @@
-"""Tables: workflow definitions with immutable versions, and model configs."""
+"""Tables: workflow definitions with immutable versions, model configs, tools and MCP servers."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from sqlalchemy import (
     Index,
     Integer,
     LargeBinary,
+    PrimaryKeyConstraint,
     String,
     Text,
     Uuid,
@@ -92,3 +93,53 @@ class Blob(Base):
     # its content is then empty.
     data: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True, default=None)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+# Until the teams issue brings workspaces, every row lives in this one.
+DEFAULT_WORKSPACE = "default"
+
+
+class ToolRow(Base):
+    """A custom HTTP tool. Its version goes up on every update; plans pin one version."""
+
+    __tablename__ = "tools"
+
+    workspace: Mapped[str] = mapped_column(
+        String(100), default=DEFAULT_WORKSPACE, server_default=DEFAULT_WORKSPACE
+    )
+    name: Mapped[str] = mapped_column(String(64))
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    description: Mapped[str] = mapped_column(Text, default="")
+    # An HttpToolSpec dump (without secret values) plus "args_schema" and "idempotent".
+    spec: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # Fernet ciphertext of a JSON object {header: value}.
+    secret_headers_encrypted: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (PrimaryKeyConstraint("workspace", "name", name="pk_tools"),)
+
+
+class McpServerRow(Base):
+    """An MCP server; its tools are listed by probing it from a worker."""
+
+    __tablename__ = "mcp_servers"
+
+    workspace: Mapped[str] = mapped_column(
+        String(100), default=DEFAULT_WORKSPACE, server_default=DEFAULT_WORKSPACE
+    )
+    name: Mapped[str] = mapped_column(String(64))
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    transport: Mapped[str] = mapped_column(String(20))
+    url: Mapped[str | None] = mapped_column(String(2000), nullable=True)
+    command: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)
+    headers: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+    # Fernet ciphertext of a JSON object {header: value}.
+    secret_headers_encrypted: Mapped[str | None] = mapped_column(Text, nullable=True)
+    timeout_seconds: Mapped[float] = mapped_column(Float, default=30)
+    # The tools (ToolInfo dumps) the last successful probe listed; None until one succeeds.
+    tools_cache: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (PrimaryKeyConstraint("workspace", "name", name="pk_mcp_servers"),)

@@ -1,1 +1,1 @@
-"""The tools agents call: built-in ones, custom HTTP tools and MCP servers
+"""The tools agents call: built-in ones, custom HTTP tools and MCP servers' tools."""

@@ -18,6 +18,7 @@ from workflows.compiler import (
 )
 from workflows.definition import RetrySpec, WorkflowDefinition
 from workflows.plan import Plan, PlanApprovalStep, PlanTaskStep
+from workflows.tools import BUILTIN_BY_NAME, HttpToolSpec, McpServerSpec, PinnedTool, pin_builtin
 
 MODELS = {"gpt", "claude"}
 INPUTS = {"topic": "tides"}
@@ -243,7 +244,7 @@ SINGLE_ERRORS = {
     "tools": (
         {"agents": [agent(tools=["search"])]},
         ["agents", 0, "tools", 0],
-        "unknown tool 'search': tools are not available yet",
+        "unknown tool 'search': name a built-in, an HTTP tool",
     ),
     # approval steps
     "approval without message": (
@@ -297,6 +298,73 @@ def test_every_tool_is_reported() -> None:
     errors = validation_errors(definition(agents=[agent(tools=["search", "browse"])]))
     assert locs(errors) == [["agents", 0, "tools", 0], ["agents", 0, "tools", 1]]
     assert "'browse'" in errors[1].msg
+
+
+WEATHER = PinnedTool(
+    name="weather",
+    kind="http",
+    version=3,
+    description="The weather in a city",
+    args_schema={"type": "object", "properties": {"city": {"type": "string"}}},
+    idempotent=True,
+    http=HttpToolSpec(url_template="https://example.test/{city}", secret_header_names=["X-Key"]),
+)
+ORDERS = McpServerSpec(name="orders", transport="streamable-http", url="http://orders.test/mcp")
+USER_TOOLS = {
+    "weather": WEATHER,
+    "orders.*": PinnedTool(name="orders.*", kind="mcp", mcp=ORDERS),
+    "orders.lookup": PinnedTool(name="orders.lookup", kind="mcp", mcp=ORDERS, mcp_tool="lookup"),
+}
+
+
+def test_named_tools_resolve_to_builtins_and_user_tools_and_are_pinned_by_name() -> None:
+    defn = definition(
+        agents=[
+            agent(tools=["calculate", "weather", "orders.lookup"]),
+            agent("critic", tools=["weather", "orders.*"]),
+        ]
+    )
+    plan = compile_plan(defn, INPUTS, MODELS, USER_TOOLS)
+    assert list(plan.tools) == ["calculate", "weather", "orders.lookup", "orders.*"]
+    assert plan.tools["calculate"] == pin_builtin(BUILTIN_BY_NAME["calculate"])
+    assert plan.tools["weather"] == WEATHER
+    assert plan.tools["orders.lookup"].mcp_tool == "lookup"
+    assert plan.tools["orders.*"].mcp_tool is None
+    assert [plan.tools[name] for name in plan.agents["critic"].tools] == [
+        WEATHER,
+        USER_TOOLS["orders.*"],
+    ]
+    # A plan without tools pins none.
+    assert compile_plan(definition(), INPUTS, MODELS).tools == {}
+
+
+def test_unknown_tools_are_reported_with_every_other_error() -> None:
+    defn = definition(
+        agents=[agent(tools=["weather", "orders.missing", "calculate", "nope"], llm="gemini")]
+    )
+    errors = validation_errors_with(defn, USER_TOOLS)
+    assert locs(errors) == [
+        ["agents", 0, "llm"],
+        ["agents", 0, "tools", 1],
+        ["agents", 0, "tools", 3],
+    ]
+    assert "'orders.missing'" in errors[1].msg
+
+
+def test_a_tool_name_a_model_cannot_take_is_an_error() -> None:
+    long_name = "orders." + "x" * 60
+    tools = {long_name: PinnedTool(name=long_name, kind="mcp", mcp=ORDERS, mcp_tool="x" * 60)}
+    error = only(validation_errors_with(definition(agents=[agent(tools=[long_name])]), tools))
+    assert error.loc == ["agents", 0, "tools", 0]
+    assert "cannot be offered to a model" in error.msg
+
+
+def validation_errors_with(
+    defn: Mapping[str, Any], tools: Mapping[str, PinnedTool]
+) -> list[CompileError]:
+    with pytest.raises(CompilationFailed) as info:
+        validate_definition(defn, MODELS, tools)
+    return info.value.errors
 
 
 def test_valid_definition_is_returned_parsed() -> None:
@@ -580,7 +648,7 @@ def test_plan_names_models_but_carries_no_config() -> None:
     defn = definition(agents=[agent(), agent("editor", llm="claude")])
     plan = compile_plan(defn, INPUTS, MODELS)
     assert {a.id: a.llm for a in plan.agents.values()} == {"writer": "gpt", "editor": "claude"}
-    assert set(Plan.model_fields) == {"inputs", "agents", "steps", "max_parallel", "meta"}
+    assert set(Plan.model_fields) == {"inputs", "agents", "steps", "max_parallel", "meta", "tools"}
     # The plan round-trips through JSON (it is pinned in the workflow's input).
     assert Plan.model_validate_json(plan.model_dump_json()) == plan
 

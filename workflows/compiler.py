@@ -3,6 +3,11 @@
 Every problem is reported at once, each as ``{loc, msg}`` with ``loc`` counted
 from the definition's root (``["steps", 2, "agent"]``), so an editor can put
 each error on the node and field it concerns.
+
+A tool an agent names is a built-in (workflows/tools.py) or one of the user tools the
+caller passes, pinned as the caller found it: an HTTP tool by its name, an MCP server's
+tool as ``<server>.<tool>`` and all of a server's tools as ``<server>.*``. The compiler
+only looks names up (``tools.get(name)``), so a caller may answer names it cannot list.
 """
 
 from __future__ import annotations
@@ -11,6 +16,7 @@ import heapq
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
@@ -24,6 +30,14 @@ from workflows.definition import (
     WorkflowDefinition,
 )
 from workflows.plan import Plan, PlanApprovalStep, PlanTaskStep, RunMeta
+from workflows.tools import (
+    BUILTIN_BY_NAME,
+    MCP_SEPARATOR,
+    MODEL_TOOL_NAME,
+    PinnedTool,
+    model_tool_name,
+    pin_builtin,
+)
 
 Loc = list[str | int]
 
@@ -34,6 +48,8 @@ _TOKEN = re.compile(r"\{\{|\}\}|\{([^{}]*)\}|[{}]")
 _PLACEHOLDER_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 InputValue = str | int | float | bool
+
+NO_TOOLS: Mapping[str, PinnedTool] = MappingProxyType({})
 
 
 class CompileError(BaseModel):
@@ -48,10 +64,12 @@ class CompilationFailed(Exception):
 
 
 def validate_definition(
-    definition: Mapping[str, Any] | WorkflowDefinition, models: Iterable[str]
+    definition: Mapping[str, Any] | WorkflowDefinition,
+    models: Iterable[str],
+    tools: Mapping[str, PinnedTool] = NO_TOOLS,
 ) -> WorkflowDefinition:
     """Check everything but input values; raise CompilationFailed with every error."""
-    parsed, _, errors = _check(definition, set(models))
+    parsed, _, errors = _check(definition, set(models), tools)
     if errors or parsed is None:
         raise CompilationFailed(errors)
     return parsed
@@ -61,14 +79,27 @@ def compile_plan(
     definition: Mapping[str, Any] | WorkflowDefinition,
     inputs: Mapping[str, Any],
     models: Iterable[str],
+    tools: Mapping[str, PinnedTool] = NO_TOOLS,
 ) -> Plan:
-    """Validate the definition and the run's inputs, then build the plan to execute."""
-    parsed, document, errors = _check(definition, set(models))
+    """Validate the definition and the run's inputs, then build the plan to execute.
+
+    ``tools`` holds the user tools (HTTP and MCP) by the names agents may write; the
+    built-ins need not be in it. The plan pins every tool an agent names.
+    """
+    parsed, document, errors = _check(definition, set(models), tools)
     values, input_errors = _resolve_inputs(document, inputs)
     errors += input_errors
     if errors or parsed is None:
         raise CompilationFailed(errors)
-    return _build_plan(parsed, values)
+    return _build_plan(parsed, values, tools)
+
+
+def resolve_tool(name: str, tools: Mapping[str, PinnedTool]) -> PinnedTool | None:
+    """The tool an agent's ``name`` stands for, pinned; None when there is none."""
+    builtin = BUILTIN_BY_NAME.get(name)
+    if builtin is not None:
+        return pin_builtin(builtin)
+    return tools.get(name)
 
 
 def step_order(definition: WorkflowDefinition) -> list[str]:
@@ -158,7 +189,9 @@ def _written(raw: Mapping[str, Any], section: str, key: str) -> list[tuple[int, 
 
 
 def _check(
-    definition: Mapping[str, Any] | WorkflowDefinition, models: set[str]
+    definition: Mapping[str, Any] | WorkflowDefinition,
+    models: set[str],
+    tools: Mapping[str, PinnedTool],
 ) -> tuple[WorkflowDefinition | None, _Document, list[CompileError]]:
     """Every error at once: pydantic's structural ones, and the whole-document rules run
     over whatever parsed."""
@@ -178,7 +211,7 @@ def _check(
     _check_unique(errors, "inputs", document.input_names, "name", "input")
     _check_unique(errors, "agents", document.agent_ids, "id", "agent id")
     _check_unique(errors, "steps", document.step_ids, "id", "step id")
-    _check_agents(errors, document, models)
+    _check_agents(errors, document, models, tools)
     _check_steps(errors, document)
     _check_cycles(errors, document)
     _check_placeholders(errors, document)
@@ -219,16 +252,32 @@ def _check_unique(
             first_seen[value] = index
 
 
-def _check_agents(errors: _Errors, document: _Document, models: set[str]) -> None:
+def _check_agents(
+    errors: _Errors, document: _Document, models: set[str], tools: Mapping[str, PinnedTool]
+) -> None:
     for index, agent in document.agents:
         if agent.llm not in models:
             known = ", ".join(sorted(models)) or "none"
             errors.add(["agents", index, "llm"], f"unknown model '{agent.llm}' (known: {known})")
-        for tool_index, tool in enumerate(agent.tools):
-            errors.add(
-                ["agents", index, "tools", tool_index],
-                f"unknown tool '{tool}': tools are not available yet",
-            )
+        for tool_index, name in enumerate(agent.tools):
+            problem = _tool_problem(name, tools)
+            if problem is not None:
+                errors.add(["agents", index, "tools", tool_index], problem)
+
+
+def _tool_problem(name: str, tools: Mapping[str, PinnedTool]) -> str | None:
+    if resolve_tool(name, tools) is None:
+        return (
+            f"unknown tool '{name}': name a built-in, an HTTP tool, "
+            f"'<server>{MCP_SEPARATOR}<tool>' or '<server>{MCP_SEPARATOR}*' of an MCP server"
+        )
+    # "<server>.*" is expanded where the tools run; every other name reaches the model.
+    if not name.endswith(f"{MCP_SEPARATOR}*") and not MODEL_TOOL_NAME.match(model_tool_name(name)):
+        return (
+            f"tool '{name}' cannot be offered to a model: as '{model_tool_name(name)}' it "
+            "must be 1-64 letters, digits, '_' or '-'"
+        )
+    return None
 
 
 def _check_steps(errors: _Errors, document: _Document) -> None:
@@ -358,7 +407,9 @@ def render(text: str, values: Mapping[str, str]) -> str:
     return _TOKEN.sub(replace, text)
 
 
-def _build_plan(parsed: WorkflowDefinition, values: dict[str, str]) -> Plan:
+def _build_plan(
+    parsed: WorkflowDefinition, values: dict[str, str], tools: Mapping[str, PinnedTool]
+) -> Plan:
     agents = {
         agent.id: agent.model_copy(
             update={
@@ -385,12 +436,21 @@ def _build_plan(parsed: WorkflowDefinition, values: dict[str, str]) -> Plan:
             fields["expected_output"] = render(step.expected_output, values)
             steps.append(PlanTaskStep(**fields, context_from=upstream))
     webhook_url = parsed.notify.webhook_url if parsed.notify else None
+    pinned: dict[str, PinnedTool] = {}
+    for agent in parsed.agents:
+        for name in agent.tools:
+            if name not in pinned:
+                tool = resolve_tool(name, tools)
+                assert tool is not None, "unknown tools are rejected before building"
+                # Keyed, and named, as the agents write it.
+                pinned[name] = tool if tool.name == name else tool.model_copy(update={"name": name})
     return Plan(
         inputs=values,
         agents=agents,
         steps=steps,
         max_parallel=parsed.max_parallel,
         meta=RunMeta(webhook_url=webhook_url),
+        tools=pinned,
     )
 
 

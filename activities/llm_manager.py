@@ -18,7 +18,9 @@ from crewai import LLM
 from crewai.types.usage_metrics import UsageMetrics
 from pydantic import PrivateAttr
 
-from activities.model_registry import ModelConfig
+from activities.journal import StepJournal
+from activities.model_registry import FunctionCalling, ModelConfig
+from db.call_journal import DONE
 from workflows.task_step import LLMCall, TokenUsage, TranscriptEntry
 
 # CrewAI takes a reply as the result only when it carries this marker.
@@ -27,30 +29,39 @@ NO_KEY = "no-key"
 
 
 class Transcript:
-    """What one step said to its LLM and heard back, call by call."""
+    """What one step said to its LLM and its tools and heard back, call by call."""
 
     def __init__(self) -> None:
         self.entries: list[TranscriptEntry] = []
 
     @property
     def usage(self) -> TokenUsage:
+        """What this attempt paid for: calls replayed from the journal cost nothing."""
         total = TokenUsage()
         for entry in self.entries:
-            if isinstance(entry, LLMCall):
+            if isinstance(entry, LLMCall) and not entry.replayed:
                 total = total + entry.usage
         return total
 
 
 class KasalLLM(LLM):
-    """A CrewAI LLM that records a transcript and copes with small models' replies.
+    """A CrewAI LLM that journals its calls, records a transcript and copes with small
+    models' replies.
+
+    Every call is looked up in the step's call journal first: a retried attempt gets the
+    answers its earlier attempts were already given (and paid for), and only calls that
+    never finished are made again.
 
     A model with no tools to call can only answer, so a reply without CrewAI's
     "Final Answer:" marker is taken as the answer instead of being sent back as a
-    format error, which small models answer with yet another malformed reply.
+    format error, which small models answer with yet another malformed reply. With
+    tools, a reply may be an action, and goes to CrewAI's parser as it is.
     """
 
     _transcript: Transcript = PrivateAttr(default_factory=Transcript)
+    _journal: StepJournal | None = PrivateAttr(default=None)
     _answer_only: bool = PrivateAttr(default=True)
+    _function_calling: FunctionCalling = PrivateAttr(default="auto")
     _loop: asyncio.AbstractEventLoop | None = PrivateAttr(default=None)
     _in_flight: set[Future[Any]] = PrivateAttr(default_factory=set)
 
@@ -81,9 +92,35 @@ class KasalLLM(LLM):
             future.cancel()
 
     async def acall(self, messages: Any, *args: Any, **kwargs: Any) -> Any:
+        journal = self._journal
+        if journal is None:
+            started = self._started()
+            reply = await _unwrapped(LLM.acall)(self, messages, *args, **kwargs)
+            return self._finish(messages, started, reply)
+        tools = [t.get("function", {}).get("name") for t in kwargs.get("tools") or []]
+        key = journal.llm_key(
+            {"model": self.model, "messages": _plain_messages(messages), "tools": tools}
+        )
+        found = await journal.find(key)
+        if found is not None and found.status == DONE and found.record is not None:
+            entry = LLMCall.model_validate(found.record).model_copy(update={"replayed": True})
+            self._transcript.entries.append(entry)
+            return self._as_crewai_reply(entry.tool_calls or entry.reply)
         started = self._started()
         reply = await _unwrapped(LLM.acall)(self, messages, *args, **kwargs)
-        return self._finish(messages, started, reply)
+        entry = self._entry(messages, started, reply)
+        await journal.record(key, entry.model_dump(mode="json"))
+        self._transcript.entries.append(entry)
+        return self._as_crewai_reply(reply)
+
+    def supports_function_calling(self) -> bool:
+        """Native tool calls or the ReAct text format, as the model config says; "auto"
+        asks litellm's model map (an unknown model gets ReAct)."""
+        if self._function_calling == "native":
+            return True
+        if self._function_calling == "react":
+            return False
+        return bool(super().supports_function_calling())
 
     call._crewai_rate_limit_wrapped = True  # type: ignore[attr-defined]
     acall._crewai_rate_limit_wrapped = True  # type: ignore[attr-defined]
@@ -94,23 +131,31 @@ class KasalLLM(LLM):
     def _finish(
         self, messages: Any, started: tuple[datetime, float, UsageMetrics], reply: Any
     ) -> Any:
+        self._transcript.entries.append(self._entry(messages, started, reply))
+        return self._as_crewai_reply(reply)
+
+    def _entry(
+        self, messages: Any, started: tuple[datetime, float, UsageMetrics], reply: Any
+    ) -> LLMCall:
         started_at, clock, before = started
         after = self.get_token_usage_summary()
-        self._transcript.entries.append(
-            LLMCall(
-                model=self.model,
-                messages=_plain_messages(messages),
-                reply=reply if isinstance(reply, str) else repr(reply),
-                usage=TokenUsage(
-                    prompt_tokens=after.prompt_tokens - before.prompt_tokens,
-                    completion_tokens=after.completion_tokens - before.completion_tokens,
-                    total_tokens=after.total_tokens - before.total_tokens,
-                    llm_calls=1,
-                ),
-                latency_ms=round((time.perf_counter() - clock) * 1000, 1),
-                started_at=started_at,
-            )
+        tool_calls = _tool_calls(reply)
+        return LLMCall(
+            model=self.model,
+            messages=_plain_messages(messages),
+            reply="" if tool_calls else (reply if isinstance(reply, str) else repr(reply)),
+            tool_calls=tool_calls,
+            usage=TokenUsage(
+                prompt_tokens=after.prompt_tokens - before.prompt_tokens,
+                completion_tokens=after.completion_tokens - before.completion_tokens,
+                total_tokens=after.total_tokens - before.total_tokens,
+                llm_calls=1,
+            ),
+            latency_ms=round((time.perf_counter() - clock) * 1000, 1),
+            started_at=started_at,
         )
+
+    def _as_crewai_reply(self, reply: Any) -> Any:
         if self._answer_only and isinstance(reply, str) and FINAL_ANSWER not in reply:
             return f"Thought: I can answer now.\n{FINAL_ANSWER} {reply.strip()}"
         return reply
@@ -121,10 +166,13 @@ def build_llm(
     transcript: Transcript,
     timeout: float | None,
     loop: asyncio.AbstractEventLoop,
+    *,
+    journal: StepJournal | None = None,
+    with_tools: bool = False,
 ) -> KasalLLM:
     """A fresh LLM for one step attempt, routed through litellm with its retries off.
 
-    ``loop`` is the activity's event loop: CrewAI's threads hand their calls to it.
+    ``loop`` is CrewAI's event loop: CrewAI's threads hand their calls to it.
     """
     llm = KasalLLM(
         model=config.model,
@@ -140,6 +188,9 @@ def build_llm(
     )
     llm._transcript = transcript
     llm._loop = loop
+    llm._journal = journal
+    llm._answer_only = not with_tools
+    llm._function_calling = config.function_calling
     return llm
 
 
@@ -161,9 +212,44 @@ def _unwrapped(method: Callable[..., Any]) -> Callable[..., Any]:
     return getattr(method, "__wrapped__", method)
 
 
-def _plain_messages(messages: Any) -> list[dict[str, str]]:
+def _plain_messages(messages: Any) -> list[dict[str, Any]]:
+    """The messages as JSON: role and content, and the tool calls and their ids, which a
+    native tool loop's messages carry and its next request depends on."""
     if isinstance(messages, str):
         return [{"role": "user", "content": messages}]
-    return [
-        {"role": str(m.get("role", "")), "content": str(m.get("content", ""))} for m in messages
-    ]
+    plain: list[dict[str, Any]] = []
+    for message in messages:
+        content = message.get("content")
+        entry: dict[str, Any] = {
+            "role": str(message.get("role", "")),
+            "content": content if content is None else str(content),
+        }
+        if message.get("tool_calls"):
+            entry["tool_calls"] = _tool_calls(message["tool_calls"])
+        if message.get("tool_call_id"):
+            entry["tool_call_id"] = str(message["tool_call_id"])
+        plain.append(entry)
+    return plain
+
+
+def _tool_calls(reply: Any) -> list[dict[str, Any]]:
+    """A native reply's tool calls in OpenAI's JSON shape; [] for a text reply."""
+    if not isinstance(reply, list):
+        return []
+    calls = []
+    for call in reply:
+        if isinstance(call, dict):
+            calls.append(call)
+            continue
+        function = getattr(call, "function", None)
+        calls.append(
+            {
+                "id": getattr(call, "id", None),
+                "type": "function",
+                "function": {
+                    "name": getattr(function, "name", None),
+                    "arguments": getattr(function, "arguments", None),
+                },
+            }
+        )
+    return calls

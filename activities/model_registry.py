@@ -8,9 +8,13 @@ on the next attempt, and no secret ever enters a Temporal payload.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel, Field, SecretStr
+
+# How agents call tools with this model: "auto" asks litellm's model map (an unknown
+# model, such as one behind a custom api_base, gets the ReAct text format).
+FunctionCalling = Literal["auto", "native", "react"]
 
 
 class ModelConfig(BaseModel):
@@ -23,6 +27,7 @@ class ModelConfig(BaseModel):
     temperature: float | None = Field(default=None, ge=0, le=2)
     max_tokens: int | None = Field(default=None, ge=1)
     params: dict[str, Any] = {}
+    function_calling: FunctionCalling = "auto"
 
 
 class UnknownModel(LookupError):

@@ -7,16 +7,21 @@ import dataclasses
 from datetime import UTC, datetime, timedelta
 
 from crewai import Agent, Task
+from crewai.tools import BaseTool
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities.crew_runtime import CrewRuntime
 from activities.heartbeat import heartbeating
+from activities.journal import Scrubber, StepJournal
 from activities.llm_errors import classify, redact
 from activities.llm_manager import KasalLLM, Transcript, build_llm
-from activities.model_registry import ModelRegistry, UnknownModel
+from activities.model_registry import ModelConfig, ModelRegistry, UnknownModel
+from activities.tools.agent_tools import agent_tools
+from activities.tools.toolbox import ToolEnvironment, open_toolbox
 from api.schemas.transcripts import ATTEMPT_TRANSCRIPT_KIND, AttemptTranscript
 from db.blobs import BlobStore
+from db.call_journal import CallJournal
 from workflows.task_step import (
     INLINE_OUTPUT_LIMIT,
     RUN_TASK_STEP,
@@ -32,10 +37,19 @@ LLM_TIMEOUT_MARGIN = 0.9
 
 
 class TaskStepActivities:
-    def __init__(self, models: ModelRegistry, blobs: BlobStore, crew: CrewRuntime) -> None:
+    def __init__(
+        self,
+        models: ModelRegistry,
+        blobs: BlobStore,
+        crew: CrewRuntime,
+        journal: CallJournal,
+        tools: ToolEnvironment,
+    ) -> None:
         self._models = models
         self._blobs = blobs
         self._crew = crew
+        self._journal = journal
+        self._tools = tools
 
     @activity.defn(name=RUN_TASK_STEP)
     async def run_task_step(self, input: RunTaskStepInput) -> RunTaskStepResult:
@@ -76,20 +90,37 @@ class TaskStepActivities:
             ) from None
         timeout = activity.info().start_to_close_timeout or timedelta(minutes=10)
         context = await self._whole_context(input)
-        loop = self._crew.loop
-        llm = build_llm(config, transcript, timeout.total_seconds() * LLM_TIMEOUT_MARGIN, loop)
+        async with open_toolbox(input.tools, self._tools, input.run_id, input.step_id) as toolbox:
+            journal = StepJournal(
+                self._journal,
+                asyncio.get_running_loop(),
+                run_id=input.run_id,
+                step_id=input.step_id,
+                execution=_execution_of(activity.info().activity_id),
+                attempt=attempt,
+                scrub=Scrubber(toolbox.secrets + _key_of(config)),
+            )
+            llm = build_llm(
+                config,
+                transcript,
+                timeout.total_seconds() * LLM_TIMEOUT_MARGIN,
+                self._crew.loop,
+                journal=journal,
+                with_tools=bool(toolbox.tools),
+            )
+            tools = agent_tools(toolbox.tools, journal, transcript, asyncio.get_running_loop())
 
-        async def perform() -> str:
-            agent, task = _agent_and_task(input, llm)
-            return str(await agent.aexecute_task(task, context=context or None))
+            async def perform() -> str:
+                agent, task = _agent_and_task(input, llm, tools)
+                return str(await agent.aexecute_task(task, context=context or None))
 
-        try:
-            output = await self._crew.run(perform)
-        except asyncio.CancelledError:
-            llm.cancel_in_flight()
-            raise
-        except Exception as exc:
-            raise classify(exc, config, attempt) from None
+            try:
+                output = await self._crew.run(perform)
+            except asyncio.CancelledError:
+                llm.cancel_in_flight()
+                raise
+            except Exception as exc:
+                raise classify(exc, config, attempt) from None
         output_ref = None
         if len(output.encode()) > INLINE_OUTPUT_LIMIT:
             output_ref = await self._store(input, "output", output)
@@ -170,12 +201,19 @@ def _cancel_reason() -> str:
     return f"cancelled: {', '.join(reasons)}" if reasons else "cancelled"
 
 
-def _agent_and_task(input: RunTaskStepInput, llm: KasalLLM) -> tuple[Agent, Task]:
+def _key_of(config: ModelConfig) -> list[str]:
+    return [config.api_key.get_secret_value()] if config.api_key is not None else []
+
+
+def _agent_and_task(
+    input: RunTaskStepInput, llm: KasalLLM, tools: list[BaseTool]
+) -> tuple[Agent, Task]:
     agent = Agent(
         role=input.agent.role,
         goal=input.agent.goal,
         backstory=input.agent.backstory,
         llm=llm,
+        tools=tools,
         max_iter=input.agent.max_iter,
         # Temporal owns retries: CrewAI must not re-run a failed task on its own.
         max_retry_limit=0,

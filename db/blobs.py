@@ -26,6 +26,11 @@ class BlobStore:
             asyncio.Lock() if bind is not None and bind.dialect.name == "sqlite" else None
         )
 
+    @property
+    def sessions(self) -> async_sessionmaker[Any]:
+        """The store's database, which the call journal shares (db/call_journal.py)."""
+        return self._sessions
+
     async def put(self, *, kind: str, run_id: str, step_id: str, content: str) -> str:
         if self._write_lock is None:
             return await self._insert(kind=kind, run_id=run_id, step_id=step_id, content=content)
@@ -53,6 +58,11 @@ class BlobStore:
         async with UnitOfWork(self._sessions) as uow:
             rows = await uow.blobs.get_many(ids)
         return {str(blob_id): row.content for blob_id, row in rows.items()}
+
+    async def contents_of_run(self, run_id: str, kind: str) -> list[str]:
+        """The contents of a run's blobs of one kind, oldest first."""
+        async with UnitOfWork(self._sessions) as uow:
+            return [row.content for row in await uow.blobs.list_for_run(run_id, kind)]
 
     async def put_payload(self, *, blob_id: uuid.UUID, run_id: str, data: bytes) -> None:
         """Keep a Temporal payload's bytes under a content-addressed id; a no-op if there."""

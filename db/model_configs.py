@@ -18,4 +18,5 @@ def decrypted_config(row: ModelConfigRow, box: SecretBox) -> dict[str, Any]:
         "temperature": row.temperature,
         "max_tokens": row.max_tokens,
         "params": row.params or {},
+        "function_calling": row.function_calling or "auto",
     }

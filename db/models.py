@@ -17,6 +17,7 @@ from sqlalchemy import (
     PrimaryKeyConstraint,
     String,
     Text,
+    UniqueConstraint,
     Uuid,
     text,
 )
@@ -73,6 +74,8 @@ class ModelConfigRow(Base):
     temperature: Mapped[float | None] = mapped_column(Float, nullable=True)
     max_tokens: Mapped[int | None] = mapped_column(Integer, nullable=True)
     params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # "auto" asks litellm's model map; "native" and "react" say how agents call tools.
+    function_calling: Mapped[str] = mapped_column(String(10), default="auto", server_default="auto")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
@@ -143,3 +146,39 @@ class McpServerRow(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     __table_args__ = (PrimaryKeyConstraint("workspace", "name", name="pk_mcp_servers"),)
+
+
+class CallJournalRow(Base):
+    """One LLM or tool call of a step: what was asked, and once it finished, the answer.
+
+    Keyed by run, step, execution, call index and a hash of the request, so a retried
+    attempt of the same execution finds the calls that already finished and replays them.
+    """
+
+    __tablename__ = "call_journal"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    workspace: Mapped[str] = mapped_column(String(100), default="default", server_default="default")
+    run_id: Mapped[str] = mapped_column(String(200), index=True)
+    step_id: Mapped[str] = mapped_column(String(64))
+    execution: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(10))  # "llm" | "tool"
+    call_index: Mapped[int] = mapped_column(Integer)
+    request_hash: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(10))  # "intent" | "done"
+    attempt: Mapped[int] = mapped_column(Integer)
+    record: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (
+        UniqueConstraint(
+            "run_id",
+            "step_id",
+            "execution",
+            "kind",
+            "call_index",
+            "request_hash",
+            name="uq_call_journal_call",
+        ),
+    )

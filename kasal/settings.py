@@ -41,6 +41,11 @@ class Settings(BaseSettings):
     # On SIGTERM or SIGINT a worker takes no new steps and gives those in flight this
     # long to finish and report before it cancels them (they are then retried elsewhere).
     KASAL_WORKER_GRACEFUL_SHUTDOWN_SECONDS: float = Field(default=30, ge=0)
+    # Hosts and networks (comma-separated, like "127.0.0.1,10.0.0.0/8,wiki.internal") that
+    # the fetch_url tool may reach although they are not public addresses.
+    KASAL_FETCH_ALLOW: str = ""
+    # The database the sql_query tool reads, read-only; never Kasal's own.
+    KASAL_SQL_TOOL_DATABASE_URL: str | None = None
 
     @field_validator("KASAL_DATA_DIR")
     @classmethod

@@ -6,7 +6,7 @@ import asyncio
 import os
 import re
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -67,8 +67,9 @@ async def start_run(
     definition: dict[str, Any],
     inputs: dict[str, Any] | None = None,
     workflow_id: str | None = None,
+    models: Iterable[str] = (STUB_MODEL,),
 ) -> RunHandle:
-    plan = compile_plan(definition, inputs or {}, {STUB_MODEL})
+    plan = compile_plan(definition, inputs or {}, models)
     return await client.start_workflow(
         AgentWorkflowV2.run,
         AgentWorkflowV2Input(plan=plan),

@@ -95,6 +95,33 @@ class Reply:
     headers: dict[str, str] = field(default_factory=dict)
     error_body: dict[str, Any] | None = None
     echo_key: bool = False
+    # Native function calls instead of text: [(name, arguments), ...].
+    tool_calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+
+    @classmethod
+    def calls_tools(cls, *calls: tuple[str, dict[str, Any]]) -> Reply:
+        """An assistant message with OpenAI ``tool_calls`` and no content.
+
+        For the ReAct text format, script the text itself:
+        ``Reply("Thought: ...\nAction: calculate\nAction Input: {...}")``.
+        """
+        return cls(text="", tool_calls=list(calls))
+
+    def message(self) -> dict[str, Any]:
+        if not self.tool_calls:
+            return {"role": "assistant", "content": self.text}
+        return {
+            "role": "assistant",
+            "content": None,
+            "tool_calls": [
+                {
+                    "id": f"call_{index}_{name}",
+                    "type": "function",
+                    "function": {"name": name, "arguments": json.dumps(arguments)},
+                }
+                for index, (name, arguments) in enumerate(self.tool_calls)
+            ],
+        }
 
     @classmethod
     def error(
@@ -418,9 +445,9 @@ class StubLLM:
                 "choices": [
                     {
                         "index": 0,
-                        "message": {"role": "assistant", "content": reply.text},
+                        "message": reply.message(),
                         "logprobs": None,
-                        "finish_reason": "stop",
+                        "finish_reason": "tool_calls" if reply.tool_calls else "stop",
                     }
                 ],
                 "usage": usage,

@@ -8,7 +8,9 @@ import gc
 import logging
 import signal
 from datetime import timedelta
+from typing import Any
 
+from sqlalchemy.ext.asyncio import async_sessionmaker
 from temporalio.client import Client
 from temporalio.worker import Worker
 
@@ -17,10 +19,15 @@ from activities.db_model_registry import DatabaseModelRegistry
 from activities.model_registry import ModelRegistry
 from activities.retention import BlobRetentionActivities
 from activities.task_step import TaskStepActivities
+from activities.tools.fetch import FetchPolicy
+from activities.tools.sql import SqlTool
+from activities.tools.toolbox import NO_TOOL_SECRETS, ToolEnvironment
 from activities.webhook import send_webhook
 from db.blobs import BlobStore
-from db.secrets import SecretKeyMissing, load_secret_box
+from db.call_journal import CallJournal
+from db.secrets import SecretBox, SecretKeyMissing, load_secret_box
 from db.session import create_engine, session_factory
+from db.tool_secrets import ToolSecretStore
 from kasal.settings import Settings, get_settings
 from kasal.temporal_client import connect
 from worker.schedules import ensure_blob_retention_schedule
@@ -63,19 +70,25 @@ def build_worker(
     blobs: BlobStore,
     max_concurrent_activities: int,
     graceful_shutdown_timeout: timedelta = timedelta(0),
+    *,
+    tools: ToolEnvironment | None = None,
 ) -> Worker:
     """A worker for Kasal's task queue.
 
     ``graceful_shutdown_timeout`` is how long shutting it down waits for the steps in
-    flight to finish and report; none by default, as in the SDK.
+    flight to finish and report; none by default, as in the SDK. ``tools`` is what the
+    agents' tools need (secrets, the fetch policy, the SQL tool's database); by default,
+    built-in tools only, and HTTP tools and MCP servers without their secret headers.
     """
     crew = CrewRuntime.for_steps(max_concurrent_activities)
+    tools = tools or ToolEnvironment(blobs, NO_TOOL_SECRETS)
+    journal = CallJournal(blobs.sessions)
     return Worker(
         client,
         task_queue=task_queue,
         workflows=WORKFLOWS,
         activities=[
-            TaskStepActivities(models, blobs, crew).run_task_step,
+            TaskStepActivities(models, blobs, crew, journal, tools).run_task_step,
             send_webhook,
             BlobRetentionActivities(client, blobs).delete_blobs_of_runs_gone,
         ],
@@ -93,6 +106,18 @@ def build_worker(
     )
 
 
+def tool_environment(
+    settings: Settings, sessions: async_sessionmaker[Any], secrets: SecretBox, blobs: BlobStore
+) -> ToolEnvironment:
+    """What the agents' tools need on this worker, from the settings and the database."""
+    return ToolEnvironment(
+        blobs,
+        ToolSecretStore(sessions, secrets),
+        FetchPolicy.parse(settings.KASAL_FETCH_ALLOW),
+        SqlTool(settings.KASAL_SQL_TOOL_DATABASE_URL, settings.database_url),
+    )
+
+
 async def run(settings: Settings) -> None:
     # Refuse to start without the key that decrypts stored API keys.
     secrets = load_secret_box(settings.KASAL_SECRET_KEY, settings.KASAL_DATA_DIR, create=False)
@@ -107,6 +132,7 @@ async def run(settings: Settings) -> None:
         blobs,
         settings.KASAL_MAX_CONCURRENT_ACTIVITIES,
         timedelta(seconds=settings.KASAL_WORKER_GRACEFUL_SHUTDOWN_SECONDS),
+        tools=tool_environment(settings, sessions, secrets, blobs),
     )
     freeze_startup_heap()
     stop = asyncio.Event()

@@ -7,7 +7,7 @@ the API share them without importing CrewAI or litellm.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, TypeAdapter
 
@@ -67,20 +67,26 @@ class RunTaskStepInput(BaseModel):
 class LLMCall(BaseModel):
     kind: Literal["llm"] = "llm"
     model: str
-    messages: list[dict[str, str]]
+    messages: list[dict[str, Any]]
     reply: str
+    # A reply that asks for tools (native function calling) instead of answering.
+    tool_calls: list[dict[str, Any]] = []
     usage: TokenUsage
     latency_ms: float
     started_at: datetime
+    # Answered from the call journal by a retried attempt: not made, and not paid, again.
+    replayed: bool = False
 
 
 class ToolCall(BaseModel):
     kind: Literal["tool"] = "tool"
     tool: str
-    input: str
-    output: str
+    arguments: dict[str, Any] = {}
+    output: str | None = None
+    error: str | None = None
     latency_ms: float
     started_at: datetime
+    replayed: bool = False
 
 
 TranscriptEntry = Annotated[LLMCall | ToolCall, Field(discriminator="kind")]

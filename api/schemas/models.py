@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from annotated_types import Ge, Le
 from pydantic import BaseModel, BeforeValidator, Field, StringConstraints
@@ -18,6 +18,8 @@ def _a_json_number(value: Any) -> Any:
     return value
 
 
+FunctionCalling = Literal["auto", "native", "react"]
+
 Temperature = Annotated[float, Ge(0), Le(2), BeforeValidator(_a_json_number)]
 MaxTokens = Annotated[int, Ge(1), BeforeValidator(_a_json_number)]
 
@@ -28,6 +30,13 @@ class ModelConfigBase(BaseModel):
     temperature: Temperature | None = None
     max_tokens: MaxTokens | None = None
     params: dict[str, Any] = {}
+    function_calling: FunctionCalling = Field(
+        default="auto",
+        description=(
+            "How agents call tools with this model: native function calls, the ReAct text "
+            "format, or auto (litellm's model map decides; an unknown model gets ReAct)"
+        ),
+    )
 
 
 class ModelConfigCreate(ModelConfigBase):
@@ -45,6 +54,7 @@ class ModelConfigUpdate(BaseModel):
     temperature: Temperature | None = None
     max_tokens: MaxTokens | None = None
     params: dict[str, Any] | None = None
+    function_calling: FunctionCalling = Field(default=None)  # type: ignore[assignment]
 
 
 class ModelConfigRead(ModelConfigBase):

@@ -31,6 +31,7 @@ class ModelConfigService:
                 temperature=data.temperature,
                 max_tokens=data.max_tokens,
                 params=data.params,
+                function_calling=data.function_calling,
                 created_at=now,
                 updated_at=now,
             )
@@ -56,7 +57,7 @@ class ModelConfigService:
         async with self.uow as uow:
             row = await self._existing(uow, name)
             sent = data.model_fields_set
-            for field in ("model", "api_base", "temperature", "max_tokens"):
+            for field in ("model", "api_base", "temperature", "max_tokens", "function_calling"):
                 if field in sent:
                     setattr(row, field, getattr(data, field))
             if "params" in sent:
@@ -94,6 +95,7 @@ def _read(row: ModelConfigRow) -> ModelConfigRead:
         temperature=row.temperature,
         max_tokens=row.max_tokens,
         params=row.params or {},
+        function_calling=row.function_calling,  # type: ignore[arg-type]
         has_api_key=row.api_key_encrypted is not None,
         created_at=row.created_at,
         updated_at=row.updated_at,

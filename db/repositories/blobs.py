@@ -32,6 +32,15 @@ class BlobRepository:
         rows = (await self.session.execute(select(Blob).where(Blob.id.in_(ids)))).scalars()
         return {row.id: row for row in rows}
 
+    async def list_for_run(self, run_id: str, kind: str) -> list[Blob]:
+        """A run's blobs of one kind, oldest first."""
+        query = (
+            select(Blob)
+            .where(Blob.run_id == run_id, Blob.kind == kind)
+            .order_by(Blob.created_at, Blob.id)
+        )
+        return list((await self.session.execute(query)).scalars())
+
     async def list_for_step(self, run_id: str, step_id: str, kind: str) -> list[Blob]:
         """A step's blobs of one kind, found by the run and step they were stored for."""
         query = select(Blob).where(

@@ -1,0 +1,78 @@
+"""Queries on the call journal."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.base import utcnow
+from db.models import CallJournalRow
+
+
+@dataclass(frozen=True)
+class CallKey:
+    """Where a call sits: its step execution, its kind, its place and what it asked."""
+
+    run_id: str
+    step_id: str
+    execution: int
+    kind: str
+    call_index: int
+    request_hash: str
+
+    def columns(self) -> dict[str, Any]:
+        return {
+            "run_id": self.run_id,
+            "step_id": self.step_id,
+            "execution": self.execution,
+            "kind": self.kind,
+            "call_index": self.call_index,
+            "request_hash": self.request_hash,
+        }
+
+
+class CallJournalRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def find(self, key: CallKey) -> CallJournalRow | None:
+        query = select(CallJournalRow).filter_by(**key.columns())
+        return (await self.session.execute(query)).scalars().first()
+
+    async def insert_if_absent(
+        self, key: CallKey, *, status: str, attempt: int, record: dict[str, Any] | None
+    ) -> None:
+        """ON CONFLICT DO NOTHING: the first writer of a call's row keeps it."""
+        dialect = self.session.get_bind().dialect.name
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        now = utcnow()
+        values = {
+            **key.columns(),
+            "id": uuid.uuid4(),
+            "status": status,
+            "attempt": attempt,
+            "record": record,
+            "created_at": now,
+            "updated_at": now,
+        }
+        await self.session.execute(insert(CallJournalRow).values(values).on_conflict_do_nothing())
+
+    async def finish(self, key: CallKey, *, attempt: int, record: dict[str, Any]) -> None:
+        await self.session.execute(
+            update(CallJournalRow)
+            .filter_by(**key.columns())
+            .values(status="done", attempt=attempt, record=record, updated_at=utcnow())
+        )
+
+    async def of_run(self, run_id: str) -> list[CallJournalRow]:
+        query = (
+            select(CallJournalRow)
+            .where(CallJournalRow.run_id == run_id)
+            .order_by(CallJournalRow.created_at)
+        )
+        return list((await self.session.execute(query)).scalars())

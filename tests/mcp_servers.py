@@ -1,13 +1,15 @@
 """Fixtures for the test MCP servers of tests/mcp_orders_server.py (a pytest plugin).
 
 ``mcp_http_server`` (session scope) runs them over HTTP in a child process; its
-``calls(tool, order_id)`` reads how often a tool was called there. ``mcp_stdio_server``
+``calls(tool, order_id)`` reads how often a tool was called there. ``serve_mcp_http``
+starts a private one, for a test that kills it. ``mcp_stdio_server``
 gives the command of the orders server over stdio, and reads the state it writes.
 Counts only grow over the session: compare before and after, or use a fresh order id.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import socket
@@ -40,6 +42,7 @@ def _free_port() -> int:
 class McpHttpServer:
     base_url: str
     api_key: str = MCP_TEST_API_KEY
+    process: subprocess.Popen[bytes] | None = None
 
     @property
     def url(self) -> str:
@@ -108,48 +111,55 @@ class McpStdioServer:
         return counts.get(tool if order_id is None else f"{tool}:{order_id}", 0)
 
 
+@contextlib.contextmanager
+def serve_mcp_http(log_path: Path) -> Iterator[McpHttpServer]:
+    """The HTTP test servers in a child process of their own, for as long as the block."""
+    port = _free_port()
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "tests.mcp_orders_server",
+                "--http",
+                "--port",
+                str(port),
+                "--api-key",
+                MCP_TEST_API_KEY,
+            ],
+            cwd=ROOT,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        server = McpHttpServer(f"http://127.0.0.1:{port}", process=process)
+        try:
+            deadline = time.monotonic() + 30
+            while True:
+                if process.poll() is not None:
+                    raise RuntimeError(f"the MCP test server exited ({process.returncode})")
+                try:
+                    server.calls("lookup_order")
+                    break
+                except httpx.HTTPError:
+                    if time.monotonic() > deadline:
+                        raise
+                    time.sleep(0.1)
+            yield server
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
 @pytest.fixture(scope="session")
 def mcp_http_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[McpHttpServer]:
-    port = _free_port()
-    log = (tmp_path_factory.mktemp("mcp-http") / "server.log").open("wb")
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "tests.mcp_orders_server",
-            "--http",
-            "--port",
-            str(port),
-            "--api-key",
-            MCP_TEST_API_KEY,
-        ],
-        cwd=ROOT,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    server = McpHttpServer(f"http://127.0.0.1:{port}")
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"the MCP test server exited ({process.returncode})")
-            try:
-                server.calls("lookup_order")
-                break
-            except httpx.HTTPError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.1)
+    """The HTTP test servers, shared by the session: counts only grow."""
+    with serve_mcp_http(tmp_path_factory.mktemp("mcp-http") / "server.log") as server:
         yield server
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        log.close()
 
 
 @pytest.fixture

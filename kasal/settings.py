@@ -46,6 +46,8 @@ class Settings(BaseSettings):
     KASAL_FETCH_ALLOW: str = ""
     # The database the sql_query tool reads, read-only; never Kasal's own.
     KASAL_SQL_TOOL_DATABASE_URL: str | None = None
+    # stdio MCP servers run a command on the worker's host: off unless the operator allows it.
+    KASAL_ALLOW_STDIO_MCP: bool = False
 
     @field_validator("KASAL_DATA_DIR")
     @classmethod

@@ -20,6 +20,7 @@ from activities.model_registry import ModelRegistry
 from activities.retention import BlobRetentionActivities
 from activities.task_step import TaskStepActivities
 from activities.tools.fetch import FetchPolicy
+from activities.tools.mcp_probe import McpProbeActivities
 from activities.tools.sql import SqlTool
 from activities.tools.toolbox import NO_TOOL_SECRETS, ToolEnvironment
 from activities.webhook import send_webhook
@@ -91,6 +92,7 @@ def build_worker(
             TaskStepActivities(models, blobs, crew, journal, tools).run_task_step,
             send_webhook,
             BlobRetentionActivities(client, blobs).delete_blobs_of_runs_gone,
+            McpProbeActivities(tools.secrets, tools.allow_stdio_mcp).probe_mcp_server,
         ],
         workflow_runner=workflow_runner(),
         max_concurrent_activities=max_concurrent_activities,
@@ -115,6 +117,7 @@ def tool_environment(
         ToolSecretStore(sessions, secrets),
         FetchPolicy.parse(settings.KASAL_FETCH_ALLOW),
         SqlTool(settings.KASAL_SQL_TOOL_DATABASE_URL, settings.database_url),
+        allow_stdio_mcp=settings.KASAL_ALLOW_STDIO_MCP,
     )
 
 

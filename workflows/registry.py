@@ -6,11 +6,18 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxR
 
 from workflows.agent_workflow import AgentWorkflow
 from workflows.agent_workflow_v2 import AgentWorkflowV2
+from workflows.mcp_probe import McpProbeWorkflow
 from workflows.notify import NotifyWorkflow
 from workflows.retention_workflow import BlobRetentionWorkflow
 
 # AgentWorkflow stays registered until the last run started on it has closed.
-WORKFLOWS = [AgentWorkflowV2, AgentWorkflow, NotifyWorkflow, BlobRetentionWorkflow]
+WORKFLOWS = [
+    AgentWorkflowV2,
+    AgentWorkflow,
+    NotifyWorkflow,
+    BlobRetentionWorkflow,
+    McpProbeWorkflow,
+]
 
 # Pure data modules, deterministic and side-effect free: importing them once, outside
 # the sandbox, spares every workflow run from rebuilding their pydantic schemas.
@@ -29,6 +36,7 @@ PASSTHROUGH_MODULES = (
     "workflows.step_actions",
     "workflows.task_activity",
     "workflows.task_step",
+    "workflows.tools",
 )
 
 

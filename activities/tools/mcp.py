@@ -252,6 +252,9 @@ class _Connection:
                 task.cancel()
                 with contextlib.suppress(BaseException):
                     await task
+        ready = self._ready
+        if ready is not None and ready.done() and not ready.cancelled():
+            ready.exception()  # retrieved, whether or not open() was still waiting
         if self._stderr is not None:
             self._stderr.close()
             self._stderr = None

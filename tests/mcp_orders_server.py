@@ -4,7 +4,8 @@
 every call, in all and per order id, so that a test can tell how often a tool was
 really called. ``diag`` offers what the failure tests need: ``echo_header(name)`` answers
 with a request header (a server that leaks a secret it was sent), ``slow(seconds)``
-sleeps, and ``fail(message)`` answers an MCP error result. ``diag`` refuses (401) any
+sleeps, ``big(megabytes)`` answers that much text, and ``fail(message)`` answers an MCP
+error result. ``diag`` refuses (401) any
 request without the ``X-Api-Key`` it was started with.
 
 Over HTTP, one process serves them all (``python -m tests.mcp_orders_server --http
@@ -97,6 +98,12 @@ def diag_server() -> FastMCP:
         _count("slow")
         await asyncio.sleep(seconds)
         return f"slept {seconds} s"
+
+    @mcp.tool()
+    def big(megabytes: float) -> str:
+        """Answer this many megabytes of text."""
+        _count("big")
+        return "x" * int(megabytes * 1024 * 1024)
 
     @mcp.tool()
     def fail(message: str) -> str:

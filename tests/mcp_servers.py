@@ -61,7 +61,7 @@ class McpHttpServer:
 
     @property
     def diag_url(self) -> str:
-        """diag (echo_header, slow, fail) over streamable HTTP; needs X-Api-Key."""
+        """diag (echo_header, slow, big, fail) over streamable HTTP; needs X-Api-Key."""
         return f"{self.base_url}/diag/mcp"
 
     def calls(self, tool: str, order_id: str | None = None) -> int:

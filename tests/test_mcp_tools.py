@@ -31,7 +31,13 @@ from activities.tools.toolbox import ToolEnvironment
 from db.blobs import BlobStore
 from tests.mcp_servers import MCP_TEST_API_KEY, McpHttpServer, McpStdioServer, serve_mcp_http
 from worker.main import build_worker
-from workflows.tools import MCP_PROBE_WORKFLOW, McpProbeResult, McpServerSpec, model_tool_name
+from workflows.tools import (
+    MAX_TOOL_RESULT_BYTES,
+    MCP_PROBE_WORKFLOW,
+    McpProbeResult,
+    McpServerSpec,
+    model_tool_name,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 ORDERS_TOOLS = {"orders.lookup_order", "orders.cancel_order"}
@@ -155,6 +161,15 @@ async def test_a_slow_tool_times_out_and_the_connection_stays_usable(
             await tools["diag.slow"].call({"seconds": 5})
         assert time.monotonic() - started < 2
         assert await tools["diag.slow"].call({"seconds": 0.1}) == "slept 0.1 s"
+
+
+async def test_a_10_mb_answer_reaches_the_agent_capped(mcp_http_server: McpHttpServer) -> None:
+    headers = {"X-Api-Key": MCP_TEST_API_KEY}
+    async with open_mcp_tools(mcp_http_server.diag_spec(), "big", headers, False) as (big,):
+        text = await big.call({"megabytes": 10})
+    assert text.startswith("x" * MAX_TOOL_RESULT_BYTES)
+    assert text.endswith(f"[truncated: the tool answered {10 * 1024 * 1024} bytes]")
+    assert len(text) < MAX_TOOL_RESULT_BYTES + 100
 
 
 async def test_an_unreachable_server_fails_at_once_with_the_reason(closed_port: int) -> None:
@@ -353,7 +368,12 @@ async def test_probe_uses_the_workers_secrets_and_stdio_where_allowed(
 ) -> None:
     result = await probe(client, tool_worker, mcp_http_server.diag_spec())
     assert result.ok, result.error
-    assert {tool.name for tool in result.tools} == {"diag.echo_header", "diag.slow", "diag.fail"}
+    assert {tool.name for tool in result.tools} == {
+        "diag.echo_header",
+        "diag.slow",
+        "diag.big",
+        "diag.fail",
+    }
     result = await probe(client, tool_worker, mcp_stdio_server.spec())
     assert result.ok, result.error
     assert {tool.name for tool in result.tools} == ORDERS_TOOLS

@@ -7,12 +7,14 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from api.services.mcp_servers import McpServerService
 from api.services.models import ModelConfigService
 from api.services.run_forking import RunForker
 from api.services.run_listing import RunLister
 from api.services.run_operations import RunOperator
 from api.services.run_reading import RunReader
 from api.services.run_starting import RunStarter
+from api.services.tools import ToolService
 from api.services.workflows import WorkflowService
 from api.temporal import TemporalGateway
 from db.blobs import BlobStore
@@ -52,12 +54,22 @@ TemporalDep = Annotated[TemporalGateway, Depends(get_temporal)]
 SecretsDep = Annotated[SecretBox, Depends(get_secrets)]
 
 
-def get_workflow_service(uow: UowDep) -> WorkflowService:
-    return WorkflowService(uow)
+def get_workflow_service(uow: UowDep, secrets: SecretsDep) -> WorkflowService:
+    return WorkflowService(uow, secrets)
 
 
 def get_model_service(uow: UowDep, secrets: SecretsDep) -> ModelConfigService:
     return ModelConfigService(uow, secrets)
+
+
+def get_tool_service(uow: UowDep, secrets: SecretsDep) -> ToolService:
+    return ToolService(uow, secrets)
+
+
+def get_mcp_server_service(
+    uow: UowDep, secrets: SecretsDep, temporal: TemporalDep, settings: SettingsDep
+) -> McpServerService:
+    return McpServerService(uow, secrets, temporal, settings)
 
 
 def get_blobs(request: Request) -> BlobStore:
@@ -68,14 +80,16 @@ def get_blobs(request: Request) -> BlobStore:
 BlobsDep = Annotated[BlobStore, Depends(get_blobs)]
 
 
-def get_run_starter(uow: UowDep, temporal: TemporalDep, settings: SettingsDep) -> RunStarter:
-    return RunStarter(uow, temporal, settings)
+def get_run_starter(
+    uow: UowDep, temporal: TemporalDep, settings: SettingsDep, secrets: SecretsDep
+) -> RunStarter:
+    return RunStarter(uow, temporal, settings, secrets)
 
 
 def get_run_forker(
-    uow: UowDep, temporal: TemporalDep, settings: SettingsDep, blobs: BlobsDep
+    uow: UowDep, temporal: TemporalDep, settings: SettingsDep, blobs: BlobsDep, secrets: SecretsDep
 ) -> RunForker:
-    return RunForker(uow, temporal, settings, blobs)
+    return RunForker(uow, temporal, settings, blobs, secrets)
 
 
 def get_run_reader(temporal: TemporalDep, settings: SettingsDep, blobs: BlobsDep) -> RunReader:
@@ -92,6 +106,8 @@ def get_run_operator(temporal: TemporalDep, settings: SettingsDep, blobs: BlobsD
 
 WorkflowServiceDep = Annotated[WorkflowService, Depends(get_workflow_service)]
 ModelServiceDep = Annotated[ModelConfigService, Depends(get_model_service)]
+ToolServiceDep = Annotated[ToolService, Depends(get_tool_service)]
+McpServerServiceDep = Annotated[McpServerService, Depends(get_mcp_server_service)]
 RunStarterDep = Annotated[RunStarter, Depends(get_run_starter)]
 RunReaderDep = Annotated[RunReader, Depends(get_run_reader)]
 RunForkerDep = Annotated[RunForker, Depends(get_run_forker)]

@@ -12,7 +12,17 @@ from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
 
 from api.errors import install_error_handlers
-from api.routes import app_links, forks, health, models, runs, transcripts, workflows
+from api.routes import (
+    app_links,
+    forks,
+    health,
+    mcp_servers,
+    models,
+    runs,
+    tools,
+    transcripts,
+    workflows,
+)
 from api.schemas.errors import ERROR_DESCRIPTIONS
 from api.temporal import TemporalGateway
 from db.blobs import BlobStore
@@ -124,6 +134,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     api = APIRouter(prefix=API_PREFIX)
     api.include_router(workflows.router)
     api.include_router(models.router)
+    api.include_router(tools.router)
+    api.include_router(mcp_servers.router)
     api.include_router(runs.router)
     api.include_router(forks.router)
     api.include_router(transcripts.router)

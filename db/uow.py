@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db.repositories.blobs import BlobRepository
 from db.repositories.model_configs import ModelConfigRepository
+from db.repositories.tools import McpServerRepository, ToolRepository
 from db.repositories.workflows import WorkflowRepository
 
 
@@ -17,6 +18,8 @@ class UnitOfWork:
     workflows: WorkflowRepository
     model_configs: ModelConfigRepository
     blobs: BlobRepository
+    tools: ToolRepository
+    mcp_servers: McpServerRepository
 
     def __init__(self, sessions: async_sessionmaker[Any]) -> None:
         self._sessions = sessions
@@ -26,6 +29,8 @@ class UnitOfWork:
         self.workflows = WorkflowRepository(self.session)
         self.model_configs = ModelConfigRepository(self.session)
         self.blobs = BlobRepository(self.session)
+        self.tools = ToolRepository(self.session)
+        self.mcp_servers = McpServerRepository(self.session)
         return self
 
     async def __aexit__(

@@ -30,7 +30,7 @@ from db.session import create_engine, session_factory
 from kasal.settings import Settings
 from tests.conftest import STUB_API_KEY, STUB_MODEL, TEMPORAL_UI_URL, free_port
 from tests.stub_llm import StubLLM
-from worker.main import build_worker
+from worker.main import build_worker, tool_environment
 
 
 class TcpProxy:
@@ -138,8 +138,15 @@ class ApiStack:
         self._engine = create_engine(self.settings.database_url)
         sessions = session_factory(self._engine)
         models = DatabaseModelRegistry(sessions, secrets)
+        blobs = BlobStore(sessions)
         self.worker = build_worker(
-            self.env.client, self.settings.KASAL_TASK_QUEUE, models, BlobStore(sessions), 100
+            self.env.client,
+            self.settings.KASAL_TASK_QUEUE,
+            models,
+            blobs,
+            100,
+            # As `kasal worker` does: tools' secret headers from this stack's database.
+            tools=tool_environment(self.settings, sessions, secrets, blobs),
         )
         await self.worker.__aenter__()
         await self._until_the_worker_polls()

@@ -23,6 +23,7 @@ from api.services.run_starting import RunStarter, new_run_id
 from api.temporal import TemporalGateway
 from db.blobs import BlobStore
 from db.payload_store import PayloadMissing
+from db.secrets import SecretBox
 from db.uow import UnitOfWork
 from kasal.settings import Settings
 from workflows.compiler import CompilationFailed, CompileError
@@ -35,9 +36,14 @@ from workflows.task_step import preview
 
 class RunForker(RunStarter):
     def __init__(
-        self, uow: UnitOfWork, temporal: TemporalGateway, settings: Settings, blobs: BlobStore
+        self,
+        uow: UnitOfWork,
+        temporal: TemporalGateway,
+        settings: Settings,
+        blobs: BlobStore,
+        secrets: SecretBox,
     ) -> None:
-        super().__init__(uow, temporal, settings)
+        super().__init__(uow, temporal, settings, secrets)
         self.blobs = blobs
 
     async def fork(

@@ -19,8 +19,10 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 from api.errors import NotFound
 from api.schemas.runs import RunCreate, RunCreated
 from api.services.run_access import RunAccess, RunHandle, listed_status
+from api.services.user_tools import load_user_tools
 from api.temporal import TemporalGateway
 from db.base import utcnow
+from db.secrets import SecretBox
 from db.uow import UnitOfWork
 from kasal.settings import Settings
 from workflows.agent_workflow_v2 import AgentWorkflowV2
@@ -43,9 +45,12 @@ IDEMPOTENT_RUNS = uuid.UUID("5b0c1f64-8f59-4f0e-9d55-6f1f3c1d2a77")
 
 
 class RunStarter(RunAccess):
-    def __init__(self, uow: UnitOfWork, temporal: TemporalGateway, settings: Settings) -> None:
+    def __init__(
+        self, uow: UnitOfWork, temporal: TemporalGateway, settings: Settings, secrets: SecretBox
+    ) -> None:
         super().__init__(temporal, settings)
         self.uow = uow
+        self.secrets = secrets
 
     async def create(
         self, workflow_id: uuid.UUID, data: RunCreate, idempotency_key: str | None
@@ -72,8 +77,10 @@ class RunStarter(RunAccess):
             if stored is None:
                 raise NotFound(f"workflow {workflow_id} has no version {number}")
             models = await uow.model_configs.names()
+            # Pinned at their current versions, without secret values.
+            tools = await load_user_tools(uow, self.secrets)
             name = workflow.name
-        plan = compile_plan(stored.spec, inputs, models)
+        plan = compile_plan(stored.spec, inputs, models, tools)
         return plan.model_copy(
             update={
                 "meta": RunMeta(

@@ -18,20 +18,24 @@ from api.schemas.workflows import (
     WorkflowSummary,
     WorkflowUpdate,
 )
+from api.services.user_tools import load_user_tools
 from db.base import utcnow
 from db.models import Workflow, WorkflowVersion
+from db.secrets import SecretBox
 from db.uow import UnitOfWork
 from workflows.compiler import step_order, validate_definition
+from workflows.definition import WorkflowDefinition
 
 
 class WorkflowService:
-    def __init__(self, uow: UnitOfWork) -> None:
+    def __init__(self, uow: UnitOfWork, secrets: SecretBox) -> None:
         self.uow = uow
+        self.secrets = secrets
 
     async def validate(self, spec: dict[str, Any]) -> ValidateResponse:
         """Check a definition without inputs: the compiler's validation-only mode."""
         async with self.uow as uow:
-            parsed = validate_definition(spec, await uow.model_configs.names())
+            parsed = await self._validate(uow, spec)
         return ValidateResponse(
             steps=step_order(parsed),
             inputs=[i.name for i in parsed.inputs],
@@ -40,7 +44,7 @@ class WorkflowService:
     async def create(self, data: WorkflowCreate) -> WorkflowRead:
         """Store a new workflow as version 1."""
         async with self.uow as uow:
-            validate_definition(data.spec, await uow.model_configs.names())
+            await self._validate(uow, data.spec)
             await self._ensure_name_free(uow, data.name)
             workflow, version = await self._create_or_conflict(uow, data)
             return _read(workflow, version)
@@ -91,7 +95,7 @@ class WorkflowService:
                     f"If-Match names {if_match}, but workflow {workflow_id} is at version "
                     f"{based_on}: read it again and reapply the change"
                 )
-            validate_definition(data.spec, await uow.model_configs.names())
+            await self._validate(uow, data.spec)
             name = workflow.name if data.name is None else data.name
             if name != workflow.name:
                 await self._ensure_name_free(uow, name)
@@ -139,6 +143,11 @@ class WorkflowService:
             if version is None:
                 raise NotFound(f"workflow {workflow_id} has no version {number}")
             return _version(version)
+
+    async def _validate(self, uow: UnitOfWork, spec: dict[str, Any]) -> WorkflowDefinition:
+        """The compiler's checks against the models and tools that exist now."""
+        models = await uow.model_configs.names()
+        return validate_definition(spec, models, await load_user_tools(uow, self.secrets))
 
     @staticmethod
     async def _live(uow: UnitOfWork, workflow_id: uuid.UUID) -> Workflow:

@@ -18,6 +18,37 @@ export interface paths {
      */
     get: operations["runs-approvals"];
   };
+  "/api/v1/mcp-servers": {
+    /** Get All */
+    get: operations["mcp-servers-get_all"];
+    /**
+     * Create
+     * @description Define an MCP server (version 1). A stdio server may always be defined; a worker
+     * runs its command only where `KASAL_ALLOW_STDIO_MCP=true`.
+     */
+    post: operations["mcp-servers-create"];
+  };
+  "/api/v1/mcp-servers/{name}": {
+    /** Get */
+    get: operations["mcp-servers-get"];
+    /**
+     * Update
+     * @description Replace a server's definition: the next version. A new url, command or transport
+     * forgets the tools of the last test.
+     */
+    put: operations["mcp-servers-update"];
+    /** Delete */
+    delete: operations["mcp-servers-delete"];
+  };
+  "/api/v1/mcp-servers/{name}/test": {
+    /**
+     * Test
+     * @description Connect from a worker and list the server's tools: `ok: true` with the tools (they
+     * become the server's catalogue entries), or `ok: false` with why it cannot connect.
+     * 503 when no worker answers within the server's timeout and 10 s.
+     */
+    post: operations["mcp-servers-test"];
+  };
   "/api/v1/models": {
     /** Get All */
     get: operations["models-get_all"];
@@ -98,6 +129,35 @@ export interface paths {
      * 404 for an unknown run; an empty list for a step with no finished attempt yet.
      */
     get: operations["runs-step_transcript"];
+  };
+  "/api/v1/tools": {
+    /**
+     * Catalogue
+     * @description Every tool an agent may name in `agents[].tools`: the built-ins, the HTTP tools,
+     * and each MCP server's tools (as `<server>.<tool>`, from its last successful test).
+     * An agent may also name `<server>.*`: all of a server's tools.
+     */
+    get: operations["tools-catalogue"];
+    /**
+     * Create
+     * @description Define an HTTP tool (version 1).
+     */
+    post: operations["tools-create"];
+  };
+  "/api/v1/tools/{name}": {
+    /**
+     * Get
+     * @description One HTTP tool, without its secret header values.
+     */
+    get: operations["tools-get"];
+    /**
+     * Update
+     * @description Replace an HTTP tool's definition: the next version. Runs keep the version they
+     * started with.
+     */
+    put: operations["tools-update"];
+    /** Delete */
+    delete: operations["tools-delete"];
   };
   "/api/v1/workflows": {
     /** Get All */
@@ -378,6 +438,162 @@ export interface components {
       /** Type */
       type: string;
     };
+    /** HttpToolCreate */
+    HttpToolCreate: {
+      /**
+       * Args Schema
+       * @description A JSON Schema (2020-12) of type object: the tool's arguments
+       */
+      args_schema?: {
+        [key: string]: unknown;
+      };
+      /**
+       * Description
+       * @description What the tool does, for the model
+       */
+      description: string;
+      /**
+       * Headers
+       * @default {}
+       */
+      headers?: Record<string, never>;
+      /**
+       * Idempotent
+       * @description May a retry repeat the call? Defaults to true for GET, false otherwise
+       */
+      idempotent?: boolean | null;
+      /**
+       * Kind
+       * @default http
+       * @constant
+       */
+      kind?: "http";
+      /**
+       * Method
+       * @default GET
+       * @enum {string}
+       */
+      method?: "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
+      /** Name */
+      name: string;
+      /**
+       * Secret Headers
+       * @description Header values stored encrypted and never shown again
+       * @default {}
+       */
+      secret_headers?: Record<string, never>;
+      /**
+       * Timeout Seconds
+       * @default 30
+       */
+      timeout_seconds?: number;
+      /**
+       * Url Template
+       * @description An http(s) URL; each {variable} is an argument, percent-encoded into it. The other arguments go to the query string for GET and to the JSON body otherwise
+       */
+      url_template: string;
+    };
+    /** HttpToolRead */
+    HttpToolRead: {
+      /** Args Schema */
+      args_schema: {
+        [key: string]: unknown;
+      };
+      /**
+       * Created At
+       * Format: date-time
+       */
+      created_at: string;
+      /** Description */
+      description: string;
+      /** Headers */
+      headers: {
+        [key: string]: string;
+      };
+      /** Idempotent */
+      idempotent: boolean;
+      /**
+       * Kind
+       * @constant
+       */
+      kind: "http";
+      /**
+       * Method
+       * @enum {string}
+       */
+      method: "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
+      /** Name */
+      name: string;
+      /** Secret Header Names */
+      secret_header_names: string[];
+      /** Timeout Seconds */
+      timeout_seconds: number;
+      /**
+       * Updated At
+       * Format: date-time
+       */
+      updated_at: string;
+      /** Url Template */
+      url_template: string;
+      /** Version */
+      version: number;
+    };
+    /**
+     * HttpToolUpdate
+     * @description The whole definition again, as a new version. ``secret_headers`` omitted keeps the
+     * stored ones; an object replaces them all, and ``null`` (or ``{}``) removes them.
+     */
+    HttpToolUpdate: {
+      /**
+       * Args Schema
+       * @description A JSON Schema (2020-12) of type object: the tool's arguments
+       */
+      args_schema?: {
+        [key: string]: unknown;
+      };
+      /**
+       * Description
+       * @description What the tool does, for the model
+       */
+      description: string;
+      /**
+       * Headers
+       * @default {}
+       */
+      headers?: Record<string, never>;
+      /**
+       * Idempotent
+       * @description May a retry repeat the call? Defaults to true for GET, false otherwise
+       */
+      idempotent?: boolean | null;
+      /**
+       * Kind
+       * @default http
+       * @constant
+       */
+      kind?: "http";
+      /**
+       * Method
+       * @default GET
+       * @enum {string}
+       */
+      method?: "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
+      /**
+       * Secret Headers
+       * @description Omit to keep the stored values; null removes them
+       */
+      secret_headers?: Record<string, never> | null;
+      /**
+       * Timeout Seconds
+       * @default 30
+       */
+      timeout_seconds?: number;
+      /**
+       * Url Template
+       * @description An http(s) URL; each {variable} is an argument, percent-encoded into it. The other arguments go to the query string for GET and to the JSON body otherwise
+       */
+      url_template: string;
+    };
     /** LLMCall */
     LLMCall: {
       /**
@@ -390,10 +606,15 @@ export interface components {
       latency_ms: number;
       /** Messages */
       messages: {
-          [key: string]: string;
+          [key: string]: unknown;
         }[];
       /** Model */
       model: string;
+      /**
+       * Replayed
+       * @default false
+       */
+      replayed: boolean;
       /** Reply */
       reply: string;
       /**
@@ -401,7 +622,141 @@ export interface components {
        * Format: date-time
        */
       started_at: string;
+      /**
+       * Tool Calls
+       * @default []
+       */
+      tool_calls: {
+          [key: string]: unknown;
+        }[];
       usage: components["schemas"]["TokenUsage"];
+    };
+    /**
+     * McpProbeResult
+     * @description What ``POST /api/v1/mcp-servers/{name}/test`` answers: the tools, or why not.
+     */
+    McpProbeResult: {
+      /** Error */
+      error: string | null;
+      /** Ok */
+      ok: boolean;
+      /**
+       * Tools
+       * @default []
+       */
+      tools: components["schemas"]["ToolInfo"][];
+    };
+    /** McpServerCreate */
+    McpServerCreate: {
+      /**
+       * Command
+       * @description The program and its arguments, for stdio (run on the worker's host, where KASAL_ALLOW_STDIO_MCP=true allows it)
+       */
+      command?: string[] | null;
+      /**
+       * Headers
+       * @default {}
+       */
+      headers?: Record<string, never>;
+      /** Name */
+      name: string;
+      /**
+       * Secret Headers
+       * @description Header values stored encrypted and never shown again
+       * @default {}
+       */
+      secret_headers?: Record<string, never>;
+      /**
+       * Timeout Seconds
+       * @default 30
+       */
+      timeout_seconds?: number;
+      /**
+       * Transport
+       * @enum {string}
+       */
+      transport: "streamable-http" | "sse" | "stdio";
+      /**
+       * Url
+       * @description The server's endpoint, for streamable-http and sse
+       */
+      url?: string | null;
+    };
+    /** McpServerRead */
+    McpServerRead: {
+      /** Command */
+      command: string[] | null;
+      /**
+       * Created At
+       * Format: date-time
+       */
+      created_at: string;
+      /** Headers */
+      headers: {
+        [key: string]: string;
+      };
+      /** Name */
+      name: string;
+      /** Secret Header Names */
+      secret_header_names: string[];
+      /** Timeout Seconds */
+      timeout_seconds: number;
+      /**
+       * Tools
+       * @description The tools the last successful test listed, as `<server>.<tool>`; null until a test succeeds
+       */
+      tools: components["schemas"]["ToolInfo"][] | null;
+      /**
+       * Transport
+       * @enum {string}
+       */
+      transport: "streamable-http" | "sse" | "stdio";
+      /**
+       * Updated At
+       * Format: date-time
+       */
+      updated_at: string;
+      /** Url */
+      url: string | null;
+      /** Version */
+      version: number;
+    };
+    /**
+     * McpServerUpdate
+     * @description The whole definition again, as a new version. ``secret_headers`` omitted keeps the
+     * stored ones; an object replaces them all, and ``null`` (or ``{}``) removes them.
+     */
+    McpServerUpdate: {
+      /**
+       * Command
+       * @description The program and its arguments, for stdio (run on the worker's host, where KASAL_ALLOW_STDIO_MCP=true allows it)
+       */
+      command?: string[] | null;
+      /**
+       * Headers
+       * @default {}
+       */
+      headers?: Record<string, never>;
+      /**
+       * Secret Headers
+       * @description Omit to keep the stored values; null removes them
+       */
+      secret_headers?: Record<string, never> | null;
+      /**
+       * Timeout Seconds
+       * @default 30
+       */
+      timeout_seconds?: number;
+      /**
+       * Transport
+       * @enum {string}
+       */
+      transport: "streamable-http" | "sse" | "stdio";
+      /**
+       * Url
+       * @description The server's endpoint, for streamable-http and sse
+       */
+      url?: string | null;
     };
     /** ModelConfigCreate */
     ModelConfigCreate: {
@@ -409,6 +764,13 @@ export interface components {
       api_base?: string | null;
       /** Api Key */
       api_key?: string | null;
+      /**
+       * Function Calling
+       * @description How agents call tools with this model: native function calls, the ReAct text format, or auto (litellm's model map decides; an unknown model gets ReAct)
+       * @default auto
+       * @enum {string}
+       */
+      function_calling?: "auto" | "native" | "react";
       /** Max Tokens */
       max_tokens?: number | null;
       /**
@@ -437,6 +799,13 @@ export interface components {
        * Format: date-time
        */
       created_at: string;
+      /**
+       * Function Calling
+       * @description How agents call tools with this model: native function calls, the ReAct text format, or auto (litellm's model map decides; an unknown model gets ReAct)
+       * @default auto
+       * @enum {string}
+       */
+      function_calling: "auto" | "native" | "react";
       /** Has Api Key */
       has_api_key: boolean;
       /** Max Tokens */
@@ -472,6 +841,11 @@ export interface components {
       api_base?: string | null;
       /** Api Key */
       api_key?: string | null;
+      /**
+       * Function Calling
+       * @enum {string}
+       */
+      function_calling?: "auto" | "native" | "react";
       /** Max Tokens */
       max_tokens?: number | null;
       /** Model */
@@ -812,8 +1186,15 @@ export interface components {
     };
     /** ToolCall */
     ToolCall: {
-      /** Input */
-      input: string;
+      /**
+       * Arguments
+       * @default {}
+       */
+      arguments: {
+        [key: string]: unknown;
+      };
+      /** Error */
+      error: string | null;
       /**
        * Kind
        * @default tool
@@ -823,7 +1204,12 @@ export interface components {
       /** Latency Ms */
       latency_ms: number;
       /** Output */
-      output: string;
+      output: string | null;
+      /**
+       * Replayed
+       * @default false
+       */
+      replayed: boolean;
       /**
        * Started At
        * Format: date-time
@@ -831,6 +1217,35 @@ export interface components {
       started_at: string;
       /** Tool */
       tool: string;
+    };
+    /** ToolCatalogue */
+    ToolCatalogue: {
+      /** Items */
+      items: components["schemas"]["ToolInfo"][];
+    };
+    /**
+     * ToolInfo
+     * @description One entry of the catalogue (``GET /api/v1/tools``).
+     */
+    ToolInfo: {
+      /** Args Schema */
+      args_schema: {
+        [key: string]: unknown;
+      };
+      /** Description */
+      description: string;
+      /**
+       * Idempotent
+       * @default true
+       */
+      idempotent: boolean;
+      /**
+       * Kind
+       * @enum {string}
+       */
+      kind: "builtin" | "http" | "mcp";
+      /** Name */
+      name: string;
     };
     /** ValidateRequest */
     ValidateRequest: {
@@ -1014,6 +1429,197 @@ export interface operations {
       };
       /** @description The request cannot be served as sent: a body that is not JSON, a page token this API did not give out, an empty If-Match */
       400: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description The request is invalid: every problem, each with its location */
+      422: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description Temporal or a worker does not answer; try again later */
+      503: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+    };
+  };
+  /** Get All */
+  "mcp-servers-get_all": {
+    responses: {
+      /** @description Successful Response */
+      200: {
+        content: {
+          "application/json": components["schemas"]["McpServerRead"][];
+        };
+      };
+    };
+  };
+  /**
+   * Create
+   * @description Define an MCP server (version 1). A stdio server may always be defined; a worker
+   * runs its command only where `KASAL_ALLOW_STDIO_MCP=true`.
+   */
+  "mcp-servers-create": {
+    requestBody: {
+      content: {
+        "application/json": components["schemas"]["McpServerCreate"];
+      };
+    };
+    responses: {
+      /** @description Successful Response */
+      201: {
+        content: {
+          "application/json": components["schemas"]["McpServerRead"];
+        };
+      };
+      /** @description The request cannot be served as sent: a body that is not JSON, a page token this API did not give out, an empty If-Match */
+      400: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description Conflicts with the resource's state (a taken name, a closed run, a gate that is not waiting, a race another request won) */
+      409: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description The request is invalid: every problem, each with its location */
+      422: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+    };
+  };
+  /** Get */
+  "mcp-servers-get": {
+    parameters: {
+      path: {
+        name: string;
+      };
+    };
+    responses: {
+      /** @description Successful Response */
+      200: {
+        content: {
+          "application/json": components["schemas"]["McpServerRead"];
+        };
+      };
+      /** @description No such resource */
+      404: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description The request is invalid: every problem, each with its location */
+      422: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+    };
+  };
+  /**
+   * Update
+   * @description Replace a server's definition: the next version. A new url, command or transport
+   * forgets the tools of the last test.
+   */
+  "mcp-servers-update": {
+    parameters: {
+      path: {
+        name: string;
+      };
+    };
+    requestBody: {
+      content: {
+        "application/json": components["schemas"]["McpServerUpdate"];
+      };
+    };
+    responses: {
+      /** @description Successful Response */
+      200: {
+        content: {
+          "application/json": components["schemas"]["McpServerRead"];
+        };
+      };
+      /** @description The request cannot be served as sent: a body that is not JSON, a page token this API did not give out, an empty If-Match */
+      400: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description No such resource */
+      404: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description Conflicts with the resource's state (a taken name, a closed run, a gate that is not waiting, a race another request won) */
+      409: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description The request is invalid: every problem, each with its location */
+      422: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+    };
+  };
+  /** Delete */
+  "mcp-servers-delete": {
+    parameters: {
+      path: {
+        name: string;
+      };
+    };
+    responses: {
+      /** @description Successful Response */
+      204: {
+        content: never;
+      };
+      /** @description No such resource */
+      404: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description The request is invalid: every problem, each with its location */
+      422: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+    };
+  };
+  /**
+   * Test
+   * @description Connect from a worker and list the server's tools: `ok: true` with the tools (they
+   * become the server's catalogue entries), or `ok: false` with why it cannot connect.
+   * 503 when no worker answers within the server's timeout and 10 s.
+   */
+  "mcp-servers-test": {
+    parameters: {
+      path: {
+        name: string;
+      };
+    };
+    responses: {
+      /** @description Successful Response */
+      200: {
+        content: {
+          "application/json": components["schemas"]["McpProbeResult"];
+        };
+      };
+      /** @description No such resource */
+      404: {
         content: {
           "application/json": components["schemas"]["ErrorResponse"];
         };
@@ -1645,6 +2251,176 @@ export interface operations {
       };
       /** @description Temporal or a worker does not answer; try again later */
       503: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+    };
+  };
+  /**
+   * Catalogue
+   * @description Every tool an agent may name in `agents[].tools`: the built-ins, the HTTP tools,
+   * and each MCP server's tools (as `<server>.<tool>`, from its last successful test).
+   * An agent may also name `<server>.*`: all of a server's tools.
+   */
+  "tools-catalogue": {
+    parameters: {
+      query?: {
+        kind?: ("builtin" | "http" | "mcp") | null;
+      };
+    };
+    responses: {
+      /** @description Successful Response */
+      200: {
+        content: {
+          "application/json": components["schemas"]["ToolCatalogue"];
+        };
+      };
+      /** @description The request is invalid: every problem, each with its location */
+      422: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+    };
+  };
+  /**
+   * Create
+   * @description Define an HTTP tool (version 1).
+   */
+  "tools-create": {
+    requestBody: {
+      content: {
+        "application/json": components["schemas"]["HttpToolCreate"];
+      };
+    };
+    responses: {
+      /** @description Successful Response */
+      201: {
+        content: {
+          "application/json": components["schemas"]["HttpToolRead"];
+        };
+      };
+      /** @description The request cannot be served as sent: a body that is not JSON, a page token this API did not give out, an empty If-Match */
+      400: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description Conflicts with the resource's state (a taken name, a closed run, a gate that is not waiting, a race another request won) */
+      409: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description The request is invalid: every problem, each with its location */
+      422: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+    };
+  };
+  /**
+   * Get
+   * @description One HTTP tool, without its secret header values.
+   */
+  "tools-get": {
+    parameters: {
+      path: {
+        name: string;
+      };
+    };
+    responses: {
+      /** @description Successful Response */
+      200: {
+        content: {
+          "application/json": components["schemas"]["HttpToolRead"];
+        };
+      };
+      /** @description No such resource */
+      404: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description The request is invalid: every problem, each with its location */
+      422: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+    };
+  };
+  /**
+   * Update
+   * @description Replace an HTTP tool's definition: the next version. Runs keep the version they
+   * started with.
+   */
+  "tools-update": {
+    parameters: {
+      path: {
+        name: string;
+      };
+    };
+    requestBody: {
+      content: {
+        "application/json": components["schemas"]["HttpToolUpdate"];
+      };
+    };
+    responses: {
+      /** @description Successful Response */
+      200: {
+        content: {
+          "application/json": components["schemas"]["HttpToolRead"];
+        };
+      };
+      /** @description The request cannot be served as sent: a body that is not JSON, a page token this API did not give out, an empty If-Match */
+      400: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description No such resource */
+      404: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description Conflicts with the resource's state (a taken name, a closed run, a gate that is not waiting, a race another request won) */
+      409: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description The request is invalid: every problem, each with its location */
+      422: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+    };
+  };
+  /** Delete */
+  "tools-delete": {
+    parameters: {
+      path: {
+        name: string;
+      };
+    };
+    responses: {
+      /** @description Successful Response */
+      204: {
+        content: never;
+      };
+      /** @description No such resource */
+      404: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description The request is invalid: every problem, each with its location */
+      422: {
         content: {
           "application/json": components["schemas"]["ErrorResponse"];
         };

@@ -232,7 +232,6 @@ async def test_a_run_pins_mcp_tools_without_secrets(api: ApiStack) -> None:
         await api.env.client.get_workflow_handle(created["run_id"]).terminate("test over")
 
 
-@pytest.mark.xfail(reason="McpProbeWorkflow lands with the MCP worker side", strict=False)
 async def test_a_server_that_does_not_answer_is_ok_false_with_why(api: ApiStack) -> None:
     # Nothing listens on this port: the worker's probe cannot connect.
     url = f"http://127.0.0.1:{free_port()}/mcp"

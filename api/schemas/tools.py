@@ -47,6 +47,8 @@ TimeoutSeconds = Annotated[float, Field(gt=0, le=600)]
 _URL_TOKEN = re.compile(r"\{\{|\}\}|\{([^{}]*)\}|[{}]")
 _VARIABLE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 EMPTY_OBJECT_SCHEMA: dict[str, Any] = {"type": "object", "properties": {}}
+# What the schema can say of a URL (the validators check the rest): http(s), and a host.
+HTTP_URL_PATTERN = r"^https?://[^/?#\s]"
 
 
 def url_variables(url_template: str) -> list[str]:
@@ -116,10 +118,12 @@ class HttpToolFields(_Request):
     args_schema: dict[str, Any] = Field(
         default_factory=lambda: dict(EMPTY_OBJECT_SCHEMA),
         description="A JSON Schema (2020-12) of type object: the tool's arguments",
+        json_schema_extra={"properties": {"type": {"const": "object"}}, "required": ["type"]},
     )
     url_template: str = Field(
         min_length=1,
         max_length=2000,
+        json_schema_extra={"pattern": HTTP_URL_PATTERN},
         description="An http(s) URL; each {variable} is an argument, percent-encoded into it. "
         "The other arguments go to the query string for GET and to the JSON body otherwise",
     )
@@ -194,6 +198,7 @@ class McpServerFields(_Request):
         default=None,
         max_length=2000,
         validate_default=True,
+        json_schema_extra={"pattern": HTTP_URL_PATTERN},
         description="The server's endpoint, for streamable-http and sse",
     )
     command: list[Annotated[str, StringConstraints(min_length=1, max_length=4000)]] | None = Field(

@@ -445,6 +445,8 @@ export interface components {
        * @description A JSON Schema (2020-12) of type object: the tool's arguments
        */
       args_schema?: {
+        /** @constant */
+        type: "object";
         [key: string]: unknown;
       };
       /**
@@ -549,6 +551,8 @@ export interface components {
        * @description A JSON Schema (2020-12) of type object: the tool's arguments
        */
       args_schema?: {
+        /** @constant */
+        type: "object";
         [key: string]: unknown;
       };
       /**

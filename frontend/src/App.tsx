@@ -2,6 +2,7 @@ import { ApprovalsPage } from './features/approvals/ApprovalsPage';
 import { DesignerPage } from './features/designer/DesignerPage';
 import { RunConsolePage } from './features/runs/RunConsolePage';
 import { RunsPage } from './features/runs/RunsPage';
+import { ToolsPage } from './features/tools/ToolsPage';
 import { WorkflowsPage } from './features/workflows/WorkflowsPage';
 import { href, navigate, parseRoute, useRoute, type Route } from './router';
 import { useDesigner } from './stores/designer-store';
@@ -12,6 +13,7 @@ const NAV: { label: string; path: string; pages: Route['page'][] }[] = [
   { label: 'Workflows', path: '/', pages: ['workflows', 'designer'] },
   { label: 'Runs', path: '/runs', pages: ['runs', 'run'] },
   { label: 'Approvals', path: '/approvals', pages: ['approvals'] },
+  { label: 'Tools', path: '/tools', pages: ['tools'] },
 ];
 
 function Page({ route }: { route: Route }) {
@@ -26,6 +28,8 @@ function Page({ route }: { route: Route }) {
       return <RunConsolePage key={route.runId} runId={route.runId} />;
     case 'approvals':
       return <ApprovalsPage />;
+    case 'tools':
+      return <ToolsPage />;
     case 'not-found':
       return (
         <div className="page">

@@ -11,6 +11,7 @@ describe('parseRoute', () => {
     expect(parseRoute('#/runs?workflow_id=abc&status=failed')).toEqual({ page: 'runs', workflowId: 'abc', status: 'failed' });
     expect(parseRoute('#/runs/kasal%2F1')).toEqual({ page: 'run', runId: 'kasal/1' });
     expect(parseRoute('#/approvals')).toEqual({ page: 'approvals' });
+    expect(parseRoute('#/tools')).toEqual({ page: 'tools' });
     expect(parseRoute('#/nope/x/y')).toEqual({ page: 'not-found', path: '/nope/x/y' });
   });
 });

@@ -7,6 +7,7 @@ export type Route =
   | { page: 'runs'; workflowId: string; status: string }
   | { page: 'run'; runId: string }
   | { page: 'approvals' }
+  | { page: 'tools' }
   | { page: 'not-found'; path: string };
 
 /** Which page a hash (`#/runs/abc`) shows. */
@@ -24,6 +25,7 @@ export function parseRoute(hash: string): Route {
   }
   if (first === 'runs' && second && !rest.length) return { page: 'run', runId: second };
   if (first === 'approvals' && !second) return { page: 'approvals' };
+  if (first === 'tools' && !second) return { page: 'tools' };
   return { page: 'not-found', path };
 }
 

@@ -3,12 +3,21 @@ import type { Definition, Layout } from '../lib/definition';
 import type {
   ApprovalPage,
   CancelAccepted,
+  HttpTool,
+  HttpToolCreate,
+  HttpToolUpdate,
+  McpProbeResult,
+  McpServer,
+  McpServerCreate,
+  McpServerUpdate,
   ModelConfig,
   Run,
   RunCreated,
   RunPage,
   RunStatus,
   Step,
+  ToolCatalogue,
+  ToolKind,
   ValidateResult,
   ValidationIssue,
   Workflow,
@@ -78,6 +87,21 @@ export const api = {
   validate: (spec: Definition, signal?: AbortSignal) =>
     request<ValidateResult>('POST', '/workflows/validate', { spec }, signal),
   listModels: () => request<ModelConfig[]>('GET', '/models'),
+
+  /** Every tool agents may name: built-ins, HTTP tools, and tested MCP servers' tools. */
+  listTools: (kind?: ToolKind) => request<ToolCatalogue>('GET', `/tools${query({ kind })}`),
+  getHttpTool: (name: string) => request<HttpTool>('GET', `/tools/${encodeURIComponent(name)}`),
+  createHttpTool: (body: HttpToolCreate) => request<HttpTool>('POST', '/tools', body),
+  updateHttpTool: (name: string, body: HttpToolUpdate) =>
+    request<HttpTool>('PUT', `/tools/${encodeURIComponent(name)}`, body),
+  deleteHttpTool: (name: string) => request<void>('DELETE', `/tools/${encodeURIComponent(name)}`),
+  listMcpServers: () => request<McpServer[]>('GET', '/mcp-servers'),
+  createMcpServer: (body: McpServerCreate) => request<McpServer>('POST', '/mcp-servers', body),
+  updateMcpServer: (name: string, body: McpServerUpdate) =>
+    request<McpServer>('PUT', `/mcp-servers/${encodeURIComponent(name)}`, body),
+  deleteMcpServer: (name: string) => request<void>('DELETE', `/mcp-servers/${encodeURIComponent(name)}`),
+  /** A worker connects and lists the server's tools; `ok: false` says why it could not. */
+  testMcpServer: (name: string) => request<McpProbeResult>('POST', `/mcp-servers/${encodeURIComponent(name)}/test`),
 
   startRun: (workflowId: string, inputs: Record<string, string>, version?: number) =>
     request<RunCreated>('POST', `/workflows/${workflowId}/runs`, { inputs, version }),

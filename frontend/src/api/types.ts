@@ -55,6 +55,27 @@ export type TranscriptEntry = Step['transcript'][number];
 export type Decision = Schemas['RecordedDecision'];
 export type CancelAccepted = Schemas['CancelAccepted'];
 
+export type ToolKind = Schemas['ToolInfo']['kind'];
+/** One tool an agent may name (GET /tools): a built-in, an HTTP tool, or an MCP server's. */
+export type ToolInfo = Schemas['ToolInfo'];
+export type ToolCatalogue = Schemas['ToolCatalogue'];
+export type HttpTool = Schemas['HttpToolRead'];
+export type HttpMethod = HttpTool['method'];
+export type McpServer = Schemas['McpServerRead'];
+export type McpTransport = McpServer['transport'];
+export type McpProbeResult = Schemas['McpProbeResult'];
+
+/**
+ * Header maps as requests send them. The document says which names a header may have
+ * (`patternProperties`), which the generator reads as "no property at all".
+ */
+type WithHeaders<T> = Omit<T, 'headers' | 'secret_headers'> & { headers?: Record<string, string> };
+export type HttpToolCreate = WithHeaders<Schemas['HttpToolCreate']> & { secret_headers?: Record<string, string> };
+/** `secret_headers` omitted keeps the stored values; `null` removes them. */
+export type HttpToolUpdate = WithHeaders<Schemas['HttpToolUpdate']> & { secret_headers?: Record<string, string> | null };
+export type McpServerCreate = WithHeaders<Schemas['McpServerCreate']> & { secret_headers?: Record<string, string> };
+export type McpServerUpdate = WithHeaders<Schemas['McpServerUpdate']> & { secret_headers?: Record<string, string> | null };
+
 export type Approval = Schemas['PendingApproval'];
 export type ApprovalPage = Schemas['ApprovalPage'];
 

@@ -4,7 +4,8 @@ import type { FieldMessages } from '../../lib/validation';
 import type { AgentData, AgentNode } from '../../nodes/types';
 import { useDesigner } from '../../stores/designer-store';
 import { useModels } from '../../stores/models-store';
-import { CommaListField, IdField, NumberField, SelectField, TextField } from './fields';
+import { toolChoices, useTools } from '../../stores/tools-store';
+import { IdField, MultiSelectField, NumberField, SelectField, TextField } from './fields';
 
 interface Props {
   id: string;
@@ -17,6 +18,9 @@ export function AgentForm({ id, data, issues }: Props) {
     useShallow((s) => ({ renameNode: s.renameNode, updateNodeData: s.updateNodeData })),
   );
   const { models, modelsError } = useModels(useShallow((s) => ({ models: s.models, modelsError: s.error })));
+  const { catalogue, servers, toolsError } = useTools(
+    useShallow((s) => ({ catalogue: s.catalogue, servers: s.servers, toolsError: s.error })),
+  );
   const update = (patch: Partial<AgentData>) => updateNodeData<AgentNode>(id, patch);
   const names = models.map((model) => model.name);
   const options = names.includes(data.llm) ? names : [data.llm, ...names];
@@ -40,13 +44,17 @@ export function AgentForm({ id, data, issues }: Props) {
         errors={issues.llm}
         hint={modelsError ? `Models could not be loaded: ${modelsError}` : undefined}
       />
-      <CommaListField
+      <MultiSelectField
         label="Tools"
         value={data.tools ?? []}
+        groups={toolChoices(catalogue, servers)}
         onChange={(tools) => update({ tools })}
-        scope={id}
         errors={issues.tools}
-        hint="Comma-separated tool names"
+        hint={
+          toolsError
+            ? `Tools could not be loaded: ${toolsError}`
+            : 'Ctrl or ⌘ and click to pick several. <server>.* is every tool of an MCP server.'
+        }
       />
       <NumberField
         label="Max iterations"

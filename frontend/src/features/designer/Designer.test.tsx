@@ -4,12 +4,29 @@ import { ReactFlowProvider } from '@xyflow/react';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { graphToDefinition } from '../../lib/graph';
 import { mapIssues } from '../../lib/validation';
+import type { ToolInfo } from '../../api/types';
 import { useDesigner } from '../../stores/designer-store';
+import { useTools } from '../../stores/tools-store';
 import { InputsEditor } from './InputsEditor';
 import { Palette } from './Palette';
 import { PropertiesPanel } from './PropertiesPanel';
 
 const type = (label: string, value: string) => fireEvent.change(screen.getByLabelText(label), { target: { value } });
+
+/** Pick exactly `names` in the multiple select labelled `label`, as Ctrl-clicks would. */
+function pick(label: string, names: string[]) {
+  const select = screen.getByLabelText(label) as HTMLSelectElement;
+  for (const option of Array.from(select.options)) option.selected = names.includes(option.value);
+  fireEvent.change(select);
+}
+
+const tool = (name: string, kind: ToolInfo['kind']): ToolInfo => ({
+  name,
+  kind,
+  description: `${name} does things`,
+  args_schema: { type: 'object' },
+  idempotent: true,
+});
 
 function Designer() {
   return (
@@ -21,7 +38,15 @@ function Designer() {
   );
 }
 
-beforeEach(() => useDesigner.getState().reset());
+beforeEach(() => {
+  useDesigner.getState().reset();
+  useTools.setState({
+    catalogue: [tool('fetch_url', 'builtin'), tool('calculate', 'builtin'), tool('weather', 'http'), tool('orders.lookup', 'mcp')],
+    servers: [],
+    status: 'ready',
+    error: null,
+  });
+});
 afterEach(cleanup);
 
 describe('designer side panel', () => {
@@ -32,7 +57,7 @@ describe('designer side panel', () => {
     type('Role', 'Researcher');
     type('Goal', 'Find facts about {topic}');
     type('Backstory', 'Curious.');
-    type('Tools', 'search, browse');
+    pick('Tools', ['weather', 'fetch_url']);
     type('Max iterations', '7');
 
     fireEvent.click(screen.getByRole('button', { name: 'Add task' }));
@@ -54,12 +79,55 @@ describe('designer side panel', () => {
 
     expect(graphToDefinition(useDesigner.getState())).toMatchObject({
       inputs: [{ name: 'topic', required: true }],
-      agents: [{ id: 'researcher', role: 'Researcher', tools: ['search', 'browse'], max_iter: 7, llm: 'local' }],
+      agents: [{ id: 'researcher', role: 'Researcher', tools: ['fetch_url', 'weather'], max_iter: 7, llm: 'local' }],
       steps: [
         { id: 'research', type: 'task', agent: 'researcher', retry: { max_attempts: 5 }, on_failure: 'fail' },
         { id: 'review', type: 'approval', after: ['research'], message: 'Publish?', on_timeout: 'approve' },
       ],
     });
+  });
+
+  it('picks tools from the catalogue by kind, and keeps a name it lacks visible', () => {
+    useTools.setState({
+      servers: [
+        {
+          name: 'orders',
+          version: 1,
+          transport: 'streamable-http',
+          url: 'http://orders.test/mcp',
+          command: null,
+          headers: {},
+          secret_header_names: [],
+          timeout_seconds: 30,
+          tools: [tool('orders.lookup', 'mcp')],
+          created_at: '2026-12-01T00:00:00Z',
+          updated_at: '2026-12-01T00:00:00Z',
+        },
+      ],
+    });
+    render(<Designer />);
+    fireEvent.click(screen.getByRole('button', { name: 'Add agent' }));
+    const picker = screen.getByRole('listbox', { name: 'Tools' });
+    const groups = Array.from(picker.querySelectorAll('optgroup'), (group) => [
+      group.label,
+      Array.from(group.querySelectorAll('option'), (option) => option.value),
+    ]);
+    expect(groups).toEqual([
+      ['Built-in', ['fetch_url', 'calculate']],
+      ['HTTP', ['weather']],
+      ['MCP', ['orders.*', 'orders.lookup']],
+    ]);
+
+    pick('Tools', ['orders.*', 'calculate']);
+    pick('Tools', ['orders.*', 'calculate', 'weather']);
+    const agentTools = () => graphToDefinition(useDesigner.getState()).agents?.[0]?.tools;
+    expect(agentTools()).toEqual(['calculate', 'orders.*', 'weather']);
+
+    // A tool deleted since (or never defined) stays chosen, marked, until unpicked.
+    act(() => useTools.setState({ catalogue: [tool('calculate', 'builtin')], servers: [] }));
+    expect(screen.getByRole('option', { name: 'weather (unknown)' })).toHaveProperty('selected', true);
+    pick('Tools', ['calculate']);
+    expect(agentTools()).toEqual(['calculate']);
   });
 
   it('keeps a taken id as a draft and says why', () => {

@@ -5,6 +5,7 @@ import { api, errorMessage } from '../../api/client';
 import { Notice } from '../../components/Notice';
 import { useDesigner } from '../../stores/designer-store';
 import { useModels } from '../../stores/models-store';
+import { useTools } from '../../stores/tools-store';
 import { DesignerCanvas } from './Canvas';
 import { InputsEditor } from './InputsEditor';
 import { Palette } from './Palette';
@@ -54,6 +55,14 @@ function useDefaultModel(): void {
   }, [models, setDefaultModel]);
 }
 
+/** Load the tool catalogue for the agents' tool pickers. */
+function useToolCatalogue(): void {
+  const ensureLoaded = useTools((s) => s.ensureLoaded);
+  useEffect(() => {
+    void ensureLoaded();
+  }, [ensureLoaded]);
+}
+
 function WorkflowDetails() {
   const { description, setDescription } = useDesigner(
     useShallow((s) => ({ description: s.description, setDescription: s.setDescription })),
@@ -78,6 +87,7 @@ function WorkflowDetails() {
 export function DesignerPage({ workflowId }: { workflowId: string | null }) {
   const { loading, error } = useWorkflowFromRoute(workflowId);
   useDefaultModel();
+  useToolCatalogue();
   useLiveValidation();
   if (error) {
     return (

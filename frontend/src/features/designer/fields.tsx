@@ -109,36 +109,6 @@ export function NumberField({ label, value, fallback, onChange, scope, errors = 
   );
 }
 
-interface ListProps {
-  label: string;
-  value: string[];
-  onChange: (value: string[]) => void;
-  scope: string;
-  errors?: string[];
-  hint?: string;
-}
-
-/** A list of names typed as one comma-separated line. */
-export function CommaListField({ label, value, onChange, scope, errors, hint }: ListProps) {
-  const [text, edit] = useDraft(value.join(', '), scope);
-  return (
-    <Field label={label} errors={errors} hint={hint}>
-      {(control) => (
-        <input
-          {...control}
-          className="input"
-          value={text}
-          onChange={(e) => {
-            const items = e.target.value.split(',').map((item) => item.trim()).filter(Boolean);
-            onChange(items);
-            edit(e.target.value, items.join(', '));
-          }}
-        />
-      )}
-    </Field>
-  );
-}
-
 interface SelectProps<T extends string> {
   label: string;
   value: T;
@@ -195,5 +165,54 @@ export function Checklist({ legend, options, checked, onToggle, errors = [], emp
       ))}
       <FieldErrors id={errorId} errors={errors} />
     </fieldset>
+  );
+}
+
+interface MultiSelectProps {
+  label: string;
+  value: string[];
+  groups: { group: string; names: string[] }[];
+  onChange: (value: string[]) => void;
+  errors?: string[];
+  hint?: string;
+}
+
+/**
+ * Several names picked from grouped options (a native multiple select: Ctrl/⌘ or Shift
+ * with a click, or the keyboard). A chosen name no group offers stays listed, marked
+ * unknown, so that it can be seen and removed.
+ */
+export function MultiSelectField({ label, value, groups, onChange, errors, hint }: MultiSelectProps) {
+  const offered = new Set(groups.flatMap((group) => group.names));
+  const unknown = value.filter((name) => !offered.has(name));
+  const all = [...groups, ...(unknown.length ? [{ group: 'Not in the catalogue', names: unknown }] : [])];
+  const size = Math.min(8, Math.max(3, all.reduce((count, group) => count + group.names.length + 1, 0)));
+  return (
+    <Field label={label} errors={errors} hint={hint}>
+      {(control) => (
+        <select
+          {...control}
+          className="input"
+          multiple
+          size={size}
+          value={value}
+          onChange={(e) => {
+            const picked = Array.from(e.target.selectedOptions, (option) => option.value);
+            // Names already chosen keep their order; new ones follow in the list's order.
+            onChange([...value.filter((name) => picked.includes(name)), ...picked.filter((name) => !value.includes(name))]);
+          }}
+        >
+          {all.map((group) => (
+            <optgroup key={group.group} label={group.group}>
+              {group.names.map((name) => (
+                <option key={name} value={name}>
+                  {offered.has(name) ? name : `${name} (unknown)`}
+                </option>
+              ))}
+            </optgroup>
+          ))}
+        </select>
+      )}
+    </Field>
   );
 }

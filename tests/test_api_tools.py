@@ -11,7 +11,9 @@ from sqlalchemy import insert, text
 
 from db.base import utcnow
 from db.models import ToolRow
-from db.session import create_engine
+from db.secrets import load_secret_box
+from db.session import create_engine, session_factory
+from db.tool_secrets import ToolSecretStore
 from tests.api_stack import ApiStack
 from tests.helpers import agent, task
 from tests.test_api_runs import create_workflow, start, wait_for_run
@@ -317,3 +319,33 @@ async def test_a_run_pins_a_builtin_and_an_http_tool_without_secrets(api: ApiSta
         assert SECRET not in (await api.http.get(f"/runs/{created['run_id']}")).text
     finally:
         await api.env.client.get_workflow_handle(created["run_id"]).terminate("test over")
+
+
+async def test_the_worker_reads_secret_headers_decrypted_by_name(api: ApiStack) -> None:
+    await create_tool(api)
+    created = await api.http.post(
+        "/mcp-servers",
+        json={
+            "name": "orders",
+            "transport": "sse",
+            "url": "http://orders.example.test/sse",
+            "secret_headers": {"Authorization": f"Bearer {SECRET}"},
+        },
+    )
+    assert created.status_code == 201, created.text
+    secrets = load_secret_box(
+        api.settings.KASAL_SECRET_KEY, api.settings.KASAL_DATA_DIR, create=False
+    )
+    engine = create_engine(api.settings.database_url)
+    try:
+        store = ToolSecretStore(session_factory(engine), secrets)
+        assert await store.http_tool_headers("weather") == {"X-Api-Key": SECRET}
+        assert await store.mcp_server_headers("orders") == {"Authorization": f"Bearer {SECRET}"}
+        assert await store.http_tool_headers("nope") == {}
+        assert await store.mcp_server_headers("nope") == {}
+        body = weather(secret_headers=None)
+        del body["name"]
+        await api.http.put("/tools/weather", json=body)
+        assert await store.http_tool_headers("weather") == {}
+    finally:
+        await engine.dispose()

@@ -43,6 +43,11 @@ class Scrubber:
         return text
 
 
+class StepClosed(Exception):
+    """The attempt was cancelled or timed out: CrewAI's threads, which cannot be
+    interrupted, get this from every call they try next, and stop."""
+
+
 class StepJournal:
     def __init__(
         self,
@@ -60,8 +65,17 @@ class StepJournal:
         self.attempt = attempt
         self.scrub = scrub
         self._lock = threading.Lock()
+        self._closed = threading.Event()
         self._llm_calls = 0
         self._tool_calls: dict[str, int] = {}
+
+    def close(self) -> None:
+        """No call of this attempt starts from now on."""
+        self._closed.set()
+
+    def check_open(self) -> None:
+        if self._closed.is_set():
+            raise StepClosed("this attempt of the step was cancelled")
 
     def llm_key(self, request: Any) -> CallKey:
         with self._lock:

@@ -97,6 +97,7 @@ class KasalLLM(LLM):
             started = self._started()
             reply = await _unwrapped(LLM.acall)(self, messages, *args, **kwargs)
             return self._finish(messages, started, reply)
+        journal.check_open()
         tools = [t.get("function", {}).get("name") for t in kwargs.get("tools") or []]
         key = journal.llm_key(
             {"model": self.model, "messages": _plain_messages(messages), "tools": tools}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
 from crewai import Agent, Task
@@ -117,7 +118,10 @@ class TaskStepActivities:
             try:
                 output = await self._crew.run(perform)
             except asyncio.CancelledError:
+                journal.close()
                 llm.cancel_in_flight()
+                for tool in tools:
+                    tool.cancel_in_flight()
                 raise
             except Exception as exc:
                 raise classify(exc, config, attempt) from None
@@ -206,14 +210,14 @@ def _key_of(config: ModelConfig) -> list[str]:
 
 
 def _agent_and_task(
-    input: RunTaskStepInput, llm: KasalLLM, tools: list[BaseTool]
+    input: RunTaskStepInput, llm: KasalLLM, tools: Sequence[BaseTool]
 ) -> tuple[Agent, Task]:
     agent = Agent(
         role=input.agent.role,
         goal=input.agent.goal,
         backstory=input.agent.backstory,
         llm=llm,
-        tools=tools,
+        tools=list(tools),
         max_iter=input.agent.max_iter,
         # Temporal owns retries: CrewAI must not re-run a failed task on its own.
         max_retry_limit=0,

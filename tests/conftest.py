@@ -42,6 +42,8 @@ pytest_plugins = [
     "tests.postgres",
     "tests.api_stack",
     "tests.webhook_receiver",
+    "tests.mcp_servers",
+    "tests.tool_server",
 ]
 
 # Lower than the server's default (4K events), so that runs of a few hundred steps

@@ -22,6 +22,7 @@ from workflows.engine.state import AgentWorkflowV2Input
 from workflows.registry import WORKFLOWS, workflow_runner
 from workflows.run_state import AgentWorkflowResult, RunState
 from workflows.status import StepStatus
+from workflows.tools import PinnedTool
 
 T = TypeVar("T")
 HISTORIES = Path(__file__).parent / "histories"
@@ -68,8 +69,9 @@ async def start_run(
     inputs: dict[str, Any] | None = None,
     workflow_id: str | None = None,
     models: Iterable[str] = (STUB_MODEL,),
+    tools: Mapping[str, PinnedTool] | None = None,
 ) -> RunHandle:
-    plan = compile_plan(definition, inputs or {}, models)
+    plan = compile_plan(definition, inputs or {}, models, tools or {})
     return await client.start_workflow(
         AgentWorkflowV2.run,
         AgentWorkflowV2Input(plan=plan),

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from concurrent.futures import Future
 from datetime import UTC, datetime
 from typing import Any
 
@@ -40,10 +41,20 @@ class JournaledTool(BaseTool):
     _journal: StepJournal = PrivateAttr()
     _transcript: Transcript = PrivateAttr()
     _loop: asyncio.AbstractEventLoop = PrivateAttr()
+    _in_flight: set[Future[str]] = PrivateAttr(default_factory=set)
 
     def _run(self, **arguments: Any) -> str:
         future = asyncio.run_coroutine_threadsafe(self.call(arguments), self._loop)
-        return future.result()
+        self._in_flight.add(future)
+        try:
+            return future.result()
+        finally:
+            self._in_flight.discard(future)
+
+    def cancel_in_flight(self) -> None:
+        """Abandon the calls a cancelled step started (see StepJournal.close)."""
+        for future in list(self._in_flight):
+            future.cancel()
 
     async def _arun(self, **arguments: Any) -> str:
         return await asyncio.wrap_future(
@@ -51,6 +62,7 @@ class JournaledTool(BaseTool):
         )
 
     async def call(self, arguments: dict[str, Any]) -> str:
+        self._journal.check_open()
         info = self._handle.info
         key = self._journal.tool_key({"tool": info.name, "arguments": arguments})
         found = await self._journal.find(key)
@@ -102,8 +114,8 @@ def agent_tools(
     journal: StepJournal,
     transcript: Transcript,
     loop: asyncio.AbstractEventLoop,
-) -> list[BaseTool]:
-    tools: list[BaseTool] = []
+) -> list[JournaledTool]:
+    tools: list[JournaledTool] = []
     for handle in handles:
         info = handle.info
         schema: type[BaseModel] = create_model_from_schema(

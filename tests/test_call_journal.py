@@ -1,0 +1,134 @@
+"""The call journal makes a retried step exactly-once for what already finished: its LLM
+calls are not paid again and its tool calls are not made again, counted at the stub LLM
+and at the tool's server. A call that is not idempotent and whose outcome is unknown is
+never repeated blindly."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+from api.schemas.transcripts import ATTEMPT_TRANSCRIPT_KIND, AttemptTranscript
+from db.blobs import BlobStore
+from tests.helpers import agent, eventually, fast_retry, marker, start_run, task
+from tests.stub_llm import Reply, StubLLM
+from tests.tool_server import ToolServer
+from workflows.run_state import AgentWorkflowResult
+from workflows.tools import HttpToolSpec, PinnedTool
+
+CITY_SCHEMA = {
+    "type": "object",
+    "properties": {"city": {"type": "string"}},
+    "required": ["city"],
+}
+
+
+def weather_tool(server: ToolServer) -> PinnedTool:
+    return PinnedTool(
+        name="weather",
+        kind="http",
+        description="The weather in a city.",
+        args_schema=CITY_SCHEMA,
+        http=HttpToolSpec(method="GET", url_template=f"{server.url}/weather/{{city}}"),
+    )
+
+
+def react(tool: str, arguments: dict[str, Any]) -> Reply:
+    return Reply(f"Thought: A tool helps.\nAction: {tool}\nAction Input: {json.dumps(arguments)}")
+
+
+async def transcripts(blob_store: BlobStore, run_id: str, attempts: int) -> list[list[Any]]:
+    """The step's attempts' transcripts, by attempt. A cancelled attempt's may be stored
+    after the next attempt's: its worker hears of the timeout at its next heartbeat."""
+
+    async def stored() -> list[AttemptTranscript]:
+        found = await blob_store.contents_of_run(run_id, ATTEMPT_TRANSCRIPT_KIND)
+        return [AttemptTranscript.model_validate_json(content) for content in found]
+
+    kept = await eventually(stored, lambda found: len(found) == attempts)
+    return [t.entries for t in sorted(kept, key=lambda t: t.attempt)]
+
+
+async def test_a_retried_step_pays_only_for_the_call_that_failed(
+    client: Client,
+    worker: Worker,
+    stub_llm: StubLLM,
+    tool_server: ToolServer,
+    blob_store: BlobStore,
+) -> None:
+    # Attempt 1: three LLM calls (a tool call, then twice a tool that does not exist),
+    # one call at the tool's server, and the fourth LLM call fails.
+    stub_llm.script(
+        marker("a"),
+        react("weather", {"city": "Paris"}),
+        react("no_such_tool", {}),
+        react("no_such_tool", {}),
+        Reply.error(500, "the model's server fell over"),
+        Reply("Thought: Done.\nFinal Answer: sunny in Paris"),
+    )
+    spec = {
+        "agents": [agent(tools=["weather"])],
+        "steps": [task("a", retry=fast_retry(max_attempts=2))],
+    }
+    handle = await start_run(client, worker, spec, tools={"weather": weather_tool(tool_server)})
+    result: AgentWorkflowResult = await handle.result()
+
+    assert result.outcome == "completed"
+    assert result.steps[0].output == "sunny in Paris"
+    assert stub_llm.call_count(marker("a")) == 5  # 4 in attempt 1, exactly 1 new in attempt 2
+    assert tool_server.count("/weather/") == 1  # and no new tool call
+    first, second = await transcripts(blob_store, handle.id, attempts=2)
+    assert [e.kind for e in first] == ["llm", "tool", "llm", "llm"]
+    assert [(e.kind, e.replayed) for e in second] == [
+        ("llm", True),
+        ("tool", True),
+        ("llm", True),
+        ("llm", True),
+        ("llm", False),
+    ]
+    # The attempt that finished paid for one LLM call: replayed calls cost nothing.
+    assert result.steps[0].usage.llm_calls == 1
+
+
+async def test_a_call_that_is_not_idempotent_and_whose_outcome_is_unknown_is_not_made_again(
+    client: Client,
+    worker: Worker,
+    stub_llm: StubLLM,
+    tool_server: ToolServer,
+    blob_store: BlobStore,
+) -> None:
+    order = PinnedTool(
+        name="create_order",
+        kind="http",
+        description="Create an order.",
+        args_schema={"type": "object", "properties": {"item": {"type": "string"}}},
+        idempotent=False,
+        http=HttpToolSpec(method="POST", url_template=f"{tool_server.url}/slow-orders"),
+    )
+    stub_llm.script(
+        marker("a"),
+        react("create_order", {"item": "book"}),
+        Reply("Thought: I cannot tell.\nFinal Answer: the order may exist; check it"),
+    )
+    # The order's server hangs; the attempt times out in the middle of the call.
+    spec = {
+        "agents": [agent(tools=["create_order"])],
+        "steps": [task("a", timeout_seconds=3, retry=fast_retry(max_attempts=2))],
+    }
+    handle = await start_run(client, worker, spec, tools={"create_order": order})
+    result: AgentWorkflowResult = await handle.result()
+
+    assert result.outcome == "completed"
+    assert tool_server.count("/slow-orders") == 1  # the retry did not order again
+    assert stub_llm.call_count(marker("a")) == 2  # the first reply was replayed
+    told = stub_llm.calls(marker("a"))[1].messages_text
+    assert "outcome of this call is unknown" in told
+    _, retried = await transcripts(blob_store, handle.id, attempts=2)
+    assert [(e.kind, e.replayed, getattr(e, "error", None)) for e in retried] == [
+        ("llm", True, None),
+        ("tool", False, "outcome unknown"),
+        ("llm", False, None),
+    ]

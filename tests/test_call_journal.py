@@ -13,10 +13,21 @@ from temporalio.worker import Worker
 
 from api.schemas.transcripts import ATTEMPT_TRANSCRIPT_KIND, AttemptTranscript
 from db.blobs import BlobStore
-from tests.helpers import agent, eventually, fast_retry, marker, start_run, task
+from tests.helpers import (
+    agent,
+    eventually,
+    fast_retry,
+    marker,
+    start_run,
+    task,
+    wait_for_status,
+)
 from tests.stub_llm import Reply, StubLLM
 from tests.tool_server import ToolServer
+from workflows.agent_workflow_v2 import AgentWorkflowV2
 from workflows.run_state import AgentWorkflowResult
+from workflows.status import StepStatus
+from workflows.step_actions import StepAction
 from workflows.tools import HttpToolSpec, PinnedTool
 
 CITY_SCHEMA = {
@@ -132,3 +143,25 @@ async def test_a_call_that_is_not_idempotent_and_whose_outcome_is_unknown_is_not
         ("tool", False, "outcome unknown"),
         ("llm", False, None),
     ]
+
+
+async def test_an_operators_retry_of_a_paused_step_starts_a_fresh_journal(
+    client: Client, worker: Worker, stub_llm: StubLLM
+) -> None:
+    # The fix an operator made before retrying may change the answers: nothing replays.
+    stub_llm.script(
+        marker("a"),
+        react("calculate", {"expression": "1+1"}),
+        Reply.error(401, "bad key"),
+        react("calculate", {"expression": "1+1"}),
+        Reply("Thought: Done.\nFinal Answer: two"),
+    )
+    spec = {"agents": [agent(tools=["calculate"])], "steps": [task("a", retry=fast_retry(1))]}
+    handle = await start_run(client, worker, spec)
+    await wait_for_status(handle, lambda state: state.steps[0].status == StepStatus.PAUSED)
+
+    await handle.execute_update(AgentWorkflowV2.retry_step, StepAction(step_id="a"))
+    result = await handle.result()
+
+    assert result.outcome == "completed"
+    assert stub_llm.call_count(marker("a")) == 4  # the first call was made again

@@ -159,6 +159,10 @@ async def test_build_save_run_approve_and_follow_the_link(
     await expect(page.locator(".console__status")).to_contain_text("Completed")
     await graph.get_by_test_id("rf__node-publish").click()
     await expect(page.get_by_role("heading", name="Published")).to_be_visible()
+    # The step's calls come attempt by attempt from the transcript endpoint.
+    publish = page.get_by_role("complementary", name="Step publish")
+    attempt = publish.get_by_role("region", name="Execution 1, attempt 1")
+    await expect(attempt.locator("summary").first).to_contain_text("1. LLM")
     await page.screenshot(path=str(ARTIFACTS / "run-console.png"), full_page=True)
 
     # The link names this run; Temporal Web's own API knows it (its pages answer any path).

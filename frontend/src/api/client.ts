@@ -16,6 +16,7 @@ import type {
   RunPage,
   RunStatus,
   Step,
+  StepTranscript,
   ToolCatalogue,
   ToolKind,
   ValidateResult,
@@ -125,6 +126,14 @@ export const api = {
       output,
       actor: ACTOR,
     }),
+  /** Every finished attempt of a task step, failed ones included, with its LLM and tool calls. */
+  getStepTranscript: (runId: string, stepId: string, signal?: AbortSignal) =>
+    request<StepTranscript>(
+      'GET',
+      `/runs/${encodeURIComponent(runId)}/steps/${encodeURIComponent(stepId)}/transcript`,
+      undefined,
+      signal,
+    ),
   cancelRun: (runId: string) => request<CancelAccepted>('POST', `/runs/${encodeURIComponent(runId)}/cancel`),
   /** A page of the gates waiting for a decision; pass its `next_page_token` for the next. */
   listApprovals: (params: { page_token?: string; limit?: number } = {}) =>

@@ -52,6 +52,10 @@ export type TokenUsage = Schemas['TokenUsage'];
 export type LlmCall = Schemas['LLMCall'];
 export type ToolCall = Schemas['ToolCall'];
 export type TranscriptEntry = Step['transcript'][number];
+/** One attempt of a task step: its calls in order, and why it failed if it did. */
+export type AttemptTranscript = Schemas['AttemptTranscript'];
+/** `GET /runs/{id}/steps/{step}/transcript`: every finished attempt, by execution then attempt. */
+export type StepTranscript = Schemas['StepTranscript'];
 export type Decision = Schemas['RecordedDecision'];
 export type CancelAccepted = Schemas['CancelAccepted'];
 

@@ -30,8 +30,13 @@ const step = (extra: Partial<Step>): Step => ({
 
 const definition = { steps: [{ id: 'review', type: 'approval' as const, message: 'Publish?', after: [] }] };
 
+/** Answer every request with `body`, but a task step's transcript with no attempts yet. */
 function respond(body: unknown, status = 200) {
-  const fetchMock = vi.fn(async () => new Response(JSON.stringify(body), { status }));
+  const fetchMock = vi.fn(async (url: string, _init?: RequestInit) =>
+    url.endsWith('/transcript')
+      ? new Response(JSON.stringify({ attempts: [] }), { status: 200 })
+      : new Response(JSON.stringify(body), { status }),
+  );
   vi.stubGlobal('fetch', fetchMock);
   return fetchMock;
 }
@@ -75,13 +80,13 @@ describe('step panel', () => {
     expect(screen.queryByRole('button', { name: 'Approve' })).toBeNull();
     fireEvent.change(screen.getByLabelText('Output'), { target: { value: 'by hand' } });
     fireEvent.click(screen.getByRole('button', { name: 'Skip' }));
-    await waitFor(() => expect(fetchMock).toHaveBeenCalled());
-    const [url, init] = fetchMock.mock.calls[0] as unknown as [string, RequestInit];
-    expect(url).toBe('/api/v1/runs/run-1/steps/research/skip');
-    expect(JSON.parse(String(init.body))).toMatchObject({ output: 'by hand' });
+    await waitFor(() => expect(fetchMock).toHaveBeenCalledWith('/api/v1/runs/run-1/steps/research/skip', expect.anything()));
+    const [, init] = fetchMock.mock.calls.find(([url]) => url.endsWith('/skip')) ?? [];
+    expect(JSON.parse(String(init?.body))).toMatchObject({ output: 'by hand' });
   });
 
-  it('renders the output as markdown and folds each transcript call', () => {
+  it('renders the output as markdown and folds each transcript call', async () => {
+    respond({});
     const done = step({
       id: 'research',
       type: 'task',
@@ -94,6 +99,8 @@ describe('step panel', () => {
           model: 'local',
           messages: [{ role: 'user', content: 'Research' }],
           reply: 'Notes',
+          tool_calls: [],
+          replayed: false,
           usage: { prompt_tokens: 10, completion_tokens: 5, total_tokens: 15, llm_calls: 1 },
           latency_ms: 1200,
           started_at: '2025-01-01T00:00:00Z',
@@ -105,5 +112,8 @@ describe('step panel', () => {
     expect(screen.getByText('one').tagName).toBe('STRONG');
     expect(screen.getByText(/1\. LLM/).closest('details')?.open).toBe(false);
     expect(screen.getByText(/15 \(10 prompt \+ 5 completion\)/)).toBeTruthy();
+    // The endpoint knows no finished attempt yet: the step's own calls stay shown.
+    await waitFor(() => expect(vi.mocked(fetch)).toHaveBeenCalledWith('/api/v1/runs/run-1/steps/research/transcript', expect.anything()));
+    expect(screen.getByText(/1\. LLM/)).toBeTruthy();
   });
 });

@@ -4,7 +4,7 @@ import { StatusBadge } from '../../components/StatusBadge';
 import type { Definition } from '../../lib/definition';
 import { elapsed, formatDateTime } from '../../lib/format';
 import { DecisionForm, PausedActions } from './StepActions';
-import { Transcript } from './Transcript';
+import { StepTranscriptView } from './Transcript';
 
 interface Props {
   runId: string;
@@ -94,7 +94,7 @@ export function StepPanel({ runId, step, definition, onClose }: Props) {
       {step.type !== 'approval' && (
         <section>
           <h3 className="section-title">Transcript</h3>
-          <Transcript entries={step.transcript} />
+          <StepTranscriptView runId={runId} step={step} />
         </section>
       )}
       {step.log.length > 0 && (

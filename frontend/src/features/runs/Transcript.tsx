@@ -1,48 +1,62 @@
-import type { TranscriptEntry } from '../../api/types';
-import { formatDuration } from '../../lib/format';
+import type { AttemptTranscript, Step, TranscriptEntry } from '../../api/types';
+import { elapsed } from '../../lib/format';
+import { LlmCallEntry } from './LlmCallEntry';
+import { ToolCallEntry } from './ToolCallEntry';
+import { useStepTranscript } from './useStepTranscript';
 
-const asText = (value: unknown): string => (typeof value === 'string' ? value : JSON.stringify(value, null, 2));
-
-function Entry({ entry, index }: { entry: TranscriptEntry; index: number }) {
-  if (entry.kind === 'tool') {
-    return (
-      <details className="transcript__entry">
-        <summary>
-          {index + 1}. Tool <span className="mono">{entry.tool}</span> · {formatDuration(entry.latency_ms)}
-        </summary>
-        <h4 className="transcript__label">Input</h4>
-        <pre className="code-block">{asText(entry.input)}</pre>
-        <h4 className="transcript__label">Output</h4>
-        <pre className="code-block">{asText(entry.output)}</pre>
-      </details>
-    );
-  }
-  return (
-    <details className="transcript__entry">
-      <summary>
-        {index + 1}. LLM <span className="mono">{entry.model}</span> · {formatDuration(entry.latency_ms)}
-        {entry.usage && ` · ${entry.usage.total_tokens} tokens`}
-      </summary>
-      {entry.messages.map((message, i) => (
-        <div key={i} className="transcript__message">
-          <h4 className="transcript__label">{message.role}</h4>
-          <pre className="code-block">{message.content}</pre>
-        </div>
-      ))}
-      <h4 className="transcript__label">Reply</h4>
-      <pre className="code-block">{entry.reply}</pre>
-    </details>
-  );
-}
-
-/** Every LLM and tool call of a step, each folded until opened. */
+/** One attempt's LLM and tool calls, in the order they were made, each folded until opened. */
 export function Transcript({ entries }: { entries: TranscriptEntry[] }) {
   if (!entries.length) return <p className="muted small">No calls yet.</p>;
   return (
-    <div className="transcript">
+    <ol className="transcript">
       {entries.map((entry, index) => (
-        <Entry key={index} entry={entry} index={index} />
+        <li key={index}>
+          {entry.kind === 'tool' ? (
+            <ToolCallEntry entry={entry} index={index} />
+          ) : (
+            <LlmCallEntry entry={entry} index={index} />
+          )}
+        </li>
       ))}
-    </div>
+    </ol>
+  );
+}
+
+function Attempt({ attempt }: { attempt: AttemptTranscript }) {
+  const title = `Execution ${attempt.execution}, attempt ${attempt.attempt}`;
+  const took = elapsed(attempt.started_at, attempt.finished_at);
+  return (
+    <section className="transcript__attempt" aria-label={title}>
+      <h4 className="transcript__attempt-title">
+        {title}
+        {took && <span className="muted"> · {took}</span>}{' '}
+        {attempt.error !== null && <span className="badge tone-failed">failed</span>}
+      </h4>
+      {attempt.error !== null && <pre className="code-block code-block--error">{attempt.error}</pre>}
+      <Transcript entries={attempt.entries} />
+    </section>
+  );
+}
+
+/**
+ * A task step's calls, attempt by attempt, from the transcript endpoint. Until it
+ * answers (or when it cannot), the calls the step itself carries: its last attempt's.
+ */
+export function StepTranscriptView({ runId, step }: { runId: string; step: Step }) {
+  const { attempts, error } = useStepTranscript(runId, step);
+  if (attempts?.length) {
+    return (
+      <div className="transcript__attempts">
+        {attempts.map((attempt) => (
+          <Attempt key={`${attempt.execution}-${attempt.attempt}`} attempt={attempt} />
+        ))}
+      </div>
+    );
+  }
+  return (
+    <>
+      {error && <p className="muted small">Could not load every attempt ({error}); the last one's calls follow.</p>}
+      <Transcript entries={step.transcript} />
+    </>
   );
 }

@@ -66,12 +66,21 @@ class StepJournal:
         self.scrub = scrub
         self._lock = threading.Lock()
         self._closed = threading.Event()
+        self.failure: BaseException | None = None
         self._llm_calls = 0
         self._tool_calls: dict[str, int] = {}
 
     def close(self) -> None:
         """No call of this attempt starts from now on."""
         self._closed.set()
+
+    def fail(self, failure: BaseException) -> None:
+        """The journal could not be read or written: the attempt must fail and be retried,
+        not go on with a call the journal does not know of. CrewAI would hand the error
+        to the agent as a tool error, so it is kept here for the activity to raise."""
+        if self.failure is None:
+            self.failure = failure
+        self.close()
 
     def check_open(self) -> None:
         if self._closed.is_set():
@@ -92,11 +101,18 @@ class StepJournal:
     async def find(self, key: CallKey) -> Journaled | None:
         return await self._on_loop(self._journal.find(key))
 
-    async def intend(self, key: CallKey) -> None:
-        await self._on_loop(self._journal.intend(key, self.attempt))
+    async def intend(self, key: CallKey, record: dict[str, Any]) -> None:
+        await self._on_loop(self._journal.intend(key, self.attempt, record))
 
     async def record(self, key: CallKey, record: dict[str, Any]) -> None:
         await self._on_loop(self._journal.record(key, self.attempt, record))
+
+    async def _guarded(self, work: Coroutine[Any, Any, T]) -> T:
+        try:
+            return await work
+        except Exception as exc:
+            self.fail(exc)
+            raise
 
     def _key(self, kind: str, index: int, digest: str) -> CallKey:
         return CallKey(
@@ -114,5 +130,6 @@ class StepJournal:
         except RuntimeError:
             running = None
         if running is self._loop:
-            return await work
-        return await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(work, self._loop))
+            return await self._guarded(work)
+        future = asyncio.run_coroutine_threadsafe(self._guarded(work), self._loop)
+        return await asyncio.wrap_future(future)

@@ -124,7 +124,11 @@ class TaskStepActivities:
                     tool.cancel_in_flight()
                 raise
             except Exception as exc:
+                if journal.failure is not None:
+                    raise journal.failure from None
                 raise classify(exc, config, attempt) from None
+            if journal.failure is not None:  # CrewAI showed it to the agent as a tool error
+                raise journal.failure
         output_ref = None
         if len(output.encode()) > INLINE_OUTPUT_LIMIT:
             output_ref = await self._store(input, "output", output)

@@ -18,6 +18,7 @@ from api.services.tools import ToolService
 from api.services.workflows import WorkflowService
 from api.temporal import TemporalGateway
 from db.blobs import BlobStore
+from db.call_journal import CallJournal
 from db.secrets import SecretBox
 from db.uow import UnitOfWork
 from kasal.settings import Settings
@@ -78,6 +79,13 @@ def get_blobs(request: Request) -> BlobStore:
 
 
 BlobsDep = Annotated[BlobStore, Depends(get_blobs)]
+
+
+def get_call_journal(request: Request) -> CallJournal:
+    return CallJournal(request.app.state.sessions)
+
+
+CallJournalDep = Annotated[CallJournal, Depends(get_call_journal)]
 
 
 def get_run_starter(

@@ -24,6 +24,7 @@ from api.routes import (
     workflows,
 )
 from api.schemas.errors import ERROR_DESCRIPTIONS
+from api.schemas.events import STREAM_EVENT_MODELS
 from api.temporal import TemporalGateway
 from db.blobs import BlobStore
 from db.migrate import upgrade_to_head
@@ -45,12 +46,22 @@ def _honest_openapi(app: FastAPI) -> None:
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
             schema = generate()
+            _stream_event_schemas(schema)
             _one_error_schema(schema)
             _answers_carry_every_field(schema)
             app.openapi_schema = schema
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
+
+
+def _stream_event_schemas(schema: dict[str, Any]) -> None:
+    """The models only the event stream sends (api/schemas/events.py refers to them)."""
+    components = schema.setdefault("components", {}).setdefault("schemas", {})
+    for model in STREAM_EVENT_MODELS:
+        model_schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+        components.update(model_schema.pop("$defs", {}))
+        components[model.__name__] = model_schema
 
 
 def _one_error_schema(schema: dict[str, Any]) -> None:

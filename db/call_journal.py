@@ -9,13 +9,17 @@ intent without a result does not call again (see activities/journal.py).
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db.repositories.call_journal import CallJournalRepository, CallKey
 
+JournalCursor = tuple[datetime, uuid.UUID]
 _Work = Callable[[CallJournalRepository], Awaitable[None]]
 
 INTENT = "intent"
@@ -27,6 +31,19 @@ class Journaled:
 
     def __init__(self, status: str, record: dict[str, Any] | None) -> None:
         self.status, self.record = status, record
+
+
+@dataclass(frozen=True)
+class JournalChange:
+    """A row as the run's event stream sends it: a call started (intent) or finished."""
+
+    step_id: str
+    execution: int
+    kind: str
+    call_index: int
+    status: str
+    record: dict[str, Any] | None
+    cursor: JournalCursor
 
 
 class CallJournal:
@@ -43,11 +60,13 @@ class CallJournal:
             row = await CallJournalRepository(session).find(key)
             return None if row is None else Journaled(row.status, row.record)
 
-    async def intend(self, key: CallKey, attempt: int) -> None:
-        """Say, durably, that this call is about to be made."""
-        await self._write(
-            lambda repo: repo.insert_if_absent(key, status=INTENT, attempt=attempt, record=None)
-        )
+    async def intend(self, key: CallKey, attempt: int, record: dict[str, Any]) -> None:
+        """Say, durably, that this call is about to be made (``record``: what it asks)."""
+
+        async def write(repo: CallJournalRepository) -> None:
+            await repo.insert_if_absent(key, status=INTENT, attempt=attempt, record=record)
+
+        await self._write(write)
 
     async def record(self, key: CallKey, attempt: int, record: dict[str, Any]) -> None:
         """Keep a finished call's record, over its intent if there was one."""
@@ -58,10 +77,29 @@ class CallJournal:
 
         await self._write(write)
 
-    async def records_of_run(self, run_id: str) -> list[dict[str, Any]]:
+    async def changes_after(
+        self, run_id: str, cursor: JournalCursor | None, limit: int = 200
+    ) -> list[JournalChange]:
+        """The run's calls started or finished after ``cursor``, oldest first."""
         async with self._sessions() as session:
-            rows = await CallJournalRepository(session).of_run(run_id)
-            return [row.record for row in rows if row.record is not None]
+            rows = await CallJournalRepository(session).changed_after(run_id, cursor, limit)
+            return [
+                JournalChange(
+                    step_id=row.step_id,
+                    execution=row.execution,
+                    kind=row.kind,
+                    call_index=row.call_index,
+                    status=row.status,
+                    record=row.record,
+                    cursor=(row.updated_at, row.id),
+                )
+                for row in rows
+            ]
+
+    async def last_change(self, run_id: str) -> JournalCursor | None:
+        """Where the run's calls stand now: a cursor for changes_after."""
+        async with self._sessions() as session:
+            return await CallJournalRepository(session).last_change(run_id)
 
     async def _write(self, work: _Work) -> None:
         if self._write_lock is None:

@@ -247,3 +247,33 @@ async def test_app_links_by_path_redirect_to_the_apps_hash_routes(
     }
     assert untouched["/api/v1/runs/run-nope"].json() == {"detail": "no run run-nope"}
     assert "/runs/{run_id}" not in untouched["/openapi.json"].json()["paths"]
+
+
+async def test_the_calls_of_a_running_step_stream_as_they_start_and_finish(
+    api: ApiStack, stub_llm: StubLLM
+) -> None:
+    stub_llm.script(
+        marker("a"),
+        Reply('Thought: Count.\nAction: calculate\nAction Input: {"expression": "6*7"}', delay=1),
+        Reply("Thought: Done.\nFinal Answer: 42", delay=1),
+    )
+    spec = {"agents": [agent(tools=["calculate"])], "steps": [task("a")]}
+    run_id = (await start(api, await create_workflow(api, spec)))["run_id"]
+
+    calls: list[dict[str, Any]] = []
+    order: list[str] = []
+    async with api.http.stream("GET", f"/runs/{run_id}/events") as response:
+        async for event, data in read_events(response):
+            if event == "call":
+                calls.append(data)
+                order.append(f"call {data['kind']}")
+            elif event == "step" and data["status"] == "completed":
+                order.append("step completed")
+            elif event == "run" and data["status"] == "completed":
+                break
+
+    tool = next(c for c in calls if c["kind"] == "tool")
+    assert tool["name"] == "calculate" and tool["step_id"] == "a"
+    assert tool["arguments"] == {"expression": "6*7"} and tool["result_preview"] == "42"
+    assert [c["kind"] for c in calls][-2:] == ["tool", "llm"]  # in the order they were made
+    assert order.index("step completed") > order.index("call tool")

@@ -82,7 +82,10 @@ class JournaledTool(BaseTool):
             self._transcript.entries.append(entry)
             return OUTCOME_UNKNOWN
         if not info.idempotent:
-            await self._journal.intend(key)
+            intent = ToolCall(
+                tool=info.name, arguments=arguments, latency_ms=0, started_at=started_at
+            )
+            await self._journal.intend(key, intent.model_dump(mode="json"))
         output, error = None, None
         try:
             output = self._journal.scrub(await self._handle.call(arguments))

@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Header, Query, Request, status
 from fastapi.responses import StreamingResponse
 
-from api.deps import RunListerDep, RunOperatorDep, RunReaderDep, RunStarterDep
+from api.deps import CallJournalDep, RunListerDep, RunOperatorDep, RunReaderDep, RunStarterDep
 from api.errors import BadRequest
 from api.schemas.errors import error_responses
 from api.schemas.events import RUN_EVENT
@@ -89,7 +89,8 @@ async def get(run_id: str, service: RunReaderDep) -> RunRead:
         200: {
             "description": (
                 "A stream of server-sent events: `snapshot` (a RunRead), then `step` (a "
-                "StepRead) and `run` (`{run_id, status}`) as they change; `error` "
+                "StepRead), `call` (a CallEvent: an LLM or tool call of a running step "
+                "started or finished) and `run` (`{run_id, status}`) as they change; `error` "
                 "(`{run_id, message}`) when the run can no longer be followed, and the "
                 "stream ends. The schema is one event's."
             ),
@@ -98,11 +99,13 @@ async def get(run_id: str, service: RunReaderDep) -> RunRead:
         **error_responses(404, 503),
     },
 )
-async def events(run_id: str, request: Request, service: RunReaderDep) -> StreamingResponse:
-    """Server-sent events: `snapshot`, then `step` and `run` as they change."""
+async def events(
+    run_id: str, request: Request, service: RunReaderDep, calls: CallJournalDep
+) -> StreamingResponse:
+    """Server-sent events: `snapshot`, then `step`, `call` and `run` as they change."""
     first = await service.get(run_id)  # a 404 comes before the stream starts
     return StreamingResponse(
-        run_events(service, first, request.is_disconnected),
+        run_events(service, calls, first, request.is_disconnected),
         media_type="text/event-stream",
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
     )

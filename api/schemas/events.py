@@ -6,7 +6,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from api.schemas.calls import CallEvent
+
 _REF = "#/components/schemas/"
+# Models that only the stream sends, for api/main.py to add to the document's components.
+STREAM_EVENT_MODELS = (CallEvent,)
 
 
 def _event(name: str, description: str, data: dict[str, Any]) -> dict[str, Any]:
@@ -32,6 +36,11 @@ RUN_EVENT = {
     "oneOf": [
         _event("snapshot", "The whole run, first", {"$ref": f"{_REF}RunRead"}),
         _event("step", "A step that changed", {"$ref": f"{_REF}StepRead"}),
+        _event(
+            "call",
+            "An LLM or tool call of a running step started (intent) or finished",
+            {"$ref": f"{_REF}CallEvent"},
+        ),
         _event(
             "run",
             "The run's status changed",

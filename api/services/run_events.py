@@ -2,7 +2,10 @@
 
 Changes are noticed by long-polling the run's Temporal history (no polling interval to
 tune): every new event wakes the stream, which reads the run again and sends what
-changed. A comment every 15 s keeps proxies from closing a quiet stream.
+changed. The calls inside a running step (LLM and tool calls) leave no history event
+until the step ends, so the call journal is read every second while the run is open,
+and each call that starts or finishes since the stream opened is a `call` event. A
+comment every 15 s keeps proxies from closing a quiet stream.
 
 If the run can no longer be followed (Temporal does not answer, the run is gone), the
 stream says so in an `error` event and ends, rather than staying open and silent; an
@@ -19,11 +22,14 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from temporalio.service import RPCError
 
 from api.errors import NotFound, Unavailable
+from api.schemas.calls import CallEvent
 from api.schemas.runs import RunRead
 from api.services.run_reading import RunReader
+from db.call_journal import CallJournal, JournalCursor
 from workflows.status import RunStatus
 
 KEEP_ALIVE_SECONDS = 15.0
+CALL_POLL_SECONDS = 1.0
 # Many events arrive together (an activity's scheduled, started, completed): read once.
 COALESCE_SECONDS = 0.2
 OPEN = {RunStatus.RUNNING, RunStatus.WAITING_FOR_APPROVAL, RunStatus.NEEDS_ATTENTION}
@@ -35,27 +41,41 @@ def sse(event: str, data: str) -> str:
 
 async def run_events(
     service: RunReader,
+    calls: CallJournal,
     first: RunRead,
     disconnected: Callable[[], Awaitable[bool]],
 ) -> AsyncIterator[str]:
     yield sse("snapshot", first.model_dump_json())
     sent_steps = {step.id: step.model_dump_json() for step in first.steps}
     status = first.status
+    follower = _CallFollower(calls, first.run_id, await calls.last_change(first.run_id))
     woken = asyncio.Event()
     watcher = asyncio.create_task(_watch_history(service, first.run_id, woken))
+    loop = asyncio.get_running_loop()
+    quiet_since = loop.time()
     try:
         while status in OPEN:
             try:
-                await asyncio.wait_for(woken.wait(), timeout=KEEP_ALIVE_SECONDS)
+                await asyncio.wait_for(woken.wait(), timeout=CALL_POLL_SECONDS)
             except TimeoutError:
                 if await disconnected():
                     return
-                yield ": keep-alive\n\n"
+                new_calls = await follower.events()
+                for event in new_calls:
+                    yield event
+                if new_calls:
+                    quiet_since = loop.time()
+                elif loop.time() - quiet_since >= KEEP_ALIVE_SECONDS:
+                    quiet_since = loop.time()
+                    yield ": keep-alive\n\n"
                 continue
+            quiet_since = loop.time()
             await asyncio.sleep(COALESCE_SECONDS)
             woken.clear()
             if await disconnected():
                 return
+            for event in await follower.events():  # before the step they belong to
+                yield event
             if watcher.done() and (failure := watcher.result()) is not None:
                 yield _error(first.run_id, failure)
                 return
@@ -76,6 +96,19 @@ async def run_events(
         watcher.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await watcher
+
+
+class _CallFollower:
+    """The run's calls since the stream opened (earlier ones are in the transcripts)."""
+
+    def __init__(self, calls: CallJournal, run_id: str, cursor: JournalCursor | None) -> None:
+        self._calls, self._run_id, self._cursor = calls, run_id, cursor
+
+    async def events(self) -> list[str]:
+        changes = await self._calls.changes_after(self._run_id, self._cursor)
+        if changes:
+            self._cursor = changes[-1].cursor
+        return [sse("call", CallEvent.of(self._run_id, c).model_dump_json()) for c in changes]
 
 
 def _error(run_id: str, failure: Exception) -> str:

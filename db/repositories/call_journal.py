@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import and_, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -69,10 +70,28 @@ class CallJournalRepository:
             .values(status="done", attempt=attempt, record=record, updated_at=utcnow())
         )
 
-    async def of_run(self, run_id: str) -> list[CallJournalRow]:
-        query = (
-            select(CallJournalRow)
-            .where(CallJournalRow.run_id == run_id)
-            .order_by(CallJournalRow.created_at)
-        )
+    async def changed_after(
+        self, run_id: str, cursor: tuple[datetime, uuid.UUID] | None, limit: int
+    ) -> list[CallJournalRow]:
+        """The run's rows written after ``cursor`` (a row's updated_at and id), in order."""
+        query = select(CallJournalRow).where(CallJournalRow.run_id == run_id)
+        if cursor is not None:
+            updated_at, row_id = cursor
+            query = query.where(
+                or_(
+                    CallJournalRow.updated_at > updated_at,
+                    and_(CallJournalRow.updated_at == updated_at, CallJournalRow.id > row_id),
+                )
+            )
+        query = query.order_by(CallJournalRow.updated_at, CallJournalRow.id).limit(limit)
         return list((await self.session.execute(query)).scalars())
+
+    async def last_change(self, run_id: str) -> tuple[datetime, uuid.UUID] | None:
+        query = (
+            select(CallJournalRow.updated_at, CallJournalRow.id)
+            .where(CallJournalRow.run_id == run_id)
+            .order_by(CallJournalRow.updated_at.desc(), CallJournalRow.id.desc())
+            .limit(1)
+        )
+        row = (await self.session.execute(query)).first()
+        return None if row is None else (row.updated_at, row.id)

@@ -81,7 +81,7 @@ export interface paths {
   "/api/v1/runs/{run_id}/events": {
     /**
      * Events
-     * @description Server-sent events: `snapshot`, then `step` and `run` as they change.
+     * @description Server-sent events: `snapshot`, then `step`, `call` and `run` as they change.
      */
     get: operations["runs-events"];
   };
@@ -287,6 +287,53 @@ export interface components {
        * Format: date-time
        */
       started_at: string;
+    };
+    /** CallEvent */
+    CallEvent: {
+      /**
+       * Arguments
+       * @default null
+       */
+      arguments: {
+        [key: string]: unknown;
+      } | null;
+      /** Call Index */
+      call_index: number;
+      /**
+       * Error
+       * @default null
+       */
+      error: string | null;
+      /** Execution */
+      execution: number;
+      /**
+       * Kind
+       * @enum {string}
+       */
+      kind: "llm" | "tool";
+      /**
+       * Latency Ms
+       * @default null
+       */
+      latency_ms: number | null;
+      /** Name */
+      name: string;
+      /**
+       * Result Preview
+       * @default null
+       */
+      result_preview: string | null;
+      /** Run Id */
+      run_id: string;
+      /**
+       * Status
+       * @enum {string}
+       */
+      status: "intent" | "done";
+      /** Step Id */
+      step_id: string;
+      /** @default null */
+      usage: components["schemas"]["TokenUsage"] | null;
     };
     /** CancelAccepted */
     CancelAccepted: {
@@ -1903,7 +1950,7 @@ export interface operations {
   };
   /**
    * Events
-   * @description Server-sent events: `snapshot`, then `step` and `run` as they change.
+   * @description Server-sent events: `snapshot`, then `step`, `call` and `run` as they change.
    */
   "runs-events": {
     parameters: {
@@ -1912,7 +1959,7 @@ export interface operations {
       };
     };
     responses: {
-      /** @description A stream of server-sent events: `snapshot` (a RunRead), then `step` (a StepRead) and `run` (`{run_id, status}`) as they change; `error` (`{run_id, message}`) when the run can no longer be followed, and the stream ends. The schema is one event's. */
+      /** @description A stream of server-sent events: `snapshot` (a RunRead), then `step` (a StepRead), `call` (a CallEvent: an LLM or tool call of a running step started or finished) and `run` (`{run_id, status}`) as they change; `error` (`{run_id, message}`) when the run can no longer be followed, and the stream ends. The schema is one event's. */
       200: {
         content: {
           "text/event-stream": OneOf<[{
@@ -1923,6 +1970,10 @@ export interface operations {
             data: string;
             /** @constant */
             event: "step";
+          }, {
+            data: string;
+            /** @constant */
+            event: "call";
           }, {
             data: string;
             /** @constant */

@@ -31,6 +31,8 @@ class ToolRequest:
     query: dict[str, list[str]]
     body: Any
     headers: dict[str, str]
+    # The path as it came on the wire, before percent-decoding: "%2F" stays "%2F".
+    raw_path: str = ""
 
 
 class ToolServer:
@@ -77,6 +79,7 @@ class ToolServer:
             query=parse_qs(parts.query),
             body=json.loads(raw) if raw else None,
             headers=dict(handler.headers.items()),
+            raw_path=parts.path,
         )
         with self._lock:
             self.requests.append(request)

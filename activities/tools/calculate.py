@@ -42,12 +42,12 @@ def calculate(expression: str) -> str:
         raise ToolError(f"the expression is longer than {MAX_EXPRESSION_CHARS} characters")
     try:
         tree = ast.parse(expression, mode="eval")
-        value = _evaluate(tree.body)
+        # str() is inside: an int of more than 4,300 digits is a ValueError there.
+        return str(_evaluate(tree.body))
     except ToolError:
         raise
     except (SyntaxError, ZeroDivisionError, OverflowError, ValueError, TypeError) as exc:
         raise ToolError(f"cannot calculate {expression!r}: {exc}") from None
-    return str(value)
 
 
 def _evaluate(node: ast.expr) -> Any:
@@ -78,6 +78,8 @@ def json_query(document: str, path: str) -> str:
         value: Any = json.loads(document)
     except json.JSONDecodeError as exc:
         raise ToolError(f"the document is not JSON: {exc}") from None
+    except (ValueError, RecursionError) as exc:  # a 5,000-digit number, deep nesting
+        raise ToolError(f"the document cannot be read: {type(exc).__name__}: {exc}") from None
     for key in [part for part in path.split(".") if part]:
         if isinstance(value, list):
             try:

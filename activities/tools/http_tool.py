@@ -74,4 +74,8 @@ async def _capped(response: httpx.Response, limit: int) -> str:
             truncated = True
             break
     text = bytes(data[:limit]).decode(response.encoding or "utf-8", errors="replace")
-    return text + (f"\n[truncated at {limit // 1024} KB]" if truncated else "")
+    if not truncated:
+        return text
+    # A cap under 1 KB (or not a whole number of KB) is not "0 KB".
+    size = f"{limit // 1024} KB" if limit % 1024 == 0 else f"{limit} bytes"
+    return f"{text}\n[truncated at {size}]"

@@ -10,6 +10,7 @@ and the transaction is rolled back whatever it did.
 from __future__ import annotations
 
 import json
+import os
 from typing import Any
 
 from sqlalchemy import text
@@ -36,7 +37,8 @@ class SqlTool:
             async with engine.connect() as connection:
                 if engine.dialect.name == "postgresql":
                     await connection.execute(text("SET TRANSACTION READ ONLY"))
-                result = await connection.execute(text(statement))
+                # As the driver gets it: text() would read "':noon'" as a bind parameter.
+                result = await connection.exec_driver_sql(statement)
                 rows = (
                     [dict(row._mapping) for row in result.fetchmany(MAX_ROWS + 1)]
                     if result.returns_rows
@@ -62,9 +64,15 @@ def _read_only(url: URL) -> URL:
     return url.set(database=f"file:{database}", query=query)
 
 
+_DEFAULT_PORTS = {"postgresql": 5432, "mysql": 3306, "mssql": 1433, "oracle": 1521}
+
+
 def _same_database(a: URL, b: URL) -> bool:
     def key(url: URL) -> tuple[str, str | None, int | None, str]:
+        backend = url.get_backend_name()
         database = (url.database or "").removeprefix("file:")
-        return url.get_backend_name(), url.host, url.port, database
+        if backend == "sqlite" and database and database != ":memory:":
+            database = os.path.abspath(database)  # "kasal.db" and "/srv/kasal.db" are one
+        return backend, url.host, url.port or _DEFAULT_PORTS.get(backend), database
 
     return key(a) == key(b)

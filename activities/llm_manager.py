@@ -21,7 +21,8 @@ from pydantic import PrivateAttr
 from activities.journal import StepJournal
 from activities.model_registry import FunctionCalling, ModelConfig
 from db.call_journal import DONE
-from workflows.task_step import LLMCall, TokenUsage, TranscriptEntry
+from db.repositories.call_journal import CallKey
+from workflows.task_step import CallRef, LLMCall, TokenUsage, TranscriptEntry
 
 # CrewAI takes a reply as the result only when it carries this marker.
 FINAL_ANSWER = "Final Answer:"
@@ -29,10 +30,24 @@ NO_KEY = "no-key"
 
 
 class Transcript:
-    """What one step said to its LLM and its tools and heard back, call by call."""
+    """What one attempt said to its LLM and its tools and heard back, call by call: the
+    entries, for this attempt's result, and where each is in the call journal, which is
+    what is stored."""
 
     def __init__(self) -> None:
         self.entries: list[TranscriptEntry] = []
+        self.calls: list[CallRef] = []
+
+    def add(self, entry: TranscriptEntry, key: CallKey, *, replayed: bool = False) -> None:
+        self.entries.append(entry)
+        self.calls.append(
+            CallRef(
+                kind=entry.kind,
+                call_index=key.call_index,
+                request_hash=key.request_hash,
+                replayed=replayed,
+            )
+        )
 
     @property
     def usage(self) -> TokenUsage:
@@ -59,7 +74,7 @@ class KasalLLM(LLM):
     """
 
     _transcript: Transcript = PrivateAttr(default_factory=Transcript)
-    _journal: StepJournal | None = PrivateAttr(default=None)
+    _journal: StepJournal = PrivateAttr()
     _answer_only: bool = PrivateAttr(default=True)
     _function_calling: FunctionCalling = PrivateAttr(default="auto")
     _loop: asyncio.AbstractEventLoop | None = PrivateAttr(default=None)
@@ -82,9 +97,8 @@ class KasalLLM(LLM):
                 return future.result()
             finally:
                 self._in_flight.discard(future)
-        started = self._started()
-        reply = _unwrapped(LLM.call)(self, messages, *args, **kwargs)
-        return self._finish(messages, started, reply)
+        # On CrewAI's loop itself, waiting for the journal would block the loop it needs.
+        raise RuntimeError("KasalLLM.call ran on CrewAI's own event loop; use acall there")
 
     def cancel_in_flight(self) -> None:
         """Abandon LLM calls a cancelled step started: their HTTP requests close."""
@@ -93,10 +107,6 @@ class KasalLLM(LLM):
 
     async def acall(self, messages: Any, *args: Any, **kwargs: Any) -> Any:
         journal = self._journal
-        if journal is None:
-            started = self._started()
-            reply = await _unwrapped(LLM.acall)(self, messages, *args, **kwargs)
-            return self._finish(messages, started, reply)
         journal.check_open()
         tools = [t.get("function", {}).get("name") for t in kwargs.get("tools") or []]
         key = journal.llm_key(
@@ -105,13 +115,13 @@ class KasalLLM(LLM):
         found = await journal.find(key)
         if found is not None and found.status == DONE and found.record is not None:
             entry = LLMCall.model_validate(found.record).model_copy(update={"replayed": True})
-            self._transcript.entries.append(entry)
+            self._transcript.add(entry, key, replayed=True)
             return self._as_crewai_reply(entry.tool_calls or entry.reply)
         started = self._started()
         reply = await _unwrapped(LLM.acall)(self, messages, *args, **kwargs)
         entry = self._entry(messages, started, reply)
         await journal.record(key, entry.model_dump(mode="json"))
-        self._transcript.entries.append(entry)
+        self._transcript.add(entry, key)
         return self._as_crewai_reply(reply)
 
     def supports_function_calling(self) -> bool:
@@ -128,12 +138,6 @@ class KasalLLM(LLM):
 
     def _started(self) -> tuple[datetime, float, UsageMetrics]:
         return datetime.now(UTC), time.perf_counter(), self.get_token_usage_summary()
-
-    def _finish(
-        self, messages: Any, started: tuple[datetime, float, UsageMetrics], reply: Any
-    ) -> Any:
-        self._transcript.entries.append(self._entry(messages, started, reply))
-        return self._as_crewai_reply(reply)
 
     def _entry(
         self, messages: Any, started: tuple[datetime, float, UsageMetrics], reply: Any
@@ -168,7 +172,7 @@ def build_llm(
     timeout: float | None,
     loop: asyncio.AbstractEventLoop,
     *,
-    journal: StepJournal | None = None,
+    journal: StepJournal,
     with_tools: bool = False,
 ) -> KasalLLM:
     """A fresh LLM for one step attempt, routed through litellm with its retries off.

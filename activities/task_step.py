@@ -20,13 +20,12 @@ from activities.llm_manager import KasalLLM, Transcript, build_llm
 from activities.model_registry import ModelConfig, ModelRegistry, UnknownModel
 from activities.tools.agent_tools import agent_tools
 from activities.tools.toolbox import ToolEnvironment, open_toolbox
-from api.schemas.transcripts import ATTEMPT_TRANSCRIPT_KIND, AttemptTranscript
+from api.schemas.transcripts import ATTEMPT_TRANSCRIPT_KIND, AttemptRecord
 from db.blobs import BlobStore
 from db.call_journal import CallJournal
 from workflows.task_step import (
     INLINE_OUTPUT_LIMIT,
     RUN_TASK_STEP,
-    TRANSCRIPT_FORMAT,
     RunTaskStepInput,
     RunTaskStepResult,
     preview,
@@ -77,7 +76,10 @@ class TaskStepActivities:
                 error = redact(f"{type(exc).__name__}: {exc}", None)
                 await self._keep_failed_attempt(input, started_at, transcript, error)
                 raise
-            await self._keep_attempt(input, started_at, transcript, error=None)
+            # The attempt's record, its calls by reference, is the step's transcript.
+            result.transcript_ref = await self._keep_attempt(
+                input, started_at, transcript, error=None
+            )
             return result
 
     async def _run(
@@ -133,13 +135,11 @@ class TaskStepActivities:
         if len(output.encode()) > INLINE_OUTPUT_LIMIT:
             output_ref = await self._store(input, "output", output)
             output = preview(output)
-        transcript_json = TRANSCRIPT_FORMAT.dump_json(transcript.entries).decode()
         return RunTaskStepResult(
             output=output,
             output_ref=output_ref,
             usage=transcript.usage,
             attempt=attempt,
-            transcript_ref=await self._store(input, "transcript", transcript_json),
         )
 
     async def _whole_context(self, input: RunTaskStepInput) -> str:
@@ -163,18 +163,19 @@ class TaskStepActivities:
         started_at: datetime,
         transcript: Transcript,
         error: str | None,
-    ) -> None:
-        """Store this attempt's transcript where the API finds it by run and step alone."""
+    ) -> str:
+        """Store this attempt's record where the API finds it by run and step alone: how
+        it ran and ended, and its calls by reference to the call journal."""
         info = activity.info()
-        record = AttemptTranscript(
+        record = AttemptRecord(
             execution=_execution_of(info.activity_id),
             attempt=info.attempt,
             started_at=started_at,
             finished_at=datetime.now(UTC),
             error=error,
-            entries=transcript.entries,
+            calls=transcript.calls,
         )
-        await self._store(input, ATTEMPT_TRANSCRIPT_KIND, record.model_dump_json())
+        return await self._store(input, ATTEMPT_TRANSCRIPT_KIND, record.model_dump_json())
 
     async def _keep_failed_attempt(
         self, input: RunTaskStepInput, started_at: datetime, transcript: Transcript, error: str

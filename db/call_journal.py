@@ -77,6 +77,50 @@ class CallJournal:
 
         await self._write(write)
 
+    async def copy_steps(self, from_run: str, to_run: str, step_ids: list[str]) -> None:
+        """Give a fork the calls of the steps it reuses, so their transcripts read the same
+        and outlive the parent; copying twice (a repeated request) adds nothing."""
+
+        async def write(repo: CallJournalRepository) -> None:
+            for row in await repo.of_steps(from_run, step_ids):
+                key = CallKey(
+                    run_id=to_run,
+                    step_id=row.step_id,
+                    execution=row.execution,
+                    kind=row.kind,
+                    call_index=row.call_index,
+                    request_hash=row.request_hash,
+                )
+                await repo.insert_if_absent(
+                    key, status=row.status, attempt=row.attempt, record=row.record
+                )
+
+        if step_ids:
+            await self._write(write)
+
+    async def delete_runs(self, run_ids: list[str], created_before: datetime) -> int:
+        """Delete the calls of runs Temporal has dropped (db/retention.py decides which)."""
+        deleted = 0
+
+        async def write(repo: CallJournalRepository) -> None:
+            nonlocal deleted
+            deleted = await repo.delete_runs(run_ids, created_before)
+
+        if run_ids:
+            await self._write(write)
+        return deleted
+
+    async def calls_of_execution(
+        self, run_id: str, step_id: str, execution: int
+    ) -> dict[tuple[str, int, str], Journaled]:
+        """One step execution's calls, by (kind, call index, request hash)."""
+        async with self._sessions() as session:
+            rows = await CallJournalRepository(session).of_execution(run_id, step_id, execution)
+            return {
+                (row.kind, row.call_index, row.request_hash): Journaled(row.status, row.record)
+                for row in rows
+            }
+
     async def changes_after(
         self, run_id: str, cursor: JournalCursor | None, limit: int = 200
     ) -> list[JournalChange]:

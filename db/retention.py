@@ -25,6 +25,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from db.base import utcnow
 from db.blobs import BlobStore
+from db.call_journal import CallJournal
 
 # Blobs younger than this are never deleted: a client stores a workflow's input before
 # the workflow exists, and a fork copies its parent's blobs before it starts, so
@@ -54,7 +55,8 @@ async def runs_gone(client: Client, run_ids: Sequence[str]) -> list[str]:
 async def delete_blobs_of_runs_gone(
     blobs: BlobStore, client: Client, now: datetime | None = None
 ) -> RetentionSweep:
-    """Delete every blob of the runs Temporal has dropped: outputs, transcripts, payloads.
+    """Delete every blob of the runs Temporal has dropped: outputs, transcripts, payloads,
+    and their calls in the call journal beside the blobs.
 
     Temporal drops a closed run after its namespace's retention
     (``KASAL_RUN_RETENTION_DAYS``); until then, and while a run is open, describe()
@@ -66,4 +68,5 @@ async def delete_blobs_of_runs_gone(
     candidates = await blobs.run_ids_with_blobs(created_before=before)
     gone = await runs_gone(client, [run_id for run_id in candidates if run_id])
     deleted = await blobs.delete_blobs_of_runs(gone, created_before=before)
+    await CallJournal(blobs.sessions).delete_runs(gone, created_before=before)
     return RetentionSweep(runs_gone=gone, blobs_deleted=deleted)

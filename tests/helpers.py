@@ -14,13 +14,16 @@ from temporalio.client import Client, WorkflowHandle
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer, Worker
 
+from api.services.call_records import attempt_transcript
+from db.blobs import BlobStore
+from db.call_journal import CallJournal
 from db.payload_store import inline_history, payload_store_of
 from tests.conftest import STUB_MODEL
 from workflows.agent_workflow_v2 import AgentWorkflowV2
 from workflows.compiler import compile_plan
 from workflows.engine.state import AgentWorkflowV2Input
 from workflows.registry import WORKFLOWS, workflow_runner
-from workflows.run_state import AgentWorkflowResult, RunState
+from workflows.run_state import AgentWorkflowResult, RunState, StepState
 from workflows.status import StepStatus
 from workflows.tools import PinnedTool
 
@@ -135,3 +138,13 @@ async def assert_replays(handle: WorkflowHandle[Any, Any]) -> None:
         # The workflow id is part of the name: replay needs it, and the file has no room.
         name = f"{re.sub(r'[^A-Za-z0-9_.-]', '_', test)}{HISTORY_ID_SEPARATOR}{handle.id}"
         (HISTORIES / f"{name}.json").write_text(history.to_json())
+
+
+async def step_transcript(blob_store: BlobStore, run_id: str, step: StepState) -> list[Any]:
+    """The step's transcript as the API reads it: its last attempt's record, resolved
+    through the call journal."""
+    assert step.transcript_ref is not None  # transcripts never enter the history
+    stored = await blob_store.get_many([step.transcript_ref])
+    journal = CallJournal(blob_store.sessions)
+    record = await attempt_transcript(journal, run_id, step.id, stored[step.transcript_ref])
+    return list(record.entries)

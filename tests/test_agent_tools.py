@@ -16,11 +16,11 @@ from temporalio.worker import Worker
 from activities.model_registry import ModelConfig, StaticModelRegistry
 from db.blobs import BlobStore
 from tests.conftest import STUB_API_KEY, STUB_MODEL
-from tests.helpers import agent, marker, start_run, task
+from tests.helpers import agent, marker, start_run, step_transcript, task
 from tests.stub_llm import Reply, StubLLM
 from worker.main import build_worker
 from workflows.run_state import AgentWorkflowResult
-from workflows.task_step import TRANSCRIPT_FORMAT, LLMCall, ToolCall
+from workflows.task_step import LLMCall, ToolCall
 
 NATIVE_MODEL = "stub-native"
 
@@ -58,11 +58,11 @@ def react(tool: str, arguments: dict[str, Any]) -> Reply:
     )
 
 
-async def transcript_of(blob_store: BlobStore, result: AgentWorkflowResult, step: str) -> list[Any]:
+async def transcript_of(
+    blob_store: BlobStore, run_id: str, result: AgentWorkflowResult, step: str
+) -> list[Any]:
     [state] = [s for s in result.steps if s.id == step]
-    assert state.transcript_ref is not None
-    [content] = (await blob_store.get_many([state.transcript_ref])).values()
-    return TRANSCRIPT_FORMAT.validate_json(content)
+    return await step_transcript(blob_store, run_id, state)
 
 
 async def test_a_react_agent_calculates_with_a_tool_and_answers_with_its_result(
@@ -83,7 +83,7 @@ async def test_a_react_agent_calculates_with_a_tool_and_answers_with_its_result(
     first, second = stub_llm.calls(marker("a"))
     assert "calculate" in first.messages_text  # the tool is described to the model
     assert "42" in second.messages_text  # and its result goes back to it
-    entries = await transcript_of(blob_store, result, "a")
+    entries = await transcript_of(blob_store, handle.id, result, "a")
     assert [type(e) for e in entries] == [LLMCall, ToolCall, LLMCall]
     assert entries[1].tool == "calculate" and entries[1].output == "42"
     assert entries[1].arguments == {"expression": "6*7"}
@@ -106,6 +106,6 @@ async def test_a_native_agent_calls_tools_by_function_calling(
     assert [t["function"]["name"] for t in first.body["tools"]] == ["calculate"]
     tool_messages = [m for m in second.body["messages"] if m["role"] == "tool"]
     assert [m["content"] for m in tool_messages] == ["1024"]
-    entries = await transcript_of(blob_store, result, "a")
+    entries = await transcript_of(blob_store, handle.id, result, "a")
     assert entries[0].tool_calls[0]["function"]["name"] == "calculate"
     assert entries[1].output == "1024"

@@ -10,6 +10,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from temporalio.client import (
     Client,
@@ -23,7 +24,7 @@ from activities.model_registry import StaticModelRegistry
 from db.base import utcnow
 from db.blobs import BlobStore
 from db.migrate import upgrade_to_head
-from db.models import Blob
+from db.models import Blob, CallJournalRow
 from db.session import create_engine, session_factory
 from db.uow import UnitOfWork
 from kasal.settings import Settings
@@ -73,7 +74,28 @@ async def store_blobs(
         await uow.blobs.add_payload_if_absent(
             blob_id=ids["payload"], run_id=run_id, data=b"payload", created_at=created_at
         )
+        # And a call in the journal beside the blobs.
+        uow.session.add(
+            CallJournalRow(
+                run_id=run_id,
+                step_id="a",
+                execution=1,
+                kind="llm",
+                call_index=0,
+                request_hash="h",
+                status="done",
+                attempt=1,
+                record={},
+                created_at=created_at,
+                updated_at=created_at,
+            )
+        )
     return ids
+
+
+async def journaled_runs(sessions: async_sessionmaker[Any]) -> set[str]:
+    async with UnitOfWork(sessions) as uow:
+        return set((await uow.session.execute(select(CallJournalRow.run_id))).scalars())
 
 
 async def still_stored(blobs: BlobStore, ids: dict[str, uuid.UUID]) -> set[str]:
@@ -122,6 +144,9 @@ async def test_the_sweep_deletes_every_blob_of_a_dropped_run_and_none_temporal_s
 
         assert (result.runs_gone, result.blobs_deleted) == (1, 3)
         assert await still_stored(blobs, dropped) == set()
+        journaled = await journaled_runs(sessions)
+        assert gone not in journaled
+        assert {open_run.id, closed_run.id, gone_lately, ""} <= journaled
         for ids in kept.values():
             assert await still_stored(blobs, ids) == {"output", "transcript", "payload"}
         await assert_replays(sweep)

@@ -12,7 +12,9 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from api.schemas.transcripts import ATTEMPT_TRANSCRIPT_KIND, AttemptTranscript
+from api.services.call_records import attempt_transcript
 from db.blobs import BlobStore
+from db.call_journal import CallJournal
 from tests.helpers import (
     agent,
     eventually,
@@ -55,9 +57,11 @@ async def transcripts(blob_store: BlobStore, run_id: str, attempts: int) -> list
     """The step's attempts' transcripts, by attempt. A cancelled attempt's may be stored
     after the next attempt's: its worker hears of the timeout at its next heartbeat."""
 
+    journal = CallJournal(blob_store.sessions)
+
     async def stored() -> list[AttemptTranscript]:
         found = await blob_store.contents_of_run(run_id, ATTEMPT_TRANSCRIPT_KIND)
-        return [AttemptTranscript.model_validate_json(content) for content in found]
+        return [await attempt_transcript(journal, run_id, "a", content) for content in found]
 
     kept = await eventually(stored, lambda found: len(found) == attempts)
     return [t.entries for t in sorted(kept, key=lambda t: t.attempt)]

@@ -13,12 +13,12 @@ from tests.helpers import (
     marker,
     start_run,
     step_statuses,
+    step_transcript,
     task,
     wait_for_status,
 )
 from tests.stub_llm import Reply, StubLLM
 from workflows.status import RunStatus, StepStatus
-from workflows.task_step import TRANSCRIPT_FORMAT
 
 
 def diamond() -> dict[str, object]:
@@ -78,9 +78,7 @@ async def test_steps_record_usage_transcript_and_times(
     assert step.usage is not None
     assert step.usage.llm_calls == 1
     assert step.usage.completion_tokens > 0
-    assert step.transcript_ref is not None  # transcripts never enter the history
-    stored = await blob_store.get_many([step.transcript_ref])
-    [llm_call] = TRANSCRIPT_FORMAT.validate_json(stored[step.transcript_ref])
+    [llm_call] = await step_transcript(blob_store, handle.id, step)
     assert llm_call.kind == "llm"
     assert llm_call.reply == "one two three"
     assert marker("a") in " ".join(m["content"] for m in llm_call.messages)

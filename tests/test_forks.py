@@ -158,6 +158,10 @@ async def test_a_fork_keeps_copies_of_the_reused_blobs_under_its_own_run_id(
             blobs[original].content,
         )
 
+    # The reused step's transcript reads the same in the fork: its calls were copied.
+    parent_run = (await api.http.get(f"/runs/{parent}")).json()
+    assert child["steps"][0]["transcript"] == parent_run["steps"][0]["transcript"] != []
+
     # The same request again finds the same fork, and copies nothing more.
     again = await api.http.post(f"/runs/{parent}/fork", json={"from_step": "b"}, headers=headers)
     assert again.status_code == 201, again.text

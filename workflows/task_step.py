@@ -92,6 +92,16 @@ class ToolCall(BaseModel):
 TranscriptEntry = Annotated[LLMCall | ToolCall, Field(discriminator="kind")]
 
 
+class CallRef(BaseModel):
+    """Where an attempt's call is recorded: its row in the call journal, the one record of
+    each call (the journal, the transcript, usage and the timeline all read it)."""
+
+    kind: Literal["llm", "tool"]
+    call_index: int
+    request_hash: str
+    replayed: bool = False  # answered from the journal: an earlier attempt made it
+
+
 # How a transcript is stored in the blob store, and read back by the API.
 TRANSCRIPT_FORMAT: TypeAdapter[list[TranscriptEntry]] = TypeAdapter(list[TranscriptEntry])
 

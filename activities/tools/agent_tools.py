@@ -68,7 +68,7 @@ class JournaledTool(BaseTool):
         found = await self._journal.find(key)
         if found is not None and found.status == DONE and found.record is not None:
             entry = ToolCall.model_validate(found.record).model_copy(update={"replayed": True})
-            self._transcript.entries.append(entry)
+            self._transcript.add(entry, key, replayed=True)
             return _for_agent(entry)
         started_at, clock = datetime.now(UTC), time.perf_counter()
         if found is not None:  # an intent, and no result: the call may have happened
@@ -79,7 +79,7 @@ class JournaledTool(BaseTool):
                 latency_ms=0,
                 started_at=started_at,
             )
-            self._transcript.entries.append(entry)
+            self._transcript.add(entry, key)
             return OUTCOME_UNKNOWN
         if not info.idempotent:
             intent = ToolCall(
@@ -102,7 +102,7 @@ class JournaledTool(BaseTool):
             started_at=started_at,
         )
         await self._journal.record(key, entry.model_dump(mode="json"))
-        self._transcript.entries.append(entry)
+        self._transcript.add(entry, key)
         return _for_agent(entry)
 
 

@@ -1,4 +1,5 @@
-"""A step's transcript: every attempt, failed ones included, straight from the blob store."""
+"""A step's transcript: every attempt, failed ones included, from the blob store and the
+call journal beside it."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends
 
-from api.deps import SettingsDep, TemporalDep, UowDep
+from api.deps import CallJournalDep, SettingsDep, TemporalDep, UowDep
 from api.schemas.errors import error_responses
 from api.schemas.transcripts import StepTranscript
 from api.services.transcripts import TranscriptService
@@ -15,9 +16,9 @@ router = APIRouter(tags=["runs"])
 
 
 def get_transcript_service(
-    uow: UowDep, temporal: TemporalDep, settings: SettingsDep
+    uow: UowDep, temporal: TemporalDep, settings: SettingsDep, calls: CallJournalDep
 ) -> TranscriptService:
-    return TranscriptService(uow, temporal, settings)
+    return TranscriptService(uow, temporal, settings, calls)
 
 
 TranscriptServiceDep = Annotated[TranscriptService, Depends(get_transcript_service)]
@@ -31,7 +32,8 @@ TranscriptServiceDep = Annotated[TranscriptService, Depends(get_transcript_servi
 async def step_transcript(
     run_id: str, step_id: str, service: TranscriptServiceDep
 ) -> StepTranscript:
-    """Every attempt of a task step, by execution then attempt: its LLM calls and error.
+    """Every attempt of a task step, by execution then attempt: its LLM and tool calls
+    (each marked `replayed` when answered from the call journal) and its error.
 
     404 for an unknown run; an empty list for a step with no finished attempt yet.
     """

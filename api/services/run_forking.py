@@ -22,6 +22,7 @@ from api.services.run_reading import RunReader
 from api.services.run_starting import RunStarter, new_run_id
 from api.temporal import TemporalGateway
 from db.blobs import BlobStore
+from db.call_journal import CallJournal
 from db.payload_store import PayloadMissing
 from db.secrets import SecretBox
 from db.uow import UnitOfWork
@@ -95,6 +96,10 @@ class RunForker(RunStarter):
                 step.output_ref = copies[step.output_ref]
             if step.transcript_ref:
                 step.transcript_ref = copies[step.transcript_ref]
+        # The transcripts refer to calls in the journal, which lives beside the blobs.
+        await CallJournal(self.blobs.sessions).copy_steps(
+            parent_id, fork_id, [step.id for step in reused]
+        )
 
     async def _plan_of(self, handle: RunHandle, workflow_type: str) -> Plan:
         """The plan pinned in the run's input (its latest execution's, which is the same)."""

@@ -107,7 +107,7 @@ class RunOperator(RunAccess):
             if err.status == RPCStatusCode.NOT_FOUND:
                 raise Conflict(f"run {run_id} closed before it took the request") from None
             raise Unavailable(f"Temporal did not answer: {err.message}") from None
-        [step], _ = await resolve_blobs(self.blobs, [state], None)
+        [step], _ = await resolve_blobs(self.blobs, run_id, [state], None)
         return step
 
 

@@ -14,6 +14,7 @@ from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError
 
 from api.schemas.runs import ForkedFrom, HistoryEvent, RunRead, StepRead
+from api.services.call_records import attempt_transcript
 from api.services.run_access import (
     CLOSED_STATUS,
     LEGACY_WORKFLOW_TYPE,
@@ -34,6 +35,7 @@ from api.services.run_history import (
 from api.services.run_pages import run_started_at
 from api.temporal import TemporalGateway
 from db.blobs import BlobStore
+from db.call_journal import CallJournal
 from kasal.settings import Settings
 from workflows.run_state import AgentWorkflowResult, RunState, StepState
 from workflows.search_attributes import (
@@ -45,7 +47,7 @@ from workflows.search_attributes import (
     KASAL_WORKFLOW_NAME,
 )
 from workflows.status import RunStatus, StepStatus
-from workflows.task_step import TRANSCRIPT_FORMAT
+from workflows.task_step import TRANSCRIPT_FORMAT, TranscriptEntry
 
 MAX_FORKS_LISTED = 100
 
@@ -74,7 +76,7 @@ class RunReader(RunAccess):
             status = CLOSED_STATUS.get(description.status, RunStatus.FAILED)
             steps = await self._closed_steps(handle, description, client)
         attributes = description.typed_search_attributes
-        steps_read, result = await resolve_blobs(self.blobs, steps, result)
+        steps_read, result = await resolve_blobs(self.blobs, run_id, steps, result)
         return RunRead(
             run_id=run_id,
             workflow_id=optional_uuid(attributes.get(KASAL_WORKFLOW_ID)),
@@ -150,19 +152,35 @@ def _forked_from(attributes: TypedSearchAttributes) -> ForkedFrom | None:
     return ForkedFrom(run_id=parent, step_id=step) if parent and step else None
 
 
+async def _transcript(
+    journal: CallJournal, run_id: str, step_id: str, stored: str
+) -> list[TranscriptEntry]:
+    """A step's transcript: its last attempt's calls, or, as stored before the call
+    journal, the list of entries itself."""
+    if stored.lstrip().startswith("["):
+        return TRANSCRIPT_FORMAT.validate_json(stored)
+    return (await attempt_transcript(journal, run_id, step_id, stored)).entries
+
+
 async def resolve_blobs(
-    blobs: BlobStore, steps: list[StepState], result: AgentWorkflowResult | None
+    blobs: BlobStore,
+    run_id: str,
+    steps: list[StepState],
+    result: AgentWorkflowResult | None,
 ) -> tuple[list[StepRead], AgentWorkflowResult | None]:
     """Outputs whole and transcripts inline: what travelled by reference, fetched."""
     refs = [r for s in steps for r in (s.output_ref, s.transcript_ref) if r]
     stored = await blobs.get_many(refs) if refs else {}
+    journal = CallJournal(blobs.sessions)  # the journal lives beside the blobs
     read = []
     for state in steps:
         step = StepRead(**state.model_dump())
         if state.output_ref:
             step.output = stored.get(state.output_ref, state.output)
         if state.transcript_ref and state.transcript_ref in stored:
-            step.transcript = TRANSCRIPT_FORMAT.validate_json(stored[state.transcript_ref])
+            step.transcript = await _transcript(
+                journal, run_id, state.id, stored[state.transcript_ref]
+            )
         read.append(step)
     if result is not None:
         # Whole outputs, once each: v2's result keeps them on its steps only.

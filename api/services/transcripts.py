@@ -1,19 +1,24 @@
-"""Rules for transcripts: read from the blob store alone, never from the workflow, so
-they stay readable however the run ended and however long ago."""
+"""Rules for transcripts: read from the blob store and the call journal, never from the
+workflow, so they stay readable however the run ended and however long ago."""
 
 from __future__ import annotations
 
-from api.schemas.transcripts import ATTEMPT_TRANSCRIPT_KIND, AttemptTranscript, StepTranscript
+from api.schemas.transcripts import ATTEMPT_TRANSCRIPT_KIND, StepTranscript
+from api.services.call_records import attempt_transcript
 from api.services.run_access import RunAccess
 from api.temporal import TemporalGateway
+from db.call_journal import CallJournal
 from db.uow import UnitOfWork
 from kasal.settings import Settings
 
 
 class TranscriptService(RunAccess):
-    def __init__(self, uow: UnitOfWork, temporal: TemporalGateway, settings: Settings) -> None:
+    def __init__(
+        self, uow: UnitOfWork, temporal: TemporalGateway, settings: Settings, calls: CallJournal
+    ) -> None:
         super().__init__(temporal, settings)
         self.uow = uow
+        self.calls = calls
 
     async def for_step(self, run_id: str, step_id: str) -> StepTranscript:
         """Every attempt of the step, by execution then attempt.
@@ -23,10 +28,10 @@ class TranscriptService(RunAccess):
         """
         async with self.uow as uow:
             blobs = await uow.blobs.list_for_step(run_id, step_id, ATTEMPT_TRANSCRIPT_KIND)
-        attempts = sorted(
-            (AttemptTranscript.model_validate_json(blob.content) for blob in blobs),
-            key=lambda attempt: (attempt.execution, attempt.attempt),
-        )
+        read = [
+            await attempt_transcript(self.calls, run_id, step_id, blob.content) for blob in blobs
+        ]
+        attempts = sorted(read, key=lambda attempt: (attempt.execution, attempt.attempt))
         if not attempts:
             await self._describe(await self._handle(run_id))  # 404 unless a run has this id
         return StepTranscript(attempts=attempts)

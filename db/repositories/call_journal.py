@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, delete, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -70,6 +70,14 @@ class CallJournalRepository:
             .values(status="done", attempt=attempt, record=record, updated_at=utcnow())
         )
 
+    async def of_execution(self, run_id: str, step_id: str, execution: int) -> list[CallJournalRow]:
+        query = select(CallJournalRow).where(
+            CallJournalRow.run_id == run_id,
+            CallJournalRow.step_id == step_id,
+            CallJournalRow.execution == execution,
+        )
+        return list((await self.session.execute(query)).scalars())
+
     async def changed_after(
         self, run_id: str, cursor: tuple[datetime, uuid.UUID] | None, limit: int
     ) -> list[CallJournalRow]:
@@ -95,3 +103,17 @@ class CallJournalRepository:
         )
         row = (await self.session.execute(query)).first()
         return None if row is None else (row.updated_at, row.id)
+
+    async def of_steps(self, run_id: str, step_ids: list[str]) -> list[CallJournalRow]:
+        query = select(CallJournalRow).where(
+            CallJournalRow.run_id == run_id, CallJournalRow.step_id.in_(step_ids)
+        )
+        return list((await self.session.execute(query)).scalars())
+
+    async def delete_runs(self, run_ids: list[str], created_before: datetime) -> int:
+        result = await self.session.execute(
+            delete(CallJournalRow).where(
+                CallJournalRow.run_id.in_(run_ids), CallJournalRow.created_at < created_before
+            )
+        )
+        return int(getattr(result, "rowcount", 0) or 0)

@@ -124,7 +124,8 @@ export interface paths {
   "/api/v1/runs/{run_id}/steps/{step_id}/transcript": {
     /**
      * Step Transcript
-     * @description Every attempt of a task step, by execution then attempt: its LLM calls and error.
+     * @description Every attempt of a task step, by execution then attempt: its LLM and tool calls
+     * (each marked `replayed` when answered from the call journal) and its error.
      *
      * 404 for an unknown run; an empty list for a step with no finished attempt yet.
      */
@@ -254,7 +255,7 @@ export interface components {
     };
     /**
      * AttemptTranscript
-     * @description One Temporal attempt of one execution of a task step.
+     * @description One Temporal attempt of one execution of a task step, with its calls.
      */
     AttemptTranscript: {
       /**
@@ -2274,7 +2275,8 @@ export interface operations {
   };
   /**
    * Step Transcript
-   * @description Every attempt of a task step, by execution then attempt: its LLM calls and error.
+   * @description Every attempt of a task step, by execution then attempt: its LLM and tool calls
+   * (each marked `replayed` when answered from the call journal) and its error.
    *
    * 404 for an unknown run; an empty list for a step with no finished attempt yet.
    */

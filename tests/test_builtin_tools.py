@@ -154,9 +154,6 @@ EXPECTED: dict[str, str] = {
     "sql_query": '[{"name": "person 1"}, {"name": "person 2"}, {"name": "person 3"}]',
     "fetch_url": '{"city": "Oslo", "forecast": "sunny", "units": null}',
 }
-# A required property the implementation reads with a default rather than failing on:
-# json_query's path is required for strict function calling, and empty means "all".
-READ_WITH_A_DEFAULT = {("json_query", "path")}
 
 
 def environment_for(blob_store: BlobStore, tmp_path: Path) -> ToolEnvironment:
@@ -218,13 +215,10 @@ async def test_a_call_missing_a_required_property_fails(
     for tool in BUILTIN_TOOLS:
         for missing in tool.args_schema["required"]:
             arguments = {k: v for k, v in example(tool.name, tool_server).items() if k != missing}
-            if (tool.name, missing) in READ_WITH_A_DEFAULT:
-                assert await calls[tool.name](arguments) == arguments["document"]
-                continue
             with pytest.raises((KeyError, ToolError)):
                 await calls[tool.name](arguments)
             checked += 1
-    assert checked == 7
+    assert checked == 8
     assert tool_server.count("/") == 0
 
 

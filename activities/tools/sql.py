@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from activities.tools.handle import ToolError
 
 MAX_ROWS = 1000
+STATEMENT_TIMEOUT_MS = 30_000
 
 
 class SqlTool:
@@ -37,6 +38,10 @@ class SqlTool:
             async with engine.connect() as connection:
                 if engine.dialect.name == "postgresql":
                     await connection.execute(text("SET TRANSACTION READ ONLY"))
+                    # A query that would run for good (pg_sleep, a cross join) ends here.
+                    await connection.execute(
+                        text(f"SET LOCAL statement_timeout = {STATEMENT_TIMEOUT_MS}")
+                    )
                 # As the driver gets it: text() would read "':noon'" as a bind parameter.
                 result = await connection.exec_driver_sql(statement)
                 rows = (

@@ -65,7 +65,7 @@ def builtin_calls(environment: ToolEnvironment, scratch: ScratchSpace) -> dict[s
         return calculate(str(arguments["expression"]))
 
     async def run_json_query(arguments: dict[str, Any]) -> str:
-        return json_query(str(arguments["document"]), str(arguments.get("path", "")))
+        return json_query(str(arguments["document"]), str(arguments["path"]))
 
     async def run_sql(arguments: dict[str, Any]) -> str:
         sql = environment.sql or SqlTool(None, "")

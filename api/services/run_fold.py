@@ -46,6 +46,25 @@ _STOPPED = {
 }
 
 
+# Written together with a workflow task's completion: its commands and the updates it
+# took. The workflow fed what that task did (update handlers included) before it looked
+# at Temporal's continue-as-new suggestion, so the fold feeds the suggestion after them.
+_OF_THE_TASK = {
+    E.EVENT_TYPE_WORKFLOW_TASK_COMPLETED,
+    E.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED,
+    E.EVENT_TYPE_ACTIVITY_TASK_CANCEL_REQUESTED,
+    E.EVENT_TYPE_TIMER_STARTED,
+    E.EVENT_TYPE_TIMER_CANCELED,
+    E.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES,
+    E.EVENT_TYPE_WORKFLOW_PROPERTIES_MODIFIED,
+    E.EVENT_TYPE_MARKER_RECORDED,
+    E.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED,
+    E.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_COMPLETED,
+}
+# A task that failed or timed out did nothing: the next one does it again.
+_TASK_LOST = {E.EVENT_TYPE_WORKFLOW_TASK_FAILED, E.EVENT_TYPE_WORKFLOW_TASK_TIMED_OUT}
+
+
 class _Fold:
     """The state of one fold: the run so far, and which activity or timer is which."""
 
@@ -56,6 +75,7 @@ class _Fold:
         self.activities: dict[int, tuple[str, int]] = {}  # scheduled event id → step, execution
         self.attempts: dict[int, int] = {}  # scheduled event id → the last attempt started
         self.timers: dict[str, tuple[str, int]] = {}  # timer id → gate, round
+        self.suggested_at: Any = None  # a task that saw the suggestion, not yet fed
 
     def feed(self, event: RunEvent) -> None:
         assert self.run is not None and self.graph is not None
@@ -74,10 +94,13 @@ class _Fold:
             return
         if self.run is None:
             return
+        if kind in _TASK_LOST:
+            self.suggested_at = None
+        elif kind not in _OF_THE_TASK:
+            self.feed_suggestion()
         if kind == E.EVENT_TYPE_WORKFLOW_TASK_STARTED:
             if raw.workflow_task_started_event_attributes.suggest_continue_as_new:
-                if not self.run.draining:
-                    self.feed(ContinueAsNewSuggested(at=at))
+                self.suggested_at = at
         elif kind == E.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
             activity_id = raw.activity_task_scheduled_event_attributes.activity_id
             step_id, _, execution = activity_id.partition(ACTIVITY_ID_SEPARATOR)
@@ -131,6 +154,12 @@ class _Fold:
         elif kind in _STOPPED:
             # Terminated or timed out from outside: nothing in flight will report back.
             self.feed(CancelRequested(at=at))
+
+    def feed_suggestion(self) -> None:
+        """The suggestion a task saw, after all that task did."""
+        if self.run is not None and self.suggested_at is not None and not self.run.draining:
+            self.feed(ContinueAsNewSuggested(at=self.suggested_at))
+        self.suggested_at = None
 
     def activity_ended(self, raw: RawEvent, at: Any) -> None:
         kind = raw.event_type
@@ -210,4 +239,5 @@ async def fold_history(events: list[RawEvent], converter: DataConverter) -> RunD
     fold = _Fold(converter)
     for raw in events:
         await fold.apply(raw)
+    fold.feed_suggestion()
     return fold.run

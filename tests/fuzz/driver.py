@@ -138,7 +138,8 @@ class ScenarioRun:
         the worker process in the middle of the first step's hanging LLM call."""
         if self.kill_pending and self._first_call_hangs():
             self.kill_pending = False
-            killed = await self.rig.pool.kill_the_worker_running(self.handle)
+            first = self.scenario.steps[0].id
+            killed = await self.rig.pool.kill_the_worker_running(self.handle, first)
             self.outcome.log.append(f"SIGKILL worker {killed}")
             return True
         quiet = _nothing_running(state) and any(
@@ -285,11 +286,11 @@ async def _check_views_agree(
 ) -> None:
     """The history fold (the API's fallback) shows what the workflow showed."""
     latest = client.get_workflow_handle(handle.id)
-    folded = await fold_history(
-        [e async for e in latest.fetch_history_events()], client.data_converter
-    )
+    events = [e async for e in latest.fetch_history_events()]
+    folded = await fold_history(events, client.data_converter)
     assert folded is not None, context
-    assert {k: s.status for k, s in folded.steps.items()} == outcome.steps, context
+    folded_steps = {k: s.status for k, s in folded.steps.items()}
+    assert folded_steps == outcome.steps, f"history fold {folded_steps}\n{context}"
 
 
 async def _query(handle: Handle) -> RunState:

@@ -124,10 +124,14 @@ class WorkerPool:
             self._spawn()
         await asyncio.gather(*(_until_polling(p) for p in self.processes))
 
-    async def kill_the_worker_running(self, handle: WorkflowHandle[Any, Any]) -> str:
-        """SIGKILL the process that runs the run's pending activity; its identity."""
+    async def kill_the_worker_running(self, handle: WorkflowHandle[Any, Any], step_id: str) -> str:
+        """SIGKILL the process that runs the step's pending activity; its identity."""
         description = await handle.describe()
-        [activity] = description.raw_description.pending_activities
+        [activity] = [
+            a
+            for a in description.raw_description.pending_activities
+            if a.activity_id.startswith(f"{step_id}#")
+        ]
         identity = activity.last_worker_identity
         [process] = [p for p in self.processes if identity.startswith(f"{p.pid}@")]
         process.kill()

@@ -171,3 +171,32 @@ async def test_a_killed_last_attempt_pauses_the_step_and_a_retry_finishes_it(che
     )
     assert outcome.status == "completed"
     assert outcome.log[0].startswith("SIGKILL worker"), outcome.log
+
+
+async def test_a_killed_step_among_parallel_ones_is_found_by_its_own_activity(check: Check) -> None:
+    await check(
+        Scenario(
+            steps=(
+                TaskSpec(id="s0", after=(), replies=("hang", "ok")),
+                TaskSpec(id="s1", after=()),
+                TaskSpec(id="s2", after=()),
+            ),
+            faults=("restart_temporal", "kill_worker_mid_step"),
+        )
+    )
+
+
+async def test_a_skip_after_a_temporal_restart_reads_the_same_in_the_history(
+    check: Check,
+) -> None:
+    await check(
+        Scenario(
+            steps=(
+                TaskSpec(id="s0", after=(), on_failure="fail", on_pause=("retry",)),
+                TaskSpec(id="s1", after=("s0",), replies=("500", "ok"), on_pause=("skip",)),
+                TaskSpec(id="s2", after=()),
+                TaskSpec(id="s3", after=("s1", "s2")),
+            ),
+            faults=("restart_temporal",),
+        )
+    )

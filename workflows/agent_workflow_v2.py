@@ -61,6 +61,10 @@ from workflows.task_step import RUN_TASK_STEP, RunTaskStepInput, RunTaskStepResu
 # Update ids the API derives from an Idempotency-Key start with this; the run remembers
 # them across continue-as-new, where Temporal's own de-duplication ends.
 IDEMPOTENT_UPDATE_PREFIX = "idem:"
+# A step's activity task cancelled by the run (closing) reports as a cancelled failure.
+# Before this patch the task ended with asyncio's CancelledError and reported nothing:
+# the step stayed running, and a closing run waited for it for good.
+CANCELLED_TASK_REPORTED = "cancelled-task-reported"
 GATE_TIMER_PREFIX = "deadline of gate "
 
 
@@ -251,6 +255,19 @@ class AgentWorkflowV2:
                 error=failure_message(err),
                 attempts=attempts_used(err, step),
                 cancelled=isinstance(err.cause, TemporalCancelledError),
+            )
+        except asyncio.CancelledError:
+            # The run cancelled the task (CancelTask): the activity has stopped, as
+            # WAIT_CANCELLATION_COMPLETED waits for, or it was never sent to start.
+            if not workflow.patched(CANCELLED_TASK_REPORTED):
+                raise
+            event = TaskFailed(
+                at=workflow.now(),
+                step_id=step_id,
+                execution=execution,
+                error="cancelled",
+                attempts=1,
+                cancelled=True,
             )
         else:
             event = TaskSucceeded(

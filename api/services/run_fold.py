@@ -19,6 +19,7 @@ from temporalio.converter import DataConverter
 from workflows.agent_workflow_v2 import IDEMPOTENT_UPDATE_PREFIX, parse_gate_timer_summary
 from workflows.engine.events import (
     CancelRequested,
+    CancelTask,
     ContinueAsNewSuggested,
     Decided,
     GateExpired,
@@ -76,10 +77,17 @@ class _Fold:
         self.attempts: dict[int, int] = {}  # scheduled event id → the last attempt started
         self.timers: dict[str, tuple[str, int]] = {}  # timer id → gate, round
         self.suggested_at: Any = None  # a task that saw the suggestion, not yet fed
+        # Steps the run cancelled in the workflow task being folded. An activity result
+        # delivered in that same task reaches the workflow as a cancellation (the SDK
+        # raises CancelledError for a completed activity cancelled in the same activation).
+        self.cancelled_in_task: set[str] = set()
 
     def feed(self, event: RunEvent) -> None:
         assert self.run is not None and self.graph is not None
-        reduce(self.run, self.graph, event)
+        transition = reduce(self.run, self.graph, event)
+        self.cancelled_in_task |= {
+            c.step_id for c in transition.commands if isinstance(c, CancelTask)
+        }
 
     async def apply(self, raw: RawEvent) -> None:
         at = raw.event_time.ToDatetime(tzinfo=UTC)
@@ -99,6 +107,7 @@ class _Fold:
         elif kind not in _OF_THE_TASK:
             self.feed_suggestion()
         if kind == E.EVENT_TYPE_WORKFLOW_TASK_STARTED:
+            self.cancelled_in_task = set()
             if raw.workflow_task_started_event_attributes.suggest_continue_as_new:
                 self.suggested_at = at
         elif kind == E.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
@@ -113,7 +122,9 @@ class _Fold:
             completed = raw.activity_task_completed_event_attributes
             result = await self.decode(completed.result, RunTaskStepResult)
             activity = self.activities.get(completed.scheduled_event_id)
-            if activity is not None and result is not None:
+            if activity is not None and activity[0] in self.cancelled_in_task:
+                self.feed(self.cancelled(activity, at))
+            elif activity is not None and result is not None:
                 self.feed(
                     TaskSucceeded(
                         at=at,
@@ -155,6 +166,19 @@ class _Fold:
             # Terminated or timed out from outside: nothing in flight will report back.
             self.feed(CancelRequested(at=at))
 
+    @staticmethod
+    def cancelled(activity: tuple[str, int], at: Any) -> TaskFailed:
+        """What the workflow feeds for a task it cancelled (AgentWorkflowV2._execute_task)."""
+        step_id, execution = activity
+        return TaskFailed(
+            at=at,
+            step_id=step_id,
+            execution=execution,
+            error="cancelled",
+            attempts=1,
+            cancelled=True,
+        )
+
     def feed_suggestion(self) -> None:
         """The suggestion a task saw, after all that task did."""
         if self.run is not None and self.suggested_at is not None and not self.run.draining:
@@ -173,6 +197,9 @@ class _Fold:
             scheduled, message = raw.activity_task_canceled_event_attributes.scheduled_event_id, ""
         activity = self.activities.get(scheduled)
         if activity is None:
+            return
+        if activity[0] in self.cancelled_in_task:
+            self.feed(self.cancelled(activity, at))
             return
         self.feed(
             TaskFailed(

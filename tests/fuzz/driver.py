@@ -103,7 +103,10 @@ class ScenarioRun:
                 self._record(state.status, state.steps)
                 return self.outcome
             await asyncio.sleep(0.15)
-        raise AssertionError(f"the run neither closed nor settled: {self.outcome.log}")
+        raise AssertionError(
+            f"the run neither closed nor settled: {self.outcome.log}\n"
+            f"{await _where_it_stands(handle)}"
+        )
 
     async def _act(self, state: RunState) -> bool:
         """Do what the scenario's operators do about the state; True if anything was done."""
@@ -291,6 +294,18 @@ async def _check_views_agree(
     assert folded is not None, context
     folded_steps = {k: s.status for k, s in folded.steps.items()}
     assert folded_steps == outcome.steps, f"history fold {folded_steps}\n{context}"
+
+
+async def _where_it_stands(handle: Handle) -> str:
+    """What a stuck run waits on: its steps, and its activities as Temporal sees them."""
+    state = await _query(handle)
+    description = await handle.describe()
+    activities = [
+        (a.activity_id, a.state, a.attempt, a.last_failure.message, a.last_worker_identity)
+        for a in description.raw_description.pending_activities
+    ]
+    steps = [(s.id, s.status.value, s.execution) for s in state.steps]
+    return f"steps {steps}; pending activities {activities}"
 
 
 async def _query(handle: Handle) -> RunState:

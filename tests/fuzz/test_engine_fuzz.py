@@ -200,3 +200,15 @@ async def test_a_skip_after_a_temporal_restart_reads_the_same_in_the_history(
             faults=("restart_temporal",),
         )
     )
+
+
+async def test_a_run_failed_by_one_step_closes_while_its_sibling_finishes(check: Check) -> None:
+    await check(
+        Scenario(
+            steps=(
+                TaskSpec(id="s0", after=(), on_failure="fail", replies=("500",)),
+                TaskSpec(id="s1", after=(), on_pause=("none", "retry_same_key_twice")),
+            ),
+            faults=("restart_temporal",),
+        )
+    )

@@ -17,8 +17,9 @@ import pytest
 from playwright.async_api import Locator, Page, async_playwright, expect
 
 from tests.api_stack import ApiStack
-from tests.helpers import marker
+from tests.helpers import agent, marker, task
 from tests.stub_llm import Reply, StubLLM
+from tests.test_api_runs import create_workflow, start, wait_for_run
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_FLAGS = [
@@ -176,3 +177,26 @@ async def test_build_save_run_approve_and_follow_the_link(
         assert (await http.get(described, timeout=10)).status_code == 200
     stub_calls = stub_llm.calls(marker("publish"))
     assert "A first draft about tides." in stub_calls[0].messages_text
+
+
+async def test_a_steps_tool_calls_show_in_its_panel(
+    api: ApiStack, page: Page, stub_llm: StubLLM
+) -> None:
+    stub_llm.script(
+        marker("a"),
+        Reply('Thought: Count.\nAction: calculate\nAction Input: {"expression": "6*7"}'),
+        Reply("Thought: Done.\nFinal Answer: forty-two"),
+    )
+    spec = {"agents": [agent(tools=["calculate"])], "steps": [task("a")]}
+    run_id = (await start(api, await create_workflow(api, spec)))["run_id"]
+    await wait_for_run(api, run_id, "completed")
+
+    await page.goto(f"/#/runs/{run_id}")
+    await page.get_by_role("application", name="Run graph").get_by_test_id("rf__node-a").click()
+    attempt = page.get_by_role("complementary", name="Step a").get_by_role(
+        "region", name="Execution 1, attempt 1"
+    )
+    tool_call = attempt.locator("details").filter(has_text="Tool calculate")
+    await tool_call.locator("summary").click()
+    await expect(tool_call.locator("pre").first).to_contain_text('"expression": "6*7"')
+    await expect(tool_call).to_contain_text("42")

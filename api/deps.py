@@ -82,7 +82,7 @@ BlobsDep = Annotated[BlobStore, Depends(get_blobs)]
 
 
 def get_call_journal(request: Request) -> CallJournal:
-    return CallJournal(request.app.state.sessions)
+    return CallJournal(request.app.state.blobs)
 
 
 CallJournalDep = Annotated[CallJournal, Depends(get_call_journal)]

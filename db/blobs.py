@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import uuid
 from collections.abc import Iterable
+from contextlib import AbstractAsyncContextManager
 from datetime import datetime
 from typing import Any
 
@@ -30,6 +32,11 @@ class BlobStore:
     def sessions(self) -> async_sessionmaker[Any]:
         """The store's database, which the call journal shares (db/call_journal.py)."""
         return self._sessions
+
+    def writing(self) -> AbstractAsyncContextManager[Any]:
+        """Held around a write to the store's database: on SQLite, one writer at a time,
+        the call journal's writes included."""
+        return self._write_lock if self._write_lock is not None else contextlib.nullcontext()
 
     async def put(self, *, kind: str, run_id: str, step_id: str, content: str) -> str:
         if self._write_lock is None:

@@ -8,7 +8,6 @@ intent without a result does not call again (see activities/journal.py).
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -17,6 +16,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from db.blobs import BlobStore
 from db.repositories.call_journal import CallJournalRepository, CallKey
 
 JournalCursor = tuple[datetime, uuid.UUID]
@@ -47,13 +47,11 @@ class JournalChange:
 
 
 class CallJournal:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
-        self._sessions = sessions
-        # SQLite has one writer at a time (see db/blobs.py): writers queue here.
-        bind = sessions.kw.get("bind")
-        self._write_lock = (
-            asyncio.Lock() if bind is not None and bind.dialect.name == "sqlite" else None
-        )
+    """The journal of the blob store's database; its writes queue with the store's."""
+
+    def __init__(self, blobs: BlobStore) -> None:
+        self._sessions: async_sessionmaker[AsyncSession] = blobs.sessions
+        self._blobs = blobs
 
     async def find(self, key: CallKey) -> Journaled | None:
         async with self._sessions() as session:
@@ -146,10 +144,7 @@ class CallJournal:
             return await CallJournalRepository(session).last_change(run_id)
 
     async def _write(self, work: _Work) -> None:
-        if self._write_lock is None:
-            await self._transaction(work)
-            return
-        async with self._write_lock:
+        async with self._blobs.writing():
             await self._transaction(work)
 
     async def _transaction(self, work: _Work) -> None:

@@ -68,5 +68,5 @@ async def delete_blobs_of_runs_gone(
     candidates = await blobs.run_ids_with_blobs(created_before=before)
     gone = await runs_gone(client, [run_id for run_id in candidates if run_id])
     deleted = await blobs.delete_blobs_of_runs(gone, created_before=before)
-    await CallJournal(blobs.sessions).delete_runs(gone, created_before=before)
+    await CallJournal(blobs).delete_runs(gone, created_before=before)
     return RetentionSweep(runs_gone=gone, blobs_deleted=deleted)

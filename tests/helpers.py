@@ -145,6 +145,6 @@ async def step_transcript(blob_store: BlobStore, run_id: str, step: StepState) -
     through the call journal."""
     assert step.transcript_ref is not None  # transcripts never enter the history
     stored = await blob_store.get_many([step.transcript_ref])
-    journal = CallJournal(blob_store.sessions)
+    journal = CallJournal(blob_store)
     record = await attempt_transcript(journal, run_id, step.id, stored[step.transcript_ref])
     return list(record.entries)

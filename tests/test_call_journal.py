@@ -57,7 +57,7 @@ async def transcripts(blob_store: BlobStore, run_id: str, attempts: int) -> list
     """The step's attempts' transcripts, by attempt. A cancelled attempt's may be stored
     after the next attempt's: its worker hears of the timeout at its next heartbeat."""
 
-    journal = CallJournal(blob_store.sessions)
+    journal = CallJournal(blob_store)
 
     async def stored() -> list[AttemptTranscript]:
         found = await blob_store.contents_of_run(run_id, ATTEMPT_TRANSCRIPT_KIND)

@@ -83,7 +83,7 @@ def build_worker(
     """
     crew = CrewRuntime.for_steps(max_concurrent_activities)
     tools = tools or ToolEnvironment(blobs, NO_TOOL_SECRETS)
-    journal = CallJournal(blobs.sessions)
+    journal = CallJournal(blobs)
     return Worker(
         client,
         task_queue=task_queue,

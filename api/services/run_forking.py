@@ -97,7 +97,7 @@ class RunForker(RunStarter):
             if step.transcript_ref:
                 step.transcript_ref = copies[step.transcript_ref]
         # The transcripts refer to calls in the journal, which lives beside the blobs.
-        await CallJournal(self.blobs.sessions).copy_steps(
+        await CallJournal(self.blobs).copy_steps(
             parent_id, fork_id, [step.id for step in reused]
         )
 

@@ -171,7 +171,7 @@ async def resolve_blobs(
     """Outputs whole and transcripts inline: what travelled by reference, fetched."""
     refs = [r for s in steps for r in (s.output_ref, s.transcript_ref) if r]
     stored = await blobs.get_many(refs) if refs else {}
-    journal = CallJournal(blobs.sessions)  # the journal lives beside the blobs
+    journal = CallJournal(blobs)  # the journal lives beside the blobs
     read = []
     for state in steps:
         step = StepRead(**state.model_dump())

@@ -30,14 +30,7 @@ from workflows.definition import (
     WorkflowDefinition,
 )
 from workflows.plan import Plan, PlanApprovalStep, PlanTaskStep, RunMeta
-from workflows.tools import (
-    BUILTIN_BY_NAME,
-    MCP_SEPARATOR,
-    MODEL_TOOL_NAME,
-    PinnedTool,
-    model_tool_name,
-    pin_builtin,
-)
+from workflows.tools import PinnedTool, resolve_tool, tool_problem
 
 Loc = list[str | int]
 
@@ -92,14 +85,6 @@ def compile_plan(
     if errors or parsed is None:
         raise CompilationFailed(errors)
     return _build_plan(parsed, values, tools)
-
-
-def resolve_tool(name: str, tools: Mapping[str, PinnedTool]) -> PinnedTool | None:
-    """The tool an agent's ``name`` stands for, pinned; None when there is none."""
-    builtin = BUILTIN_BY_NAME.get(name)
-    if builtin is not None:
-        return pin_builtin(builtin)
-    return tools.get(name)
 
 
 def step_order(definition: WorkflowDefinition) -> list[str]:
@@ -260,24 +245,9 @@ def _check_agents(
             known = ", ".join(sorted(models)) or "none"
             errors.add(["agents", index, "llm"], f"unknown model '{agent.llm}' (known: {known})")
         for tool_index, name in enumerate(agent.tools):
-            problem = _tool_problem(name, tools)
+            problem = tool_problem(name, tools)
             if problem is not None:
                 errors.add(["agents", index, "tools", tool_index], problem)
-
-
-def _tool_problem(name: str, tools: Mapping[str, PinnedTool]) -> str | None:
-    if resolve_tool(name, tools) is None:
-        return (
-            f"unknown tool '{name}': name a built-in, an HTTP tool, "
-            f"'<server>{MCP_SEPARATOR}<tool>' or '<server>{MCP_SEPARATOR}*' of an MCP server"
-        )
-    # "<server>.*" is expanded where the tools run; every other name reaches the model.
-    if not name.endswith(f"{MCP_SEPARATOR}*") and not MODEL_TOOL_NAME.match(model_tool_name(name)):
-        return (
-            f"tool '{name}' cannot be offered to a model: as '{model_tool_name(name)}' it "
-            "must be 1-64 letters, digits, '_' or '-'"
-        )
-    return None
 
 
 def _check_steps(errors: _Errors, document: _Document) -> None:

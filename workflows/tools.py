@@ -9,6 +9,7 @@ tool's (or MCP server's) name at run time, as it resolves model keys.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -184,3 +185,28 @@ def pin_builtin(tool: ToolInfo) -> PinnedTool:
         args_schema=tool.args_schema,
         idempotent=tool.idempotent,
     )
+
+
+def resolve_tool(name: str, tools: Mapping[str, PinnedTool]) -> PinnedTool | None:
+    """The tool an agent's ``name`` stands for, pinned: a built-in, or one of the user
+    tools (``tools``, by the names agents may write); None when there is none."""
+    builtin = BUILTIN_BY_NAME.get(name)
+    if builtin is not None:
+        return pin_builtin(builtin)
+    return tools.get(name)
+
+
+def tool_problem(name: str, tools: Mapping[str, PinnedTool]) -> str | None:
+    """Why an agent may not name ``name``; None when it may."""
+    if resolve_tool(name, tools) is None:
+        return (
+            f"unknown tool '{name}': name a built-in, an HTTP tool, "
+            f"'<server>{MCP_SEPARATOR}<tool>' or '<server>{MCP_SEPARATOR}*' of an MCP server"
+        )
+    # "<server>.*" is expanded where the tools run; every other name reaches the model.
+    if not name.endswith(f"{MCP_SEPARATOR}*") and not MODEL_TOOL_NAME.match(model_tool_name(name)):
+        return (
+            f"tool '{name}' cannot be offered to a model: as '{model_tool_name(name)}' it "
+            "must be 1-64 letters, digits, '_' or '-'"
+        )
+    return None

@@ -97,9 +97,7 @@ class RunForker(RunStarter):
             if step.transcript_ref:
                 step.transcript_ref = copies[step.transcript_ref]
         # The transcripts refer to calls in the journal, which lives beside the blobs.
-        await CallJournal(self.blobs).copy_steps(
-            parent_id, fork_id, [step.id for step in reused]
-        )
+        await CallJournal(self.blobs).copy_steps(parent_id, fork_id, [step.id for step in reused])
 
     async def _plan_of(self, handle: RunHandle, workflow_type: str) -> Plan:
         """The plan pinned in the run's input (its latest execution's, which is the same)."""

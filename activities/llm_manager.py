@@ -21,6 +21,7 @@ from pydantic import PrivateAttr
 from activities.journal import StepJournal
 from activities.model_registry import FunctionCalling, ModelConfig
 from db.call_journal import DONE
+from db.model_configs import allowed_params
 from db.repositories.call_journal import CallKey
 from workflows.task_step import CallRef, LLMCall, TokenUsage, TranscriptEntry
 
@@ -179,17 +180,21 @@ def build_llm(
 
     ``loop`` is CrewAI's event loop: CrewAI's threads hand their calls to it.
     """
+    # Filtered here too: a config may come from elsewhere than the API (a registry, a
+    # row written before the allowlist). The config's own fields win over its params.
+    sampling = allowed_params(config.params)
+    for name in ("temperature", "max_tokens"):
+        if getattr(config, name) is not None:
+            sampling[name] = getattr(config, name)
     llm = KasalLLM(
         model=config.model,
         is_litellm=True,
         api_base=config.api_base,
         api_key=_api_key(config),
-        temperature=config.temperature,
-        max_tokens=config.max_tokens,
         timeout=timeout,
         num_retries=0,
         max_retries=0,
-        **config.params,
+        **sampling,
     )
     llm._transcript = transcript
     llm._loop = loop
@@ -202,7 +207,10 @@ def build_llm(
 def _api_key(config: ModelConfig) -> str | None:
     if config.api_key is not None:
         return config.api_key.get_secret_value()
-    # Self-hosted OpenAI-compatible servers need no key, but the OpenAI SDK insists on one.
+    # A config that names its own server and no key gets a placeholder, never None: with
+    # None, litellm would send the worker's OPENAI_API_KEY (or another provider's key from
+    # the environment) to that server. Self-hosted servers need no key anyway, but the
+    # OpenAI SDK insists on one.
     return NO_KEY if config.api_base else None
 
 

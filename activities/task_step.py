@@ -13,6 +13,7 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities.crew_runtime import CrewRuntime
+from activities.egress import EgressRefused, check_url
 from activities.heartbeat import heartbeating
 from activities.journal import Scrubber, StepJournal
 from activities.llm_errors import classify, redact
@@ -91,6 +92,14 @@ class TaskStepActivities:
             raise ApplicationError(
                 str(exc), attempt, type="UnknownModel", non_retryable=True
             ) from None
+        if config.api_base:
+            # litellm connects by itself: its server is checked here, on every attempt.
+            try:
+                await check_url(config.api_base, self._tools.egress)
+            except EgressRefused as exc:
+                raise ApplicationError(
+                    f"model config '{config.name}': {exc}", type="EgressRefused", non_retryable=True
+                ) from None
         timeout = activity.info().start_to_close_timeout or timedelta(minutes=10)
         context = await self._whole_context(input)
         async with open_toolbox(input.tools, self._tools, input.run_id, input.step_id) as toolbox:

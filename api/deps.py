@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from api.egress import EgressDep
 from api.services.mcp_servers import McpServerService
 from api.services.models import ModelConfigService
 from api.services.run_forking import RunForker
@@ -55,16 +56,16 @@ TemporalDep = Annotated[TemporalGateway, Depends(get_temporal)]
 SecretsDep = Annotated[SecretBox, Depends(get_secrets)]
 
 
-def get_workflow_service(uow: UowDep, secrets: SecretsDep) -> WorkflowService:
-    return WorkflowService(uow, secrets)
+def get_workflow_service(uow: UowDep, secrets: SecretsDep, egress: EgressDep) -> WorkflowService:
+    return WorkflowService(uow, secrets, egress)
 
 
-def get_model_service(uow: UowDep, secrets: SecretsDep) -> ModelConfigService:
-    return ModelConfigService(uow, secrets)
+def get_model_service(uow: UowDep, secrets: SecretsDep, egress: EgressDep) -> ModelConfigService:
+    return ModelConfigService(uow, secrets, egress)
 
 
-def get_tool_service(uow: UowDep, secrets: SecretsDep) -> ToolService:
-    return ToolService(uow, secrets)
+def get_tool_service(uow: UowDep, secrets: SecretsDep, egress: EgressDep) -> ToolService:
+    return ToolService(uow, secrets, egress)
 
 
 def get_mcp_server_service(

@@ -2,10 +2,41 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from db.models import ModelConfigRow
 from db.secrets import SecretBox
+
+# The litellm completion parameters a config's ``params`` may set: sampling and output
+# shape only. Where a call goes and with which key (api_base, base_url, api_key,
+# custom_llm_provider, extra_headers, ...) are the config's own fields or nobody's: a
+# param could otherwise send every prompt, or the worker's environment keys, elsewhere.
+# No timeout either: the step's own timeout bounds each call.
+ALLOWED_MODEL_PARAMS = frozenset(
+    {
+        "temperature",
+        "top_p",
+        "top_k",
+        "max_tokens",
+        "max_completion_tokens",
+        "stop",
+        "seed",
+        "presence_penalty",
+        "frequency_penalty",
+        "logit_bias",
+        "logprobs",
+        "top_logprobs",
+        "response_format",
+        "reasoning_effort",
+        "user",
+    }
+)
+
+
+def allowed_params(params: Mapping[str, Any]) -> dict[str, Any]:
+    """``params`` without the names ``ALLOWED_MODEL_PARAMS`` lacks."""
+    return {name: value for name, value in params.items() if name in ALLOWED_MODEL_PARAMS}
 
 
 def decrypted_config(row: ModelConfigRow, box: SecretBox) -> dict[str, Any]:
@@ -17,6 +48,6 @@ def decrypted_config(row: ModelConfigRow, box: SecretBox) -> dict[str, Any]:
         "api_key": box.decrypt(row.api_key_encrypted) if row.api_key_encrypted else None,
         "temperature": row.temperature,
         "max_tokens": row.max_tokens,
-        "params": row.params or {},
+        "params": allowed_params(row.params or {}),
         "function_calling": row.function_calling or "auto",
     }

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import hmac
 import os
 from pathlib import Path
 
@@ -25,6 +26,12 @@ class SecretKeyMissing(RuntimeError):
 class SecretBox:
     def __init__(self, key: bytes) -> None:
         self._fernet = Fernet(key)
+        self._key = base64.urlsafe_b64decode(key)
+
+    def derive(self, label: str) -> bytes:
+        """A key of its own for ``label``'s purpose, HMAC-SHA256(instance key, label):
+        the same on every process that holds the instance key, and telling nothing of it."""
+        return hmac.new(self._key, label.encode(), hashlib.sha256).digest()
 
     def encrypt(self, plaintext: str) -> str:
         return self._fernet.encrypt(plaintext.encode()).decode()

@@ -48,6 +48,16 @@ class Settings(BaseSettings):
     KASAL_SQL_TOOL_DATABASE_URL: str | None = None
     # stdio MCP servers run a command on the worker's host: off unless the operator allows it.
     KASAL_ALLOW_STDIO_MCP: bool = False
+    # The egress policy for URLs people configure (models, webhooks, HTTP tools, MCP
+    # servers; workflows/egress.py), hosts and networks in KASAL_FETCH_ALLOW's style:
+    # DENY is refused; ALLOW, when set, is the only non-public destinations allowed.
+    KASAL_EGRESS_DENY: str = ""
+    KASAL_EGRESS_ALLOW: str = ""
+    # Request bodies above this answer 413 (api/limits.py lists the other limits).
+    KASAL_MAX_REQUEST_BYTES: int = Field(default=5 * 1024 * 1024, ge=1024)
+    # Host names (comma-separated) the API answers; "*" for any. By default localhost,
+    # 127.0.0.1, ::1 and KASAL_HOST; KASAL_APP_URL's host always (api/middleware.py).
+    KASAL_ALLOWED_HOSTS: str = ""
 
     @field_validator("KASAL_DATA_DIR")
     @classmethod

@@ -147,6 +147,7 @@ class ApiStack:
             100,
             # As `kasal worker` does: tools' secret headers from this stack's database.
             tools=tool_environment(self.settings, sessions, secrets, blobs),
+            secrets=secrets,
         )
         await self.worker.__aenter__()
         await self._until_the_worker_polls()

@@ -1,5 +1,5 @@
-"""A local HTTP receiver for webhooks: records each JSON body it accepts, and counts
-the posts it refuses."""
+"""A local HTTP receiver for webhooks: records each JSON body it accepts (and the raw
+bytes and headers it came with), and counts the posts it refuses."""
 
 from __future__ import annotations
 
@@ -15,6 +15,8 @@ import pytest
 class WebhookReceiver:
     def __init__(self) -> None:
         self.events: list[dict[str, Any]] = []
+        # (headers, raw body) of each accepted post, to check signatures against.
+        self.deliveries: list[tuple[dict[str, str], bytes]] = []
         self.refused = 0  # posts answered with an error status
         self.status = 200
         receiver = self
@@ -24,6 +26,7 @@ class WebhookReceiver:
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
                 if receiver.status < 300:
                     receiver.events.append(json.loads(body))
+                    receiver.deliveries.append((dict(self.headers.items()), body))
                 else:
                     receiver.refused += 1
                 self.send_response(receiver.status)

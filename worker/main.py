@@ -23,7 +23,7 @@ from activities.tools.fetch import FetchPolicy
 from activities.tools.mcp_probe import McpProbeActivities
 from activities.tools.sql import SqlTool
 from activities.tools.toolbox import NO_TOOL_SECRETS, ToolEnvironment
-from activities.webhook import send_webhook
+from activities.webhook import WebhookSender
 from db.blobs import BlobStore
 from db.call_journal import CallJournal
 from db.secrets import SecretBox, SecretKeyMissing, load_secret_box
@@ -32,6 +32,7 @@ from db.tool_secrets import ToolSecretStore
 from kasal.settings import Settings, get_settings
 from kasal.temporal_client import connect
 from worker.schedules import ensure_blob_retention_schedule
+from workflows.egress import EgressPolicy
 from workflows.registry import WORKFLOWS, workflow_runner
 from workflows.task_activity import HEARTBEAT_TIMEOUT
 
@@ -73,6 +74,7 @@ def build_worker(
     graceful_shutdown_timeout: timedelta = timedelta(0),
     *,
     tools: ToolEnvironment | None = None,
+    secrets: SecretBox | None = None,
 ) -> Worker:
     """A worker for Kasal's task queue.
 
@@ -80,6 +82,7 @@ def build_worker(
     flight to finish and report; none by default, as in the SDK. ``tools`` is what the
     agents' tools need (secrets, the fetch policy, the SQL tool's database); by default,
     built-in tools only, and HTTP tools and MCP servers without their secret headers.
+    ``secrets`` (the instance key) signs webhooks; without it they go unsigned.
     """
     crew = CrewRuntime.for_steps(max_concurrent_activities)
     tools = tools or ToolEnvironment(blobs, NO_TOOL_SECRETS)
@@ -90,9 +93,9 @@ def build_worker(
         workflows=WORKFLOWS,
         activities=[
             TaskStepActivities(models, blobs, crew, journal, tools).run_task_step,
-            send_webhook,
+            WebhookSender(tools.egress, secrets).send_webhook,
             BlobRetentionActivities(client, blobs).delete_blobs_of_runs_gone,
-            McpProbeActivities(tools.secrets, tools.allow_stdio_mcp).probe_mcp_server,
+            McpProbeActivities(tools.secrets, tools.allow_stdio_mcp, tools.egress).probe_mcp_server,
         ],
         workflow_runner=workflow_runner(),
         max_concurrent_activities=max_concurrent_activities,
@@ -118,6 +121,7 @@ def tool_environment(
         FetchPolicy.parse(settings.KASAL_FETCH_ALLOW),
         SqlTool(settings.KASAL_SQL_TOOL_DATABASE_URL, settings.database_url),
         allow_stdio_mcp=settings.KASAL_ALLOW_STDIO_MCP,
+        egress=EgressPolicy.parse(settings.KASAL_EGRESS_DENY, settings.KASAL_EGRESS_ALLOW),
     )
 
 
@@ -136,6 +140,7 @@ async def run(settings: Settings) -> None:
         settings.KASAL_MAX_CONCURRENT_ACTIVITIES,
         timedelta(seconds=settings.KASAL_WORKER_GRACEFUL_SHUTDOWN_SECONDS),
         tools=tool_environment(settings, sessions, secrets, blobs),
+        secrets=secrets,
     )
     freeze_startup_heap()
     stop = asyncio.Event()

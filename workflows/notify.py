@@ -22,6 +22,8 @@ SEND_WEBHOOK = "send_webhook"
 class WebhookInput(BaseModel):
     url: str
     payload: dict[str, Any]
+    # Whose secret signs the POST (X-Kasal-Signature); inputs written before it lack it.
+    workspace: str = "default"
 
 
 @workflow.defn(name="NotifyWorkflow")
@@ -71,7 +73,7 @@ async def start_notification(
     }
     await workflow.start_child_workflow(
         NotifyWorkflow.run,
-        WebhookInput(url=meta.webhook_url, payload=payload),
+        WebhookInput(url=meta.webhook_url, payload=payload, workspace=meta.workspace),
         id=f"{info.workflow_id}-notify-{info.run_id}-{sequence}",
         parent_close_policy=ParentClosePolicy.ABANDON,
         static_summary=f"{event} → webhook",

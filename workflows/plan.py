@@ -40,6 +40,9 @@ class RunMeta(BaseModel):
     webhook_url: str | None = None
     app_url: str | None = None  # where people open Kasal
     temporal_web_url: str | None = None  # Temporal Web's base, for links to the run
+    # The run's workspace, whose secret signs its webhooks; a default so that histories
+    # written before workspaces still decode.
+    workspace: str = "default"
 
 
 class Plan(BaseModel):

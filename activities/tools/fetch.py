@@ -3,22 +3,23 @@ at Temporal Web on this host (no sign-in), a cloud metadata service or the offic
 
 Every hop, the first and each redirect, is resolved here and refused when any address
 it resolves to is loopback, private, link-local or otherwise not global, unless
-``KASAL_FETCH_ALLOW`` lists the host or its network. The request then goes to the
+``KASAL_FETCH_ALLOW`` lists the host or its network; link-local and cloud metadata
+addresses stay refused even then (workflows/egress.py). The request then goes to the
 address that was checked (with the host's name in ``Host`` and in TLS's SNI), so a
 second DNS answer cannot swap in another address between the check and the connection.
 """
 
 from __future__ import annotations
 
-import asyncio
-import ipaddress
 import socket
 from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
 
+from activities.egress import resolve
 from activities.tools.handle import ToolError
+from workflows.egress import HostList, IpAddress, always_refused
 from workflows.tools import MAX_TOOL_RESULT_BYTES
 
 MAX_FETCHED_BYTES = 1024 * 1024
@@ -26,35 +27,22 @@ MAX_REDIRECTS = 5
 FETCH_TIMEOUT_SECONDS = 30
 _REDIRECTS = {301, 302, 303, 307, 308}
 
-IpAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
-IpNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
-
 
 @dataclass(frozen=True)
 class FetchPolicy:
     """Which non-public hosts and networks an operator allowed (``KASAL_FETCH_ALLOW``)."""
 
-    hosts: frozenset[str] = frozenset()
-    networks: tuple[IpNetwork, ...] = field(default=())
+    allowed: HostList = field(default_factory=HostList)
 
     @classmethod
     def parse(cls, setting: str) -> FetchPolicy:
         """ "127.0.0.1, 10.0.0.0/8, wiki.internal" → the hosts and networks listed."""
-        hosts: set[str] = set()
-        networks: list[IpNetwork] = []
-        for item in (part.strip() for part in setting.split(",")):
-            if not item:
-                continue
-            try:
-                networks.append(ipaddress.ip_network(item, strict=False))
-            except ValueError:
-                hosts.add(item.lower())
-        return cls(frozenset(hosts), tuple(networks))
+        return cls(HostList.parse(setting))
 
     def allows(self, host: str, address: IpAddress) -> bool:
-        if address.is_global or host.lower() in self.hosts:
-            return True
-        return any(address in network for network in self.networks)
+        if always_refused(host, address) is not None:
+            return False
+        return address.is_global or self.allowed.matches(host, address)
 
 
 async def fetch_url(url: str, policy: FetchPolicy) -> str:
@@ -88,10 +76,9 @@ async def _checked_address(target: httpx.URL, policy: FetchPolicy) -> IpAddress:
     host = target.host
     port = target.port or (443 if target.scheme == "https" else 80)
     try:
-        infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        addresses = await resolve(host, port)
     except socket.gaierror as exc:
         raise ToolError(f"cannot resolve {host}: {exc}") from None
-    addresses = [ipaddress.ip_address(info[4][0]) for info in infos]
     refused = [a for a in addresses if not policy.allows(host, a)]
     if refused or not addresses:
         raise ToolError(

@@ -13,7 +13,9 @@ from urllib.parse import quote
 
 import httpx
 
+from activities.egress import EgressRefused, guarded_client
 from activities.tools.handle import ToolError
+from workflows.egress import DEFAULT_POLICY, EgressPolicy
 from workflows.tools import HttpToolSpec, PinnedTool, ToolInfo
 
 ERROR_BODY_PREVIEW = 2000
@@ -24,10 +26,16 @@ def url_variables(url_template: str) -> list[str]:
 
 
 class HttpTool:
-    def __init__(self, tool: PinnedTool, secret_headers: dict[str, str]) -> None:
+    def __init__(
+        self,
+        tool: PinnedTool,
+        secret_headers: dict[str, str],
+        egress: EgressPolicy = DEFAULT_POLICY,
+    ) -> None:
         assert tool.http is not None, "an HTTP tool carries its HTTP definition"
         self._spec: HttpToolSpec = tool.http
         self._secret_headers = secret_headers
+        self._egress = egress
         self.info = ToolInfo(
             name=tool.name,
             kind="http",
@@ -48,10 +56,14 @@ class HttpTool:
         rest = {key: value for key, value in arguments.items() if key not in variables}
         request: dict[str, Any] = {"params": rest} if spec.method == "GET" else {"json": rest}
         headers = {**spec.headers, **self._secret_headers}
-        async with httpx.AsyncClient(timeout=spec.timeout_seconds, trust_env=False) as client:
+        # Every connection is checked against the egress policy, whatever a variable put
+        # into the URL and wherever a redirect would lead.
+        async with guarded_client(self._egress, timeout=spec.timeout_seconds) as client:
             try:
                 async with client.stream(spec.method, url, headers=headers, **request) as response:
                     body = await _capped(response, spec.max_response_bytes)
+            except EgressRefused as exc:
+                raise ToolError(f"{spec.method} {url}: {exc}") from None
             except httpx.TimeoutException:
                 raise ToolError(
                     f"{spec.method} {url} did not answer within {spec.timeout_seconds:g} s"

@@ -45,7 +45,9 @@ from mcp.client.stdio import stdio_client
 from mcp.client.streamable_http import streamable_http_client
 from mcp.shared._httpx_utils import MCP_DEFAULT_SSE_READ_TIMEOUT
 
+from activities.egress import EgressRefused, guarded_client
 from activities.tools.handle import ToolError
+from workflows.egress import DEFAULT_POLICY, EgressPolicy
 from workflows.tools import MAX_TOOL_RESULT_BYTES, MCP_SEPARATOR, McpServerSpec, ToolInfo
 
 ALLOW_STDIO_SETTING = "KASAL_ALLOW_STDIO_MCP"
@@ -95,13 +97,14 @@ async def open_mcp_tools(
     tool_filter: str | None,
     secret_headers: dict[str, str],
     allow_stdio: bool,
+    egress: EgressPolicy = DEFAULT_POLICY,
 ) -> AsyncIterator[list[McpToolHandle]]:
     """Connect to ``server`` and yield handles for its tools: all of them, or only the
     one named ``tool_filter`` (its name at the server, without the server's prefix).
 
     Calls must be awaited on the event loop that opened the block, before it ends.
     """
-    connection = _Connection(server, {**server.headers, **secret_headers}, allow_stdio)
+    connection = _Connection(server, {**server.headers, **secret_headers}, allow_stdio, egress)
     tools = await connection.open()
     try:
         if tool_filter is not None:
@@ -175,10 +178,17 @@ def _cap(text: str) -> str:
 class _Connection:
     """One server's session, owned from open to close by one background task."""
 
-    def __init__(self, server: McpServerSpec, headers: dict[str, str], allow_stdio: bool):
+    def __init__(
+        self,
+        server: McpServerSpec,
+        headers: dict[str, str],
+        allow_stdio: bool,
+        egress: EgressPolicy,
+    ):
         self.server = server
         self.headers = headers
         self.allow_stdio = allow_stdio
+        self.egress = egress
         self._session: ClientSession | None = None
         self._tools: list[types.Tool] = []
         self._ready: asyncio.Future[None] | None = None
@@ -308,6 +318,17 @@ class _Connection:
                 errlog=self._stderr,
             )
         assert server.url
+        egress = self.egress
+
+        # Both transports connect through clients that check every connection against
+        # the egress policy (activities/egress.py).
+        def sse_http_client(
+            headers: dict[str, str] | None = None,
+            timeout: httpx.Timeout | None = None,
+            auth: httpx.Auth | None = None,
+        ) -> httpx.AsyncClient:
+            return guarded_client(egress, headers=headers, timeout=timeout, auth=auth)
+
         if server.transport == "sse":
             return _first_two(
                 sse_client(
@@ -315,9 +336,11 @@ class _Connection:
                     headers=self.headers,
                     timeout=timeout,
                     sse_read_timeout=MCP_DEFAULT_SSE_READ_TIMEOUT,
+                    httpx_client_factory=sse_http_client,
                 )
             )
-        http = httpx.AsyncClient(
+        http = guarded_client(
+            egress,
             headers=self.headers,
             timeout=httpx.Timeout(timeout, read=max(timeout, MCP_DEFAULT_SSE_READ_TIMEOUT)),
         )
@@ -358,6 +381,8 @@ class _Connection:
                 f"{prefix} gave no answer within {self.server.timeout_seconds:g} s"
                 f"{self._stderr_tail()}"
             )
+        if isinstance(cause, EgressRefused):
+            return f"{prefix}: {cause}"
         if isinstance(cause, httpx.HTTPStatusError):
             status = cause.response.status_code
             message = f"{prefix} answered {status} {cause.response.reason_phrase}"

@@ -15,6 +15,7 @@ from typing import Protocol
 from temporalio import activity
 
 from activities.tools.mcp import McpConnectError, open_mcp_tools
+from workflows.egress import DEFAULT_POLICY, EgressPolicy
 from workflows.mcp_probe import PROBE_MCP_SERVER
 from workflows.tools import McpProbeResult, McpServerSpec
 
@@ -28,9 +29,12 @@ class McpServerSecrets(Protocol):
 
 
 class McpProbeActivities:
-    def __init__(self, secrets: McpServerSecrets, allow_stdio: bool) -> None:
+    def __init__(
+        self, secrets: McpServerSecrets, allow_stdio: bool, egress: EgressPolicy = DEFAULT_POLICY
+    ) -> None:
         self._secrets = secrets
         self._allow_stdio = allow_stdio
+        self._egress = egress
 
     @activity.defn(name=PROBE_MCP_SERVER)
     async def probe_mcp_server(self, server: McpServerSpec) -> McpProbeResult:
@@ -43,7 +47,9 @@ class McpProbeActivities:
                 error=f"cannot read the secret headers of {server.name!r}: {type(exc).__name__}",
             )
         try:
-            async with open_mcp_tools(server, None, headers, self._allow_stdio) as handles:
+            async with open_mcp_tools(
+                server, None, headers, self._allow_stdio, self._egress
+            ) as handles:
                 return McpProbeResult(ok=True, tools=[handle.info for handle in handles])
         except McpConnectError as exc:
             return McpProbeResult(ok=False, error=scrub(str(exc), headers.values()))

@@ -16,6 +16,7 @@ from activities.tools.http_tool import HttpTool
 from activities.tools.scratch import ScratchSpace
 from activities.tools.sql import SqlTool
 from db.blobs import BlobStore
+from workflows.egress import EgressPolicy
 from workflows.tools import BUILTIN_BY_NAME, PinnedTool
 
 BuiltinCall = Callable[[dict[str, Any]], Awaitable[str]]
@@ -49,6 +50,9 @@ class ToolEnvironment:
     fetch_policy: FetchPolicy = field(default_factory=FetchPolicy)
     sql: SqlTool | None = None
     allow_stdio_mcp: bool = False
+    # Where configured URLs may go: HTTP tools, MCP servers, and (the worker's one policy)
+    # models and webhooks too.
+    egress: EgressPolicy = field(default_factory=EgressPolicy)
 
 
 @dataclass
@@ -108,7 +112,7 @@ async def open_toolbox(
             elif tool.kind == "http":
                 headers = await environment.secrets.http_tool_headers(tool.name)
                 toolbox.secrets += headers.values()
-                toolbox.tools.append(HttpTool(tool, headers))
+                toolbox.tools.append(HttpTool(tool, headers, environment.egress))
             else:
                 toolbox.tools += await _open_mcp(stack, tool, environment, toolbox)
         yield toolbox
@@ -123,6 +127,8 @@ async def _open_mcp(
     headers = await environment.secrets.mcp_server_headers(tool.mcp.name)
     toolbox.secrets += headers.values()
     handles = await stack.enter_async_context(
-        open_mcp_tools(tool.mcp, tool.mcp_tool, headers, environment.allow_stdio_mcp)
+        open_mcp_tools(
+            tool.mcp, tool.mcp_tool, headers, environment.allow_stdio_mcp, environment.egress
+        )
     )
     return list(handles)

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, Field
+from pydantic import AfterValidator, BaseModel, Field
 
+from api.limits import run_inputs_within_limit
 from api.schemas.runs import ForkedFrom, RunCreated
 
 
@@ -14,7 +15,7 @@ class ForkRequest(BaseModel):
     version: int | None = Field(
         default=None, ge=1, description="The definition's version to run; the parent's if unset"
     )
-    inputs: dict[str, Any] | None = Field(
+    inputs: Annotated[dict[str, Any], AfterValidator(run_inputs_within_limit)] | None = Field(
         default=None, description="The run's inputs; the parent's if unset"
     )
 

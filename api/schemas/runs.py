@@ -4,17 +4,18 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import AfterValidator, BaseModel, Field
 
+from api.limits import run_inputs_within_limit, skip_output_within_limit
 from workflows.run_state import AgentWorkflowResult, StepState
 from workflows.status import RunStatus
 from workflows.task_step import TranscriptEntry
 
 
 class RunCreate(BaseModel):
-    inputs: dict[str, Any] = {}
+    inputs: Annotated[dict[str, Any], AfterValidator(run_inputs_within_limit)] = {}
     version: int | None = None
 
 
@@ -30,7 +31,9 @@ class RetryRequest(BaseModel):
 
 
 class SkipRequest(BaseModel):
-    output: str = Field(description="What the skipped step hands to the steps after it")
+    output: Annotated[str, AfterValidator(skip_output_within_limit)] = Field(
+        description="What the skipped step hands to the steps after it"
+    )
     actor: str = Field(default="", max_length=200)
 
 

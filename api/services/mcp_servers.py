@@ -18,6 +18,7 @@ from temporalio import exceptions as temporal_exceptions
 from temporalio.client import WorkflowFailureError
 from temporalio.service import RPCError
 
+from api.egress import egress_policy, refuse, url_problems
 from api.errors import Conflict, NotFound, Unavailable
 from api.schemas.tools import McpServerCreate, McpServerFields, McpServerRead, McpServerUpdate
 from api.services.tools import check_kept_secrets
@@ -46,6 +47,7 @@ class McpServerService:
 
     async def create(self, data: McpServerCreate) -> McpServerRead:
         """Store a new server as version 1, its secret headers encrypted; untested."""
+        self._check_url(data)
         async with self.uow as uow:
             if await uow.mcp_servers.get(data.name) is not None:
                 raise _name_taken(data.name)
@@ -77,6 +79,7 @@ class McpServerService:
     async def update(self, name: str, data: McpServerUpdate) -> McpServerRead:
         """Replace the definition as the next version. The tools of the last test are
         kept unless where or how the server is reached changed."""
+        self._check_url(data)
         async with self.uow as uow:
             row = await _existing(uow, name)
             if not await uow.mcp_servers.claim_next_version(row):
@@ -144,6 +147,9 @@ class McpServerService:
             row = await uow.mcp_servers.get(name)
             if row is not None and row.version == version:
                 row.tools_cache = [cache_entry(name, tool) for tool in result.tools]
+
+    def _check_url(self, data: McpServerFields) -> None:
+        refuse(url_problems(egress_policy(self.settings), data.url, ("body", "url")))
 
     def _read(self, row: McpServerRow) -> McpServerRead:
         return McpServerRead(

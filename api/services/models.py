@@ -2,23 +2,31 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy.exc import IntegrityError
 
+from api.egress import params_problems, refuse, url_problems
 from api.errors import Conflict, NotFound
 from api.schemas.models import ModelConfigCreate, ModelConfigRead, ModelConfigUpdate
 from db.base import utcnow
 from db.models import ModelConfigRow
 from db.secrets import SecretBox
 from db.uow import UnitOfWork
+from workflows.egress import DEFAULT_POLICY, EgressPolicy
 
 
 class ModelConfigService:
-    def __init__(self, uow: UnitOfWork, secrets: SecretBox) -> None:
+    def __init__(
+        self, uow: UnitOfWork, secrets: SecretBox, egress: EgressPolicy = DEFAULT_POLICY
+    ) -> None:
         self.uow = uow
         self.secrets = secrets
+        self.egress = egress
 
     async def create(self, data: ModelConfigCreate) -> ModelConfigRead:
         """Store a new config, its key encrypted."""
+        self._check(data.api_base, data.params)
         async with self.uow as uow:
             if await uow.model_configs.get(data.name) is not None:
                 raise _name_taken(data.name)
@@ -54,6 +62,7 @@ class ModelConfigService:
 
     async def update(self, name: str, data: ModelConfigUpdate) -> ModelConfigRead:
         """Change the fields sent; an omitted api_key is kept and a null one cleared."""
+        self._check(data.api_base, data.params)
         async with self.uow as uow:
             row = await self._existing(uow, name)
             sent = data.model_fields_set
@@ -71,6 +80,13 @@ class ModelConfigService:
         """Remove a config; runs that name it pause until it exists again."""
         async with self.uow as uow:
             await uow.model_configs.delete(await self._existing(uow, name))
+
+    def _check(self, api_base: str | None, params: dict[str, Any] | None) -> None:
+        """Where the model is reached passes the egress policy, and params only tune it."""
+        refuse(
+            url_problems(self.egress, api_base, ("body", "api_base"))
+            + params_problems(params, ("body", "params"))
+        )
 
     def _encrypt(self, api_key: str | None) -> str | None:
         return self.secrets.encrypt(api_key) if api_key else None

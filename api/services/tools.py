@@ -9,6 +9,7 @@ from typing import Any
 from fastapi.exceptions import RequestValidationError
 from sqlalchemy.exc import IntegrityError
 
+from api.egress import refuse, url_problems
 from api.errors import Conflict, NotFound
 from api.schemas.tools import (
     HttpToolCreate,
@@ -23,13 +24,17 @@ from db.models import ToolRow
 from db.secrets import SecretBox
 from db.tool_secrets import decrypt_headers, encrypt_headers
 from db.uow import UnitOfWork
+from workflows.egress import DEFAULT_POLICY, EgressPolicy
 from workflows.tools import BUILTIN_TOOLS, HttpToolSpec, ToolInfo, ToolKind
 
 
 class ToolService:
-    def __init__(self, uow: UnitOfWork, secrets: SecretBox) -> None:
+    def __init__(
+        self, uow: UnitOfWork, secrets: SecretBox, egress: EgressPolicy = DEFAULT_POLICY
+    ) -> None:
         self.uow = uow
         self.secrets = secrets
+        self.egress = egress
 
     async def catalogue(self, kind: ToolKind | None) -> ToolCatalogue:
         """Every tool an agent may name: built-ins, HTTP tools, and the tools each MCP
@@ -47,6 +52,7 @@ class ToolService:
 
     async def create(self, data: HttpToolCreate) -> HttpToolRead:
         """Store a new HTTP tool as version 1, its secret headers encrypted."""
+        refuse(url_problems(self.egress, data.url_template, ("body", "url_template")))
         async with self.uow as uow:
             if await uow.tools.get(data.name) is not None:
                 raise _name_taken(data.name)
@@ -74,6 +80,7 @@ class ToolService:
 
     async def update(self, name: str, data: HttpToolUpdate) -> HttpToolRead:
         """Replace the definition as the next version; runs started before keep theirs."""
+        refuse(url_problems(self.egress, data.url_template, ("body", "url_template")))
         async with self.uow as uow:
             row = await _existing(uow, name)
             if not await uow.tools.claim_next_version(row):

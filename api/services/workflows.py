@@ -9,6 +9,7 @@ from sqlalchemy.exc import IntegrityError
 
 from api.errors import Conflict, NotFound, PreconditionFailed
 from api.etags import IfMatch
+from api.limits import check_definition_size
 from api.schemas.workflows import (
     ValidateResponse,
     VersionRead,
@@ -23,14 +24,18 @@ from db.base import utcnow
 from db.models import Workflow, WorkflowVersion
 from db.secrets import SecretBox
 from db.uow import UnitOfWork
-from workflows.compiler import step_order, validate_definition
+from workflows.compiler import CompilationFailed, CompileError, step_order, validate_definition
 from workflows.definition import WorkflowDefinition
+from workflows.egress import DEFAULT_POLICY, EgressPolicy
 
 
 class WorkflowService:
-    def __init__(self, uow: UnitOfWork, secrets: SecretBox) -> None:
+    def __init__(
+        self, uow: UnitOfWork, secrets: SecretBox, egress: EgressPolicy = DEFAULT_POLICY
+    ) -> None:
         self.uow = uow
         self.secrets = secrets
+        self.egress = egress
 
     async def validate(self, spec: dict[str, Any]) -> ValidateResponse:
         """Check a definition without inputs: the compiler's validation-only mode."""
@@ -145,9 +150,18 @@ class WorkflowService:
             return _version(version)
 
     async def _validate(self, uow: UnitOfWork, spec: dict[str, Any]) -> WorkflowDefinition:
-        """The compiler's checks against the models and tools that exist now."""
+        """The size limits, then the compiler's checks against the models and tools that
+        exist now, with the egress policy's word on the webhook among its errors."""
+        check_definition_size(spec)
+        refused = _webhook_refusal(spec, self.egress)
         models = await uow.model_configs.names()
-        return validate_definition(spec, models, await load_user_tools(uow, self.secrets))
+        try:
+            parsed = validate_definition(spec, models, await load_user_tools(uow, self.secrets))
+        except CompilationFailed as exc:
+            raise CompilationFailed([*exc.errors, *refused]) from None
+        if refused:
+            raise CompilationFailed(refused)
+        return parsed
 
     @staticmethod
     async def _live(uow: UnitOfWork, workflow_id: uuid.UUID) -> Workflow:
@@ -171,6 +185,17 @@ class WorkflowService:
             )
         except IntegrityError:
             raise _name_taken(data.name) from None
+
+
+def _webhook_refusal(spec: dict[str, Any], egress: EgressPolicy) -> list[CompileError]:
+    notify = spec.get("notify")
+    url = notify.get("webhook_url") if isinstance(notify, dict) else None
+    reason = egress.url_refusal(url) if isinstance(url, str) else None
+    if reason is None:
+        return []
+    return [
+        CompileError(loc=["notify", "webhook_url"], msg=f"refused by the egress policy: {reason}")
+    ]
 
 
 def _name_taken(name: str) -> Conflict:

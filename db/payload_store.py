@@ -48,8 +48,10 @@ from temporalio.client import WorkflowHistory
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.converter import (
     DataConverter,
+    DefaultFailureConverterWithEncodedAttributes,
     ExternalStorage,
     JSONProtoPayloadConverter,
+    PayloadCodec,
     StorageDriver,
     StorageDriverClaim,
     StorageDriverRetrieveContext,
@@ -176,13 +178,25 @@ class PayloadStore(StorageDriver):
         return payloads
 
 
-def payload_data_converter(store: PayloadStore) -> DataConverter:
-    """Kasal's data converter: pydantic payloads, and the blob store past the budget."""
-    return dataclasses.replace(
+def payload_data_converter(store: PayloadStore, codec: PayloadCodec | None = None) -> DataConverter:
+    """Kasal's data converter: pydantic payloads, and the blob store past the budget.
+
+    With ``codec`` (db/payload_codec.py) payloads are encrypted; the SDK encodes before
+    it stores externally, so the blobs hold ciphertext too. Failures' messages and stack
+    traces then travel as an encoded payload, since they often quote user content.
+    """
+    converter = dataclasses.replace(
         pydantic_data_converter,
         external_storage=ExternalStorage(
             drivers=[store], payload_size_threshold=PAYLOAD_BUDGET_BYTES
         ),
+    )
+    if codec is None:
+        return converter
+    return dataclasses.replace(
+        converter,
+        payload_codec=codec,
+        failure_converter_class=DefaultFailureConverterWithEncodedAttributes,
     )
 
 

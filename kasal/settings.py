@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -34,6 +34,11 @@ class Settings(BaseSettings):
     KASAL_WEBHOOK_URL: str | None = None
     TEMPORAL_NAMESPACE: str = "default"
     KASAL_TASK_QUEUE: str = "kasal"
+    # Base64 of 32 bytes: when set, every Temporal payload is AES-GCM encrypted before it
+    # leaves the process, so Temporal and the blob store keep ciphertext (db/payload_codec.py).
+    KASAL_PAYLOAD_ENCRYPTION_KEY: SecretStr | None = None
+    # Earlier encryption keys (comma-separated base64), kept only to read what they sealed.
+    KASAL_PAYLOAD_DECRYPTION_KEYS: SecretStr = SecretStr("")
     # The built frontend the API serves at /; by default the repository's frontend/dist.
     KASAL_FRONTEND_DIR: Path | None = None
     # One worker process holds this many task steps in flight (the SDK's default is 100).

@@ -67,7 +67,19 @@ def database_file(settings: Settings) -> Path:
     return settings.KASAL_DATA_DIR / "temporal.db"
 
 
+def codec_endpoint(settings: Settings) -> str:
+    """The API's codec server (api/routes/codec.py), which Temporal Web calls to show
+    encrypted payloads decrypted."""
+    return f"{settings.app_url}/api/v1/codec"
+
+
 def server_command(settings: Settings) -> list[str]:
+    # With payload encryption on, Temporal Web shows payloads through the codec server.
+    codec = (
+        ["--ui-codec-endpoint", codec_endpoint(settings)]
+        if settings.KASAL_PAYLOAD_ENCRYPTION_KEY is not None
+        else []
+    )
     return [
         str(temporal_cli()),
         "server",
@@ -86,6 +98,7 @@ def server_command(settings: Settings) -> list[str]:
         "--ui-disable-news-fetch",
         "--log-level",
         "warn",
+        *codec,
     ]
 
 

@@ -17,6 +17,7 @@ from temporalio.client import Client, WorkflowHandle
 from temporalio.converter import DataConverter
 
 from api.schemas.runs import HistoryEvent
+from api.services.failure_messages import decode_event_failures
 from workflows.run_state import AgentWorkflowInput, StepState
 from workflows.status import StepStatus
 from workflows.task_activity import ACTIVITY_ID_SEPARATOR
@@ -42,8 +43,13 @@ def event_type_name(event_type: int) -> str:
     return "".join(word.capitalize() for word in words)
 
 
-async def fetch_events(handle: WorkflowHandle[Any, Any]) -> list[RawEvent]:
-    return [event async for event in handle.fetch_history_events()]
+async def fetch_events(
+    handle: WorkflowHandle[Any, Any], converter: DataConverter
+) -> list[RawEvent]:
+    """The events, their failure messages decoded if payload encryption encoded them."""
+    events = [event async for event in handle.fetch_history_events()]
+    await decode_event_failures(events, converter)
+    return events
 
 
 async def fetch_chain_events(client: Client, run_id: str, first_run_id: str) -> list[RawEvent]:
@@ -51,7 +57,8 @@ async def fetch_chain_events(client: Client, run_id: str, first_run_id: str) -> 
     events: list[RawEvent] = []
     execution: str | None = first_run_id
     while execution:
-        chunk = await fetch_events(client.get_workflow_handle(run_id, run_id=execution))
+        handle = client.get_workflow_handle(run_id, run_id=execution)
+        chunk = await fetch_events(handle, client.data_converter)
         events += chunk
         last = chunk[-1] if chunk else None
         continued = (

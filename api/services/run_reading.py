@@ -15,6 +15,7 @@ from temporalio.service import RPCError
 
 from api.schemas.runs import ForkedFrom, HistoryEvent, RunRead, StepRead
 from api.services.call_records import attempt_transcript
+from api.services.failure_messages import decode_pending_failures
 from api.services.run_access import (
     CLOSED_STATUS,
     LEGACY_WORKFLOW_TYPE,
@@ -118,6 +119,7 @@ class RunReader(RunAccess):
             steps = await _steps_from_history(handle, description, client)
             status = description.typed_search_attributes.get(KASAL_STATUS) or "running"
             state = RunState(status=RunStatus(status), steps=steps)
+        await decode_pending_failures(description, (await self.temporal.client()).data_converter)
         _merge_pending_activities(state.steps, description)
         return state
 
@@ -139,7 +141,7 @@ async def _steps_from_history(
     handle: RunHandle, description: WorkflowExecutionDescription, client: Client
 ) -> list[StepState]:
     """v2 folds its own reducer over the history; AgentWorkflow's runs are read as before."""
-    events = await fetch_events(handle)
+    events = await fetch_events(handle, client.data_converter)
     if description.workflow_type == LEGACY_WORKFLOW_TYPE:
         _, steps = await steps_from_history(events, client.data_converter)
         return steps

@@ -14,6 +14,7 @@ from fastapi.staticfiles import StaticFiles
 from api.errors import install_error_handlers
 from api.routes import (
     app_links,
+    codec,
     forks,
     health,
     mcp_servers,
@@ -150,11 +151,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     api.include_router(runs.router)
     api.include_router(forks.router)
     api.include_router(transcripts.router)
+    # admin-only: wired by the auth dependency (the codec server decrypts every payload).
+    api.include_router(codec.router)
     app.include_router(api)
     app.include_router(health.router)
     # Path links to the app's pages (as webhooks send) redirect to its hash routes.
     app.include_router(app_links.router)
     install_error_handlers(app)
+    # Outermost: Temporal Web calls the codec server from its own origin (preflight too).
+    app.add_middleware(
+        codec.CodecCors,
+        origin=settings.temporal_ui_url,
+        paths=tuple(API_PREFIX + path for path in codec.CODEC_PATHS),
+    )
     _honest_openapi(app)
     # The built frontend, same origin, so `make dev` gives one URL.
     if settings.frontend_dir.joinpath("index.html").exists():

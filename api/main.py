@@ -11,7 +11,9 @@ from fastapi import APIRouter, FastAPI
 from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
 
+from api.egress import check_configured_urls
 from api.errors import install_error_handlers
+from api.middleware import install_security
 from api.routes import (
     app_links,
     codec,
@@ -117,6 +119,7 @@ def _referenced(roots: list[Any], components: dict[str, Any]) -> set[str]:
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
+    check_configured_urls(settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -158,6 +161,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Path links to the app's pages (as webhooks send) redirect to its hash routes.
     app.include_router(app_links.router)
     install_error_handlers(app)
+    install_security(app, settings)
     # Outermost: Temporal Web calls the codec server from its own origin (preflight too).
     app.add_middleware(
         codec.CodecCors,

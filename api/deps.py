@@ -7,7 +7,9 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from api.authorization import Principal, authenticate
 from api.egress import EgressDep
+from api.services.identity import IdentityService
 from api.services.mcp_servers import McpServerService
 from api.services.models import ModelConfigService
 from api.services.run_forking import RunForker
@@ -17,6 +19,7 @@ from api.services.run_reading import RunReader
 from api.services.run_starting import RunStarter
 from api.services.tools import ToolService
 from api.services.workflows import WorkflowService
+from api.services.workspaces import WorkspaceService
 from api.temporal import TemporalGateway
 from db.blobs import BlobStore
 from db.call_journal import CallJournal
@@ -35,8 +38,18 @@ def get_engine(request: Request) -> AsyncEngine:
     return engine
 
 
-def get_uow(request: Request) -> UnitOfWork:
-    return UnitOfWork(request.app.state.sessions)
+def get_uow(request: Request, principal: Annotated[Principal, Depends(authenticate)]) -> UnitOfWork:
+    """A unit of work in the workspace the request acts in."""
+    return UnitOfWork(request.app.state.sessions, principal.workspace.id)
+
+
+def get_identity_service(request: Request) -> IdentityService:
+    # Users and credentials belong to no workspace; signing in has no principal yet.
+    return IdentityService(UnitOfWork(request.app.state.sessions))
+
+
+def get_workspace_service(request: Request) -> WorkspaceService:
+    return WorkspaceService(UnitOfWork(request.app.state.sessions))
 
 
 def get_temporal(request: Request) -> TemporalGateway:
@@ -54,6 +67,9 @@ EngineDep = Annotated[AsyncEngine, Depends(get_engine)]
 UowDep = Annotated[UnitOfWork, Depends(get_uow)]
 TemporalDep = Annotated[TemporalGateway, Depends(get_temporal)]
 SecretsDep = Annotated[SecretBox, Depends(get_secrets)]
+IdentityServiceDep = Annotated[IdentityService, Depends(get_identity_service)]
+WorkspaceServiceDep = Annotated[WorkspaceService, Depends(get_workspace_service)]
+PrincipalDep = Annotated[Principal, Depends(authenticate)]
 
 
 def get_workflow_service(uow: UowDep, secrets: SecretsDep, egress: EgressDep) -> WorkflowService:
@@ -101,16 +117,22 @@ def get_run_forker(
     return RunForker(uow, temporal, settings, blobs, secrets)
 
 
-def get_run_reader(temporal: TemporalDep, settings: SettingsDep, blobs: BlobsDep) -> RunReader:
-    return RunReader(temporal, settings, blobs)
+def get_run_reader(
+    temporal: TemporalDep, settings: SettingsDep, blobs: BlobsDep, principal: PrincipalDep
+) -> RunReader:
+    return RunReader(temporal, settings, blobs, principal.workspace.id)
 
 
-def get_run_lister(temporal: TemporalDep, settings: SettingsDep) -> RunLister:
-    return RunLister(temporal, settings)
+def get_run_lister(
+    temporal: TemporalDep, settings: SettingsDep, principal: PrincipalDep
+) -> RunLister:
+    return RunLister(temporal, settings, principal.workspace.id)
 
 
-def get_run_operator(temporal: TemporalDep, settings: SettingsDep, blobs: BlobsDep) -> RunOperator:
-    return RunOperator(temporal, settings, blobs)
+def get_run_operator(
+    temporal: TemporalDep, settings: SettingsDep, blobs: BlobsDep, principal: PrincipalDep
+) -> RunOperator:
+    return RunOperator(temporal, settings, blobs, principal.workspace.id)
 
 
 WorkflowServiceDep = Annotated[WorkflowService, Depends(get_workflow_service)]

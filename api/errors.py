@@ -39,6 +39,18 @@ class Unavailable(Exception):
     """A part Kasal depends on (Temporal, a worker) does not answer."""
 
 
+class Unauthenticated(Exception):
+    """No principal: no valid session cookie, API token, JWT or trusted proxy header."""
+
+
+class Forbidden(Exception):
+    """A principal whose role (or approver status) does not allow the operation."""
+
+
+class RateLimited(Exception):
+    """Too many attempts (sign-in); the client should wait before trying again."""
+
+
 def install_error_handlers(app: FastAPI) -> None:
     for error, status_code in (
         (NotFound, 404),
@@ -46,10 +58,17 @@ def install_error_handlers(app: FastAPI) -> None:
         (PreconditionFailed, 412),
         (BadRequest, 400),
         (Unavailable, 503),
+        (Forbidden, 403),
+        (RateLimited, 429),
         # A run whose stored payload this deployment's blob store does not have.
         (PayloadMissing, 503),
     ):
         app.add_exception_handler(error, _detail_with_status(status_code))
+
+    @app.exception_handler(Unauthenticated)
+    async def unauthenticated(_: Request, exc: Unauthenticated) -> JSONResponse:
+        headers = {"WWW-Authenticate": 'Bearer realm="kasal"'}
+        return JSONResponse({"detail": str(exc)}, status_code=401, headers=headers)
 
     @app.exception_handler(CompilationFailed)
     async def invalid(_: Request, exc: CompilationFailed) -> JSONResponse:

@@ -8,26 +8,34 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import APIRouter, FastAPI
-from fastapi.routing import APIRoute
+from fastapi.dependencies.models import Dependant
+from fastapi.routing import APIRoute, RouteContext, iter_route_contexts
 from fastapi.staticfiles import StaticFiles
 
+from api.authorization import ROLE_EXTENSION, Allow
 from api.egress import check_configured_urls
 from api.errors import install_error_handlers
 from api.middleware import install_security
 from api.routes import (
     app_links,
+    audit,
+    auth,
     codec,
     forks,
     health,
     mcp_servers,
+    me,
     models,
     runs,
     tools,
     transcripts,
+    users,
     workflows,
+    workspaces,
 )
-from api.schemas.errors import ERROR_DESCRIPTIONS
+from api.schemas.errors import ERROR_DESCRIPTIONS, error_responses
 from api.schemas.events import STREAM_EVENT_MODELS
+from api.services.sign_in_limit import SignInLimiter
 from api.temporal import TemporalGateway
 from db.blobs import BlobStore
 from db.migrate import upgrade_to_head
@@ -50,6 +58,7 @@ def _honest_openapi(app: FastAPI) -> None:
         if app.openapi_schema is None:
             schema = generate()
             _stream_event_schemas(schema)
+            _roles_and_their_errors(app, schema)
             _one_error_schema(schema)
             _answers_carry_every_field(schema)
             app.openapi_schema = schema
@@ -65,6 +74,51 @@ def _stream_event_schemas(schema: dict[str, Any]) -> None:
         model_schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
         components.update(model_schema.pop("$defs", {}))
         components[model.__name__] = model_schema
+
+
+def _route_role(route: RouteContext) -> Allow:
+    """The route's one Allow: every /api/v1 route has exactly one (see api/authorization)."""
+    found: list[Allow] = []
+    stack: list[Dependant] = [route.dependant]
+    while stack:
+        dependant = stack.pop()
+        found += [d.call for d in dependant.dependencies if isinstance(d.call, Allow)]
+        stack += dependant.dependencies
+    if len({id(allow) for allow in found}) != 1:
+        raise RuntimeError(f"{route.path} must declare exactly one role (Viewer … Admin)")
+    return found[0]
+
+
+def _guarded_routes(app: FastAPI) -> list[RouteContext]:
+    return [
+        route
+        for route in iter_route_contexts(app.routes)
+        if isinstance(route.original_route, APIRoute) and (route.path or "").startswith(API_PREFIX)
+    ]
+
+
+def _roles_and_their_errors(app: FastAPI, schema: dict[str, Any]) -> None:
+    """Each /api/v1 operation's minimum role (``x-kasal-role``), and its 401 and 403."""
+    for route in _guarded_routes(app):
+        allow = _route_role(route)
+        for method in route.methods:
+            operation = schema["paths"][route.path_format][method.lower()]
+            operation[ROLE_EXTENSION] = allow.role.value
+            if allow.in_workspace is not None:
+                operation[f"{ROLE_EXTENSION}-in"] = allow.in_workspace
+            # 404 too: an X-Kasal-Workspace the principal is not a member of.
+            for status, described in error_responses(401, 403, 404).items():
+                operation["responses"].setdefault(
+                    str(status),
+                    {
+                        "description": described["description"],
+                        "content": {
+                            "application/json": {
+                                "schema": {"$ref": "#/components/schemas/ErrorResponse"}
+                            }
+                        },
+                    },
+                )
 
 
 def _one_error_schema(schema: dict[str, Any]) -> None:
@@ -135,6 +189,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             settings.KASAL_SECRET_KEY, settings.KASAL_DATA_DIR, create=True
         )
         app.state.temporal = TemporalGateway(settings, app.state.blobs)
+        app.state.sign_in_limiter = SignInLimiter()
         try:
             yield
         finally:
@@ -154,14 +209,21 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     api.include_router(runs.router)
     api.include_router(forks.router)
     api.include_router(transcripts.router)
+    api.include_router(me.router)
+    api.include_router(workspaces.router)
+    api.include_router(users.router)
+    api.include_router(audit.router)
     # admin-only: wired by the auth dependency (the codec server decrypts every payload).
     api.include_router(codec.router)
     app.include_router(api)
+    app.include_router(auth.router)
     app.include_router(health.router)
     # Path links to the app's pages (as webhooks send) redirect to its hash routes.
     app.include_router(app_links.router)
     install_error_handlers(app)
     install_security(app, settings)
+    for route in _guarded_routes(app):
+        _route_role(route)  # refuse to start with an unguarded route
     # Outermost: Temporal Web calls the codec server from its own origin (preflight too).
     app.add_middleware(
         codec.CodecCors,

@@ -25,11 +25,17 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from db.base import Base, UTCDateTime, utcnow
 
+# The shared workspace: seeds go here, and rows from before workspaces existed.
+DEFAULT_WORKSPACE = "default"
+
 
 class Workflow(Base):
     __tablename__ = "workflows"
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    workspace: Mapped[str] = mapped_column(
+        String(100), default=DEFAULT_WORKSPACE, server_default=DEFAULT_WORKSPACE
+    )
     name: Mapped[str] = mapped_column(String(200))
     description: Mapped[str] = mapped_column(Text, default="")
     latest_version: Mapped[int] = mapped_column(Integer, default=1)
@@ -38,9 +44,10 @@ class Workflow(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     __table_args__ = (
-        # A name is unique among live workflows; an archived one frees its name.
+        # A name is unique among a workspace's live workflows; archiving frees it.
         Index(
             "uq_workflows_live_name",
+            "workspace",
             "name",
             unique=True,
             sqlite_where=text("NOT archived"),
@@ -66,7 +73,10 @@ class WorkflowVersion(Base):
 class ModelConfigRow(Base):
     __tablename__ = "model_configs"
 
-    name: Mapped[str] = mapped_column(String(100), primary_key=True)
+    workspace: Mapped[str] = mapped_column(
+        String(100), default=DEFAULT_WORKSPACE, server_default=DEFAULT_WORKSPACE
+    )
+    name: Mapped[str] = mapped_column(String(100))
     model: Mapped[str] = mapped_column(String(300))
     api_base: Mapped[str | None] = mapped_column(String(500), nullable=True)
     # Fernet ciphertext; the key is KASAL_SECRET_KEY or a key file in the data dir.
@@ -78,6 +88,8 @@ class ModelConfigRow(Base):
     function_calling: Mapped[str] = mapped_column(String(10), default="auto", server_default="auto")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (PrimaryKeyConstraint("workspace", "name", name="pk_model_configs"),)
 
 
 class Blob(Base):
@@ -96,10 +108,6 @@ class Blob(Base):
     # its content is then empty.
     data: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True, default=None)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-
-
-# Until the teams issue brings workspaces, every row lives in this one.
-DEFAULT_WORKSPACE = "default"
 
 
 class ToolRow(Base):
@@ -182,3 +190,84 @@ class CallJournalRow(Base):
             name="uq_call_journal_call",
         ),
     )
+
+
+class User(Base):
+    """A person (or, signed in through a proxy or OIDC, an identity the issuer vouches for)."""
+
+    __tablename__ = "users"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    # Stored lowercased: one person, one row, however they type it.
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    name: Mapped[str] = mapped_column(String(200), default="")
+    # argon2 (pwdlib); None for users who sign in by link, OIDC or proxy only.
+    password_hash: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class WorkspaceRow(Base):
+    """Where definitions, model configs, tools, MCP servers, blobs and runs live.
+
+    The shared workspace seeds go to has the id and name ``default``; others get a
+    random id. A personal workspace names its owner."""
+
+    __tablename__ = "workspaces"
+
+    id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    personal_of: Mapped[uuid.UUID | None] = mapped_column(
+        Uuid, ForeignKey("users.id", ondelete="SET NULL"), nullable=True
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Membership(Base):
+    __tablename__ = "memberships"
+
+    workspace_id: Mapped[str] = mapped_column(
+        String(100), ForeignKey("workspaces.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    role: Mapped[str] = mapped_column(String(20))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Credential(Base):
+    """A secret a user holds: a session cookie, a personal API token or a one-time
+    sign-in link. Only its sha256 is stored; the secret itself is shown once."""
+
+    __tablename__ = "credentials"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    kind: Mapped[str] = mapped_column(String(20))  # "session" | "token" | "link"
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    secret_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200), default="")
+    # A session remembers the workspace its user chose (the SSE stream cannot send headers).
+    workspace_id: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # Set when revoked (tokens), signed out (sessions) or used (links): never valid again.
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class AuditEntry(Base):
+    """Who did what, when, from where. Rows are inserted, never updated or deleted; the
+    actor's email is copied, so that deleting a user keeps their name here."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    actor: Mapped[str] = mapped_column(String(320))
+    action: Mapped[str] = mapped_column(String(200))
+    target: Mapped[str] = mapped_column(String(1000), default="")
+    workspace: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    source_ip: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

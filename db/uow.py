@@ -7,7 +7,14 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from db.models import DEFAULT_WORKSPACE
 from db.repositories.blobs import BlobRepository
+from db.repositories.identity import (
+    AuditRepository,
+    CredentialRepository,
+    UserRepository,
+    WorkspaceRepository,
+)
 from db.repositories.model_configs import ModelConfigRepository
 from db.repositories.tools import McpServerRepository, ToolRepository
 from db.repositories.workflows import WorkflowRepository
@@ -20,17 +27,30 @@ class UnitOfWork:
     blobs: BlobRepository
     tools: ToolRepository
     mcp_servers: McpServerRepository
+    users: UserRepository
+    workspaces: WorkspaceRepository
+    credentials: CredentialRepository
+    audit: AuditRepository
 
-    def __init__(self, sessions: async_sessionmaker[Any]) -> None:
+    def __init__(
+        self, sessions: async_sessionmaker[Any], workspace: str = DEFAULT_WORKSPACE
+    ) -> None:
+        """``workspace`` scopes every query on what lives in a workspace (definitions,
+        model configs, tools, MCP servers); users and workspaces themselves are global."""
         self._sessions = sessions
+        self.workspace = workspace
 
     async def __aenter__(self) -> UnitOfWork:
         self.session = self._sessions()
-        self.workflows = WorkflowRepository(self.session)
-        self.model_configs = ModelConfigRepository(self.session)
+        self.workflows = WorkflowRepository(self.session, self.workspace)
+        self.model_configs = ModelConfigRepository(self.session, self.workspace)
         self.blobs = BlobRepository(self.session)
-        self.tools = ToolRepository(self.session)
-        self.mcp_servers = McpServerRepository(self.session)
+        self.tools = ToolRepository(self.session, self.workspace)
+        self.mcp_servers = McpServerRepository(self.session, self.workspace)
+        self.users = UserRepository(self.session)
+        self.workspaces = WorkspaceRepository(self.session)
+        self.credentials = CredentialRepository(self.session)
+        self.audit = AuditRepository(self.session)
         return self
 
     async def __aexit__(

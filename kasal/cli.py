@@ -12,6 +12,7 @@ from typing import Annotated
 
 import typer
 
+from kasal import cli_accounts
 from kasal.settings import get_settings
 
 app = typer.Typer(
@@ -22,6 +23,12 @@ app = typer.Typer(
 )
 db_app = typer.Typer(help="Manage Kasal's database.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+app.add_typer(cli_accounts.user_app, name="user")
+app.add_typer(cli_accounts.token_app, name="token")
+app.add_typer(cli_accounts.workspace_app, name="workspace")
+app.command()(cli_accounts.login)
+app.command()(cli_accounts.logout)
+app.command()(cli_accounts.whoami)
 
 
 def _configure_logging() -> None:

@@ -62,12 +62,40 @@ def health_url(settings: Settings) -> str:
     return f"http://{host}:{settings.KASAL_PORT}/healthz"
 
 
-def ready_message(settings: Settings) -> str:
+def ready_message(settings: Settings, sign_in_link: str | None = None) -> str:
     app = settings.app_url
+    opening = f"sign in {sign_in_link} | " if sign_in_link else ""
     return (
-        f"Kasal is ready: app {app}/ | API docs {app}/docs | "
+        f"Kasal is ready: {opening}app {app}/ | API docs {app}/docs | "
         f"Temporal Web {settings.temporal_ui_url}"
     )
+
+
+def prepare_sign_in(settings: Settings) -> str:
+    """The first admin (made on the first start), a one-time sign-in link for them, and
+    a token for the `kasal` CLI on this machine when it has none that works here."""
+    import asyncio
+
+    from kasal.accounts import Accounts, dev_sign_in
+    from kasal.client import Credentials, load_credentials, save_credentials
+
+    async def prepare() -> str:
+        accounts = Accounts(settings)
+        try:
+            stored = load_credentials()
+            usable = (
+                stored is not None
+                and stored.url == settings.app_url
+                and await accounts.identity.resolve(stored.token, ("token",)) is not None
+            )
+            signed = await dev_sign_in(settings, accounts, need_cli_token=not usable)
+        finally:
+            await accounts.close()
+        if signed.cli_token is not None:
+            save_credentials(Credentials(settings.app_url, signed.cli_token, signed.email))
+        return signed.link
+
+    return asyncio.run(prepare())
 
 
 def _start_stack(settings: Settings, supervisor: Supervisor) -> None:
@@ -85,6 +113,7 @@ def _start_stack(settings: Settings, supervisor: Supervisor) -> None:
     supervisor.start("llm", kasal_command("llm"))
     supervisor.run("db", kasal_command("db", "upgrade"), timeout=STEP_TIMEOUT_SECONDS)
     supervisor.run("seed", kasal_command("seed"), timeout=STEP_TIMEOUT_SECONDS)
+    sign_in_link = prepare_sign_in(settings) if settings.KASAL_AUTH == "local" else None
     supervisor.start("api", kasal_command("api"))
     supervisor.start("worker", kasal_command("worker"))
     supervisor.wait_for(
@@ -94,7 +123,7 @@ def _start_stack(settings: Settings, supervisor: Supervisor) -> None:
         # Each probe is a line in the API's access log: keep them few.
         interval=1.0,
     )
-    supervisor.say("dev", ready_message(settings))
+    supervisor.say("dev", ready_message(settings, sign_in_link))
 
 
 def run(settings: Settings) -> int:

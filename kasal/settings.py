@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -63,6 +64,19 @@ class Settings(BaseSettings):
     # Host names (comma-separated) the API answers; "*" for any. By default localhost,
     # 127.0.0.1, ::1 and KASAL_HOST; KASAL_APP_URL's host always (api/middleware.py).
     KASAL_ALLOWED_HOSTS: str = ""
+
+    # How people sign in: "local" (users in the database), "oidc" or "proxy" (README).
+    KASAL_AUTH: Literal["local", "oidc", "proxy"] = "local"
+    # The first admin `kasal dev` creates, who signs in by the link in the ready line.
+    KASAL_ADMIN_EMAIL: str = "admin@kasal.local"
+    KASAL_SESSION_HOURS: int = Field(default=24 * 7, ge=1)
+    # Addresses and networks (comma-separated) whose X-Forwarded-Email headers are trusted
+    # in proxy mode; nobody's when empty.
+    KASAL_TRUSTED_PROXY: str = ""
+    KASAL_OIDC_ISSUER: str | None = None
+    KASAL_OIDC_AUDIENCE: str | None = None
+    KASAL_OIDC_CLIENT_ID: str | None = None
+    KASAL_OIDC_CLIENT_SECRET: str | None = None
 
     @field_validator("KASAL_DATA_DIR")
     @classmethod

@@ -22,15 +22,20 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from activities.db_model_registry import DatabaseModelRegistry
+from api.authorization import WORKSPACE_HEADER
 from api.main import create_app
+from api.services.identity import IdentityService
 from db.blobs import BlobStore
+from db.models import DEFAULT_WORKSPACE
 from db.payload_store import PayloadStore, payload_data_converter
 from db.secrets import load_secret_box
 from db.session import create_engine, session_factory
+from db.uow import UnitOfWork
 from kasal.settings import Settings
 from tests.conftest import STUB_API_KEY, STUB_MODEL, TEMPORAL_UI_URL, free_port
 from tests.stub_llm import StubLLM
 from worker.main import build_worker, tool_environment
+from workflows.roles import Role
 
 
 class TcpProxy:
@@ -122,6 +127,13 @@ class ApiStack:
     worker: Worker | None = None
     _engine: Any = field(default=None, repr=False)
 
+    def client_as(self, token: str, workspace: str | None = None) -> httpx.AsyncClient:
+        """An API client of another principal (close it, or use it as a context)."""
+        headers = bearer(token)
+        if workspace is not None:
+            headers[WORKSPACE_HEADER] = workspace
+        return httpx.AsyncClient(base_url=f"{self.server.url}/api/v1", timeout=30, headers=headers)
+
     async def restart_api(self) -> None:
         await self.server.stop()
         self.server = ApiServer(self.settings)
@@ -176,6 +188,28 @@ class ApiStack:
             self._engine = None
 
 
+ADMIN_EMAIL = "admin@kasal.test"
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+async def issue_token(
+    settings: Settings, email: str, role: Role, workspace: str = DEFAULT_WORKSPACE
+) -> str:
+    """A user with ``role`` in ``workspace`` (created if new), and an API token of theirs,
+    made as `kasal user add` and `kasal token create` do: on the database directly."""
+    engine = create_engine(settings.database_url)
+    try:
+        identity = IdentityService(UnitOfWork(session_factory(engine)))
+        user = await identity.add_user(email, role=role, workspace=workspace)
+        issued = await identity.issue(user.id, "token", name="tests", lifetime=None)
+        return issued.secret
+    finally:
+        await engine.dispose()
+
+
 def stack_settings(temporal: WorkflowEnvironment, data_dir: Path, database_url: str) -> Settings:
     return Settings(
         KASAL_DATA_DIR=data_dir,
@@ -204,7 +238,11 @@ async def api(
     env = WorkflowEnvironment(
         Client(**{**temporal_env.client.config(), "data_converter": converter})
     )
-    async with httpx.AsyncClient(base_url=f"{server.url}/api/v1", timeout=30) as http:
+    # The tests act as the first admin, through a personal API token, as a script would.
+    token = await issue_token(settings, ADMIN_EMAIL, Role.ADMIN)
+    async with httpx.AsyncClient(
+        base_url=f"{server.url}/api/v1", timeout=30, headers=bearer(token)
+    ) as http:
         stack = ApiStack(settings=settings, server=server, http=http, env=env)
         response = await http.post(
             "/models",

@@ -7,7 +7,7 @@ import json
 from typing import Any
 
 from kasal.binaries import temporal_cli
-from tests.api_stack import ApiStack
+from tests.api_stack import ADMIN_EMAIL, ApiStack
 from tests.helpers import agent, assert_replays, eventually, marker, task
 from tests.stub_llm import Reply, StubLLM
 from tests.test_api_runs import create_workflow, start, wait_for_run
@@ -40,7 +40,8 @@ async def test_approve_through_the_api_and_refuse_a_second_decision(
     )
     assert approved.status_code == 200, approved.text
     assert approved.json()["status"] == "approved"
-    assert approved.json()["decisions"][0]["actor"] == "ana"
+    # The actor is the principal, whatever the body claims.
+    assert approved.json()["decisions"][0]["actor"] == ADMIN_EMAIL
     again = await api.http.post(path, json={"decision": "reject"})
     assert again.status_code == 409
     unknown = await api.http.post(

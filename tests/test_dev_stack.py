@@ -3,7 +3,9 @@ example workflow on the bundled model, and the run visible in Temporal Web."""
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -29,6 +31,8 @@ class DevStack:
             "KASAL_TEMPORAL_PORT": str(free_port()),
             "KASAL_TEMPORAL_UI_PORT": str(self.ui_port),
             "KASAL_LLM_PORT": str(free_port()),
+            # Where `kasal dev` stores the CLI's token, and `kasal whoami` reads it.
+            "KASAL_CONFIG_DIR": str(tmp_path / "config"),
         }
         self.log_path = tmp_path / "dev.log"
         self.process: subprocess.Popen[bytes] | None = None
@@ -79,10 +83,42 @@ def dev_stack(tmp_path: Path) -> Iterator[DevStack]:
         if stack.process is not None and stack.process.poll() is None:
             os.killpg(stack.process.pid, signal.SIGKILL)
 
+    def sign_in_link(self, timeout: float = 60) -> str:
+        """The one-time link in the ready line (it follows /healthz by a moment)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            found = re.search(r"Kasal is ready: sign in (\S+) \|", self.log())
+            if found:
+                return found.group(1)
+            time.sleep(0.5)
+        raise AssertionError(f"no sign-in link in the ready line:\n{self.log()}")
+
 
 def test_kasal_dev_runs_the_example_on_the_local_model(dev_stack: DevStack) -> None:
     dev_stack.wait_healthy()
-    api = httpx.Client(base_url=f"http://127.0.0.1:{dev_stack.port}/api/v1", timeout=30)
+    link = dev_stack.sign_in_link()
+    assert "password" not in dev_stack.log().lower()
+    base = f"http://127.0.0.1:{dev_stack.port}"
+    with httpx.Client(base_url=base, timeout=30) as browser:
+        opened = browser.get(link.removeprefix(base))
+        assert opened.status_code == 303, opened.text
+        assert browser.get("/api/v1/me").json()["user"]["email"] == "admin@kasal.local"
+    # The CLI on this machine works at once, with the token `kasal dev` stored for it.
+    whoami = subprocess.run(
+        [sys.executable, "-m", "kasal", "whoami", "--json"],
+        env=dev_stack.env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert whoami.returncode == 0, whoami.stderr
+    assert json.loads(whoami.stdout)["workspace"]["role"] == "admin"
+    token = json.loads((Path(dev_stack.env["KASAL_CONFIG_DIR"]) / "credentials.json").read_text())
+    api = httpx.Client(
+        base_url=f"{base}/api/v1",
+        timeout=30,
+        headers={"Authorization": f"Bearer {token['token']}"},
+    )
     [example] = api.get("/workflows", params={"name": "research-brief"}).json()["items"]
     created = api.post(f"/workflows/{example['id']}/runs", json={"inputs": {"topic": "tides"}})
     assert created.status_code == 201, created.text

@@ -17,6 +17,10 @@ INPUT_NAME_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]{0,63}$"
 Id = Annotated[str, Field(pattern=ID_PATTERN)]
 InputName = Annotated[str, Field(pattern=INPUT_NAME_PATTERN)]
 Text = Annotated[str, Field(min_length=1)]
+# An email, or a role name: viewer, operator, editor or admin.
+Approver = Annotated[
+    str, Field(pattern=r"^(viewer|operator|editor|admin|[^@\s]+@[^@\s]+)$", max_length=320)
+]
 
 
 class _Strict(BaseModel):
@@ -68,6 +72,9 @@ class ApprovalStep(_Strict):
     on_timeout: Literal["approve", "reject", "fail"] = "reject"
     on_reject: Literal["end", "retry_upstream"] = "end"
     max_rejections: int = Field(default=3, ge=1, le=100)
+    # Who may decide: emails, and role names (a role admits the roles above it too).
+    # Without approvers, operators and above decide.
+    approvers: list[Approver] = Field(default=[], max_length=100)
 
 
 Step = Annotated[TaskStep | ApprovalStep, Field(discriminator="type")]

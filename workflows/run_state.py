@@ -26,6 +26,9 @@ class Decision(BaseModel):
     comment: str = ""
     actor: str = ""
     round: int | None = None
+    # The actor's role in the run's workspace, as the API authenticated them; None for a
+    # signal (trusted: Temporal access is admin access) and for decisions from before.
+    actor_role: str | None = None
 
 
 class RecordedDecision(Decision):
@@ -53,6 +56,7 @@ class StepState(BaseModel):
     transcript_ref: str | None = None
     # Approval gates only.
     message: str | None = None
+    approvers: list[str] = []
     round: int = 0
     waiting_since: datetime | None = None
     deadline: datetime | None = None

@@ -18,6 +18,10 @@ KASAL_STARTED_AT = SearchAttributeKey.for_datetime("KasalStartedAt")
 KASAL_FORKED_FROM = SearchAttributeKey.for_keyword("KasalForkedFrom")
 KASAL_FORKED_FROM_STEP = SearchAttributeKey.for_keyword("KasalForkedFromStep")
 
+# The workspace a run belongs to: every list and count the API makes filters on it.
+# Runs from before workspaces have none and belong to `default`.
+KASAL_WORKSPACE = SearchAttributeKey.for_keyword("KasalWorkspace")
+
 ALL_KEYS = (
     KASAL_WORKFLOW_ID,
     KASAL_WORKFLOW_NAME,
@@ -26,4 +30,5 @@ ALL_KEYS = (
     KASAL_FORKED_FROM,
     KASAL_FORKED_FROM_STEP,
     KASAL_STARTED_AT,
+    KASAL_WORKSPACE,
 )

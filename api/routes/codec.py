@@ -16,6 +16,7 @@ from starlette.datastructures import Headers, MutableHeaders
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from api.authorization import CodecAdmin
 from api.deps import BlobsDep, SettingsDep
 from api.schemas.codec import CodecPayload, CodecPayloads
 from api.schemas.errors import error_responses
@@ -58,6 +59,7 @@ def _answer(payloads: list[dict[str, object]]) -> CodecPayloads:
 
 @router.post("/decode", response_model=CodecPayloads, responses=error_responses(400, 503))
 async def decode(
+    _: CodecAdmin,
     body: CodecPayloads,
     service: CodecServiceDep,
     x_namespace: NamespaceHeader = None,
@@ -76,6 +78,7 @@ async def decode(
 
 @router.post("/encode", response_model=CodecPayloads, responses=error_responses(400))
 async def encode(
+    _: CodecAdmin,
     body: CodecPayloads,
     service: CodecServiceDep,
     x_namespace: NamespaceHeader = None,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, status
 
+from api.authorization import Operator
 from api.deps import RunForkerDep, RunReaderDep
 from api.routes.runs import IdempotencyKey
 from api.schemas.errors import error_responses
@@ -19,6 +20,7 @@ router = APIRouter(tags=["runs"])
     responses=error_responses(400, 404, 422, 503),
 )
 async def fork(
+    _: Operator,
     run_id: str,
     body: ForkRequest,
     service: RunForkerDep,

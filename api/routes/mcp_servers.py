@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, status
 
+from api.authorization import Admin, Viewer
 from api.deps import McpServerServiceDep
 from api.schemas.errors import error_responses
 from api.schemas.tools import McpServerCreate, McpServerRead, McpServerUpdate
@@ -19,36 +20,38 @@ router = APIRouter(prefix="/mcp-servers", tags=["mcp-servers"])
     status_code=status.HTTP_201_CREATED,
     responses=error_responses(400, 409, 422),
 )
-async def create(body: McpServerCreate, service: McpServerServiceDep) -> McpServerRead:
+async def create(_: Admin, body: McpServerCreate, service: McpServerServiceDep) -> McpServerRead:
     """Define an MCP server (version 1). A stdio server may always be defined; a worker
     runs its command only where `KASAL_ALLOW_STDIO_MCP=true`."""
     return await service.create(body)
 
 
 @router.get("", response_model=list[McpServerRead])
-async def get_all(service: McpServerServiceDep) -> list[McpServerRead]:
+async def get_all(_: Viewer, service: McpServerServiceDep) -> list[McpServerRead]:
     return await service.get_all()
 
 
 @router.get("/{name}", response_model=McpServerRead, responses=error_responses(404))
-async def get(name: str, service: McpServerServiceDep) -> McpServerRead:
+async def get(_: Viewer, name: str, service: McpServerServiceDep) -> McpServerRead:
     return await service.get(name)
 
 
 @router.put("/{name}", response_model=McpServerRead, responses=error_responses(400, 404, 409, 422))
-async def update(name: str, body: McpServerUpdate, service: McpServerServiceDep) -> McpServerRead:
+async def update(
+    _: Admin, name: str, body: McpServerUpdate, service: McpServerServiceDep
+) -> McpServerRead:
     """Replace a server's definition: the next version. A new url, command or transport
     forgets the tools of the last test."""
     return await service.update(name, body)
 
 
 @router.delete("/{name}", status_code=status.HTTP_204_NO_CONTENT, responses=error_responses(404))
-async def delete(name: str, service: McpServerServiceDep) -> None:
+async def delete(_: Admin, name: str, service: McpServerServiceDep) -> None:
     await service.delete(name)
 
 
 @router.post("/{name}/test", response_model=McpProbeResult, responses=error_responses(404, 503))
-async def test(name: str, service: McpServerServiceDep) -> McpProbeResult:
+async def test(_: Admin, name: str, service: McpServerServiceDep) -> McpProbeResult:
     """Connect from a worker and list the server's tools: `ok: true` with the tools (they
     become the server's catalogue entries), or `ok: false` with why it cannot connect.
     503 when no worker answers within the server's timeout and 10 s."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, status
 
+from api.authorization import Admin, Viewer
 from api.deps import ModelServiceDep
 from api.schemas.errors import error_responses
 from api.schemas.models import ModelConfigCreate, ModelConfigRead, ModelConfigUpdate
@@ -17,25 +18,27 @@ router = APIRouter(prefix="/models", tags=["models"])
     status_code=status.HTTP_201_CREATED,
     responses=error_responses(400, 409, 422),
 )
-async def create(body: ModelConfigCreate, service: ModelServiceDep) -> ModelConfigRead:
+async def create(_: Admin, body: ModelConfigCreate, service: ModelServiceDep) -> ModelConfigRead:
     return await service.create(body)
 
 
 @router.get("", response_model=list[ModelConfigRead])
-async def get_all(service: ModelServiceDep) -> list[ModelConfigRead]:
+async def get_all(_: Viewer, service: ModelServiceDep) -> list[ModelConfigRead]:
     return await service.get_all()
 
 
 @router.get("/{name}", response_model=ModelConfigRead, responses=error_responses(404))
-async def get(name: str, service: ModelServiceDep) -> ModelConfigRead:
+async def get(_: Viewer, name: str, service: ModelServiceDep) -> ModelConfigRead:
     return await service.get(name)
 
 
 @router.put("/{name}", response_model=ModelConfigRead, responses=error_responses(400, 404, 422))
-async def update(name: str, body: ModelConfigUpdate, service: ModelServiceDep) -> ModelConfigRead:
+async def update(
+    _: Admin, name: str, body: ModelConfigUpdate, service: ModelServiceDep
+) -> ModelConfigRead:
     return await service.update(name, body)
 
 
 @router.delete("/{name}", status_code=status.HTTP_204_NO_CONTENT, responses=error_responses(404))
-async def delete(name: str, service: ModelServiceDep) -> None:
+async def delete(_: Admin, name: str, service: ModelServiceDep) -> None:
     await service.delete(name)

@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Header, Query, Request, status
 from fastapi.responses import StreamingResponse
 
+from api.authorization import Operator, Viewer
 from api.deps import CallJournalDep, RunListerDep, RunOperatorDep, RunReaderDep, RunStarterDep
 from api.errors import BadRequest
 from api.schemas.errors import error_responses
@@ -54,6 +55,7 @@ PageTokenDep = Annotated[str | None, Depends(_page_token)]
     responses=error_responses(400, 404, 422, 503),
 )
 async def create(
+    _: Operator,
     workflow_id: uuid.UUID,
     body: RunCreate,
     service: RunStarterDep,
@@ -65,6 +67,7 @@ async def create(
 
 @router.get("/runs", response_model=RunPage, responses=error_responses(400, 422, 503))
 async def get_all(
+    _: Viewer,
     service: RunListerDep,
     page_token: PageTokenDep,
     workflow_id: uuid.UUID | None = None,
@@ -78,7 +81,7 @@ async def get_all(
 
 
 @router.get("/runs/{run_id}", response_model=RunRead, responses=error_responses(404, 503))
-async def get(run_id: str, service: RunReaderDep) -> RunRead:
+async def get(_: Viewer, run_id: str, service: RunReaderDep) -> RunRead:
     return await service.get(run_id)
 
 
@@ -100,7 +103,7 @@ async def get(run_id: str, service: RunReaderDep) -> RunRead:
     },
 )
 async def events(
-    run_id: str, request: Request, service: RunReaderDep, calls: CallJournalDep
+    _: Viewer, run_id: str, request: Request, service: RunReaderDep, calls: CallJournalDep
 ) -> StreamingResponse:
     """Server-sent events: `snapshot`, then `step`, `call` and `run` as they change."""
     first = await service.get(run_id)  # a 404 comes before the stream starts
@@ -113,6 +116,7 @@ async def events(
 
 @router.get("/approvals", response_model=ApprovalPage, responses=error_responses(400, 422, 503))
 async def approvals(
+    _: Viewer,
     service: RunListerDep,
     page_token: PageTokenDep,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
@@ -127,7 +131,7 @@ async def approvals(
     response_model=list[HistoryEvent],
     responses=error_responses(404, 503),
 )
-async def history(run_id: str, service: RunReaderDep) -> list[HistoryEvent]:
+async def history(_: Viewer, run_id: str, service: RunReaderDep) -> list[HistoryEvent]:
     return await service.history(run_id)
 
 
@@ -149,36 +153,41 @@ IdempotencyKey = Annotated[
     "/runs/{run_id}/steps/{step_id}/decision", response_model=StepRead, responses=OPERATION_ERRORS
 )
 async def decide(
+    principal: Viewer,
     run_id: str,
     step_id: str,
     body: DecisionRequest,
     service: RunOperatorDep,
     idempotency_key: IdempotencyKey = None,
 ) -> StepRead:
-    """Approve or reject a waiting gate: 404 for an unknown step, 409 if it is not waiting
-    (or another decision won)."""
-    return await service.decide(run_id, step_id, body, idempotency_key)
+    """Approve or reject a waiting gate: 403 unless you are one of its approvers (or, for a
+    gate that names none, an operator or above), 404 for an unknown step, 409 if it is not
+    waiting (or another decision won). The decision is recorded under your identity."""
+    return await service.decide(run_id, step_id, body, principal, idempotency_key)
 
 
 @router.post(
     "/runs/{run_id}/steps/{step_id}/retry", response_model=StepRead, responses=OPERATION_ERRORS
 )
 async def retry_step(
+    principal: Operator,
     run_id: str,
     step_id: str,
     service: RunOperatorDep,
+    # Accepted for old clients; its only field, `actor`, is ignored.
     body: RetryRequest | None = None,
     idempotency_key: IdempotencyKey = None,
 ) -> StepRead:
     """Run a paused step again, with its model config resolved afresh: 409 if it is not
     paused (or another retry or skip won)."""
-    return await service.retry_step(run_id, step_id, body or RetryRequest(), idempotency_key)
+    return await service.retry_step(run_id, step_id, principal, idempotency_key)
 
 
 @router.post(
     "/runs/{run_id}/steps/{step_id}/skip", response_model=StepRead, responses=OPERATION_ERRORS
 )
 async def skip_step(
+    principal: Operator,
     run_id: str,
     step_id: str,
     body: SkipRequest,
@@ -186,7 +195,7 @@ async def skip_step(
     idempotency_key: IdempotencyKey = None,
 ) -> StepRead:
     """Pass over a paused step and continue with the given output."""
-    return await service.skip_step(run_id, step_id, body, idempotency_key)
+    return await service.skip_step(run_id, step_id, body, principal, idempotency_key)
 
 
 @router.post(
@@ -196,6 +205,6 @@ async def skip_step(
     responses=error_responses(404, 409, 422, 503),
 )
 async def cancel(
-    run_id: str, service: RunOperatorDep, idempotency_key: IdempotencyKey = None
+    _: Operator, run_id: str, service: RunOperatorDep, idempotency_key: IdempotencyKey = None
 ) -> CancelAccepted:
     return await service.cancel(run_id, idempotency_key)

@@ -7,6 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends
 
+from api.authorization import Viewer
 from api.deps import CallJournalDep, SettingsDep, TemporalDep, UowDep
 from api.schemas.errors import error_responses
 from api.schemas.transcripts import StepTranscript
@@ -30,7 +31,7 @@ TranscriptServiceDep = Annotated[TranscriptService, Depends(get_transcript_servi
     responses=error_responses(404, 503),
 )
 async def step_transcript(
-    run_id: str, step_id: str, service: TranscriptServiceDep
+    _: Viewer, run_id: str, step_id: str, service: TranscriptServiceDep
 ) -> StepTranscript:
     """Every attempt of a task step, by execution then attempt: its LLM and tool calls
     (each marked `replayed` when answered from the call journal) and its error.

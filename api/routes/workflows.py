@@ -7,6 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Response, status
 
+from api.authorization import Editor, Viewer
 from api.deps import WorkflowServiceDep
 from api.etags import parse_if_match, version_etag
 from api.schemas.errors import ErrorResponse, error_responses
@@ -27,7 +28,9 @@ ETAG_HEADER = {"ETag": {"description": 'The version, as `"3"`', "schema": {"type
 
 
 @router.post("/validate", response_model=ValidateResponse, responses=error_responses(400, 422))
-async def validate(body: ValidateRequest, service: WorkflowServiceDep) -> ValidateResponse:
+async def validate(
+    _: Viewer, body: ValidateRequest, service: WorkflowServiceDep
+) -> ValidateResponse:
     """Check a definition without running it; 422 lists every error with its path."""
     return await service.validate(body.spec)
 
@@ -39,7 +42,7 @@ async def validate(body: ValidateRequest, service: WorkflowServiceDep) -> Valida
     responses={201: {"headers": ETAG_HEADER}, **error_responses(400, 409, 422)},
 )
 async def create(
-    body: WorkflowCreate, service: WorkflowServiceDep, response: Response
+    _: Editor, body: WorkflowCreate, service: WorkflowServiceDep, response: Response
 ) -> WorkflowRead:
     created = await service.create(body)
     response.headers["ETag"] = version_etag(created.version)
@@ -48,6 +51,7 @@ async def create(
 
 @router.get("", response_model=WorkflowPage, responses=error_responses(422))
 async def get_all(
+    _: Viewer,
     service: WorkflowServiceDep,
     name: Annotated[str | None, Query(max_length=200)] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
@@ -62,7 +66,7 @@ async def get_all(
     responses={200: {"headers": ETAG_HEADER}, **error_responses(404, 422)},
 )
 async def get(
-    workflow_id: uuid.UUID, service: WorkflowServiceDep, response: Response
+    _: Viewer, workflow_id: uuid.UUID, service: WorkflowServiceDep, response: Response
 ) -> WorkflowRead:
     """The latest version; its number is the `ETag`, for a PUT's `If-Match`."""
     workflow = await service.get(workflow_id)
@@ -87,6 +91,7 @@ async def get(
     },
 )
 async def update(
+    _: Editor,
     workflow_id: uuid.UUID,
     body: WorkflowUpdate,
     service: WorkflowServiceDep,
@@ -113,7 +118,7 @@ async def update(
     status_code=status.HTTP_204_NO_CONTENT,
     responses=error_responses(404, 422),
 )
-async def delete(workflow_id: uuid.UUID, service: WorkflowServiceDep) -> None:
+async def delete(_: Editor, workflow_id: uuid.UUID, service: WorkflowServiceDep) -> None:
     await service.delete(workflow_id)
 
 
@@ -122,7 +127,9 @@ async def delete(workflow_id: uuid.UUID, service: WorkflowServiceDep) -> None:
     response_model=list[VersionRead],
     responses=error_responses(404, 422),
 )
-async def get_versions(workflow_id: uuid.UUID, service: WorkflowServiceDep) -> list[VersionRead]:
+async def get_versions(
+    _: Viewer, workflow_id: uuid.UUID, service: WorkflowServiceDep
+) -> list[VersionRead]:
     return await service.get_versions(workflow_id)
 
 
@@ -132,6 +139,6 @@ async def get_versions(workflow_id: uuid.UUID, service: WorkflowServiceDep) -> l
     responses=error_responses(404, 422),
 )
 async def get_version(
-    workflow_id: uuid.UUID, version: int, service: WorkflowServiceDep
+    _: Viewer, workflow_id: uuid.UUID, version: int, service: WorkflowServiceDep
 ) -> VersionRead:
     return await service.get_version(workflow_id, version)

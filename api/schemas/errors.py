@@ -27,11 +27,14 @@ class ErrorResponse(BaseModel):
 ERROR_DESCRIPTIONS = {
     400: "The request cannot be served as sent: a body that is not JSON, a page token "
     "this API did not give out, an empty If-Match",
+    401: "No principal: sign in, or send `Authorization: Bearer <API token or JWT>`",
+    403: "The principal's role in this workspace does not allow this",
     404: "No such resource",
     409: "Conflicts with the resource's state (a taken name, a closed run, a gate that "
     "is not waiting, a race another request won)",
     412: "If-Match names a version that is no longer the latest",
     422: "The request is invalid: every problem, each with its location",
+    429: "Too many attempts; wait and try again",
     503: "Temporal or a worker does not answer; try again later",
 }
 

@@ -22,19 +22,34 @@ class RunCreate(BaseModel):
 class DecisionRequest(BaseModel):
     decision: Literal["approve", "reject"]
     comment: str = Field(default="", max_length=10_000)
-    actor: str = Field(default="", max_length=200)
+    actor: str = Field(
+        default="",
+        max_length=200,
+        deprecated=True,
+        description="Ignored: the recorded actor is the signed-in principal",
+    )
     round: int | None = Field(default=None, description="Refuse if the gate moved on")
 
 
 class RetryRequest(BaseModel):
-    actor: str = Field(default="", max_length=200)
+    actor: str = Field(
+        default="",
+        max_length=200,
+        deprecated=True,
+        description="Ignored: the recorded actor is the signed-in principal",
+    )
 
 
 class SkipRequest(BaseModel):
     output: Annotated[str, AfterValidator(skip_output_within_limit)] = Field(
         description="What the skipped step hands to the steps after it"
     )
-    actor: str = Field(default="", max_length=200)
+    actor: str = Field(
+        default="",
+        max_length=200,
+        deprecated=True,
+        description="Ignored: the recorded actor is the signed-in principal",
+    )
 
 
 class CancelAccepted(BaseModel):

@@ -14,8 +14,10 @@ from temporalio.service import RPCError, RPCStatusCode
 from api.errors import NotFound, Unavailable
 from api.schemas.runs import TemporalLink
 from api.temporal import TemporalGateway
+from db.models import DEFAULT_WORKSPACE
 from kasal.settings import Settings
 from workflows.run_state import AgentWorkflowResult, RunState, StatusPage
+from workflows.search_attributes import KASAL_WORKSPACE
 from workflows.status import RunStatus
 
 # New runs start on AgentWorkflowV2; runs started before it finish on AgentWorkflow.
@@ -26,6 +28,14 @@ WORKFLOW_TYPES = (WORKFLOW_TYPE, LEGACY_WORKFLOW_TYPE)
 RUN_TYPES_QUERY = f"WorkflowType IN ('{WORKFLOW_TYPE}', '{LEGACY_WORKFLOW_TYPE}')"
 # An open run is asked for its state; a run whose worker is gone must not hang the API.
 QUERY_TIMEOUT = timedelta(seconds=3)
+
+
+def workspace_clause(workspace: str) -> str:
+    """Visibility's filter for one workspace's runs (ids are [A-Za-z0-9-], no quoting)."""
+    if workspace == DEFAULT_WORKSPACE:
+        return f"({KASAL_WORKSPACE.name} = '{workspace}' OR {KASAL_WORKSPACE.name} IS NULL)"
+    return f"{KASAL_WORKSPACE.name} = '{workspace}'"
+
 
 CLOSED_STATUS = {
     WorkflowExecutionStatus.FAILED: RunStatus.FAILED,
@@ -40,9 +50,12 @@ RunHandle = WorkflowHandle[Any, AgentWorkflowResult]
 class RunAccess:
     """The base of the run services: Temporal, and the settings that name its parts."""
 
-    def __init__(self, temporal: TemporalGateway, settings: Settings) -> None:
+    def __init__(self, temporal: TemporalGateway, settings: Settings, workspace: str) -> None:
         self.temporal = temporal
         self.settings = settings
+        # Runs of other workspaces answer as if they did not exist.
+        self.workspace = workspace
+        self.runs_query = f"{RUN_TYPES_QUERY} AND {workspace_clause(workspace)}"
 
     async def _handle(self, run_id: str) -> RunHandle:
         client = await self.temporal.client()
@@ -55,9 +68,13 @@ class RunAccess:
             if err.status == RPCStatusCode.NOT_FOUND:
                 raise NotFound(f"no run {handle.id}") from None
             raise Unavailable(f"Temporal did not answer: {err.message}") from None
-        if description.workflow_type not in WORKFLOW_TYPES:
+        if description.workflow_type not in WORKFLOW_TYPES or not self._ours(description):
             raise NotFound(f"no run {handle.id}")
         return description
+
+    def _ours(self, description: WorkflowExecutionDescription) -> bool:
+        attributes = description.typed_search_attributes
+        return (attributes.get(KASAL_WORKSPACE) or DEFAULT_WORKSPACE) == self.workspace
 
     def _link(self, run_id: str, execution_run_id: str | None) -> TemporalLink:
         namespace = self.settings.TEMPORAL_NAMESPACE

@@ -13,7 +13,6 @@ from temporalio.service import RPCError
 
 from api.schemas.runs import ApprovalPage, PendingApproval, RunPage, RunSummary
 from api.services.run_access import (
-    RUN_TYPES_QUERY,
     RunAccess,
     RunHandle,
     listed_status,
@@ -46,7 +45,6 @@ _STATUS_QUERY = {
 }
 
 _WAITING_RUNS = [
-    RUN_TYPES_QUERY,
     "ExecutionStatus = 'Running'",
     "(KasalStatus = 'waiting_for_approval' OR KasalStatus = 'needs_attention')",
 ]
@@ -63,7 +61,7 @@ class RunLister(RunAccess):
     ) -> RunPage:
         """Runs from Temporal's visibility store, newest first, a page after a cursor."""
         client = await self.temporal.client()
-        clauses = [RUN_TYPES_QUERY, "ExecutionStatus != 'ContinuedAsNew'"]
+        clauses = [self.runs_query, "ExecutionStatus != 'ContinuedAsNew'"]
         if workflow_id is not None:
             clauses.append(f"KasalWorkflowId = '{workflow_id}'")
         if status is not None:
@@ -85,7 +83,9 @@ class RunLister(RunAccess):
         after = decode_page_token(page_token)
         items: list[PendingApproval] = []
         while len(items) < limit:
-            runs, more = await _newest_runs(client, _WAITING_RUNS, limit - len(items), after)
+            runs, more = await _newest_runs(
+                client, [self.runs_query, *_WAITING_RUNS], limit - len(items), after
+            )
             gates_per_run = await asyncio.gather(
                 *(self._waiting_gates(client, execution) for execution in runs)
             )

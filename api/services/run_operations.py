@@ -18,8 +18,9 @@ from temporalio.client import (
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
-from api.errors import Conflict, NotFound, Unavailable
-from api.schemas.runs import CancelAccepted, DecisionRequest, RetryRequest, SkipRequest, StepRead
+from api.authorization import Principal
+from api.errors import Conflict, Forbidden, NotFound, Unavailable
+from api.schemas.runs import CancelAccepted, DecisionRequest, SkipRequest, StepRead
 from api.services.run_access import RunAccess
 from api.services.run_reading import resolve_blobs
 from api.temporal import TemporalGateway
@@ -34,29 +35,49 @@ UPDATE_ACCEPT_TIMEOUT = timedelta(seconds=5)
 
 
 class RunOperator(RunAccess):
-    def __init__(self, temporal: TemporalGateway, settings: Settings, blobs: BlobStore) -> None:
-        super().__init__(temporal, settings)
+    def __init__(
+        self, temporal: TemporalGateway, settings: Settings, blobs: BlobStore, workspace: str
+    ) -> None:
+        super().__init__(temporal, settings, workspace)
         self.blobs = blobs
 
     async def decide(
-        self, run_id: str, step_id: str, body: DecisionRequest, idempotency_key: str | None
+        self,
+        run_id: str,
+        step_id: str,
+        body: DecisionRequest,
+        actor: Principal,
+        idempotency_key: str | None,
     ) -> StepRead:
-        """Approve or reject a waiting gate through the workflow's `decide` update."""
-        decision = Decision(step_id=step_id, **body.model_dump())
+        """Approve or reject a waiting gate through the workflow's `decide` update. The
+        workflow checks the actor against the gate's approvers (it holds the plan)."""
+        decision = Decision(
+            step_id=step_id,
+            decision=body.decision,
+            comment=body.comment,
+            round=body.round,
+            actor=actor.email,
+            actor_role=actor.role.value,
+        )
         return await self._update(run_id, "decide", decision, idempotency_key)
 
     async def retry_step(
-        self, run_id: str, step_id: str, body: RetryRequest, idempotency_key: str | None
+        self, run_id: str, step_id: str, actor: Principal, idempotency_key: str | None
     ) -> StepRead:
         """Run a paused step again; its model config is resolved afresh."""
-        action = StepAction(step_id=step_id, actor=body.actor)
+        action = StepAction(step_id=step_id, actor=actor.email)
         return await self._update(run_id, "retry_step", action, idempotency_key)
 
     async def skip_step(
-        self, run_id: str, step_id: str, body: SkipRequest, idempotency_key: str | None
+        self,
+        run_id: str,
+        step_id: str,
+        body: SkipRequest,
+        actor: Principal,
+        idempotency_key: str | None,
     ) -> StepRead:
         """Pass over a paused step, handing on the given output."""
-        action = StepAction(step_id=step_id, actor=body.actor, output=body.output)
+        action = StepAction(step_id=step_id, actor=actor.email, output=body.output)
         if len(body.output.encode()) > INLINE_OUTPUT_LIMIT:
             ref = await self.blobs.put(
                 kind="output", run_id=run_id, step_id=step_id, content=body.output
@@ -123,4 +144,6 @@ def _refusal(failure: WorkflowUpdateFailedError) -> Exception:
     message = str(cause) if cause is not None else str(failure)
     if isinstance(cause, ApplicationError) and cause.type == "UnknownStep":
         return NotFound(message)
+    if isinstance(cause, ApplicationError) and cause.type == "NotAnApprover":
+        return Forbidden(message)
     return Conflict(message)

@@ -19,7 +19,6 @@ from api.services.failure_messages import decode_pending_failures
 from api.services.run_access import (
     CLOSED_STATUS,
     LEGACY_WORKFLOW_TYPE,
-    RUN_TYPES_QUERY,
     RunAccess,
     RunHandle,
     optional_uuid,
@@ -54,8 +53,10 @@ MAX_FORKS_LISTED = 100
 
 
 class RunReader(RunAccess):
-    def __init__(self, temporal: TemporalGateway, settings: Settings, blobs: BlobStore) -> None:
-        super().__init__(temporal, settings)
+    def __init__(
+        self, temporal: TemporalGateway, settings: Settings, blobs: BlobStore, workspace: str
+    ) -> None:
+        super().__init__(temporal, settings, workspace)
         self.blobs = blobs
 
     async def get(self, run_id: str, *, with_forks: bool = True) -> RunRead:
@@ -95,7 +96,7 @@ class RunReader(RunAccess):
 
     async def _forks(self, client: Client, run_id: str) -> list[str]:
         """The runs forked from this one, newest first (the first hundred)."""
-        query = f"{RUN_TYPES_QUERY} AND KasalForkedFrom = '{run_id}'"
+        query = f"{self.runs_query} AND KasalForkedFrom = '{run_id}'"
         return [e.id async for e in client.list_workflows(query, limit=MAX_FORKS_LISTED)]
 
     async def history(self, run_id: str) -> list[HistoryEvent]:

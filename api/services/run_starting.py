@@ -38,6 +38,7 @@ from workflows.search_attributes import (
     KASAL_VERSION,
     KASAL_WORKFLOW_ID,
     KASAL_WORKFLOW_NAME,
+    KASAL_WORKSPACE,
 )
 from workflows.status import RunStatus
 
@@ -48,7 +49,7 @@ class RunStarter(RunAccess):
     def __init__(
         self, uow: UnitOfWork, temporal: TemporalGateway, settings: Settings, secrets: SecretBox
     ) -> None:
-        super().__init__(temporal, settings)
+        super().__init__(temporal, settings, uow.workspace)
         self.uow = uow
         self.secrets = secrets
 
@@ -90,6 +91,7 @@ class RunStarter(RunAccess):
                     webhook_url=plan.meta.webhook_url or self.settings.KASAL_WEBHOOK_URL,
                     app_url=self.settings.app_url,
                     temporal_web_url=self.settings.temporal_ui_url,
+                    workspace=self.workspace,
                 )
             }
         )
@@ -111,6 +113,7 @@ class RunStarter(RunAccess):
             SearchAttributePair(KASAL_VERSION, meta.version),
             SearchAttributePair(KASAL_STATUS, RunStatus.RUNNING.value),
             SearchAttributePair(KASAL_STARTED_AT, utcnow()),
+            SearchAttributePair(KASAL_WORKSPACE, self.workspace),
         ]
         if forked_from is not None:
             attributes += [

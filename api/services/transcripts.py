@@ -16,7 +16,7 @@ class TranscriptService(RunAccess):
     def __init__(
         self, uow: UnitOfWork, temporal: TemporalGateway, settings: Settings, calls: CallJournal
     ) -> None:
-        super().__init__(temporal, settings)
+        super().__init__(temporal, settings, uow.workspace)
         self.uow = uow
         self.calls = calls
 
@@ -24,14 +24,14 @@ class TranscriptService(RunAccess):
         """Every attempt of the step, by execution then attempt.
 
         A run Temporal knows whose step has not finished an attempt yet has an empty
-        list; a run neither the blob store nor Temporal knows is not found.
+        list. The run is looked up first: one of another workspace is not found (blobs
+        outlive it only until retention deletes them with it).
         """
+        await self._describe(await self._handle(run_id))
         async with self.uow as uow:
             blobs = await uow.blobs.list_for_step(run_id, step_id, ATTEMPT_TRANSCRIPT_KIND)
         read = [
             await attempt_transcript(self.calls, run_id, step_id, blob.content) for blob in blobs
         ]
         attempts = sorted(read, key=lambda attempt: (attempt.execution, attempt.attempt))
-        if not attempts:
-            await self._describe(await self._handle(run_id))  # 404 unless a run has this id
         return StepTranscript(attempts=attempts)

@@ -33,18 +33,20 @@ async def _claim_next_version(session: AsyncSession, row: ToolRow | McpServerRow
 
 
 class ToolRepository:
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: AsyncSession, workspace: str = DEFAULT_WORKSPACE) -> None:
         self.session = session
+        self.workspace = workspace
 
-    async def get(self, name: str, workspace: str = DEFAULT_WORKSPACE) -> ToolRow | None:
-        return await self.session.get(ToolRow, (workspace, name))
+    async def get(self, name: str) -> ToolRow | None:
+        return await self.session.get(ToolRow, (self.workspace, name))
 
-    async def list(self, workspace: str = DEFAULT_WORKSPACE) -> Sequence[ToolRow]:
-        query = select(ToolRow).where(ToolRow.workspace == workspace).order_by(ToolRow.name)
+    async def list(self) -> Sequence[ToolRow]:
+        query = select(ToolRow).where(ToolRow.workspace == self.workspace).order_by(ToolRow.name)
         return (await self.session.execute(query)).scalars().all()
 
     async def insert(self, row: ToolRow) -> None:
         """Write the row now, so a taken name fails here (IntegrityError), not at commit."""
+        row.workspace = self.workspace
         self.session.add(row)
         await self.session.flush()
 
@@ -56,22 +58,24 @@ class ToolRepository:
 
 
 class McpServerRepository:
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: AsyncSession, workspace: str = DEFAULT_WORKSPACE) -> None:
         self.session = session
+        self.workspace = workspace
 
-    async def get(self, name: str, workspace: str = DEFAULT_WORKSPACE) -> McpServerRow | None:
-        return await self.session.get(McpServerRow, (workspace, name))
+    async def get(self, name: str) -> McpServerRow | None:
+        return await self.session.get(McpServerRow, (self.workspace, name))
 
-    async def list(self, workspace: str = DEFAULT_WORKSPACE) -> Sequence[McpServerRow]:
+    async def list(self) -> Sequence[McpServerRow]:
         query = (
             select(McpServerRow)
-            .where(McpServerRow.workspace == workspace)
+            .where(McpServerRow.workspace == self.workspace)
             .order_by(McpServerRow.name)
         )
         return (await self.session.execute(query)).scalars().all()
 
     async def insert(self, row: McpServerRow) -> None:
         """Write the row now, so a taken name fails here (IntegrityError), not at commit."""
+        row.workspace = self.workspace
         self.session.add(row)
         await self.session.flush()
 

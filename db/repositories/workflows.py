@@ -6,33 +6,42 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Select, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.base import utcnow
-from db.models import Workflow, WorkflowVersion
+from db.models import DEFAULT_WORKSPACE, Workflow, WorkflowVersion
 
 
 class WorkflowRepository:
-    def __init__(self, session: AsyncSession) -> None:
+    """The definitions of one workspace: another's answer as if they did not exist."""
+
+    def __init__(self, session: AsyncSession, workspace: str = DEFAULT_WORKSPACE) -> None:
         self.session = session
+        self.workspace = workspace
 
     async def get(
         self, workflow_id: uuid.UUID, *, include_archived: bool = False
     ) -> Workflow | None:
         workflow = await self.session.get(Workflow, workflow_id)
-        if workflow is None or (workflow.archived and not include_archived):
+        if workflow is None or workflow.workspace != self.workspace:
+            return None
+        if workflow.archived and not include_archived:
             return None
         return workflow
 
     async def get_live_by_name(self, name: str) -> Workflow | None:
-        query = select(Workflow).where(Workflow.name == name, Workflow.archived.is_(False))
+        query = select(Workflow).where(
+            Workflow.workspace == self.workspace,
+            Workflow.name == name,
+            Workflow.archived.is_(False),
+        )
         return (await self.session.execute(query)).scalars().first()
 
     async def list_live(
         self, *, name_contains: str | None, limit: int, offset: int
     ) -> tuple[Sequence[Workflow], int]:
-        condition = Workflow.archived.is_(False)
+        condition = Workflow.archived.is_(False) & (Workflow.workspace == self.workspace)
         if name_contains:
             condition = condition & Workflow.name.ilike(
                 f"%{_escape_like(name_contains)}%", escape="\\"
@@ -56,6 +65,7 @@ class WorkflowRepository:
         now = utcnow()
         workflow = Workflow(
             id=uuid.uuid4(),
+            workspace=self.workspace,
             name=name,
             description=description,
             latest_version=0,
@@ -122,15 +132,19 @@ class WorkflowRepository:
         return version
 
     async def get_version(self, workflow_id: uuid.UUID, version: int) -> WorkflowVersion | None:
-        return await self.session.get(WorkflowVersion, (workflow_id, version))
+        query = self._versions(workflow_id).where(WorkflowVersion.version == version)
+        return (await self.session.execute(query)).scalar_one_or_none()
 
     async def list_versions(self, workflow_id: uuid.UUID) -> Sequence[WorkflowVersion]:
-        query = (
-            select(WorkflowVersion)
-            .where(WorkflowVersion.workflow_id == workflow_id)
-            .order_by(WorkflowVersion.version)
-        )
+        query = self._versions(workflow_id).order_by(WorkflowVersion.version)
         return (await self.session.execute(query)).scalars().all()
+
+    def _versions(self, workflow_id: uuid.UUID) -> Select[tuple[WorkflowVersion]]:
+        return (
+            select(WorkflowVersion)
+            .join(Workflow, Workflow.id == WorkflowVersion.workflow_id)
+            .where(WorkflowVersion.workflow_id == workflow_id, Workflow.workspace == self.workspace)
+        )
 
 
 def _escape_like(text: str) -> str:

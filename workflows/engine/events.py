@@ -141,7 +141,9 @@ Command = StartTask | CancelTask | StartGateTimer | CancelGateTimer | Notify | U
 
 
 class Refusal(BaseModel):
-    """Why a request cannot apply now; the API answers it as 404 or 409."""
+    """Why a request cannot apply now; the API answers it as 404, 403 or 409."""
 
-    type: Literal["UnknownStep", "NotWaiting", "NotPaused", "StaleRound", "RunClosing"]
+    type: Literal[
+        "UnknownStep", "NotWaiting", "NotPaused", "StaleRound", "RunClosing", "NotAnApprover"
+    ]
     message: str

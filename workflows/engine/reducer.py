@@ -45,6 +45,7 @@ from workflows.engine.state import (
     RunData,
 )
 from workflows.plan import Plan, PlanApprovalStep, PlanTaskStep
+from workflows.roles import may_decide
 from workflows.run_state import RecordedDecision, StepState
 from workflows.status import SATISFIED, RunStatus, StepStatus, open_run_status
 
@@ -115,6 +116,15 @@ def refusal(run: RunData, request: OperatorRequest) -> Refusal | None:
             message=f"step '{step_id}' is {state.status.value}, not {expected.value}",
         )
     if isinstance(request, Decided):
+        decision = request.decision
+        if decision.actor_role is not None and not may_decide(
+            state.approvers, decision.actor, decision.actor_role
+        ):
+            who = ", ".join(state.approvers) or "operators"
+            return Refusal(
+                type="NotAnApprover",
+                message=f"step '{step_id}' is decided by {who}; {decision.actor} is not one",
+            )
         asked = request.decision.round
         if asked is not None and asked != state.round:
             return Refusal(
@@ -331,6 +341,7 @@ def _open_gate(state: StepState, step: PlanApprovalStep, at: datetime, out: Tran
     state.round += 1
     state.status = StepStatus.WAITING
     state.message = step.message
+    state.approvers = list(step.approvers)
     state.started_at = state.started_at or at
     state.finished_at = None
     state.waiting_since = at

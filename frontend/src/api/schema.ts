@@ -18,6 +18,33 @@ export interface paths {
      */
     get: operations["runs-approvals"];
   };
+  "/api/v1/audit": {
+    /**
+     * Get Page
+     * @description A workspace's admins read its entries; the admins of `default` read everything,
+     * sign-ins included.
+     */
+    get: operations["audit-get_page"];
+  };
+  "/api/v1/codec/decode": {
+    /**
+     * Decode
+     * @description Decrypt payloads for Temporal Web or `temporal --codec-endpoint`; references to the
+     * blob store are fetched first. Payloads that are not encrypted come back as sent.
+     *
+     * 400 for a payload that is not protobuf JSON, or one encrypted with a key this
+     * deployment does not have.
+     */
+    post: operations["codec-decode"];
+  };
+  "/api/v1/codec/encode": {
+    /**
+     * Encode
+     * @description Encrypt payloads a viewer sends (a signal's, a workflow's input); as sent when
+     * payload encryption is off.
+     */
+    post: operations["codec-encode"];
+  };
   "/api/v1/mcp-servers": {
     /** Get All */
     get: operations["mcp-servers-get_all"];
@@ -48,6 +75,31 @@ export interface paths {
      * 503 when no worker answers within the server's timeout and 10 s.
      */
     post: operations["mcp-servers-test"];
+  };
+  "/api/v1/me": {
+    /** Me */
+    get: operations["me-me"];
+  };
+  "/api/v1/me/tokens": {
+    /** Tokens */
+    get: operations["me-tokens"];
+    /**
+     * Create Token
+     * @description A personal API token for scripts and CI: `Authorization: Bearer kasal_…`.
+     */
+    post: operations["me-create_token"];
+  };
+  "/api/v1/me/tokens/{token_id}": {
+    /** Revoke Token */
+    delete: operations["me-revoke_token"];
+  };
+  "/api/v1/me/workspace": {
+    /**
+     * Choose Workspace
+     * @description Make a workspace this browser session's own: the UI and its event streams then act
+     * in it without sending `X-Kasal-Workspace`.
+     */
+    put: operations["me-choose_workspace"];
   };
   "/api/v1/models": {
     /** Get All */
@@ -101,8 +153,9 @@ export interface paths {
   "/api/v1/runs/{run_id}/steps/{step_id}/decision": {
     /**
      * Decide
-     * @description Approve or reject a waiting gate: 404 for an unknown step, 409 if it is not waiting
-     * (or another decision won).
+     * @description Approve or reject a waiting gate: 403 unless you are one of its approvers (or, for a
+     * gate that names none, an operator or above), 404 for an unknown step, 409 if it is not
+     * waiting (or another decision won). The decision is recorded under your identity.
      */
     post: operations["runs-decide"];
   };
@@ -160,6 +213,14 @@ export interface paths {
     /** Delete */
     delete: operations["tools-delete"];
   };
+  "/api/v1/users/{user_id}": {
+    /**
+     * Delete
+     * @description Delete a user with their tokens, sessions and memberships. The audit log keeps
+     * their email; their personal workspace stays, without an owner.
+     */
+    delete: operations["users-delete"];
+  };
   "/api/v1/workflows": {
     /** Get All */
     get: operations["workflows-get_all"];
@@ -201,6 +262,59 @@ export interface paths {
      * @description Check a definition without running it; 422 lists every error with its path.
      */
     post: operations["workflows-validate"];
+  };
+  "/api/v1/workspaces": {
+    /**
+     * Get All
+     * @description The workspaces you are a member of, with your role in each.
+     */
+    get: operations["workspaces-get_all"];
+    /**
+     * Create
+     * @description A shared workspace; its creator is its first admin. Admins of `default` create them.
+     */
+    post: operations["workspaces-create"];
+  };
+  "/api/v1/workspaces/{workspace_id}/members": {
+    /** Members */
+    get: operations["workspaces-members"];
+    /**
+     * Put Member
+     * @description Add a user (by email) to the workspace with a role, or change their role.
+     */
+    post: operations["workspaces-put_member"];
+  };
+  "/api/v1/workspaces/{workspace_id}/members/{user_id}": {
+    /** Remove Member */
+    delete: operations["workspaces-remove_member"];
+  };
+  "/auth/config": {
+    /**
+     * Config
+     * @description How to sign in here: what the sign-in page shows.
+     */
+    get: operations["auth-config"];
+  };
+  "/auth/link": {
+    /**
+     * Link
+     * @description Redeem a one-time sign-in link (`kasal dev` prints one) and open the app.
+     */
+    get: operations["auth-link"];
+  };
+  "/auth/login": {
+    /**
+     * Login
+     * @description Check an email and password and set the session cookie.
+     */
+    post: operations["auth-login"];
+  };
+  "/auth/logout": {
+    /**
+     * Logout
+     * @description End this browser's session (a no-op without one).
+     */
+    post: operations["auth-logout"];
   };
   "/healthz": {
     /** Healthz */
@@ -289,6 +403,48 @@ export interface components {
        */
       started_at: string;
     };
+    /** AuditPage */
+    AuditPage: {
+      /** Items */
+      items: components["schemas"]["AuditRead"][];
+      /**
+       * Next Before
+       * @description Pass as `before` for the next (older) page
+       */
+      next_before: number | null;
+    };
+    /** AuditRead */
+    AuditRead: {
+      /** Action */
+      action: string;
+      /** Actor */
+      actor: string;
+      /**
+       * At
+       * Format: date-time
+       */
+      at: string;
+      /** Detail */
+      detail: {
+        [key: string]: unknown;
+      };
+      /** Id */
+      id: number;
+      /** Source Ip */
+      source_ip: string | null;
+      /** Target */
+      target: string;
+      /** Workspace */
+      workspace: string | null;
+    };
+    /** AuthConfig */
+    AuthConfig: {
+      /**
+       * Mode
+       * @enum {string}
+       */
+      mode: "local" | "oidc" | "proxy";
+    };
     /** CallEvent */
     CallEvent: {
       /**
@@ -347,10 +503,42 @@ export interface components {
        */
       status: "cancel_requested";
     };
+    /** ChooseWorkspace */
+    ChooseWorkspace: {
+      /**
+       * Workspace
+       * @description Its id or name
+       */
+      workspace: string;
+    };
+    /** CodecPayload */
+    CodecPayload: {
+      /**
+       * Data
+       * @description The payload's bytes, base64
+       * @default
+       */
+      data?: string;
+      /**
+       * Metadata
+       * @description Each value base64, e.g. `encoding`
+       */
+      metadata?: {
+        [key: string]: string;
+      };
+      [key: string]: unknown;
+    };
+    /** CodecPayloads */
+    CodecPayloads: {
+      /** Payloads */
+      payloads: components["schemas"]["CodecPayload"][];
+    };
     /** DecisionRequest */
     DecisionRequest: {
       /**
        * Actor
+       * @deprecated
+       * @description Ignored: the recorded actor is the signed-in principal
        * @default
        */
       actor?: string;
@@ -810,6 +998,30 @@ export interface components {
        */
       url?: string | null;
     };
+    /** MemberPut */
+    MemberPut: {
+      /** Email */
+      email: string;
+      role: components["schemas"]["Role"];
+    };
+    /** MemberRead */
+    MemberRead: {
+      role: components["schemas"]["Role"];
+      user: components["schemas"]["UserRead"];
+    };
+    /** MeRead */
+    MeRead: {
+      /**
+       * Auth
+       * @description How this request signed in: session, token, oidc or proxy
+       */
+      auth: string;
+      user: components["schemas"]["UserRead"];
+      /** @description The workspace this request acts in */
+      workspace: components["schemas"]["WorkspaceRead"];
+      /** Workspaces */
+      workspaces: components["schemas"]["WorkspaceRead"][];
+    };
     /** ModelConfigCreate */
     ModelConfigCreate: {
       /** Api Base */
@@ -937,6 +1149,8 @@ export interface components {
        * @default
        */
       actor: string;
+      /** Actor Role */
+      actor_role: string | null;
       /**
        * Comment
        * @default
@@ -961,10 +1175,17 @@ export interface components {
     RetryRequest: {
       /**
        * Actor
+       * @deprecated
+       * @description Ignored: the recorded actor is the signed-in principal
        * @default
        */
       actor?: string;
     };
+    /**
+     * Role
+     * @enum {string}
+     */
+    Role: "viewer" | "operator" | "editor" | "admin";
     /** RunCreate */
     RunCreate: {
       /**
@@ -1046,10 +1267,19 @@ export interface components {
       /** Workflow Name */
       workflow_name: string;
     };
+    /** SignIn */
+    SignIn: {
+      /** Email */
+      email: string;
+      /** Password */
+      password: string;
+    };
     /** SkipRequest */
     SkipRequest: {
       /**
        * Actor
+       * @deprecated
+       * @description Ignored: the recorded actor is the signed-in principal
        * @default
        */
       actor?: string;
@@ -1064,6 +1294,11 @@ export interface components {
      * @description A step as the API shows it: its output whole and its transcript inline.
      */
     StepRead: {
+      /**
+       * Approvers
+       * @default []
+       */
+      approvers: string[];
       /**
        * Attempt
        * @default 0
@@ -1128,6 +1363,11 @@ export interface components {
     };
     /** StepState */
     StepState: {
+      /**
+       * Approvers
+       * @default []
+       */
+      approvers: string[];
       /**
        * Attempt
        * @default 0
@@ -1213,6 +1453,62 @@ export interface components {
       /** Workflow Id */
       workflow_id: string;
     };
+    /** TokenCreate */
+    TokenCreate: {
+      /**
+       * Expires In Days
+       * @default 30
+       */
+      expires_in_days?: number | null;
+      /**
+       * Name
+       * @default
+       */
+      name?: string;
+    };
+    /** TokenIssued */
+    TokenIssued: {
+      /**
+       * Created At
+       * Format: date-time
+       */
+      created_at: string;
+      /** Expires At */
+      expires_at: string | null;
+      /**
+       * Id
+       * Format: uuid
+       */
+      id: string;
+      /** Name */
+      name: string;
+      /** Revoked At */
+      revoked_at: string | null;
+      /**
+       * Token
+       * @description The secret: shown this once, stored only as a hash
+       */
+      token: string;
+    };
+    /** TokenRead */
+    TokenRead: {
+      /**
+       * Created At
+       * Format: date-time
+       */
+      created_at: string;
+      /** Expires At */
+      expires_at: string | null;
+      /**
+       * Id
+       * Format: uuid
+       */
+      id: string;
+      /** Name */
+      name: string;
+      /** Revoked At */
+      revoked_at: string | null;
+    };
     /** TokenUsage */
     TokenUsage: {
       /**
@@ -1296,6 +1592,18 @@ export interface components {
        * @enum {string}
        */
       kind: "builtin" | "http" | "mcp";
+      /** Name */
+      name: string;
+    };
+    /** UserRead */
+    UserRead: {
+      /** Email */
+      email: string;
+      /**
+       * Id
+       * Format: uuid
+       */
+      id: string;
       /** Name */
       name: string;
     };
@@ -1443,6 +1751,22 @@ export interface components {
         [key: string]: unknown;
       };
     };
+    /** WorkspaceCreate */
+    WorkspaceCreate: {
+      /** Name */
+      name: string;
+    };
+    /** WorkspaceRead */
+    WorkspaceRead: {
+      /** Id */
+      id: string;
+      /** Name */
+      name: string;
+      /** Personal */
+      personal: boolean;
+      /** @description Your role in this workspace */
+      role: components["schemas"]["Role"];
+    };
   };
   responses: never;
   parameters: never;
@@ -1485,6 +1809,24 @@ export interface operations {
           "application/json": components["schemas"]["ErrorResponse"];
         };
       };
+      /** @description No principal: sign in, or send `Authorization: Bearer <API token or JWT>` */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description The principal's role in this workspace does not allow this */
+      403: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description No such resource */
+      404: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
       /** @description The request is invalid: every problem, each with its location */
       422: {
         content: {
@@ -1499,6 +1841,172 @@ export interface operations {
       };
     };
   };
+  /**
+   * Get Page
+   * @description A workspace's admins read its entries; the admins of `default` read everything,
+   * sign-ins included.
+   */
+  "audit-get_page": {
+    parameters: {
+      query?: {
+        before?: number | null;
+        limit?: number;
+      };
+    };
+    responses: {
+      /** @description Successful Response */
+      200: {
+        content: {
+          "application/json": components["schemas"]["AuditPage"];
+        };
+      };
+      /** @description No principal: sign in, or send `Authorization: Bearer <API token or JWT>` */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description The principal's role in this workspace does not allow this */
+      403: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description No such resource */
+      404: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description The request is invalid: every problem, each with its location */
+      422: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+    };
+  };
+  /**
+   * Decode
+   * @description Decrypt payloads for Temporal Web or `temporal --codec-endpoint`; references to the
+   * blob store are fetched first. Payloads that are not encrypted come back as sent.
+   *
+   * 400 for a payload that is not protobuf JSON, or one encrypted with a key this
+   * deployment does not have.
+   */
+  "codec-decode": {
+    parameters: {
+      header?: {
+        /** @description The payloads' Temporal namespace */
+        "X-Namespace"?: string | null;
+      };
+    };
+    requestBody: {
+      content: {
+        "application/json": components["schemas"]["CodecPayloads"];
+      };
+    };
+    responses: {
+      /** @description Successful Response */
+      200: {
+        content: {
+          "application/json": components["schemas"]["CodecPayloads"];
+        };
+      };
+      /** @description The request cannot be served as sent: a body that is not JSON, a page token this API did not give out, an empty If-Match */
+      400: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description No principal: sign in, or send `Authorization: Bearer <API token or JWT>` */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description The principal's role in this workspace does not allow this */
+      403: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description No such resource */
+      404: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description The request is invalid: every problem, each with its location */
+      422: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description Temporal or a worker does not answer; try again later */
+      503: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+    };
+  };
+  /**
+   * Encode
+   * @description Encrypt payloads a viewer sends (a signal's, a workflow's input); as sent when
+   * payload encryption is off.
+   */
+  "codec-encode": {
+    parameters: {
+      header?: {
+        /** @description The payloads' Temporal namespace */
+        "X-Namespace"?: string | null;
+      };
+    };
+    requestBody: {
+      content: {
+        "application/json": components["schemas"]["CodecPayloads"];
+      };
+    };
+    responses: {
+      /** @description Successful Response */
+      200: {
+        content: {
+          "application/json": components["schemas"]["CodecPayloads"];
+        };
+      };
+      /** @description The request cannot be served as sent: a body that is not JSON, a page token this API did not give out, an empty If-Match */
+      400: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description No principal: sign in, or send `Authorization: Bearer <API token or JWT>` */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description The principal's role in this workspace does not allow this */
+      403: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description No such resource */
+      404: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description The request is invalid: every problem, each with its location */
+      422: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+    };
+  };
   /** Get All */
   "mcp-servers-get_all": {
     responses: {
@@ -1506,6 +2014,24 @@ export interface operations {
       200: {
         content: {
           "application/json": components["schemas"]["McpServerRead"][];
+        };
+      };
+      /** @description No principal: sign in, or send `Authorization: Bearer <API token or JWT>` */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description The principal's role in this workspace does not allow this */
+      403: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description No such resource */
+      404: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
         };
       };
     };
@@ -1530,6 +2056,24 @@ export interface operations {
       };
       /** @description The request cannot be served as sent: a body that is not JSON, a page token this API did not give out, an empty If-Match */
       400: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description No principal: sign in, or send `Authorization: Bearer <API token or JWT>` */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description The principal's role in this workspace does not allow this */
+      403: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description No such resource */
+      404: {
         content: {
           "application/json": components["schemas"]["ErrorResponse"];
         };
@@ -1560,6 +2104,18 @@ export interface operations {
       200: {
         content: {
           "application/json": components["schemas"]["McpServerRead"];
+        };
+      };
+      /** @description No principal: sign in, or send `Authorization: Bearer <API token or JWT>` */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description The principal's role in this workspace does not allow this */
+      403: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
         };
       };
       /** @description No such resource */
@@ -1605,6 +2161,18 @@ export interface operations {
           "application/json": components["schemas"]["ErrorResponse"];
         };
       };
+      /** @description No principal: sign in, or send `Authorization: Bearer <API token or JWT>` */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description The principal's role in this workspace does not allow this */
+      403: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
       /** @description No such resource */
       404: {
         content: {
@@ -1636,6 +2204,18 @@ export interface operations {
       /** @description Successful Response */
       204: {
         content: never;
+      };
+      /** @description No principal: sign in, or send `Authorization: Bearer <API token or JWT>` */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description The principal's role in this workspace does not allow this */
+      403: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
       };
       /** @description No such resource */
       404: {
@@ -1670,6 +2250,18 @@ export interface operations {
           "application/json": components["schemas"]["McpProbeResult"];
         };
       };
+      /** @description No principal: sign in, or send `Authorization: Bearer <API token or JWT>` */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description The principal's role in this workspace does not allow this */
+      403: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
       /** @description No such resource */
       404: {
         content: {
@@ -1690,6 +2282,195 @@ export interface operations {
       };
     };
   };
+  /** Me */
+  "me-me": {
+    responses: {
+      /** @description Successful Response */
+      200: {
+        content: {
+          "application/json": components["schemas"]["MeRead"];
+        };
+      };
+      /** @description No principal: sign in, or send `Authorization: Bearer <API token or JWT>` */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description The principal's role in this workspace does not allow this */
+      403: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description No such resource */
+      404: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+    };
+  };
+  /** Tokens */
+  "me-tokens": {
+    responses: {
+      /** @description Successful Response */
+      200: {
+        content: {
+          "application/json": components["schemas"]["TokenRead"][];
+        };
+      };
+      /** @description No principal: sign in, or send `Authorization: Bearer <API token or JWT>` */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description The principal's role in this workspace does not allow this */
+      403: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description No such resource */
+      404: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+    };
+  };
+  /**
+   * Create Token
+   * @description A personal API token for scripts and CI: `Authorization: Bearer kasal_…`.
+   */
+  "me-create_token": {
+    requestBody: {
+      content: {
+        "application/json": components["schemas"]["TokenCreate"];
+      };
+    };
+    responses: {
+      /** @description Successful Response */
+      201: {
+        content: {
+          "application/json": components["schemas"]["TokenIssued"];
+        };
+      };
+      /** @description No principal: sign in, or send `Authorization: Bearer <API token or JWT>` */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description The principal's role in this workspace does not allow this */
+      403: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description No such resource */
+      404: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description The request is invalid: every problem, each with its location */
+      422: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+    };
+  };
+  /** Revoke Token */
+  "me-revoke_token": {
+    parameters: {
+      path: {
+        token_id: string;
+      };
+    };
+    responses: {
+      /** @description Successful Response */
+      204: {
+        content: never;
+      };
+      /** @description No principal: sign in, or send `Authorization: Bearer <API token or JWT>` */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description The principal's role in this workspace does not allow this */
+      403: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description No such resource */
+      404: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description The request is invalid: every problem, each with its location */
+      422: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+    };
+  };
+  /**
+   * Choose Workspace
+   * @description Make a workspace this browser session's own: the UI and its event streams then act
+   * in it without sending `X-Kasal-Workspace`.
+   */
+  "me-choose_workspace": {
+    requestBody: {
+      content: {
+        "application/json": components["schemas"]["ChooseWorkspace"];
+      };
+    };
+    responses: {
+      /** @description Successful Response */
+      200: {
+        content: {
+          "application/json": components["schemas"]["WorkspaceRead"];
+        };
+      };
+      /** @description The request cannot be served as sent: a body that is not JSON, a page token this API did not give out, an empty If-Match */
+      400: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description No principal: sign in, or send `Authorization: Bearer <API token or JWT>` */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description The principal's role in this workspace does not allow this */
+      403: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description No such resource */
+      404: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description The request is invalid: every problem, each with its location */
+      422: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+    };
+  };
   /** Get All */
   "models-get_all": {
     responses: {
@@ -1697,6 +2478,24 @@ export interface operations {
       200: {
         content: {
           "application/json": components["schemas"]["ModelConfigRead"][];
+        };
+      };
+      /** @description No principal: sign in, or send `Authorization: Bearer <API token or JWT>` */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description The principal's role in this workspace does not allow this */
+      403: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description No such resource */
+      404: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
         };
       };
     };
@@ -1717,6 +2516,24 @@ export interface operations {
       };
       /** @description The request cannot be served as sent: a body that is not JSON, a page token this API did not give out, an empty If-Match */
       400: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description No principal: sign in, or send `Authorization: Bearer <API token or JWT>` */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description The principal's role in this workspace does not allow this */
+      403: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description No such resource */
+      404: {
         content: {
           "application/json": components["schemas"]["ErrorResponse"];
         };
@@ -1747,6 +2564,18 @@ export interface operations {
       200: {
         content: {
           "application/json": components["schemas"]["ModelConfigRead"];
+        };
+      };
+      /** @description No principal: sign in, or send `Authorization: Bearer <API token or JWT>` */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description The principal's role in this workspace does not allow this */
+      403: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
         };
       };
       /** @description No such resource */
@@ -1788,6 +2617,18 @@ export interface operations {
           "application/json": components["schemas"]["ErrorResponse"];
         };
       };
+      /** @description No principal: sign in, or send `Authorization: Bearer <API token or JWT>` */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description The principal's role in this workspace does not allow this */
+      403: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
       /** @description No such resource */
       404: {
         content: {
@@ -1813,6 +2654,18 @@ export interface operations {
       /** @description Successful Response */
       204: {
         content: never;
+      };
+      /** @description No principal: sign in, or send `Authorization: Bearer <API token or JWT>` */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description The principal's role in this workspace does not allow this */
+      403: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
       };
       /** @description No such resource */
       404: {
@@ -1857,6 +2710,24 @@ export interface operations {
           "application/json": components["schemas"]["ErrorResponse"];
         };
       };
+      /** @description No principal: sign in, or send `Authorization: Bearer <API token or JWT>` */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description The principal's role in this workspace does not allow this */
+      403: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description No such resource */
+      404: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
       /** @description The request is invalid: every problem, each with its location */
       422: {
         content: {
@@ -1883,6 +2754,18 @@ export interface operations {
       200: {
         content: {
           "application/json": components["schemas"]["RunRead"];
+        };
+      };
+      /** @description No principal: sign in, or send `Authorization: Bearer <API token or JWT>` */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description The principal's role in this workspace does not allow this */
+      403: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
         };
       };
       /** @description No such resource */
@@ -1921,6 +2804,18 @@ export interface operations {
       202: {
         content: {
           "application/json": components["schemas"]["CancelAccepted"];
+        };
+      };
+      /** @description No principal: sign in, or send `Authorization: Bearer <API token or JWT>` */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description The principal's role in this workspace does not allow this */
+      403: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
         };
       };
       /** @description No such resource */
@@ -1986,6 +2881,18 @@ export interface operations {
           }]>;
         };
       };
+      /** @description No principal: sign in, or send `Authorization: Bearer <API token or JWT>` */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description The principal's role in this workspace does not allow this */
+      403: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
       /** @description No such resource */
       404: {
         content: {
@@ -2040,6 +2947,18 @@ export interface operations {
           "application/json": components["schemas"]["ErrorResponse"];
         };
       };
+      /** @description No principal: sign in, or send `Authorization: Bearer <API token or JWT>` */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description The principal's role in this workspace does not allow this */
+      403: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
       /** @description No such resource */
       404: {
         content: {
@@ -2074,6 +2993,18 @@ export interface operations {
           "application/json": components["schemas"]["HistoryEvent"][];
         };
       };
+      /** @description No principal: sign in, or send `Authorization: Bearer <API token or JWT>` */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description The principal's role in this workspace does not allow this */
+      403: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
       /** @description No such resource */
       404: {
         content: {
@@ -2096,8 +3027,9 @@ export interface operations {
   };
   /**
    * Decide
-   * @description Approve or reject a waiting gate: 404 for an unknown step, 409 if it is not waiting
-   * (or another decision won).
+   * @description Approve or reject a waiting gate: 403 unless you are one of its approvers (or, for a
+   * gate that names none, an operator or above), 404 for an unknown step, 409 if it is not
+   * waiting (or another decision won). The decision is recorded under your identity.
    */
   "runs-decide": {
     parameters: {
@@ -2124,6 +3056,18 @@ export interface operations {
       };
       /** @description The request cannot be served as sent: a body that is not JSON, a page token this API did not give out, an empty If-Match */
       400: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description No principal: sign in, or send `Authorization: Bearer <API token or JWT>` */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description The principal's role in this workspace does not allow this */
+      403: {
         content: {
           "application/json": components["schemas"]["ErrorResponse"];
         };
@@ -2188,6 +3132,18 @@ export interface operations {
           "application/json": components["schemas"]["ErrorResponse"];
         };
       };
+      /** @description No principal: sign in, or send `Authorization: Bearer <API token or JWT>` */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description The principal's role in this workspace does not allow this */
+      403: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
       /** @description No such resource */
       404: {
         content: {
@@ -2247,6 +3203,18 @@ export interface operations {
           "application/json": components["schemas"]["ErrorResponse"];
         };
       };
+      /** @description No principal: sign in, or send `Authorization: Bearer <API token or JWT>` */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description The principal's role in this workspace does not allow this */
+      403: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
       /** @description No such resource */
       404: {
         content: {
@@ -2294,6 +3262,18 @@ export interface operations {
           "application/json": components["schemas"]["StepTranscript"];
         };
       };
+      /** @description No principal: sign in, or send `Authorization: Bearer <API token or JWT>` */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description The principal's role in this workspace does not allow this */
+      403: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
       /** @description No such resource */
       404: {
         content: {
@@ -2333,6 +3313,24 @@ export interface operations {
           "application/json": components["schemas"]["ToolCatalogue"];
         };
       };
+      /** @description No principal: sign in, or send `Authorization: Bearer <API token or JWT>` */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description The principal's role in this workspace does not allow this */
+      403: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description No such resource */
+      404: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
       /** @description The request is invalid: every problem, each with its location */
       422: {
         content: {
@@ -2360,6 +3358,24 @@ export interface operations {
       };
       /** @description The request cannot be served as sent: a body that is not JSON, a page token this API did not give out, an empty If-Match */
       400: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description No principal: sign in, or send `Authorization: Bearer <API token or JWT>` */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description The principal's role in this workspace does not allow this */
+      403: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description No such resource */
+      404: {
         content: {
           "application/json": components["schemas"]["ErrorResponse"];
         };
@@ -2393,6 +3409,18 @@ export interface operations {
       200: {
         content: {
           "application/json": components["schemas"]["HttpToolRead"];
+        };
+      };
+      /** @description No principal: sign in, or send `Authorization: Bearer <API token or JWT>` */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description The principal's role in this workspace does not allow this */
+      403: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
         };
       };
       /** @description No such resource */
@@ -2438,6 +3466,18 @@ export interface operations {
           "application/json": components["schemas"]["ErrorResponse"];
         };
       };
+      /** @description No principal: sign in, or send `Authorization: Bearer <API token or JWT>` */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description The principal's role in this workspace does not allow this */
+      403: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
       /** @description No such resource */
       404: {
         content: {
@@ -2470,8 +3510,68 @@ export interface operations {
       204: {
         content: never;
       };
+      /** @description No principal: sign in, or send `Authorization: Bearer <API token or JWT>` */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description The principal's role in this workspace does not allow this */
+      403: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
       /** @description No such resource */
       404: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description The request is invalid: every problem, each with its location */
+      422: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+    };
+  };
+  /**
+   * Delete
+   * @description Delete a user with their tokens, sessions and memberships. The audit log keeps
+   * their email; their personal workspace stays, without an owner.
+   */
+  "users-delete": {
+    parameters: {
+      path: {
+        user_id: string;
+      };
+    };
+    responses: {
+      /** @description Successful Response */
+      204: {
+        content: never;
+      };
+      /** @description No principal: sign in, or send `Authorization: Bearer <API token or JWT>` */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description The principal's role in this workspace does not allow this */
+      403: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description No such resource */
+      404: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description Conflicts with the resource's state (a taken name, a closed run, a gate that is not waiting, a race another request won) */
+      409: {
         content: {
           "application/json": components["schemas"]["ErrorResponse"];
         };
@@ -2498,6 +3598,24 @@ export interface operations {
       200: {
         content: {
           "application/json": components["schemas"]["WorkflowPage"];
+        };
+      };
+      /** @description No principal: sign in, or send `Authorization: Bearer <API token or JWT>` */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description The principal's role in this workspace does not allow this */
+      403: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description No such resource */
+      404: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
         };
       };
       /** @description The request is invalid: every problem, each with its location */
@@ -2528,6 +3646,24 @@ export interface operations {
       };
       /** @description The request cannot be served as sent: a body that is not JSON, a page token this API did not give out, an empty If-Match */
       400: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description No principal: sign in, or send `Authorization: Bearer <API token or JWT>` */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description The principal's role in this workspace does not allow this */
+      403: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description No such resource */
+      404: {
         content: {
           "application/json": components["schemas"]["ErrorResponse"];
         };
@@ -2565,6 +3701,18 @@ export interface operations {
         };
         content: {
           "application/json": components["schemas"]["WorkflowRead"];
+        };
+      };
+      /** @description No principal: sign in, or send `Authorization: Bearer <API token or JWT>` */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description The principal's role in this workspace does not allow this */
+      403: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
         };
       };
       /** @description No such resource */
@@ -2617,6 +3765,18 @@ export interface operations {
           "application/json": components["schemas"]["ErrorResponse"];
         };
       };
+      /** @description No principal: sign in, or send `Authorization: Bearer <API token or JWT>` */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description The principal's role in this workspace does not allow this */
+      403: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
       /** @description No such resource */
       404: {
         content: {
@@ -2654,6 +3814,18 @@ export interface operations {
       /** @description Successful Response */
       204: {
         content: never;
+      };
+      /** @description No principal: sign in, or send `Authorization: Bearer <API token or JWT>` */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description The principal's role in this workspace does not allow this */
+      403: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
       };
       /** @description No such resource */
       404: {
@@ -2700,6 +3872,18 @@ export interface operations {
           "application/json": components["schemas"]["ErrorResponse"];
         };
       };
+      /** @description No principal: sign in, or send `Authorization: Bearer <API token or JWT>` */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description The principal's role in this workspace does not allow this */
+      403: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
       /** @description No such resource */
       404: {
         content: {
@@ -2734,6 +3918,18 @@ export interface operations {
           "application/json": components["schemas"]["VersionRead"][];
         };
       };
+      /** @description No principal: sign in, or send `Authorization: Bearer <API token or JWT>` */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description The principal's role in this workspace does not allow this */
+      403: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
       /** @description No such resource */
       404: {
         content: {
@@ -2761,6 +3957,18 @@ export interface operations {
       200: {
         content: {
           "application/json": components["schemas"]["VersionRead"];
+        };
+      };
+      /** @description No principal: sign in, or send `Authorization: Bearer <API token or JWT>` */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description The principal's role in this workspace does not allow this */
+      403: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
         };
       };
       /** @description No such resource */
@@ -2800,11 +4008,327 @@ export interface operations {
           "application/json": components["schemas"]["ErrorResponse"];
         };
       };
+      /** @description No principal: sign in, or send `Authorization: Bearer <API token or JWT>` */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description The principal's role in this workspace does not allow this */
+      403: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description No such resource */
+      404: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
       /** @description The request is invalid: every problem, each with its location */
       422: {
         content: {
           "application/json": components["schemas"]["ErrorResponse"];
         };
+      };
+    };
+  };
+  /**
+   * Get All
+   * @description The workspaces you are a member of, with your role in each.
+   */
+  "workspaces-get_all": {
+    responses: {
+      /** @description Successful Response */
+      200: {
+        content: {
+          "application/json": components["schemas"]["WorkspaceRead"][];
+        };
+      };
+      /** @description No principal: sign in, or send `Authorization: Bearer <API token or JWT>` */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description The principal's role in this workspace does not allow this */
+      403: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description No such resource */
+      404: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+    };
+  };
+  /**
+   * Create
+   * @description A shared workspace; its creator is its first admin. Admins of `default` create them.
+   */
+  "workspaces-create": {
+    requestBody: {
+      content: {
+        "application/json": components["schemas"]["WorkspaceCreate"];
+      };
+    };
+    responses: {
+      /** @description Successful Response */
+      201: {
+        content: {
+          "application/json": components["schemas"]["WorkspaceRead"];
+        };
+      };
+      /** @description No principal: sign in, or send `Authorization: Bearer <API token or JWT>` */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description The principal's role in this workspace does not allow this */
+      403: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description No such resource */
+      404: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description Conflicts with the resource's state (a taken name, a closed run, a gate that is not waiting, a race another request won) */
+      409: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description The request is invalid: every problem, each with its location */
+      422: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+    };
+  };
+  /** Members */
+  "workspaces-members": {
+    parameters: {
+      path: {
+        workspace_id: string;
+      };
+    };
+    responses: {
+      /** @description Successful Response */
+      200: {
+        content: {
+          "application/json": components["schemas"]["MemberRead"][];
+        };
+      };
+      /** @description No principal: sign in, or send `Authorization: Bearer <API token or JWT>` */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description The principal's role in this workspace does not allow this */
+      403: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description No such resource */
+      404: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description The request is invalid: every problem, each with its location */
+      422: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+    };
+  };
+  /**
+   * Put Member
+   * @description Add a user (by email) to the workspace with a role, or change their role.
+   */
+  "workspaces-put_member": {
+    parameters: {
+      path: {
+        workspace_id: string;
+      };
+    };
+    requestBody: {
+      content: {
+        "application/json": components["schemas"]["MemberPut"];
+      };
+    };
+    responses: {
+      /** @description Successful Response */
+      200: {
+        content: {
+          "application/json": components["schemas"]["MemberRead"];
+        };
+      };
+      /** @description No principal: sign in, or send `Authorization: Bearer <API token or JWT>` */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description The principal's role in this workspace does not allow this */
+      403: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description No such resource */
+      404: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description The request is invalid: every problem, each with its location */
+      422: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+    };
+  };
+  /** Remove Member */
+  "workspaces-remove_member": {
+    parameters: {
+      path: {
+        workspace_id: string;
+        user_id: string;
+      };
+    };
+    responses: {
+      /** @description Successful Response */
+      204: {
+        content: never;
+      };
+      /** @description No principal: sign in, or send `Authorization: Bearer <API token or JWT>` */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description The principal's role in this workspace does not allow this */
+      403: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description No such resource */
+      404: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description Conflicts with the resource's state (a taken name, a closed run, a gate that is not waiting, a race another request won) */
+      409: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description The request is invalid: every problem, each with its location */
+      422: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+    };
+  };
+  /**
+   * Config
+   * @description How to sign in here: what the sign-in page shows.
+   */
+  "auth-config": {
+    responses: {
+      /** @description Successful Response */
+      200: {
+        content: {
+          "application/json": components["schemas"]["AuthConfig"];
+        };
+      };
+    };
+  };
+  /**
+   * Link
+   * @description Redeem a one-time sign-in link (`kasal dev` prints one) and open the app.
+   */
+  "auth-link": {
+    parameters: {
+      query: {
+        token: string;
+      };
+    };
+    responses: {
+      /** @description Successful Response */
+      303: {
+        content: never;
+      };
+      /** @description The request is invalid: every problem, each with its location */
+      422: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+    };
+  };
+  /**
+   * Login
+   * @description Check an email and password and set the session cookie.
+   */
+  "auth-login": {
+    requestBody: {
+      content: {
+        "application/json": components["schemas"]["SignIn"];
+      };
+    };
+    responses: {
+      /** @description Successful Response */
+      204: {
+        content: never;
+      };
+      /** @description No principal: sign in, or send `Authorization: Bearer <API token or JWT>` */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description The request is invalid: every problem, each with its location */
+      422: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description Too many attempts; wait and try again */
+      429: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+    };
+  };
+  /**
+   * Logout
+   * @description End this browser's session (a no-op without one).
+   */
+  "auth-logout": {
+    responses: {
+      /** @description Successful Response */
+      204: {
+        content: never;
       };
     };
   };
@@ -2829,6 +4353,7 @@ export interface operations {
 
 /** The values of each enum schema, in the document's order. */
 export const enums = {
+  Role: ["viewer","operator","editor","admin"],
   RunStatus: ["running","waiting_for_approval","needs_attention","completed","rejected","failed","cancelled","terminated","timed_out"],
   StepStatus: ["pending","running","waiting","paused","completed","approved","rejected","skipped","failed","cancelled"],
 } as const satisfies { [Name in keyof components['schemas']]?: readonly components['schemas'][Name][] };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseRoute } from './router';
+import { parseRoute, signInPath } from './router';
 
 describe('parseRoute', () => {
   it('maps each hash to its page', () => {
@@ -13,5 +13,17 @@ describe('parseRoute', () => {
     expect(parseRoute('#/approvals')).toEqual({ page: 'approvals' });
     expect(parseRoute('#/tools')).toEqual({ page: 'tools' });
     expect(parseRoute('#/nope/x/y')).toEqual({ page: 'not-found', path: '/nope/x/y' });
+  });
+
+  it('keeps where to return after signing in, but only within the app', () => {
+    const back = signInPath('/runs?workflow_id=abc&status=failed');
+    expect(parseRoute(`#${back}`)).toEqual({ page: 'sign-in', next: '/runs?workflow_id=abc&status=failed', linkExpired: false });
+    expect(signInPath('/')).toBe('/sign-in');
+    expect(signInPath('/sign-in?next=/x')).toBe('/sign-in');
+    expect(parseRoute('#/sign-in?next=//evil.example')).toEqual({ page: 'sign-in', next: '/', linkExpired: false });
+    expect(parseRoute('#/sign-in?link=expired')).toEqual({ page: 'sign-in', next: '/', linkExpired: true });
+    expect(parseRoute('#/tokens')).toEqual({ page: 'tokens' });
+    expect(parseRoute('#/members')).toEqual({ page: 'members' });
+    expect(parseRoute('#/audit')).toEqual({ page: 'audit' });
   });
 });

@@ -8,6 +8,10 @@ export type Route =
   | { page: 'run'; runId: string }
   | { page: 'approvals' }
   | { page: 'tools' }
+  | { page: 'sign-in'; next: string; linkExpired: boolean }
+  | { page: 'tokens' }
+  | { page: 'members' }
+  | { page: 'audit' }
   | { page: 'not-found'; path: string };
 
 /** Which page a hash (`#/runs/abc`) shows. */
@@ -26,7 +30,25 @@ export function parseRoute(hash: string): Route {
   if (first === 'runs' && second && !rest.length) return { page: 'run', runId: second };
   if (first === 'approvals' && !second) return { page: 'approvals' };
   if (first === 'tools' && !second) return { page: 'tools' };
+  if (first === 'sign-in' && !second) {
+    return { page: 'sign-in', next: safeNext(query.get('next')), linkExpired: query.get('link') === 'expired' };
+  }
+  if (first === 'tokens' && !second) return { page: 'tokens' };
+  if (first === 'members' && !second) return { page: 'members' };
+  if (first === 'audit' && !second) return { page: 'audit' };
   return { page: 'not-found', path };
+}
+
+/** Where to go after signing in: an in-app path, never the sign-in page itself nor another site. */
+function safeNext(next: string | null): string {
+  if (!next || !next.startsWith('/') || next.startsWith('//') || next.startsWith('/sign-in')) return '/';
+  return next;
+}
+
+/** The sign-in page, coming back to `next` (an in-app path such as `/runs/abc`) after. */
+export function signInPath(next: string): string {
+  const back = safeNext(next);
+  return back === '/' ? '/sign-in' : `/sign-in?${new URLSearchParams({ next: back }).toString()}`;
 }
 
 /** The `href` of an in-app link. */

@@ -1,7 +1,11 @@
 /** A typed client for the Kasal API. Every error body is `{"detail": ...}`. */
 import type { Definition, Layout } from '../lib/definition';
 import type {
+  ApiToken,
+  ApiTokenIssued,
   ApprovalPage,
+  AuditPage,
+  AuthMode,
   CancelAccepted,
   HttpTool,
   HttpToolCreate,
@@ -10,7 +14,10 @@ import type {
   McpServer,
   McpServerCreate,
   McpServerUpdate,
+  Me,
+  Member,
   ModelConfig,
+  Role,
   Run,
   RunCreated,
   RunPage,
@@ -24,12 +31,10 @@ import type {
   Workflow,
   WorkflowPage,
   WorkflowVersion,
+  Workspace,
 } from './types';
 
 const API_BASE = '/api/v1';
-
-/** Who the console reports as the actor of a decision, retry or skip. */
-const ACTOR = 'web';
 
 export class ApiError extends Error {
   constructor(
@@ -45,10 +50,24 @@ export class ApiError extends Error {
   }
 }
 
-async function request<T>(method: string, path: string, body?: unknown, signal?: AbortSignal): Promise<T> {
-  const response = await fetch(API_BASE + path, {
+/** Who hears of a 401 from `/api/v1`: the session, which sends the user to sign in. */
+let onUnauthorized: (() => void) | null = null;
+
+/** Call `listener` on every 401 from `/api/v1` (the session is over or never began). */
+export function setUnauthorizedListener(listener: (() => void) | null): void {
+  onUnauthorized = listener;
+}
+
+/**
+ * One request, same-origin, with the session cookie. The browser adds the `Origin`
+ * header to every POST, PUT and DELETE itself, which the API's CSRF check needs; nothing
+ * here sets or strips it (and the UI never sends X-Kasal-Workspace: the session chooses).
+ */
+async function send<T>(url: string, method: string, body?: unknown, signal?: AbortSignal): Promise<T> {
+  const response = await fetch(url, {
     method,
     signal,
+    credentials: 'same-origin',
     headers: body === undefined ? undefined : { 'Content-Type': 'application/json' },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
@@ -59,6 +78,15 @@ async function request<T>(method: string, path: string, body?: unknown, signal?:
     throw new ApiError(response.status, detail ?? response.statusText);
   }
   return payload as T;
+}
+
+async function request<T>(method: string, path: string, body?: unknown, signal?: AbortSignal): Promise<T> {
+  try {
+    return await send<T>(API_BASE + path, method, body, signal);
+  } catch (error) {
+    if (error instanceof ApiError && error.status === 401) onUnauthorized?.();
+    throw error;
+  }
 }
 
 function query(params: Record<string, string | number | undefined>): string {
@@ -114,17 +142,13 @@ export const api = {
     request<Step>('POST', `/runs/${encodeURIComponent(runId)}/steps/${encodeURIComponent(stepId)}/decision`, {
       decision,
       comment,
-      actor: ACTOR,
       round,
     }),
   retryStep: (runId: string, stepId: string) =>
-    request<Step>('POST', `/runs/${encodeURIComponent(runId)}/steps/${encodeURIComponent(stepId)}/retry`, {
-      actor: ACTOR,
-    }),
+    request<Step>('POST', `/runs/${encodeURIComponent(runId)}/steps/${encodeURIComponent(stepId)}/retry`, {}),
   skipStep: (runId: string, stepId: string, output: string) =>
     request<Step>('POST', `/runs/${encodeURIComponent(runId)}/steps/${encodeURIComponent(stepId)}/skip`, {
       output,
-      actor: ACTOR,
     }),
   /** Every finished attempt of a task step, failed ones included, with its LLM and tool calls. */
   getStepTranscript: (runId: string, stepId: string, signal?: AbortSignal) =>
@@ -138,6 +162,32 @@ export const api = {
   /** A page of the gates waiting for a decision; pass its `next_page_token` for the next. */
   listApprovals: (params: { page_token?: string; limit?: number } = {}) =>
     request<ApprovalPage>('GET', `/approvals${query(params)}`),
+
+  /** The signed-in user, the workspace this session acts in, and the role in each workspace. */
+  me: () => request<Me>('GET', '/me'),
+  /** Make a workspace (id or name) this session's own; reload every list after. */
+  chooseWorkspace: (workspace: string) => request<Workspace>('PUT', '/me/workspace', { workspace }),
+  listTokens: () => request<ApiToken[]>('GET', '/me/tokens'),
+  createToken: (name: string, expiresInDays: number | null) =>
+    request<ApiTokenIssued>('POST', '/me/tokens', { name, expires_in_days: expiresInDays }),
+  revokeToken: (id: string) => request<void>('DELETE', `/me/tokens/${encodeURIComponent(id)}`),
+  listWorkspaces: () => request<Workspace[]>('GET', '/workspaces'),
+  listMembers: (workspaceId: string) => request<Member[]>('GET', `/workspaces/${encodeURIComponent(workspaceId)}/members`),
+  /** Add a member, or change the role of one (the same call). */
+  putMember: (workspaceId: string, email: string, role: Role) =>
+    request<Member>('POST', `/workspaces/${encodeURIComponent(workspaceId)}/members`, { email, role }),
+  removeMember: (workspaceId: string, userId: string) =>
+    request<void>('DELETE', `/workspaces/${encodeURIComponent(workspaceId)}/members/${encodeURIComponent(userId)}`),
+  /** The audit log, newest first; pass a page's `next_before` as `before` for older entries. */
+  listAudit: (params: { before?: number; limit?: number } = {}) => request<AuditPage>('GET', `/audit${query(params)}`),
+};
+
+/** Signing in and out: outside `/api/v1`, and a 401 here is an answer, not a lost session. */
+export const auth = {
+  config: () => send<{ mode: AuthMode }>('/auth/config', 'GET'),
+  /** 204 and the session cookie; 401 for a wrong email or password, 429 after too many tries. */
+  login: (email: string, password: string) => send<void>('/auth/login', 'POST', { email, password }),
+  logout: () => send<void>('/auth/logout', 'POST'),
 };
 
 /** A one-line message for any error thrown by the client (or by fetch itself). */

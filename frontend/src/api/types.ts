@@ -91,3 +91,17 @@ export interface RunEvents {
   /** The stream lost track of the run and ends; an EventSource reconnects. */
   error: { run_id: string; message: string };
 }
+
+/** Who is signed in (`GET /me`): the user, how they signed in, and their workspaces with a role in each. */
+export type Me = Schemas['MeRead'];
+export type User = Schemas['UserRead'];
+export type Role = Schemas['Role'];
+export type Workspace = Schemas['WorkspaceRead'];
+export type Member = Schemas['MemberRead'];
+export type ApiToken = Schemas['TokenRead'];
+/** A token as created: the one answer that carries its secret. */
+export type ApiTokenIssued = Schemas['TokenIssued'];
+export type AuditEntry = Schemas['AuditRead'];
+export type AuditPage = Schemas['AuditPage'];
+export type AuthMode = Schemas['AuthConfig']['mode'];
+

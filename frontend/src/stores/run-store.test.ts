@@ -6,6 +6,7 @@ const step = (id: string, status: Step['status'], extra: Partial<Step> = {}): St
   id,
   type: 'task',
   status,
+  approvers: [],
   attempt: 0,
   execution: 0,
   cost_micros: 0,

@@ -9,6 +9,7 @@ const step = (extra: Partial<Step>): Step => ({
   id: 'review',
   type: 'approval',
   status: 'waiting',
+  approvers: [],
   attempt: 1,
   execution: 1,
   cost_micros: 0,

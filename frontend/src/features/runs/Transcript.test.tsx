@@ -49,6 +49,7 @@ const attempt = (extra: Partial<AttemptTranscript>): AttemptTranscript => ({
 const task: Step = {
   id: 'research',
   type: 'task',
+  approvers: [],
   status: 'completed',
   attempt: 2,
   execution: 1,

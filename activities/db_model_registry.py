@@ -17,8 +17,8 @@ class DatabaseModelRegistry:
         self._sessions = sessions
         self._secrets = secrets
 
-    async def resolve(self, name: str) -> ModelConfig:
-        async with UnitOfWork(self._sessions) as uow:
+    async def resolve(self, name: str, workspace: str = "default") -> ModelConfig:
+        async with UnitOfWork(self._sessions, workspace) as uow:
             row = await uow.model_configs.get(name)
             if row is None:
                 raise UnknownModel(name)

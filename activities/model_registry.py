@@ -37,7 +37,7 @@ class UnknownModel(LookupError):
 
 
 class ModelRegistry(Protocol):
-    async def resolve(self, name: str) -> ModelConfig: ...
+    async def resolve(self, name: str, workspace: str = "default") -> ModelConfig: ...
 
     async def names(self) -> set[str]: ...
 
@@ -51,7 +51,8 @@ class StaticModelRegistry:
     def put(self, config: ModelConfig) -> None:
         self._configs[config.name] = config
 
-    async def resolve(self, name: str) -> ModelConfig:
+    async def resolve(self, name: str, workspace: str = "default") -> ModelConfig:
+        """The config named ``name``; one registry in memory serves every workspace."""
         try:
             return self._configs[name]
         except KeyError:

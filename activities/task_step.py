@@ -87,7 +87,7 @@ class TaskStepActivities:
         self, input: RunTaskStepInput, attempt: int, transcript: Transcript
     ) -> RunTaskStepResult:
         try:
-            config = await self._models.resolve(input.agent.llm)
+            config = await self._models.resolve(input.agent.llm, input.workspace)
         except UnknownModel as exc:
             raise ApplicationError(
                 str(exc), attempt, type="UnknownModel", non_retryable=True

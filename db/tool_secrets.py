@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
-from db.models import DEFAULT_WORKSPACE, McpServerRow, ToolRow
+from db.models import McpServerRow, ToolRow
 from db.secrets import SecretBox
 
 
@@ -33,17 +33,13 @@ class ToolSecretStore:
         self._sessions = sessions
         self._secrets = secrets
 
-    async def http_tool_headers(
-        self, name: str, workspace: str = DEFAULT_WORKSPACE
-    ) -> dict[str, str]:
+    async def http_tool_headers(self, name: str, workspace: str) -> dict[str, str]:
         """The HTTP tool's secret headers, decrypted; {} when it has none or is unknown."""
         async with self._sessions() as session:
             row = await session.get(ToolRow, (workspace, name))
             return decrypt_headers(self._secrets, row.secret_headers_encrypted if row else None)
 
-    async def mcp_server_headers(
-        self, name: str, workspace: str = DEFAULT_WORKSPACE
-    ) -> dict[str, str]:
+    async def mcp_server_headers(self, name: str, workspace: str) -> dict[str, str]:
         """The MCP server's secret headers, decrypted; {} when it has none or is unknown."""
         async with self._sessions() as session:
             row = await session.get(McpServerRow, (workspace, name))

@@ -339,13 +339,15 @@ async def test_the_worker_reads_secret_headers_decrypted_by_name(api: ApiStack) 
     engine = create_engine(api.settings.database_url)
     try:
         store = ToolSecretStore(session_factory(engine), secrets)
-        assert await store.http_tool_headers("weather") == {"X-Api-Key": SECRET}
-        assert await store.mcp_server_headers("orders") == {"Authorization": f"Bearer {SECRET}"}
-        assert await store.http_tool_headers("nope") == {}
-        assert await store.mcp_server_headers("nope") == {}
+        assert await store.http_tool_headers("weather", "default") == {"X-Api-Key": SECRET}
+        assert await store.mcp_server_headers("orders", "default") == {
+            "Authorization": f"Bearer {SECRET}"
+        }
+        assert await store.http_tool_headers("nope", "default") == {}
+        assert await store.mcp_server_headers("nope", "default") == {}
         body = weather(secret_headers=None)
         del body["name"]
         await api.http.put("/tools/weather", json=body)
-        assert await store.http_tool_headers("weather") == {}
+        assert await store.http_tool_headers("weather", "default") == {}
     finally:
         await engine.dispose()

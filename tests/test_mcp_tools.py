@@ -342,10 +342,10 @@ async def test_probe_of_a_stdio_server_on_a_worker_that_refuses_them(
 class DiagSecrets:
     """A worker's secret store that knows the diag server's API key."""
 
-    async def http_tool_headers(self, name: str) -> dict[str, str]:
+    async def http_tool_headers(self, name: str, workspace: str) -> dict[str, str]:
         return {}
 
-    async def mcp_server_headers(self, name: str) -> dict[str, str]:
+    async def mcp_server_headers(self, name: str, workspace: str) -> dict[str, str]:
         return {"X-Api-Key": MCP_TEST_API_KEY} if name == "diag" else {}
 
 

@@ -7,7 +7,9 @@ from typing import Any
 import httpx
 
 from tests.api_stack import ApiStack, issue_token
-from tests.helpers import eventually
+from tests.conftest import STUB_API_KEY
+from tests.helpers import agent, eventually, task
+from tests.stub_llm import StubLLM
 from workflows.roles import Role
 
 
@@ -115,3 +117,34 @@ async def test_a_role_as_approver_admits_that_role_and_above(api: ApiStack) -> N
         answer = await operator.post(path, json=decide)
         assert answer.status_code == 200
         assert answer.json()["decisions"][0]["actor"] == "ops2@kasal.test"
+
+
+async def test_a_run_uses_the_model_configs_of_its_own_workspace(
+    api: ApiStack, stub_llm: StubLLM
+) -> None:
+    """The worker resolves a step's model config in the run's workspace: a name only
+    Alice's workspace has works there, and does not exist for the shared one."""
+    token = await issue_token(api.settings, "carol@team-c.test", Role.VIEWER)
+    async with api.client_as(token) as carol_default:
+        personal = next(
+            w["id"] for w in (await carol_default.get("/me")).json()["workspaces"] if w["personal"]
+        )
+    async with api.client_as(token, workspace=personal) as carol:
+        config = {"name": "carols", "model": "openai/stub-model", "api_base": stub_llm.url}
+        assert (
+            await carol.post("/models", json={**config, "api_key": STUB_API_KEY})
+        ).status_code == 201
+        assert (await api.http.get("/models/carols")).status_code == 404
+        spec = {"agents": [agent(llm="carols")], "steps": [task("only")]}
+        created = await carol.post("/workflows", json={"name": "carol's", "spec": spec})
+        assert created.status_code == 201, created.text
+        started = await carol.post(f"/workflows/{created.json()['id']}/runs", json={})
+        run_id = started.json()["run_id"]
+
+        async def read() -> dict[str, Any]:
+            return dict((await carol.get(f"/runs/{run_id}")).json())
+
+        run = await eventually(read, lambda r: r.get("status") not in ("running", None), timeout=60)
+        assert run["status"] == "completed", run
+        refused = await api.http.post("/workflows", json={"name": "borrowing", "spec": spec})
+        assert refused.status_code == 422  # the shared workspace has no model "carols"

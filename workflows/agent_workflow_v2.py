@@ -237,6 +237,7 @@ class AgentWorkflowV2:
                     context=self._context_for(step),
                     feedback=self._run.feedback.get(step_id),
                     tools=[self._plan.tools[name] for name in agent.tools],
+                    workspace=self._plan.meta.workspace,
                 ),
                 result_type=RunTaskStepResult,
                 activity_id=activity_id(step_id, execution),

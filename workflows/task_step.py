@@ -62,6 +62,8 @@ class RunTaskStepInput(BaseModel):
     context: list[StepContext] = []
     feedback: str | None = None  # a reviewer's comment when a gate sent the step back
     tools: list[PinnedTool] = []  # the agent's tools, as the plan pinned them
+    # The run's workspace: whose model configs the step's agent uses.
+    workspace: str = "default"
 
 
 class LLMCall(BaseModel):

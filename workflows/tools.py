@@ -61,6 +61,8 @@ class McpServerSpec(BaseModel):
 
     name: str
     version: int = 1
+    # The workspace the server belongs to: where the worker finds its secret headers.
+    workspace: str = "default"
     transport: McpTransport
     url: str | None = None
     command: list[str] | None = None
@@ -77,6 +79,8 @@ class PinnedTool(BaseModel):
     name: str  # as agents name it: "calculate", "weather", "orders.lookup_order", "orders.*"
     kind: ToolKind
     version: int = 1
+    # The workspace a custom tool belongs to: where the worker finds its secret headers.
+    workspace: str = "default"
     description: str = ""
     args_schema: dict[str, Any] = {}
     idempotent: bool = True

@@ -25,7 +25,7 @@ log = logging.getLogger(__name__)
 class McpServerSecrets(Protocol):
     """Where the worker finds an MCP server's secret headers (db/tool_secrets.py)."""
 
-    async def mcp_server_headers(self, name: str) -> dict[str, str]: ...
+    async def mcp_server_headers(self, name: str, workspace: str) -> dict[str, str]: ...
 
 
 class McpProbeActivities:
@@ -39,7 +39,7 @@ class McpProbeActivities:
     @activity.defn(name=PROBE_MCP_SERVER)
     async def probe_mcp_server(self, server: McpServerSpec) -> McpProbeResult:
         try:
-            headers = await self._secrets.mcp_server_headers(server.name)
+            headers = await self._secrets.mcp_server_headers(server.name, server.workspace)
         except Exception as exc:
             log.exception("reading the secret headers of MCP server %r", server.name)
             return McpProbeResult(

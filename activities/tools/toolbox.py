@@ -23,18 +23,18 @@ BuiltinCall = Callable[[dict[str, Any]], Awaitable[str]]
 
 
 class ToolSecrets(Protocol):
-    async def http_tool_headers(self, name: str) -> dict[str, str]: ...
+    async def http_tool_headers(self, name: str, workspace: str) -> dict[str, str]: ...
 
-    async def mcp_server_headers(self, name: str) -> dict[str, str]: ...
+    async def mcp_server_headers(self, name: str, workspace: str) -> dict[str, str]: ...
 
 
 class _NoToolSecrets:
     """For workers without a database of tools (tests of built-in tools): no secrets."""
 
-    async def http_tool_headers(self, name: str) -> dict[str, str]:
+    async def http_tool_headers(self, name: str, workspace: str) -> dict[str, str]:
         return {}
 
-    async def mcp_server_headers(self, name: str) -> dict[str, str]:
+    async def mcp_server_headers(self, name: str, workspace: str) -> dict[str, str]:
         return {}
 
 
@@ -110,7 +110,7 @@ async def open_toolbox(
                 info = BUILTIN_BY_NAME[tool.name]
                 toolbox.tools.append(FunctionTool(info, builtins[tool.name]))
             elif tool.kind == "http":
-                headers = await environment.secrets.http_tool_headers(tool.name)
+                headers = await environment.secrets.http_tool_headers(tool.name, tool.workspace)
                 toolbox.secrets += headers.values()
                 toolbox.tools.append(HttpTool(tool, headers, environment.egress))
             else:
@@ -124,7 +124,7 @@ async def _open_mcp(
     from activities.tools.mcp import open_mcp_tools
 
     assert tool.mcp is not None, "an MCP tool carries its server's definition"
-    headers = await environment.secrets.mcp_server_headers(tool.mcp.name)
+    headers = await environment.secrets.mcp_server_headers(tool.mcp.name, tool.mcp.workspace)
     toolbox.secrets += headers.values()
     handles = await stack.enter_async_context(
         open_mcp_tools(

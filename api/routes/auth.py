@@ -31,7 +31,7 @@ async def config(settings: SettingsDep) -> AuthConfig:
 
 
 @router.post(
-    "/login", status_code=status.HTTP_204_NO_CONTENT, responses=error_responses(401, 422, 429)
+    "/login", status_code=status.HTTP_204_NO_CONTENT, responses=error_responses(400, 401, 422, 429)
 )
 async def login(
     body: SignIn, request: Request, response: Response, identity: IdentityServiceDep

@@ -61,7 +61,7 @@ async def tokens(principal: Viewer, identity: IdentityServiceDep) -> list[TokenR
     "/me/tokens",
     response_model=TokenIssued,
     status_code=status.HTTP_201_CREATED,
-    responses=error_responses(422),
+    responses=error_responses(400, 422),
 )
 async def create_token(
     body: TokenCreate, principal: Viewer, identity: IdentityServiceDep

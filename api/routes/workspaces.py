@@ -28,7 +28,7 @@ async def get_all(principal: Viewer, workspaces: WorkspaceServiceDep) -> list[Wo
     "",
     response_model=WorkspaceRead,
     status_code=status.HTTP_201_CREATED,
-    responses=error_responses(409, 422),
+    responses=error_responses(400, 409, 422),
 )
 async def create(
     body: WorkspaceCreate, principal: InstanceAdmin, workspaces: WorkspaceServiceDep
@@ -55,7 +55,7 @@ async def members(
 @router.post(
     "/{workspace_id}/members",
     response_model=MemberRead,
-    responses=error_responses(404, 422),
+    responses=error_responses(400, 404, 422),
 )
 async def put_member(
     workspace_id: str, body: MemberPut, principal: Admin, workspaces: WorkspaceServiceDep

@@ -29,6 +29,7 @@ def http_pinned(row: ToolRow) -> PinnedTool:
         name=row.name,
         kind="http",
         version=row.version,
+        workspace=row.workspace,
         description=row.description,
         args_schema=row.spec["args_schema"],
         idempotent=row.spec["idempotent"],
@@ -51,6 +52,7 @@ def mcp_spec(row: McpServerRow, secret_header_names: list[str]) -> McpServerSpec
     return McpServerSpec(
         name=row.name,
         version=row.version,
+        workspace=row.workspace,
         transport=transport,
         url=row.url,
         command=row.command,

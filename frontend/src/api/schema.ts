@@ -2357,6 +2357,12 @@ export interface operations {
           "application/json": components["schemas"]["TokenIssued"];
         };
       };
+      /** @description The request cannot be served as sent: a body that is not JSON, a page token this API did not give out, an empty If-Match */
+      400: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
       /** @description No principal: sign in, or send `Authorization: Bearer <API token or JWT>` */
       401: {
         content: {
@@ -4083,6 +4089,12 @@ export interface operations {
           "application/json": components["schemas"]["WorkspaceRead"];
         };
       };
+      /** @description The request cannot be served as sent: a body that is not JSON, a page token this API did not give out, an empty If-Match */
+      400: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
       /** @description No principal: sign in, or send `Authorization: Bearer <API token or JWT>` */
       401: {
         content: {
@@ -4175,6 +4187,12 @@ export interface operations {
       200: {
         content: {
           "application/json": components["schemas"]["MemberRead"];
+        };
+      };
+      /** @description The request cannot be served as sent: a body that is not JSON, a page token this API did not give out, an empty If-Match */
+      400: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
         };
       };
       /** @description No principal: sign in, or send `Authorization: Bearer <API token or JWT>` */
@@ -4299,6 +4317,12 @@ export interface operations {
       /** @description Successful Response */
       204: {
         content: never;
+      };
+      /** @description The request cannot be served as sent: a body that is not JSON, a page token this API did not give out, an empty If-Match */
+      400: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
       };
       /** @description No principal: sign in, or send `Authorization: Bearer <API token or JWT>` */
       401: {

@@ -1,7 +1,18 @@
 /// <reference types="vitest/config" />
-import { defineConfig } from 'vite';
+import { defineConfig, type ProxyOptions } from 'vite';
 
 const backend = 'http://127.0.0.1:8000';
+
+/**
+ * The dev server relays the API as if the page came from it: the API's Host allowlist and
+ * its CSRF check (a same-origin `Origin` on unsafe methods with the session cookie) then
+ * accept what the browser sends to the dev server.
+ */
+const relay: ProxyOptions = {
+  target: backend,
+  changeOrigin: true,
+  headers: { origin: backend },
+};
 
 export default defineConfig({
   build: {
@@ -15,7 +26,8 @@ export default defineConfig({
   },
   server: {
     proxy: {
-      '/api': backend,
+      '/api': relay,
+      '/auth': relay,
       '/healthz': backend,
     },
   },

@@ -1,11 +1,20 @@
+import { useEffect } from 'react';
+import { AuditPage } from './features/account/AuditPage';
+import { MembersPage } from './features/account/MembersPage';
+import { TokensPage } from './features/account/TokensPage';
+import { ApprovalCount } from './features/approvals/ApprovalCount';
 import { ApprovalsPage } from './features/approvals/ApprovalsPage';
 import { DesignerPage } from './features/designer/DesignerPage';
 import { RunConsolePage } from './features/runs/RunConsolePage';
 import { RunsPage } from './features/runs/RunsPage';
+import { SignInPage } from './features/session/SignInPage';
+import { UserMenu } from './features/session/UserMenu';
+import { WorkspaceSwitcher } from './features/session/WorkspaceSwitcher';
 import { ToolsPage } from './features/tools/ToolsPage';
 import { WorkflowsPage } from './features/workflows/WorkflowsPage';
-import { href, navigate, parseRoute, useRoute, type Route } from './router';
+import { href, navigate, parseRoute, signInPath, useRoute, type Route } from './router';
 import { useDesigner } from './stores/designer-store';
+import { listenForSignOut, usePermission, useSession } from './stores/session-store';
 
 const currentRoute = () => parseRoute(window.location.hash);
 
@@ -15,6 +24,8 @@ const NAV: { label: string; path: string; pages: Route['page'][] }[] = [
   { label: 'Approvals', path: '/approvals', pages: ['approvals'] },
   { label: 'Tools', path: '/tools', pages: ['tools'] },
 ];
+
+listenForSignOut();
 
 function Page({ route }: { route: Route }) {
   switch (route.page) {
@@ -30,6 +41,14 @@ function Page({ route }: { route: Route }) {
       return <ApprovalsPage />;
     case 'tools':
       return <ToolsPage />;
+    case 'tokens':
+      return <TokensPage />;
+    case 'members':
+      return <MembersPage />;
+    case 'audit':
+      return <AuditPage />;
+    case 'sign-in':
+      return <SignInPage next={route.next} linkExpired={route.linkExpired} />;
     case 'not-found':
       return (
         <div className="page">
@@ -48,17 +67,59 @@ function startNewWorkflow() {
   else navigate('/workflows/new');
 }
 
+function Brand() {
+  return (
+    <a className="brand" href={href('/')}>
+      <span className="brand__mark" aria-hidden="true">
+        K
+      </span>
+      Kasal
+    </a>
+  );
+}
+
 export function App() {
   const route = useRoute();
+  const status = useSession((s) => s.status);
+  const sessionError = useSession((s) => s.error);
+  const edit = usePermission('edit');
+
+  useEffect(() => {
+    void useSession.getState().load();
+  }, []);
+
+  // Signed out (a 401, or the session ended elsewhere): sign in, then come back here.
+  useEffect(() => {
+    if (status === 'signed-out' && route.page !== 'sign-in') {
+      navigate(signInPath(window.location.hash.replace(/^#/, '') || '/'));
+    }
+  }, [status, route.page]);
+
+  if (route.page === 'sign-in' || status !== 'signed-in') {
+    return (
+      <div className="app">
+        <header className="topbar">
+          <Brand />
+        </header>
+        <main className="app__main">
+          {route.page === 'sign-in' ? (
+            <Page route={route} />
+          ) : status === 'error' ? (
+            <div className="page" role="alert">
+              Could not reach Kasal: {sessionError}. <button type="button" className="btn btn--secondary btn--sm" onClick={() => void useSession.getState().load()}>Try again</button>
+            </div>
+          ) : (
+            <p className="page muted">Loading…</p>
+          )}
+        </main>
+      </div>
+    );
+  }
+
   return (
     <div className="app">
       <header className="topbar">
-        <a className="brand" href={href('/')}>
-          <span className="brand__mark" aria-hidden="true">
-            K
-          </span>
-          Kasal
-        </a>
+        <Brand />
         <nav aria-label="Main" className="topnav">
           {NAV.map((item) => (
             <a
@@ -68,12 +129,19 @@ export function App() {
               aria-current={item.pages.includes(route.page) ? 'page' : undefined}
             >
               {item.label}
+              {item.path === '/approvals' && <ApprovalCount refreshKey={route.page} />}
             </a>
           ))}
         </nav>
-        <button type="button" className="btn btn--primary btn--sm topbar__new" onClick={startNewWorkflow}>
-          New workflow
-        </button>
+        <div className="topbar__end">
+          {edit.allowed && (
+            <button type="button" className="btn btn--primary btn--sm" onClick={startNewWorkflow}>
+              New workflow
+            </button>
+          )}
+          <WorkspaceSwitcher />
+          <UserMenu />
+        </div>
       </header>
       <main className="app__main">
         <Page route={route} />

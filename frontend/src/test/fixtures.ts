@@ -1,4 +1,6 @@
+import type { Role } from '../api/types';
 import type { Definition, Layout } from '../lib/definition';
+import { useSession } from '../stores/session-store';
 
 /** The contract's example definition, with a second agent and a task after the gate. */
 export const definition: Definition = {
@@ -44,3 +46,13 @@ export const layout: Layout = {
     publish: { x: 640, y: 200 },
   },
 };
+
+/** Sign in, as far as the app's session store knows, as `email` with `role` in the `default` workspace. */
+export function signInAs(role: Role, email = `${role}@kasal.test`): void {
+  const workspace = { id: 'default', name: 'default', role, personal: false };
+  useSession.setState({
+    me: { user: { id: `user-${role}`, email, name: '' }, auth: 'session', workspace, workspaces: [workspace] },
+    status: 'signed-in',
+    error: null,
+  });
+}

@@ -2,6 +2,8 @@ import { useState } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import { Field } from '../../components/Field';
 import { useDesigner, type Validity } from '../../stores/designer-store';
+import { usePermission } from '../../stores/session-store';
+import { RoleNote } from '../account/RoleNote';
 import { RunDialog } from './RunDialog';
 import { saveWorkflow, type SaveProblem } from './save';
 
@@ -19,7 +21,7 @@ const VALIDITY_TONE: Record<Validity, string> = {
   invalid: 'failed',
 };
 
-/** Name, validity, Save and Run. */
+/** Name, validity, Save (editors) and Run (operators); for others, why not. */
 export function Toolbar() {
   const { name, setName, workflowId, saved, dirty, validity } = useDesigner(
     useShallow((s) => ({
@@ -34,6 +36,8 @@ export function Toolbar() {
   const [problem, setProblem] = useState<SaveProblem | null>(null);
   const [saving, setSaving] = useState(false);
   const [running, setRunning] = useState(false);
+  const edit = usePermission('edit');
+  const operate = usePermission('operate');
 
   const save = async () => {
     setSaving(true);
@@ -72,18 +76,23 @@ export function Toolbar() {
         </p>
       )}
       <div className="toolbar__actions">
-        <button type="button" className="btn btn--secondary" onClick={save} disabled={saving} aria-busy={saving}>
-          Save
-        </button>
-        <button
-          type="button"
-          className="btn btn--primary"
-          onClick={() => setRunning(true)}
-          disabled={!workflowId || !saved}
-          title={workflowId ? undefined : 'Save the workflow first'}
-        >
-          Run
-        </button>
+        <RoleNote reasons={[operate.reason, operate.allowed ? edit.reason : null]} />
+        {edit.allowed && (
+          <button type="button" className="btn btn--secondary" onClick={save} disabled={saving} aria-busy={saving}>
+            Save
+          </button>
+        )}
+        {operate.allowed && (
+          <button
+            type="button"
+            className="btn btn--primary"
+            onClick={() => setRunning(true)}
+            disabled={!workflowId || !saved}
+            title={workflowId ? undefined : 'Save the workflow first'}
+          >
+            Run
+          </button>
+        )}
       </div>
       {running && workflowId && saved && (
         <RunDialog

@@ -6,10 +6,16 @@ import { STEP_STATUSES } from '../../api/types';
 import { Notice } from '../../components/Notice';
 import { StatusBadge } from '../../components/StatusBadge';
 import { formatDateTime } from '../../lib/format';
+import type { Definition } from '../../lib/definition';
+import { mayDecide } from '../../lib/permissions';
 import { isRunClosed } from '../../lib/status';
 import { href } from '../../router';
 import { useRunStore, type Connection } from '../../stores/run-store';
+import { usePermission, useSession } from '../../stores/session-store';
+import type { Run } from '../../api/types';
+import { RoleNote } from '../account/RoleNote';
 import { RunGraph } from './RunGraph';
+import { DecisionForm } from './StepActions';
 import { StepPanel } from './StepPanel';
 import { useRunEvents } from './useRunEvents';
 import { useRunGraph } from './useRunGraph';
@@ -58,6 +64,31 @@ function StatusLegend() {
   );
 }
 
+/**
+ * The gates of this run waiting for the signed-in user's decision, each with its message,
+ * a comment box, Approve and Reject: at the top of the console, so nobody has to find the gate.
+ */
+function YourDecisions({ run, definition }: { run: Run; definition: Definition | null }) {
+  const { email, role } = useSession(useShallow((s) => ({ email: s.me?.user.email ?? '', role: s.me?.workspace.role ?? null })));
+  const waiting = run.steps.filter(
+    (step) => step.type === 'approval' && step.status === 'waiting' && mayDecide(step.approvers ?? [], email, role),
+  );
+  return waiting.map((step) => {
+    const spec = definition?.steps.find((s) => s.id === step.id);
+    const message = step.message ?? (spec?.type === 'approval' ? spec.message : '');
+    return (
+      <section key={step.id} className="your-decision" aria-label={`Your decision on ${step.id}`}>
+        <h2>
+          Waiting for your decision: <span className="mono">{step.id}</span>
+          {step.round > 0 && <span className="muted small"> · round {step.round}</span>}
+        </h2>
+        {message && <blockquote className="gate-message">{message}</blockquote>}
+        <DecisionForm runId={run.run_id} step={step} />
+      </section>
+    );
+  });
+}
+
 /** One run: its graph coloured by live step status, its controls and the selected step. */
 export function RunConsolePage({ runId }: { runId: string }) {
   useRunEvents(runId);
@@ -71,6 +102,7 @@ export function RunConsolePage({ runId }: { runId: string }) {
     })),
   );
   const { graph, definition } = useRunGraph(run);
+  const operate = usePermission('operate');
 
   if (!run) {
     return (
@@ -101,10 +133,12 @@ export function RunConsolePage({ runId }: { runId: string }) {
           <a className="btn btn--secondary" href={run.temporal.web_url} target="_blank" rel="noreferrer">
             Open in Temporal Web
           </a>
-          <CancelButton runId={run.run_id} disabled={isRunClosed(run.status)} />
+          {operate.allowed && <CancelButton runId={run.run_id} disabled={isRunClosed(run.status)} />}
         </div>
+        {!isRunClosed(run.status) && <RoleNote reasons={[operate.reason]} />}
       </header>
       {error && <Notice>{error}</Notice>}
+      <YourDecisions run={run} definition={definition} />
       <div className="console__body">
         <section className="console__graph">
           {graph && (

@@ -3,6 +3,7 @@ import { cleanup, fireEvent, render, screen, waitFor } from '@testing-library/re
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { Run, Step } from '../../api/types';
 import { useRunStore } from '../../stores/run-store';
+import { signInAs } from '../../test/fixtures';
 import { StepPanel } from './StepPanel';
 
 const step = (extra: Partial<Step>): Step => ({
@@ -43,6 +44,7 @@ function respond(body: unknown, status = 200) {
 }
 
 beforeEach(() => {
+  signInAs('operator');
   useRunStore.getState().reset();
   useRunStore.getState().applySnapshot({ run_id: 'run-1', steps: [step({})] } as unknown as Run);
 });
@@ -116,5 +118,29 @@ describe('step panel', () => {
     // The endpoint knows no finished attempt yet: the step's own calls stay shown.
     await waitFor(() => expect(vi.mocked(fetch)).toHaveBeenCalledWith('/api/v1/runs/run-1/steps/research/transcript', expect.anything()));
     expect(screen.getByText(/1\. LLM/)).toBeTruthy();
+  });
+
+  it('offers Approve and Reject only to the gate\'s approvers, and says who decides', () => {
+    respond({});
+    signInAs('viewer', 'ann@kasal.test');
+    const { unmount } = render(<StepPanel runId="run-1" step={step({})} definition={definition} onClose={() => undefined} />);
+    expect(screen.queryByRole('button', { name: 'Approve' })).toBeNull();
+    expect(screen.getByRole('note').textContent).toBe('Waiting for a decision by operators and above: not you.');
+    unmount();
+    render(
+      <StepPanel runId="run-1" step={step({ approvers: ['ANN@kasal.test', 'admin'] })} definition={definition} onClose={() => undefined} />,
+    );
+    expect(screen.getByRole('button', { name: 'Approve' })).toBeTruthy();
+    expect(screen.getByRole('button', { name: 'Reject' })).toBeTruthy();
+  });
+
+  it('offers a viewer no Retry or Skip on a paused task, and says why', () => {
+    respond({});
+    signInAs('viewer');
+    const paused = step({ id: 'research', type: 'task', status: 'paused', error: 'LLM unreachable' });
+    render(<StepPanel runId="run-1" step={paused} definition={null} onClose={() => undefined} />);
+    expect(screen.queryByRole('button', { name: 'Retry' })).toBeNull();
+    expect(screen.queryByRole('button', { name: 'Skip' })).toBeNull();
+    expect(screen.getByRole('note').textContent).toMatch(/^Only operators and above can run workflows, retry, skip/);
   });
 });

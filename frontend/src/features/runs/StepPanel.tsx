@@ -1,8 +1,12 @@
+import { useShallow } from 'zustand/react/shallow';
 import type { Step } from '../../api/types';
 import { Markdown } from '../../components/Markdown';
 import { StatusBadge } from '../../components/StatusBadge';
 import type { Definition } from '../../lib/definition';
 import { elapsed, formatDateTime } from '../../lib/format';
+import { approversText, mayDecide, reason } from '../../lib/permissions';
+import { useSession } from '../../stores/session-store';
+import { RoleNote } from '../account/RoleNote';
 import { DecisionForm, PausedActions } from './StepActions';
 import { StepTranscriptView } from './Transcript';
 
@@ -17,6 +21,8 @@ interface Props {
 export function StepPanel({ runId, step, definition, onClose }: Props) {
   const spec = definition?.steps.find((s) => s.id === step.id);
   const duration = elapsed(step.started_at, step.finished_at);
+  const { email, role } = useSession(useShallow((s) => ({ email: s.me?.user.email ?? '', role: s.me?.workspace.role ?? null })));
+  const approvers = step.approvers ?? [];
   return (
     <aside className="panel step-panel" aria-label={`Step ${step.id}`}>
       <header className="panel__header">
@@ -30,8 +36,17 @@ export function StepPanel({ runId, step, definition, onClose }: Props) {
       </header>
       <StatusBadge step={step.status} />
       {spec?.type === 'approval' && <blockquote className="gate-message">{spec.message}</blockquote>}
-      {step.status === 'waiting' && <DecisionForm runId={runId} step={step} />}
-      {step.status === 'paused' && <PausedActions runId={runId} step={step} />}
+      {step.status === 'waiting' &&
+        (mayDecide(approvers, email, role) ? (
+          <DecisionForm runId={runId} step={step} />
+        ) : (
+          <RoleNote reasons={[`Waiting for a decision by ${approversText(approvers)}: not you.`]} />
+        ))}
+      {step.status === 'paused' &&
+        (reason(role, 'operate') === null ? <PausedActions runId={runId} step={step} /> : <RoleNote reasons={[reason(role, 'operate')]} />)}
+      {step.type === 'approval' && approvers.length > 0 && step.status !== 'waiting' && (
+        <p className="muted small">Approvers: {approvers.join(', ')}</p>
+      )}
 
       <dl className="facts">
         <dt>Attempt</dt>

@@ -3,6 +3,7 @@ import { cleanup, fireEvent, render, screen, waitFor, within } from '@testing-li
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { HttpTool, McpProbeResult, McpServer, ToolInfo } from '../../api/types';
 import { useTools } from '../../stores/tools-store';
+import { signInAs } from '../../test/fixtures';
 import { ToolsPage } from './ToolsPage';
 
 const info = (name: string, kind: ToolInfo['kind']): ToolInfo => ({
@@ -80,6 +81,7 @@ const lists = {
 };
 
 beforeEach(() => {
+  signInAs('admin');
   useTools.setState({ catalogue: [], servers: [], status: 'idle', error: null });
   catalogue = [info('fetch_url', 'builtin'), info('calculate', 'builtin'), info('weather', 'http')];
   servers = [ORDERS];
@@ -256,5 +258,19 @@ describe('tools page', () => {
     expect(await screen.findByText('orders.lookup')).toBeTruthy();
     const servers_ = within(screen.getByRole('region', { name: 'MCP servers' }));
     expect(servers_.getByRole('cell', { name: '2' })).toBeTruthy();
+  });
+
+  it('offers those below admin no way to add, change or test tools, and says why', async () => {
+    signInAs('editor');
+    serve(lists);
+    render(<ToolsPage />);
+    expect(await screen.findByText('weather')).toBeTruthy();
+    expect(screen.queryByRole('button', { name: 'New HTTP tool' })).toBeNull();
+    expect(screen.queryByRole('button', { name: 'New MCP server' })).toBeNull();
+    expect(screen.queryByRole('button', { name: 'Edit weather' })).toBeNull();
+    expect(screen.queryByRole('button', { name: 'Test connection to orders' })).toBeNull();
+    expect(screen.getByRole('note').textContent).toBe(
+      'Only admins can add, change or test models, tools and MCP servers: you are an editor here.',
+    );
   });
 });

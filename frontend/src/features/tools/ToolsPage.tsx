@@ -4,7 +4,9 @@ import { api, errorMessage } from '../../api/client';
 import type { HttpTool, McpProbeResult, McpServer, ToolInfo, ToolKind } from '../../api/types';
 import { type Column, ListTable } from '../../components/ListTable';
 import { Notice } from '../../components/Notice';
+import { usePermission } from '../../stores/session-store';
 import { useTools } from '../../stores/tools-store';
+import { RoleNote } from '../account/RoleNote';
 import { HttpToolDialog } from './HttpToolDialog';
 import { McpServerDialog } from './McpServerDialog';
 
@@ -44,6 +46,7 @@ export function ToolsPage() {
   const [editing, setEditing] = useState<Editing>(null);
   const [probes, setProbes] = useState<Record<string, Probe>>({});
   const [actionError, setActionError] = useState<string | null>(null);
+  const configure = usePermission('configure');
 
   useEffect(() => {
     void ensureLoaded();
@@ -102,7 +105,8 @@ export function ToolsPage() {
       hideHeader: true,
       className: 'table__actions',
       cell: (tool) =>
-        tool.kind === 'http' && (
+        tool.kind === 'http' &&
+        configure.allowed && (
           <>
             <button
               type="button"
@@ -144,7 +148,8 @@ export function ToolsPage() {
       header: 'Actions',
       hideHeader: true,
       className: 'table__actions',
-      cell: (server) => (
+      cell: (server) =>
+        configure.allowed && (
         <>
           <button
             type="button"
@@ -195,14 +200,19 @@ export function ToolsPage() {
               </option>
             ))}
           </select>
-          <button type="button" className="btn btn--primary" onClick={() => setEditing({ type: 'http', tool: null })}>
-            New HTTP tool
-          </button>
-          <button type="button" className="btn btn--secondary" onClick={() => setEditing({ type: 'mcp', server: null })}>
-            New MCP server
-          </button>
+          {configure.allowed && (
+            <>
+              <button type="button" className="btn btn--primary" onClick={() => setEditing({ type: 'http', tool: null })}>
+                New HTTP tool
+              </button>
+              <button type="button" className="btn btn--secondary" onClick={() => setEditing({ type: 'mcp', server: null })}>
+                New MCP server
+              </button>
+            </>
+          )}
         </div>
       </header>
+      <RoleNote reasons={[configure.reason]} />
       {actionError && <Notice>{actionError}</Notice>}
       <section aria-labelledby="tools-catalogue" className="form">
         <h2 id="tools-catalogue" className="section-title">

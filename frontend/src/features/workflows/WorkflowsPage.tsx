@@ -4,6 +4,8 @@ import type { WorkflowSummary } from '../../api/types';
 import { type Column, ListTable } from '../../components/ListTable';
 import { formatDateTime } from '../../lib/format';
 import { href, navigate } from '../../router';
+import { usePermission } from '../../stores/session-store';
+import { RoleNote } from '../account/RoleNote';
 
 /** Every workflow, searchable by name. */
 export function WorkflowsPage() {
@@ -11,6 +13,7 @@ export function WorkflowsPage() {
   const [page, setPage] = useState<{ items: WorkflowSummary[]; total: number } | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [reload, setReload] = useState(0);
+  const edit = usePermission('edit');
 
   useEffect(() => {
     let active = true;
@@ -56,14 +59,16 @@ export function WorkflowsPage() {
           <a className="btn btn--ghost btn--sm" href={href(`/runs?workflow_id=${workflow.id}`)}>
             Run history
           </a>
-          <button
-            type="button"
-            className="btn btn--ghost btn--sm"
-            aria-label={`Delete ${workflow.name}`}
-            onClick={() => remove(workflow)}
-          >
-            Delete
-          </button>
+          {edit.allowed && (
+            <button
+              type="button"
+              className="btn btn--ghost btn--sm"
+              aria-label={`Delete ${workflow.name}`}
+              onClick={() => remove(workflow)}
+            >
+              Delete
+            </button>
+          )}
         </>
       ),
     },
@@ -82,6 +87,7 @@ export function WorkflowsPage() {
           onChange={(e) => setSearch(e.target.value)}
         />
       </header>
+      <RoleNote reasons={[edit.reason]} />
       <ListTable
         items={page?.items ?? null}
         error={error}
@@ -90,9 +96,11 @@ export function WorkflowsPage() {
         empty={
           <>
             <p>{search ? 'No workflow matches.' : 'No workflows yet.'}</p>
-            <button type="button" className="btn btn--primary" onClick={() => navigate('/workflows/new')}>
-              Create a workflow
-            </button>
+            {edit.allowed && (
+              <button type="button" className="btn btn--primary" onClick={() => navigate('/workflows/new')}>
+                Create a workflow
+              </button>
+            )}
           </>
         }
       />

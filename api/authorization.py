@@ -75,7 +75,7 @@ async def _identify(request: Request) -> _Identified:
             found = await identity.resolve(credential, ("token",))
             if found is None:
                 raise Unauthenticated("this API token is unknown, revoked or expired")
-            return _Identified(found[1], "token", found[0].id, None)
+            return _Identified(found[1], "token", found[0].id, found[0].workspace_id)
         if settings.KASAL_AUTH == "oidc":
             oidc = request.app.state.oidc
             user = await oidc.user_from_bearer(credential, identity)

@@ -12,6 +12,7 @@ from api.egress import EgressDep
 from api.services.identity import IdentityService
 from api.services.mcp_servers import McpServerService
 from api.services.models import ModelConfigService
+from api.services.run_deletion import RunDeleter
 from api.services.run_forking import RunForker
 from api.services.run_listing import RunLister
 from api.services.run_operations import RunOperator
@@ -144,3 +145,12 @@ RunReaderDep = Annotated[RunReader, Depends(get_run_reader)]
 RunForkerDep = Annotated[RunForker, Depends(get_run_forker)]
 RunListerDep = Annotated[RunLister, Depends(get_run_lister)]
 RunOperatorDep = Annotated[RunOperator, Depends(get_run_operator)]
+
+
+def get_run_deleter(
+    temporal: TemporalDep, settings: SettingsDep, blobs: BlobsDep, principal: PrincipalDep
+) -> RunDeleter:
+    return RunDeleter(temporal, settings, blobs, principal.workspace.id)
+
+
+RunDeleterDep = Annotated[RunDeleter, Depends(get_run_deleter)]

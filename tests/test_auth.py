@@ -202,3 +202,46 @@ async def test_the_audit_log_records_who_changed_what(api: ApiStack) -> None:
     viewer = await issue_token(api.settings, "reader@kasal.test", Role.VIEWER)
     async with api.client_as(viewer) as reader:
         assert (await reader.get("/audit")).status_code == 403
+
+
+async def test_an_admin_deletes_a_run_with_everything_kept_beside_it(api: ApiStack) -> None:
+    from db.blobs import BlobStore
+    from db.session import create_engine, session_factory
+    from tests.helpers import eventually
+
+    created = await api.http.post("/workflows", json={"name": "doomed", "spec": GATE})
+    started = await api.http.post(f"/workflows/{created.json()['id']}/runs", json={})
+    run_id = started.json()["run_id"]
+    engine = create_engine(api.settings.database_url)
+    blobs = BlobStore(session_factory(engine))
+    await blobs.put(kind="output", run_id=run_id, step_id="g", content="kept beside the run")
+    operator = await issue_token(api.settings, "op-del@kasal.test", Role.OPERATOR)
+    async with api.client_as(operator) as client:
+        assert (await client.delete(f"/runs/{run_id}")).status_code == 403
+    assert (await api.http.delete(f"/runs/{run_id}")).status_code == 204
+    assert (await api.http.get(f"/runs/{run_id}")).status_code == 404
+    assert await blobs.contents_of_run(run_id, "output") == []
+    await engine.dispose()
+
+    async def executions() -> list[str]:
+        query = f"WorkflowId = '{run_id}'"
+        return [e.run_id async for e in api.env.client.list_workflows(query)]
+
+    await eventually(executions, lambda found: found == [], timeout=30)
+
+
+def test_the_readme_lists_every_route_with_its_role() -> None:
+    from pathlib import Path
+
+    from api.openapi import openapi_document
+
+    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    row = r"^\| `([A-Z]+ /api/v1/\S+)` \| ((?:viewer|operator|editor|admin)(?: of `\w+`)?) \|$"
+    listed = dict(re.findall(row, readme, re.M))
+    expected = {}
+    for method, path, operation in _operations(openapi_document()):
+        role = operation["x-kasal-role"]
+        if "x-kasal-role-in" in operation:
+            role += f" of `{operation['x-kasal-role-in']}`"
+        expected[f"{method} {path}"] = role
+    assert listed == expected

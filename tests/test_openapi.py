@@ -120,10 +120,12 @@ def config_with(ids: dict[str, str], path: Path) -> Path:
     return path
 
 
-async def schemathesis(url: str, config: Path, *args: str, cwd: Path) -> None:
+async def schemathesis(url: str, config: Path, *args: str, cwd: Path, token: str) -> None:
+    """Run schemathesis as the stack's admin: every operation then gets past its role
+    check (tests/test_auth.py proves the 401s and 403s)."""
     process = await asyncio.create_subprocess_exec(
         *[str(ST), "--no-color", "--config-file", str(config), "run", url],
-        *["--workers", "1", *args],
+        *["--workers", "1", "--header", f"Authorization: Bearer {token}", *args],
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.STDOUT,
         cwd=cwd,
@@ -134,6 +136,7 @@ async def schemathesis(url: str, config: Path, *args: str, cwd: Path) -> None:
 
 async def test_schemathesis_finds_nothing(api: ApiStack, tmp_path: Path) -> None:
     url = f"{api.server.url}/openapi.json"
+    token = api.http.headers["Authorization"].removeprefix("Bearer ")
     # Every operation, valid and invalid requests, with made-up ids. Not the stateful
     # phase: it follows the runs list into runs other tests left on the session's shared
     # Temporal server, whose workers and blob stores are gone (an honest 503 each time).
@@ -145,7 +148,12 @@ async def test_schemathesis_finds_nothing(api: ApiStack, tmp_path: Path) -> None
         for action in ("decision", "retry", "skip")
     ]
     await schemathesis(
-        url, CONFIG, "--phases=examples,coverage,fuzzing", *waits_on_worker, cwd=tmp_path
+        url,
+        CONFIG,
+        "--phases=examples,coverage,fuzzing",
+        *waits_on_worker,
+        cwd=tmp_path,
+        token=token,
     )
     # Valid requests again on real resources, so that answers other than 404 are checked.
     # (Positive only: an id the config supplies replaces an invalid one schemathesis made,
@@ -159,4 +167,5 @@ async def test_schemathesis_finds_nothing(api: ApiStack, tmp_path: Path) -> None
         "--phases=examples,coverage,fuzzing",
         *operations,
         cwd=tmp_path,
+        token=token,
     )

@@ -15,12 +15,15 @@ from typing import Any
 
 import pytest
 
+from db.webhook_signing import verify
 from tests.api_stack import ApiStack
+from tests.conftest import STUB_API_KEY, STUB_MODEL
 from tests.helpers import agent, eventually, marker, task
 from tests.mcp_servers import McpHttpServer
 from tests.stub_llm import Reply, StubLLM
 from tests.test_api_runs import start, wait_for_run
 from tests.tool_server import ToolServer
+from tests.webhook_receiver import WebhookReceiver
 from tests.worker_process import WorkerProcess
 
 WEATHER_KEY = "wk-" + uuid.uuid4().hex  # the HTTP tools' secret header
@@ -106,9 +109,12 @@ async def test_an_agent_uses_an_http_an_mcp_and_a_built_in_tool_and_no_secret_le
     stub_llm: StubLLM,
     tool_server: ToolServer,
     mcp_http_server: McpHttpServer,
+    webhook_receiver: WebhookReceiver,
     logs: pytest.LogCaptureFixture,
 ) -> None:
     await define_tools(api, tool_server, mcp_http_server)
+    secret = await api.http.get("/workspaces/default/webhook-secret")
+    webhook_secret = secret.json()["secret"]
     order_id = f"o-{uuid.uuid4().hex[:8]}"
     stub_llm.script(
         marker("a"),
@@ -121,6 +127,8 @@ async def test_an_agent_uses_an_http_an_mcp_and_a_built_in_tool_and_no_secret_le
     spec = {
         "agents": [agent(tools=["weather", "orders.lookup_order", "calculate", "echo_key"])],
         "steps": [task("a")],
+        # Its webhooks are signed with the workspace's secret, derived in the worker.
+        "notify": {"webhook_url": webhook_receiver.url},
     }
     run_id = (await start(api, await create(api, spec)))["run_id"]
     run = await wait_for_run(api, run_id, "completed", timeout=60)
@@ -153,10 +161,22 @@ async def test_an_agent_uses_an_http_an_mcp_and_a_built_in_tool_and_no_secret_le
         (await api.http.get("/tools")).text,
         (await api.http.get("/tools/weather")).text,
         (await api.http.get("/mcp-servers/orders")).text,
+        (await api.http.get("/models")).text,
+        (await api.http.get(f"/models/{STUB_MODEL}")).text,
     ]
+
+    async def delivered() -> list[tuple[dict[str, str], bytes]]:
+        return list(webhook_receiver.deliveries)
+
+    deliveries = await eventually(delivered, bool)
+    headers, body = deliveries[0]
+    # Signed with the secret an admin reads for the workspace.
+    assert verify(webhook_secret, headers["X-Kasal-Signature"], body)
+    readings += [body.decode() for _, body in deliveries]
     assert marker("a") in history  # payloads are read decoded
     assert logs.records  # the worker's log lines, from this process, are read
-    for secret in (WEATHER_KEY, ORDERS_KEY):
+    # The tools' secrets, the model's key, the workspace's webhook secret.
+    for secret in (WEATHER_KEY, ORDERS_KEY, STUB_API_KEY, webhook_secret):
         for reading in readings:
             assert secret not in reading
 

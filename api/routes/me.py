@@ -43,10 +43,10 @@ async def choose_workspace(
     workspaces: WorkspaceServiceDep,
     identity: IdentityServiceDep,
 ) -> WorkspaceRead:
-    """Make a workspace this browser session's own: the UI and its event streams then act
-    in it without sending `X-Kasal-Workspace`."""
-    if principal.via != "session" or principal.credential_id is None:
-        raise BadRequest("only a browser session remembers a workspace; send X-Kasal-Workspace")
+    """Make a workspace this session's (or API token's) own: the UI and its event streams
+    then act in it without sending `X-Kasal-Workspace`."""
+    if principal.credential_id is None:
+        raise BadRequest("only a session or an API token remembers a workspace")
     chosen = await workspaces.select(principal.user_id, body.workspace, None)
     await identity.choose_workspace(principal.credential_id, chosen.id)
     return _workspace(chosen)

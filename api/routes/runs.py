@@ -8,8 +8,15 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Header, Query, Request, status
 from fastapi.responses import StreamingResponse
 
-from api.authorization import Operator, Viewer
-from api.deps import CallJournalDep, RunListerDep, RunOperatorDep, RunReaderDep, RunStarterDep
+from api.authorization import Admin, Operator, Viewer
+from api.deps import (
+    CallJournalDep,
+    RunDeleterDep,
+    RunListerDep,
+    RunOperatorDep,
+    RunReaderDep,
+    RunStarterDep,
+)
 from api.errors import BadRequest
 from api.schemas.errors import error_responses
 from api.schemas.events import RUN_EVENT
@@ -208,3 +215,14 @@ async def cancel(
     _: Operator, run_id: str, service: RunOperatorDep, idempotency_key: IdempotencyKey = None
 ) -> CancelAccepted:
     return await service.cancel(run_id, idempotency_key)
+
+
+@router.delete(
+    "/runs/{run_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=error_responses(404, 422, 503),
+)
+async def delete(_: Admin, run_id: str, service: RunDeleterDep) -> None:
+    """Delete a run for good: its Temporal executions (an open one is terminated first),
+    its outputs, transcripts and payloads, and its call journal."""
+    await service.delete(run_id)

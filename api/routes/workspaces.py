@@ -8,9 +8,17 @@ import uuid
 from fastapi import APIRouter, status
 
 from api.authorization import Admin, InstanceAdmin, Viewer
-from api.deps import WorkspaceServiceDep
+from api.deps import SecretsDep, WorkspaceServiceDep
 from api.schemas.errors import error_responses
-from api.schemas.identity import MemberPut, MemberRead, UserRead, WorkspaceCreate, WorkspaceRead
+from api.schemas.identity import (
+    MemberPut,
+    MemberRead,
+    UserRead,
+    WebhookSecret,
+    WorkspaceCreate,
+    WorkspaceRead,
+)
+from api.services.webhook_secrets import SIGNATURE_HEADER, webhook_secret
 
 router = APIRouter(prefix="/workspaces", tags=["workspaces"])
 
@@ -74,3 +82,16 @@ async def remove_member(
     workspace_id: str, user_id: uuid.UUID, principal: Admin, workspaces: WorkspaceServiceDep
 ) -> None:
     await workspaces.remove_member(principal.workspace.id, user_id)
+
+
+@router.get(
+    "/{workspace_id}/webhook-secret", response_model=WebhookSecret, responses=error_responses(404)
+)
+async def get_webhook_secret(
+    workspace_id: str, principal: Admin, secrets: SecretsDep
+) -> WebhookSecret:
+    """The secret that signs this workspace's webhooks (`X-Kasal-Signature`): give it to
+    the receivers that verify them."""
+    return WebhookSecret(
+        secret=webhook_secret(secrets, principal.workspace.id), header=SIGNATURE_HEADER
+    )

@@ -62,7 +62,7 @@ class WorkspaceCreate(BaseModel):
 
 
 class MemberPut(BaseModel):
-    email: str = Field(max_length=320)
+    email: str = Field(max_length=320, pattern=r"^[^@\s]+@[^@\s]+$")
     role: Role
 
 
@@ -85,3 +85,8 @@ class AuditRead(BaseModel):
 class AuditPage(BaseModel):
     items: list[AuditRead]
     next_before: int | None = Field(description="Pass as `before` for the next (older) page")
+
+
+class WebhookSecret(BaseModel):
+    secret: str = Field(description="HMAC-SHA256 key of the workspace's webhook signatures")
+    header: str = Field(description="The header that carries the signature")

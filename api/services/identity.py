@@ -184,9 +184,9 @@ class IdentityService:
                 raise NotFound(f"no token {token_id}")
             await uow.credentials.end(token_id, utcnow())
 
-    async def choose_workspace(self, session_id: uuid.UUID, workspace_id: str) -> None:
+    async def choose_workspace(self, credential_id: uuid.UUID, workspace_id: str) -> None:
         async with self.uow as uow:
-            credential = await uow.credentials.get(session_id)
+            credential = await uow.credentials.get(credential_id)
             if credential is not None:
                 credential.workspace_id = workspace_id
 

@@ -4,6 +4,9 @@ built frontend, a worker, the Temporal dev server with Temporal Web, and the stu
 A person builds a two-task workflow with an approval gate from an empty canvas by
 dragging and connecting, saves and runs it, watches it, approves the gate, sees the run
 complete, and follows the link to Temporal Web.
+
+Every browser signs in first, as a person does: with the one-time link `kasal dev`
+prints, or with the sign-in form; the role it has decides which buttons it is offered.
 """
 
 from __future__ import annotations
@@ -14,12 +17,17 @@ from pathlib import Path
 
 import httpx
 import pytest
-from playwright.async_api import Locator, Page, async_playwright, expect
+from playwright.async_api import Browser, Locator, Page, async_playwright, expect
 
-from tests.api_stack import ApiStack
+from api.services.identity import IdentityService
+from db.session import create_engine, session_factory
+from db.uow import UnitOfWork
+from kasal.settings import Settings
+from tests.api_stack import ADMIN_EMAIL, ApiStack
 from tests.helpers import agent, marker, task
 from tests.stub_llm import Reply, StubLLM
 from tests.test_api_runs import create_workflow, start, wait_for_run
+from workflows.roles import Role
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_FLAGS = [
@@ -42,19 +50,52 @@ def database_url(tmp_path: Path) -> str:
 
 
 @pytest.fixture
-async def page(api: ApiStack) -> AsyncIterator[Page]:
+async def browser(api: ApiStack) -> AsyncIterator[Browser]:
     assert FRONTEND_BUILT.exists(), "build the frontend first: make test does"
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
-        context = await browser.new_context(
-            base_url=api.server.url, viewport={"width": 1440, "height": 960}
-        )
-        page = await context.new_page()
-        page.set_default_timeout(15_000)
         try:
-            yield page
+            yield browser
         finally:
             await browser.close()
+
+
+async def new_page(browser: Browser, api: ApiStack) -> Page:
+    """A page in a browser context of its own: its own cookies, so its own user."""
+    context = await browser.new_context(
+        base_url=api.server.url, viewport={"width": 1440, "height": 960}
+    )
+    page = await context.new_page()
+    page.set_default_timeout(15_000)
+    return page
+
+
+async def add_user(settings: Settings, email: str, role: Role, password: str | None = None) -> str:
+    """A user with ``role`` in `default` (as `kasal user add` makes one), and a one-time
+    sign-in link's token for them (as `kasal dev` prints one)."""
+    engine = create_engine(settings.database_url)
+    try:
+        identity = IdentityService(UnitOfWork(session_factory(engine)))
+        user = await identity.add_user(email, role=role, password=password)
+        link = await identity.issue(user.id, "link", lifetime=None)
+        return link.secret
+    finally:
+        await engine.dispose()
+
+
+async def sign_in_as(page: Page, api: ApiStack, email: str, role: Role) -> None:
+    """Follow a one-time sign-in link, and wait for the app to know who this is."""
+    token = await add_user(api.settings, email, role)
+    await page.goto(f"/auth/link?token={token}")
+    await expect(page.get_by_role("button", name=re.compile(re.escape(email)))).to_be_visible()
+
+
+@pytest.fixture
+async def page(api: ApiStack, browser: Browser) -> Page:
+    """A browser signed in as the first admin."""
+    page = await new_page(browser, api)
+    await sign_in_as(page, api, ADMIN_EMAIL, Role.ADMIN)
+    return page
 
 
 async def drop_from_palette(page: Page, button: str, x: int, y: int) -> None:
@@ -200,3 +241,105 @@ async def test_a_steps_tool_calls_show_in_its_panel(
     await tool_call.locator("summary").click()
     await expect(tool_call.locator("pre").first).to_contain_text('"expression": "6*7"')
     await expect(tool_call).to_contain_text("42")
+
+
+async def test_sign_in_by_form_returns_to_the_page_asked_for(
+    api: ApiStack, browser: Browser
+) -> None:
+    await add_user(api.settings, "pat@kasal.test", Role.EDITOR, password="correct horse battery")
+    page = await new_page(browser, api)
+
+    # A used or unknown link says so on the sign-in page.
+    await page.goto("/auth/link?token=kasal_not-a-link")
+    await expect(page).to_have_url(re.compile(r"#/sign-in\?link=expired$"))
+    await expect(page.get_by_role("status")).to_contain_text("link has expired")
+
+    # Any page asks an anonymous browser to sign in, and comes back to it after.
+    await page.goto("/#/tools")
+    await expect(page).to_have_url(re.compile(r"#/sign-in\?next=%2Ftools$"))
+    await page.get_by_label("Email").fill("pat@kasal.test")
+    await page.get_by_label("Password").fill("wrong horse")
+    await page.get_by_role("button", name="Sign in").click()
+    await expect(page.get_by_role("alert")).to_have_text("Wrong email or password.")
+    await page.get_by_label("Password").fill("correct horse battery")
+    await page.get_by_role("button", name="Sign in").click()
+    await expect(page).to_have_url(re.compile(r"#/tools$"))
+    await expect(page.get_by_role("heading", name="Tools")).to_be_visible()
+
+    # An editor's header: the workspace and role, and an account menu without admin pages.
+    await expect(page.get_by_role("combobox", name="Workspace")).to_have_value("default")
+    await page.get_by_role("button", name=re.compile("pat@kasal.test")).click()
+    account = page.get_by_role("navigation", name="Account")
+    await expect(account.get_by_role("link", name="Tokens")).to_be_visible()
+    await expect(account.get_by_role("link", name="Members")).to_have_count(0)
+    await expect(account.get_by_role("link", name="Audit")).to_have_count(0)
+    await expect(page.get_by_role("button", name="New HTTP tool")).to_have_count(0)
+    await expect(page.get_by_role("note")).to_contain_text("Only admins can add")
+
+    await account.get_by_role("button", name="Sign out").click()
+    await expect(page.get_by_role("button", name="Sign in")).to_be_visible()
+    await page.goto("/#/tools")
+    await expect(page).to_have_url(re.compile(r"#/sign-in\?next=%2Ftools$"))
+
+
+async def test_a_viewer_is_offered_no_run_and_an_approver_decides_atop_the_console(
+    api: ApiStack, browser: Browser
+) -> None:
+    spec = {
+        "steps": [
+            {
+                "id": "review",
+                "type": "approval",
+                "after": [],
+                "message": "Ship the release notes?",
+                "approvers": ["approver@kasal.test"],
+            }
+        ]
+    }
+    workflow_id = await create_workflow(api, spec)
+    run_id = (await start(api, workflow_id))["run_id"]
+
+    viewer = await new_page(browser, api)
+    await sign_in_as(viewer, api, "viewer@kasal.test", Role.VIEWER)
+    await viewer.goto(f"/#/workflows/{workflow_id}")
+    await expect(viewer.get_by_label("Workflow name")).to_have_value("brief")
+    await expect(viewer.get_by_role("button", name="Run", exact=True)).to_have_count(0)
+    await expect(viewer.get_by_role("button", name="Save", exact=True)).to_have_count(0)
+    await expect(viewer.get_by_role("note")).to_contain_text(
+        "Only operators and above can run workflows"
+    )
+    await expect(viewer.get_by_role("button", name="New workflow")).to_have_count(0)
+    # The run: no Cancel, and the gate is someone else's to decide.
+    await viewer.goto(f"/#/runs/{run_id}")
+    graph = viewer.get_by_role("application", name="Run graph")
+    await expect(graph.get_by_test_id("rf__node-review")).to_contain_text(
+        "waiting", ignore_case=True
+    )
+    await expect(viewer.get_by_role("button", name="Cancel run")).to_have_count(0)
+    await expect(viewer.get_by_role("region", name=re.compile("Your decision"))).to_have_count(0)
+    await graph.get_by_test_id("rf__node-review").click()
+    step = viewer.get_by_role("complementary", name="Step review")
+    await expect(step.get_by_role("note")).to_have_text(
+        "Waiting for a decision by approver@kasal.test: not you."
+    )
+    await expect(step.get_by_role("button", name="Approve")).to_have_count(0)
+
+    # The approver (a viewer otherwise) is told in the navigation, and decides atop the console.
+    approver = await new_page(browser, api)
+    await sign_in_as(approver, api, "approver@kasal.test", Role.VIEWER)
+    await expect(
+        approver.get_by_role("navigation", name="Main").get_by_role(
+            "link", name=re.compile(r"Approvals.*1 waiting for you")
+        )
+    ).to_be_visible(timeout=30_000)
+    await approver.goto(f"/#/runs/{run_id}")
+    decision = approver.get_by_role("region", name="Your decision on review")
+    await expect(decision).to_contain_text("Ship the release notes?")
+    await decision.get_by_label("Comment").fill("Ship it.")
+    await decision.get_by_role("button", name="Approve").click()
+    await expect(approver.locator(".console__status")).to_contain_text("Completed")
+    await expect(decision).to_have_count(0)
+    run = await wait_for_run(api, run_id, "completed")
+    decided = run["steps"][0]["decisions"][0]
+    assert decided["actor"] == "approver@kasal.test"
+    assert decided["comment"] == "Ship it."

@@ -16,6 +16,7 @@ from api.authorization import ROLE_EXTENSION, Allow
 from api.egress import check_configured_urls
 from api.errors import install_error_handlers
 from api.middleware import install_security
+from api.oidc import OidcProvider
 from api.routes import (
     app_links,
     audit,
@@ -26,6 +27,7 @@ from api.routes import (
     mcp_servers,
     me,
     models,
+    oidc,
     runs,
     tools,
     transcripts,
@@ -190,9 +192,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
         app.state.temporal = TemporalGateway(settings, app.state.blobs)
         app.state.sign_in_limiter = SignInLimiter()
+        app.state.oidc = OidcProvider(settings) if settings.KASAL_AUTH == "oidc" else None
         try:
             yield
         finally:
+            if app.state.oidc is not None:
+                await app.state.oidc.close()
             await engine.dispose()
 
     app = FastAPI(
@@ -217,6 +222,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     api.include_router(codec.router)
     app.include_router(api)
     app.include_router(auth.router)
+    app.include_router(oidc.router)
     app.include_router(health.router)
     # Path links to the app's pages (as webhooks send) redirect to its hash routes.
     app.include_router(app_links.router)

@@ -45,7 +45,7 @@ async def login(
     if user is None:
         limiter.failed(client)
         raise Unauthenticated("wrong email or password")
-    await _start_session(request, response, identity, user, how="password")
+    await start_session(request, response, identity, user, how="password")
 
 
 @router.get("/link", status_code=status.HTTP_303_SEE_OTHER, response_class=RedirectResponse)
@@ -57,7 +57,7 @@ async def link(
     if user is None:
         return RedirectResponse("/#/sign-in?link=expired", status.HTTP_303_SEE_OTHER)
     response = RedirectResponse("/", status.HTTP_303_SEE_OTHER)
-    await _start_session(request, response, identity, user, how="link")
+    await start_session(request, response, identity, user, how="link")
     return response
 
 
@@ -71,9 +71,11 @@ async def logout(request: Request, response: Response, identity: IdentityService
     response.delete_cookie(SESSION_COOKIE, path="/")
 
 
-async def _start_session(
+async def start_session(
     request: Request, response: Response, identity: IdentityServiceDep, user: User, *, how: str
 ) -> None:
+    """Set the session cookie and audit the sign-in: every way of signing in ends here
+    (password, link, OIDC in api/routes/oidc.py)."""
     settings: Settings = request.app.state.settings
     lifetime = timedelta(hours=settings.KASAL_SESSION_HOURS)
     issued = await identity.issue(user.id, "session", name=how, lifetime=lifetime)

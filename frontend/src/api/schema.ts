@@ -316,6 +316,20 @@ export interface paths {
      */
     post: operations["auth-logout"];
   };
+  "/auth/oidc/callback": {
+    /**
+     * Oidc Callback
+     * @description Where the issuer sends the browser back: start the session, then open `next`.
+     */
+    get: operations["auth-oidc_callback"];
+  };
+  "/auth/oidc/login": {
+    /**
+     * Oidc Login
+     * @description Sign in with the OIDC issuer ("Sign in with SSO"), then open `next` (a path here).
+     */
+    get: operations["auth-oidc_login"];
+  };
   "/healthz": {
     /** Healthz */
     get: operations["health-healthz"];
@@ -4353,6 +4367,85 @@ export interface operations {
       /** @description Successful Response */
       204: {
         content: never;
+      };
+    };
+  };
+  /**
+   * Oidc Callback
+   * @description Where the issuer sends the browser back: start the session, then open `next`.
+   */
+  "auth-oidc_callback": {
+    parameters: {
+      query?: {
+        code?: string | null;
+        state?: string | null;
+        error?: string | null;
+        error_description?: string | null;
+      };
+    };
+    responses: {
+      /** @description Successful Response */
+      303: {
+        content: never;
+      };
+      /** @description No principal: sign in, or send `Authorization: Bearer <API token or JWT>` */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description No such resource */
+      404: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description The request is invalid: every problem, each with its location */
+      422: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description Temporal or a worker does not answer; try again later */
+      503: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+    };
+  };
+  /**
+   * Oidc Login
+   * @description Sign in with the OIDC issuer ("Sign in with SSO"), then open `next` (a path here).
+   */
+  "auth-oidc_login": {
+    parameters: {
+      query?: {
+        next?: string;
+      };
+    };
+    responses: {
+      /** @description Successful Response */
+      302: {
+        content: never;
+      };
+      /** @description No such resource */
+      404: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description The request is invalid: every problem, each with its location */
+      422: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description Temporal or a worker does not answer; try again later */
+      503: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
       };
     };
   };

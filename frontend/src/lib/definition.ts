@@ -53,6 +53,8 @@ export interface ApprovalStep {
   on_timeout?: OnTimeout;
   on_reject?: OnReject;
   max_rejections?: number;
+  /** Who may decide: emails, and role names (a role admits the roles above it). None: operators and above. */
+  approvers?: string[];
 }
 
 export type StepSpec = TaskStep | ApprovalStep;

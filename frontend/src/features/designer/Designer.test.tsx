@@ -71,6 +71,7 @@ describe('designer side panel', () => {
     fireEvent.click(screen.getByRole('button', { name: 'Add approval gate' }));
     type('Id', 'review');
     type('Message', 'Publish?');
+    type('Approvers', 'ann@kasal.test, editor\n\n');
     fireEvent.click(within(screen.getByRole('group', { name: 'Runs after' })).getByLabelText('research'));
     fireEvent.change(screen.getByLabelText('On timeout'), { target: { value: 'approve' } });
 
@@ -82,9 +83,19 @@ describe('designer side panel', () => {
       agents: [{ id: 'researcher', role: 'Researcher', tools: ['fetch_url', 'weather'], max_iter: 7, llm: 'local' }],
       steps: [
         { id: 'research', type: 'task', agent: 'researcher', retry: { max_attempts: 5 }, on_failure: 'fail' },
-        { id: 'review', type: 'approval', after: ['research'], message: 'Publish?', on_timeout: 'approve' },
+        {
+          id: 'review',
+          type: 'approval',
+          after: ['research'],
+          message: 'Publish?',
+          on_timeout: 'approve',
+          approvers: ['ann@kasal.test', 'editor'],
+        },
       ],
     });
+    expect((screen.getByLabelText('Approvers') as HTMLTextAreaElement).value).toBe('ann@kasal.test, editor\n\n');
+    type('Approvers', '');
+    expect(JSON.stringify(graphToDefinition(useDesigner.getState()).steps[1])).not.toContain('approvers');
   });
 
   it('picks tools from the catalogue by kind, and keeps a name it lacks visible', () => {

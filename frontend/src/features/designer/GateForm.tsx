@@ -3,7 +3,7 @@ import { DEFAULTS, type OnReject, type OnTimeout } from '../../lib/definition';
 import type { FieldMessages } from '../../lib/validation';
 import type { ApprovalData, ApprovalNode } from '../../nodes/types';
 import { useDesigner } from '../../stores/designer-store';
-import { IdField, NumberField, SelectField, TextField } from './fields';
+import { IdField, ListField, NumberField, SelectField, TextField } from './fields';
 import { DependencyPicker } from './StepLinks';
 
 interface Props {
@@ -38,6 +38,14 @@ export function GateForm({ id, data, issues }: Props) {
         errors={issues.message}
         hint="What the approver is asked."
         multiline
+      />
+      <ListField
+        label="Approvers"
+        value={data.approvers ?? []}
+        onChange={(approvers) => update({ approvers: approvers.length ? approvers : undefined })}
+        scope={id}
+        errors={issues.approvers}
+        hint="Who may decide: emails, or a role (operator, editor, admin) and those above it; one a line. None: operators and above."
       />
       <DependencyPicker stepId={id} errors={issues.after} />
       <NumberField

@@ -39,6 +39,42 @@ export function TextField({ label, value, onChange, errors, hint, multiline }: T
   );
 }
 
+interface ListProps {
+  label: string;
+  value: readonly string[];
+  onChange: (value: string[]) => void;
+  /** The node being edited: a draft is dropped when another node is selected. */
+  scope: string;
+  errors?: string[];
+  hint?: string;
+}
+
+/** A list of short strings, one a line (commas separate too); blank lines are dropped. */
+export function ListField({ label, value, onChange, scope, errors, hint }: ListProps) {
+  const [text, edit] = useDraft(value.join('\n'), scope);
+  return (
+    <Field label={label} errors={errors} hint={hint}>
+      {(control) => (
+        <textarea
+          {...control}
+          className="input"
+          rows={2}
+          spellCheck={false}
+          value={text}
+          onChange={(e) => {
+            const items = e.target.value
+              .split(/[\n,]/)
+              .map((item) => item.trim())
+              .filter(Boolean);
+            edit(e.target.value, items.join('\n'));
+            onChange(items);
+          }}
+        />
+      )}
+    </Field>
+  );
+}
+
 interface IdProps {
   value: string;
   /** Try the new id; false when it is empty or taken. */

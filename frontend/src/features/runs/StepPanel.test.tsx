@@ -6,7 +6,9 @@ import { useRunStore } from '../../stores/run-store';
 import { signInAs } from '../../test/fixtures';
 import { StepPanel } from './StepPanel';
 
-const step = (extra: Partial<Step>): Step => ({
+// Cast: a step fixture names the fields these tests read; fields the API adds later need not break it.
+const step = (extra: Partial<Step>): Step =>
+  ({
   id: 'review',
   type: 'approval',
   status: 'waiting',
@@ -28,7 +30,7 @@ const step = (extra: Partial<Step>): Step => ({
   decisions: [],
   log: [],
   ...extra,
-});
+  }) as Step;
 
 const definition = { steps: [{ id: 'review', type: 'approval' as const, message: 'Publish?', after: [] }] };
 

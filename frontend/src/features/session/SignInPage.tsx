@@ -92,10 +92,12 @@ export function SignInPage({ next, linkExpired }: { next: string; linkExpired: b
           </form>
         )}
         {mode === 'oidc' && (
-          <p>
-            This Kasal signs people in through its identity provider. Scripts send a bearer token from the same
-            provider, or a personal API token.
-          </p>
+          <div className="form">
+            <p>This Kasal signs people in through its identity provider.</p>
+            <a className="btn btn--primary" href={`/auth/oidc/login?${new URLSearchParams({ next: `/#${next}` }).toString()}`}>
+              Sign in with SSO
+            </a>
+          </div>
         )}
         {mode === 'proxy' && (
           <p>

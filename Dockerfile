@@ -2,14 +2,14 @@
 # from it (see docker-compose.yml).
 
 # The frontend, built once; the API serves it at /.
-FROM node:20-slim AS frontend
+FROM node:20.19.5-slim AS frontend
 WORKDIR /frontend
 COPY frontend/package.json frontend/package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY frontend ./
 RUN npm run build
 
-FROM python:3.11-slim
+FROM python:3.11.14-slim
 
 ENV PYTHONUNBUFFERED=1 \
     PIP_NO_CACHE_DIR=1 \

@@ -78,7 +78,7 @@ def test_ports_are_valid_mappings(services: dict[str, dict[str, Any]]) -> None:
             assert match, (name, port)
             assert all(0 < int(number) < 65536 for number in match.groups() if number), port
     assert "8000:8000" in services["api"]["ports"]
-    assert {"7233:7233", "8233:8233"} <= set(services["temporal"]["ports"])
+    assert {"127.0.0.1:7233:7233", "127.0.0.1:8233:8233"} <= set(services["temporal"]["ports"])
 
 
 def test_dependencies_and_shared_networks_name_defined_services(
@@ -156,3 +156,43 @@ def test_named_volumes_are_declared(compose: dict[str, Any]) -> None:
     temporal = compose["services"]["temporal"]
     assert "/data/temporal.db" in temporal["command"]
     assert any(v.endswith(":/data") for v in temporal["volumes"])
+
+
+def test_images_are_pinned_to_versions(services: dict[str, dict[str, Any]]) -> None:
+    for name, service in services.items():
+        image = service.get("image", "")
+        if service.get("build"):
+            continue  # Kasal's own image, built from the Dockerfile below
+        repository, _, tag = image.partition(":")
+        assert re.fullmatch(r"\d+(\.\d+)+", tag), (name, image)
+    for line in (ROOT / "Dockerfile").read_text().splitlines():
+        if line.startswith("FROM "):
+            assert re.search(r":\d+\.\d+\.\d+", line), line
+
+
+def test_temporal_is_published_on_loopback_only(services: dict[str, dict[str, Any]]) -> None:
+    for mapping in services["temporal"]["ports"]:
+        assert mapping.startswith("127.0.0.1:"), mapping
+
+
+def test_long_running_containers_are_not_root(services: dict[str, dict[str, Any]]) -> None:
+    assert "\nUSER kasal\n" in (ROOT / "Dockerfile").read_text()
+    for name, service in services.items():
+        if service.get("build"):
+            assert "user" not in service, name  # the image's own non-root user
+            continue
+        user = str(service.get("user", ""))
+        if name == "temporal-data-owner":  # one chown of a new volume, then it exits
+            assert service["command"][0] == "chown"
+            continue
+        assert user and not user.startswith(("0", "root")), (name, user)
+
+
+def test_secrets_come_from_the_environment(services: dict[str, dict[str, Any]]) -> None:
+    secret = re.compile(r"(PASSWORD|SECRET|_KEY)$")
+    for name, service in services.items():
+        for key, value in (service.get("environment") or {}).items():
+            if secret.search(key):
+                assert str(value).startswith("${") and ":?" in str(value), (name, key)
+        url = (service.get("environment") or {}).get("KASAL_DATABASE_URL", "")
+        assert not url or "${POSTGRES_PASSWORD:?" in url, name

@@ -61,8 +61,14 @@ class WorkspaceCreate(BaseModel):
     name: str = Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9][A-Za-z0-9 ._-]*$")
 
 
+# One rule for the schema and the service (api/services/identity.py): no spaces or
+# control characters, one @. Control characters are spelled out because JSON Schema's
+# \s and Python's disagree on some of them.
+EMAIL_PATTERN = r"^[^@\s\x00-\x1f\x7f-\x9f]+@[^@\s\x00-\x1f\x7f-\x9f]+$"
+
+
 class MemberPut(BaseModel):
-    email: str = Field(max_length=320, pattern=r"^[^@\s]+@[^@\s]+$")
+    email: str = Field(max_length=320, pattern=EMAIL_PATTERN)
     role: Role
 
 

@@ -18,6 +18,7 @@ from pwdlib import PasswordHash
 from sqlalchemy.exc import IntegrityError
 
 from api.errors import BadRequest, NotFound
+from api.schemas.identity import EMAIL_PATTERN
 from db.base import utcnow
 from db.models import DEFAULT_WORKSPACE, Credential, User, WorkspaceRow
 from db.uow import UnitOfWork
@@ -26,7 +27,7 @@ from workflows.roles import Role
 TOKEN_PREFIX = "kasal_"
 SIGN_IN_LINK_LIFETIME = timedelta(hours=24)
 MIN_PASSWORD_LENGTH = 8
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
+_EMAIL = re.compile(EMAIL_PATTERN)
 
 _passwords = PasswordHash.recommended()
 # Verified when the email is unknown, so that a miss takes as long as a wrong password.
@@ -39,7 +40,7 @@ def secret_hash(secret: str) -> str:
 
 def normalized_email(email: str) -> str:
     email = email.strip().lower()
-    if not _EMAIL.match(email) or len(email) > 320:
+    if not _EMAIL.fullmatch(email) or len(email) > 320:
         raise BadRequest(f"{email!r} is not an email address")
     return email
 

@@ -276,6 +276,19 @@ async def test_sign_in_by_form_returns_to_the_page_asked_for(
     await expect(page.get_by_role("button", name="New HTTP tool")).to_have_count(0)
     await expect(page.get_by_role("note")).to_contain_text("Only admins can add")
 
+    # In their personal workspace they are its admin: the session remembers the choice.
+    await page.keyboard.press("Escape")
+    workspace = page.get_by_role("combobox", name="Workspace")
+    await workspace.select_option(label="Personal (admin)")
+    await expect(workspace).to_have_value(re.compile(r"^personal-"))
+    await expect(page).to_have_url(re.compile(r"#/$"))
+    await expect(page.get_by_role("button", name="New workflow")).to_be_visible()
+    await page.goto("/#/tools")
+    await expect(page.get_by_role("button", name="New HTTP tool")).to_be_visible()
+    await page.reload()
+    await expect(workspace).to_have_value(re.compile(r"^personal-"))
+
+    await page.get_by_role("button", name=re.compile("pat@kasal.test")).click()
     await account.get_by_role("button", name="Sign out").click()
     await expect(page.get_by_role("button", name="Sign in")).to_be_visible()
     await page.goto("/#/tools")

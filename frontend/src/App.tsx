@@ -106,7 +106,10 @@ export function App() {
             <Page route={route} />
           ) : status === 'error' ? (
             <div className="page" role="alert">
-              Could not reach Kasal: {sessionError}. <button type="button" className="btn btn--secondary btn--sm" onClick={() => void useSession.getState().load()}>Try again</button>
+              Could not reach Kasal: {sessionError}.{' '}
+              <button type="button" className="btn btn--secondary btn--sm" onClick={() => void useSession.getState().load()}>
+                Try again
+              </button>
             </div>
           ) : (
             <p className="page muted">Loading…</p>

@@ -158,3 +158,20 @@ def dev() -> None:
     from kasal.dev import run
 
     raise typer.Exit(run(get_settings()))
+
+
+@app.command()
+def serve(
+    host: Annotated[
+        str | None, typer.Option(help="Listen here instead of KASAL_HOST (0.0.0.0: everywhere).")
+    ] = None,
+    port: Annotated[int | None, typer.Option(help="Listen here instead of KASAL_PORT.")] = None,
+) -> None:
+    """Run the API and a worker against an external Temporal and database (Databricks Apps)."""
+    from kasal.serve import run
+
+    chosen = {"KASAL_HOST": host, "KASAL_PORT": port}
+    settings = get_settings().model_copy(
+        update={name: value for name, value in chosen.items() if value is not None}
+    )
+    raise typer.Exit(run(settings))

@@ -68,9 +68,10 @@ def refuse(problems: list[dict[str, Any]]) -> None:
 
 
 def check_configured_urls(settings: Settings) -> None:
-    """Refuse to start with a ``KASAL_WEBHOOK_URL`` the policy refuses: every run would
-    try it in vain (the worker refuses it too)."""
-    url = settings.KASAL_WEBHOOK_URL
-    reason = None if url is None else egress_policy(settings).url_refusal(url)
-    if reason is not None:
-        raise ValueError(f"KASAL_WEBHOOK_URL is refused by the egress policy: {reason}")
+    """Refuse to start with a ``KASAL_WEBHOOK_URL`` (or ``KASAL_SLACK_WEBHOOK_URL``) the
+    policy refuses: every run would try it in vain (the worker refuses it too)."""
+    for name in ("KASAL_WEBHOOK_URL", "KASAL_SLACK_WEBHOOK_URL"):
+        url = getattr(settings, name)
+        reason = None if url is None else egress_policy(settings).url_refusal(url)
+        if reason is not None:
+            raise ValueError(f"{name} is refused by the egress policy: {reason}")

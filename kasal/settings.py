@@ -33,6 +33,16 @@ class Settings(BaseSettings):
     # Called when a run waits for approval, needs attention, or closes (unless the
     # definition names its own notify.webhook_url).
     KASAL_WEBHOOK_URL: str | None = None
+    # A Slack-compatible incoming webhook told when a gate waits for its approvers
+    # (unless the definition names its own notify.slack_webhook_url).
+    KASAL_SLACK_WEBHOOK_URL: str | None = None
+    # Email to approvers (activities/approver_email.py): off without a host.
+    KASAL_SMTP_HOST: str | None = None
+    KASAL_SMTP_PORT: int = 587
+    KASAL_SMTP_USERNAME: str | None = None
+    KASAL_SMTP_PASSWORD: SecretStr | None = None
+    KASAL_SMTP_FROM: str = "kasal@localhost"
+    KASAL_SMTP_STARTTLS: bool = True
     TEMPORAL_NAMESPACE: str = "default"
     KASAL_TASK_QUEUE: str = "kasal"
     # Base64 of 32 bytes: when set, every Temporal payload is AES-GCM encrypted before it

@@ -21,6 +21,7 @@ from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
+from activities.approver_email import ApproverMailer, SmtpSettings
 from activities.db_model_registry import DatabaseModelRegistry
 from api.authorization import WORKSPACE_HEADER
 from api.main import create_app
@@ -160,6 +161,7 @@ class ApiStack:
             # As `kasal worker` does: tools' secret headers from this stack's database.
             tools=tool_environment(self.settings, sessions, secrets, blobs),
             secrets=secrets,
+            mailer=ApproverMailer(SmtpSettings.from_settings(self.settings), sessions),
         )
         await self.worker.__aenter__()
         await self._until_the_worker_polls()

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from temporalio.client import Client
 from temporalio.worker import Worker
 
+from activities.approver_email import ApproverMailer, SmtpSettings
 from activities.crew_runtime import CrewRuntime
 from activities.db_model_registry import DatabaseModelRegistry
 from activities.model_registry import ModelRegistry
@@ -75,6 +76,7 @@ def build_worker(
     *,
     tools: ToolEnvironment | None = None,
     secrets: SecretBox | None = None,
+    mailer: ApproverMailer | None = None,
 ) -> Worker:
     """A worker for Kasal's task queue.
 
@@ -83,6 +85,7 @@ def build_worker(
     agents' tools need (secrets, the fetch policy, the SQL tool's database); by default,
     built-in tools only, and HTTP tools and MCP servers without their secret headers.
     ``secrets`` (the instance key) signs webhooks; without it they go unsigned.
+    ``mailer`` emails approvers; without it no email is sent.
     """
     crew = CrewRuntime.for_steps(max_concurrent_activities)
     tools = tools or ToolEnvironment(blobs, NO_TOOL_SECRETS)
@@ -94,6 +97,7 @@ def build_worker(
         activities=[
             TaskStepActivities(models, blobs, crew, journal, tools).run_task_step,
             WebhookSender(tools.egress, secrets).send_webhook,
+            (mailer or ApproverMailer(None, None)).send_approver_email,
             BlobRetentionActivities(client, blobs).delete_blobs_of_runs_gone,
             McpProbeActivities(tools.secrets, tools.allow_stdio_mcp, tools.egress).probe_mcp_server,
         ],
@@ -141,6 +145,7 @@ async def run(settings: Settings) -> None:
         timedelta(seconds=settings.KASAL_WORKER_GRACEFUL_SHUTDOWN_SECONDS),
         tools=tool_environment(settings, sessions, secrets, blobs),
         secrets=secrets,
+        mailer=ApproverMailer(SmtpSettings.from_settings(settings), sessions),
     )
     freeze_startup_heap()
     stop = asyncio.Event()

@@ -14,6 +14,7 @@ from temporalio.exceptions import ActivityError, ApplicationError
 from temporalio.exceptions import CancelledError as TemporalCancelledError
 from temporalio.workflow import ActivityCancellationType
 
+from workflows.approver_notice import start_approver_notice
 from workflows.engine.events import (
     CancelGateTimer,
     CancelRequested,
@@ -21,16 +22,21 @@ from workflows.engine.events import (
     Command,
     ContinueAsNewSuggested,
     Decided,
+    GateAlarm,
+    GateAlarmKind,
     GateExpired,
     Notify,
+    NotifyApprovers,
     RetryRequested,
     RunEvent,
     RunStarted,
     SkipRequested,
+    StartGateAlarm,
     StartGateTimer,
     StartTask,
     TaskFailed,
     TaskSucceeded,
+    UpsertApprovers,
     UpsertStatus,
 )
 from workflows.engine.reducer import OperatorRequest, PlanGraph, Transition, reduce, refusal
@@ -46,7 +52,7 @@ from workflows.run_state import (
     StatusPage,
     StepState,
 )
-from workflows.search_attributes import KASAL_STATUS
+from workflows.search_attributes import KASAL_APPROVERS, KASAL_STATUS
 from workflows.step_actions import StepAction
 from workflows.task_activity import (
     activity_id,
@@ -66,6 +72,10 @@ IDEMPOTENT_UPDATE_PREFIX = "idem:"
 # the step stayed running, and a closing run waited for it for good.
 CANCELLED_TASK_REPORTED = "cancelled-task-reported"
 GATE_TIMER_PREFIX = "deadline of gate "
+GATE_ALARM_PREFIXES = {"remind": "reminder of gate ", "escalate": "escalation of gate "}
+# Approver notices (ApproverNoticeWorkflow) and the KasalApprovers search attribute are
+# new commands: histories from before them replay without.
+APPROVERS_NOTIFIED = "approvers-notified-and-searchable"
 
 
 @workflow.defn(name="AgentWorkflowV2")
@@ -214,12 +224,29 @@ class AgentWorkflowV2:
         elif isinstance(command, StartGateTimer):
             self._cancel_timer(command.step_id)
             self._timers[command.step_id] = asyncio.create_task(self._gate_timer(command))
+        elif isinstance(command, StartGateAlarm):
+            key = _alarm_key(command.step_id, command.alarm)
+            self._cancel_timer(key)
+            self._timers[key] = asyncio.create_task(self._gate_alarm(command))
         elif isinstance(command, CancelGateTimer):
             self._cancel_timer(command.step_id)
+            for alarm in GATE_ALARM_PREFIXES:
+                self._cancel_timer(_alarm_key(command.step_id, alarm))
         elif isinstance(command, Notify):
             self._notify(command)
+        elif isinstance(command, NotifyApprovers):
+            self._notify_approvers(command)
         elif isinstance(command, UpsertStatus):
             workflow.upsert_search_attributes([KASAL_STATUS.value_set(command.status.value)])
+        elif isinstance(command, UpsertApprovers):
+            if workflow.patched(APPROVERS_NOTIFIED):
+                workflow.upsert_search_attributes(
+                    [
+                        KASAL_APPROVERS.value_set(command.approvers)
+                        if command.approvers
+                        else KASAL_APPROVERS.value_unset()
+                    ]
+                )
 
     async def _execute_task(self, step_id: str, execution: int) -> None:
         step = self._graph.steps[step_id]
@@ -302,8 +329,21 @@ class AgentWorkflowV2:
         self._timers.pop(timer.step_id, None)
         self._feed(GateExpired(at=workflow.now(), step_id=timer.step_id, round=timer.round))
 
-    def _cancel_timer(self, step_id: str) -> None:
-        timer = self._timers.pop(step_id, None)
+    async def _gate_alarm(self, alarm: StartGateAlarm) -> None:
+        remaining = (alarm.at - workflow.now()).total_seconds()
+        try:
+            await workflow.sleep(max(remaining, 0.001), summary=gate_alarm_summary(alarm))
+        except asyncio.CancelledError:
+            return
+        self._timers.pop(_alarm_key(alarm.step_id, alarm.alarm), None)
+        self._feed(
+            GateAlarm(
+                at=workflow.now(), step_id=alarm.step_id, round=alarm.round, alarm=alarm.alarm
+            )
+        )
+
+    def _cancel_timer(self, key: str) -> None:
+        timer = self._timers.pop(key, None)
         if timer is not None:
             timer.cancel()
 
@@ -319,6 +359,27 @@ class AgentWorkflowV2:
                     command.event,
                     command.status.value,
                     command.step_id,
+                )
+            )
+        )
+
+    def _notify_approvers(self, command: NotifyApprovers) -> None:
+        meta = self._plan.meta
+        if not (meta.slack_webhook_url or command.recipients):
+            return
+        if not workflow.patched(APPROVERS_NOTIFIED):
+            return
+        state = self._run.steps[command.step_id]
+        self._notifications.append(
+            asyncio.create_task(
+                start_approver_notice(
+                    meta,
+                    command.notice,
+                    step_id=command.step_id,
+                    round=command.round,
+                    message=state.message or "",
+                    approvers=list(state.approvers),
+                    recipients=command.recipients,
                 )
             )
         )
@@ -361,6 +422,25 @@ def _request_key() -> str | None:
 
 def gate_timer_summary(timer: StartGateTimer) -> str:
     return f"{GATE_TIMER_PREFIX}{timer.step_id} round {timer.round}"
+
+
+def _alarm_key(step_id: str, alarm: str) -> str:
+    """Where a gate's reminder or escalation timer is kept, beside its deadline's."""
+    return f"{step_id}\x00{alarm}"
+
+
+def gate_alarm_summary(alarm: StartGateAlarm) -> str:
+    return f"{GATE_ALARM_PREFIXES[alarm.alarm]}{alarm.step_id} round {alarm.round}"
+
+
+def parse_gate_alarm_summary(summary: str) -> tuple[GateAlarmKind, str, int] | None:
+    """The alarm, gate and round a reminder or escalation timer was started for."""
+    for alarm, prefix in GATE_ALARM_PREFIXES.items():
+        if summary.startswith(prefix):
+            step_id, _, round_text = summary.removeprefix(prefix).rpartition(" round ")
+            if round_text.isdigit():
+                return ("remind" if alarm == "remind" else "escalate", step_id, int(round_text))
+    return None
 
 
 def parse_gate_timer_summary(summary: str) -> tuple[str, int] | None:

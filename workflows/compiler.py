@@ -406,6 +406,7 @@ def _build_plan(
             fields["expected_output"] = render(step.expected_output, values)
             steps.append(PlanTaskStep(**fields, context_from=upstream))
     webhook_url = parsed.notify.webhook_url if parsed.notify else None
+    slack_webhook_url = parsed.notify.slack_webhook_url if parsed.notify else None
     pinned: dict[str, PinnedTool] = {}
     for agent in parsed.agents:
         for name in agent.tools:
@@ -419,7 +420,7 @@ def _build_plan(
         agents=agents,
         steps=steps,
         max_parallel=parsed.max_parallel,
-        meta=RunMeta(webhook_url=webhook_url),
+        meta=RunMeta(webhook_url=webhook_url, slack_webhook_url=slack_webhook_url),
         tools=pinned,
     )
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 ID_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
 INPUT_NAME_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]{0,63}$"
@@ -75,6 +75,17 @@ class ApprovalStep(_Strict):
     # Who may decide: emails, and role names (a role admits the roles above it too).
     # Without approvers, operators and above decide.
     approvers: list[Approver] = Field(default=[], max_length=100)
+    # While the gate waits: remind its approvers after this long, and after that long
+    # tell escalate_to, who may then decide too (README, "Approvals").
+    remind_after_seconds: float | None = Field(default=None, gt=0, le=365 * 86_400)
+    escalate_after_seconds: float | None = Field(default=None, gt=0, le=365 * 86_400)
+    escalate_to: list[Approver] = Field(default=[], max_length=100)
+
+    @model_validator(mode="after")
+    def _escalation_names_whom(self) -> ApprovalStep:
+        if (self.escalate_after_seconds is None) != (not self.escalate_to):
+            raise ValueError("escalate_after_seconds and escalate_to go together")
+        return self
 
 
 Step = Annotated[TaskStep | ApprovalStep, Field(discriminator="type")]
@@ -82,6 +93,8 @@ Step = Annotated[TaskStep | ApprovalStep, Field(discriminator="type")]
 
 class NotifySpec(_Strict):
     webhook_url: str | None = None
+    # A Slack-compatible incoming webhook that hears when a gate waits for its approvers.
+    slack_webhook_url: str | None = None
 
 
 class WorkflowDefinition(_Strict):

@@ -38,6 +38,8 @@ class RunMeta(BaseModel):
     workflow_name: str = ""
     version: int = 0
     webhook_url: str | None = None
+    # A Slack-compatible incoming webhook for approver notices (workflows/approver_notice.py).
+    slack_webhook_url: str | None = None
     app_url: str | None = None  # where people open Kasal
     temporal_web_url: str | None = None  # Temporal Web's base, for links to the run
     # The run's workspace, whose secret signs its webhooks; a default so that histories

@@ -6,6 +6,7 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxR
 
 from workflows.agent_workflow import AgentWorkflow
 from workflows.agent_workflow_v2 import AgentWorkflowV2
+from workflows.approver_notice import ApproverNoticeWorkflow
 from workflows.mcp_probe import McpProbeWorkflow
 from workflows.notify import NotifyWorkflow
 from workflows.retention_workflow import BlobRetentionWorkflow
@@ -15,6 +16,7 @@ WORKFLOWS = [
     AgentWorkflowV2,
     AgentWorkflow,
     NotifyWorkflow,
+    ApproverNoticeWorkflow,
     BlobRetentionWorkflow,
     McpProbeWorkflow,
 ]

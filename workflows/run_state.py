@@ -60,6 +60,9 @@ class StepState(BaseModel):
     round: int = 0
     waiting_since: datetime | None = None
     deadline: datetime | None = None
+    # When a waiting gate reminds its approvers, and escalates to its escalate_to.
+    remind_at: datetime | None = None
+    escalate_at: datetime | None = None
     decisions: list[RecordedDecision] = []
     # Messages that were refused or ignored, so an operator can see why.
     log: list[str] = []

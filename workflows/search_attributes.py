@@ -22,6 +22,11 @@ KASAL_FORKED_FROM_STEP = SearchAttributeKey.for_keyword("KasalForkedFromStep")
 # Runs from before workspaces have none and belong to `default`.
 KASAL_WORKSPACE = SearchAttributeKey.for_keyword("KasalWorkspace")
 
+# Who may decide the gates a run waits at now: approvers' emails and role names,
+# lowercased, and `operator` for a gate that names no approvers (operators and above
+# decide it). Unset when no gate waits. `GET /approvals?mine=true` filters on it.
+KASAL_APPROVERS = SearchAttributeKey.for_keyword_list("KasalApprovers")
+
 ALL_KEYS = (
     KASAL_WORKFLOW_ID,
     KASAL_WORKFLOW_NAME,
@@ -31,4 +36,5 @@ ALL_KEYS = (
     KASAL_FORKED_FROM_STEP,
     KASAL_STARTED_AT,
     KASAL_WORKSPACE,
+    KASAL_APPROVERS,
 )

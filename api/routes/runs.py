@@ -123,14 +123,18 @@ async def events(
 
 @router.get("/approvals", response_model=ApprovalPage, responses=error_responses(400, 422, 503))
 async def approvals(
-    _: Viewer,
+    principal: Viewer,
     service: RunListerDep,
     page_token: PageTokenDep,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    mine: Annotated[
+        bool, Query(description="Only the gates you may decide (by `KasalApprovers`).")
+    ] = False,
 ) -> ApprovalPage:
     """Gates waiting for a decision, across all runs, a page at a time: follow
     `next_page_token` until it is null to see every one."""
-    return await service.approvals(limit=limit, page_token=page_token)
+    decider = (principal.email, principal.role) if mine else None
+    return await service.approvals(limit=limit, page_token=page_token, decider=decider)
 
 
 @router.get(

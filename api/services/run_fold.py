@@ -16,12 +16,18 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.api.history.v1 import HistoryEvent as RawEvent
 from temporalio.converter import DataConverter
 
-from workflows.agent_workflow_v2 import IDEMPOTENT_UPDATE_PREFIX, parse_gate_timer_summary
+from workflows.agent_workflow_v2 import (
+    IDEMPOTENT_UPDATE_PREFIX,
+    parse_gate_alarm_summary,
+    parse_gate_timer_summary,
+)
 from workflows.engine.events import (
     CancelRequested,
     CancelTask,
     ContinueAsNewSuggested,
     Decided,
+    GateAlarm,
+    GateAlarmKind,
     GateExpired,
     RetryRequested,
     RunEvent,
@@ -76,6 +82,8 @@ class _Fold:
         self.activities: dict[int, tuple[str, int]] = {}  # scheduled event id → step, execution
         self.attempts: dict[int, int] = {}  # scheduled event id → the last attempt started
         self.timers: dict[str, tuple[str, int]] = {}  # timer id → gate, round
+        # timer id → reminder or escalation, gate, round
+        self.alarms: dict[str, tuple[GateAlarmKind, str, int]] = {}
         self.suggested_at: Any = None  # a task that saw the suggestion, not yet fed
         # Steps the run cancelled in the workflow task being folded. An activity result
         # delivered in that same task reaches the workflow as a cancellation (the SDK
@@ -148,10 +156,17 @@ class _Fold:
             gate = parse_gate_timer_summary(summary) if summary else None
             if gate is not None:
                 self.timers[raw.timer_started_event_attributes.timer_id] = gate
+            alarm = parse_gate_alarm_summary(summary) if summary else None
+            if alarm is not None:
+                self.alarms[raw.timer_started_event_attributes.timer_id] = alarm
         elif kind == E.EVENT_TYPE_TIMER_FIRED:
-            gate = self.timers.get(raw.timer_fired_event_attributes.timer_id)
+            timer_id = raw.timer_fired_event_attributes.timer_id
+            gate = self.timers.get(timer_id)
             if gate is not None:
                 self.feed(GateExpired(at=at, step_id=gate[0], round=gate[1]))
+            fired = self.alarms.get(timer_id)
+            if fired is not None:
+                self.feed(GateAlarm(at=at, step_id=fired[1], round=fired[2], alarm=fired[0]))
         elif kind == E.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED:
             signal = raw.workflow_execution_signaled_event_attributes
             decision = await self.decode(signal.input, Decision)

@@ -20,8 +20,10 @@ from api.services.run_access import (
     query_state,
 )
 from api.services.run_pages import Cursor, decode_page_token, newest_first, run_started_at
+from workflows.roles import Role, may_decide
 from workflows.run_state import AgentWorkflowResult
 from workflows.search_attributes import (
+    KASAL_APPROVERS,
     KASAL_STATUS,
     KASAL_VERSION,
     KASAL_WORKFLOW_ID,
@@ -43,6 +45,9 @@ _STATUS_QUERY = {
     RunStatus.TERMINATED: "ExecutionStatus = 'Terminated'",
     RunStatus.TIMED_OUT: "ExecutionStatus = 'TimedOut'",
 }
+
+# Who asks for the gates they may decide: an email and their role in the workspace.
+Decider = tuple[str, Role]
 
 _WAITING_RUNS = [
     "ExecutionStatus = 'Running'",
@@ -72,22 +77,26 @@ class RunLister(RunAccess):
             next_page_token=Cursor.after(page[-1]).encode() if more and page else None,
         )
 
-    async def approvals(self, *, limit: int, page_token: str | None) -> ApprovalPage:
+    async def approvals(
+        self, *, limit: int, page_token: str | None, decider: Decider | None = None
+    ) -> ApprovalPage:
         """Gates waiting for a decision, a page of whole runs at a time.
 
         Runs come newest-started first, like the runs list, after the page token's
         cursor; within a page the oldest wait comes first. A page holds at most ``limit``
-        gates, unless one run alone waits at more.
+        gates, unless one run alone waits at more. With a ``decider``, only the gates
+        they may decide, found by ``KasalApprovers`` (see ``approvers_clause``).
         """
         client = await self.temporal.client()
         after = decode_page_token(page_token)
+        clauses = [self.runs_query, *_WAITING_RUNS]
+        if decider is not None:
+            clauses.append(approvers_clause(*decider))
         items: list[PendingApproval] = []
         while len(items) < limit:
-            runs, more = await _newest_runs(
-                client, [self.runs_query, *_WAITING_RUNS], limit - len(items), after
-            )
+            runs, more = await _newest_runs(client, clauses, limit - len(items), after)
             gates_per_run = await asyncio.gather(
-                *(self._waiting_gates(client, execution) for execution in runs)
+                *(self._waiting_gates(client, execution, decider) for execution in runs)
             )
             for execution, gates in zip(runs, gates_per_run, strict=True):
                 if items and len(items) + len(gates) > limit:
@@ -99,7 +108,7 @@ class RunLister(RunAccess):
         return _approval_page(items, after)
 
     async def _waiting_gates(
-        self, client: Client, execution: WorkflowExecution
+        self, client: Client, execution: WorkflowExecution, decider: Decider | None
     ) -> list[PendingApproval]:
         handle: RunHandle = client.get_workflow_handle(
             execution.id, result_type=AgentWorkflowResult
@@ -123,6 +132,7 @@ class RunLister(RunAccess):
             )
             for step in state.steps
             if step.status == StepStatus.WAITING
+            and (decider is None or may_decide(step.approvers, decider[0], decider[1].value))
         ]
 
     def _summary(self, execution: WorkflowExecution) -> RunSummary:
@@ -137,6 +147,20 @@ class RunLister(RunAccess):
             closed_at=execution.close_time,
             temporal=self._link(execution.id, execution.run_id),
         )
+
+
+def approvers_clause(email: str, role: Role) -> str:
+    """Runs with a waiting gate that ``email`` with ``role`` may decide.
+
+    ``KasalApprovers`` holds each waiting gate's approvers, and ``operator`` for a gate
+    that names none; a role name there admits that role and those above it. So a user
+    matches by their email, or by any role at or below their own."""
+    names = [lower.value for lower in Role if role.at_least(lower)]
+    # Visibility queries have no escape for a quote: such an address matches by role only.
+    if "'" not in email and "\\" not in email:
+        names.insert(0, email.strip().lower())
+    listed = ", ".join(f"'{name}'" for name in names)
+    return f"{KASAL_APPROVERS.name} IN ({listed})"
 
 
 async def _newest_runs(

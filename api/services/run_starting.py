@@ -89,6 +89,9 @@ class RunStarter(RunAccess):
                     workflow_name=name,
                     version=number,
                     webhook_url=plan.meta.webhook_url or self.settings.KASAL_WEBHOOK_URL,
+                    slack_webhook_url=(
+                        plan.meta.slack_webhook_url or self.settings.KASAL_SLACK_WEBHOOK_URL
+                    ),
                     app_url=self.settings.app_url,
                     temporal_web_url=self.settings.temporal_ui_url,
                     workspace=self.workspace,

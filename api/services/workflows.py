@@ -189,13 +189,17 @@ class WorkflowService:
 
 def _webhook_refusal(spec: dict[str, Any], egress: EgressPolicy) -> list[CompileError]:
     notify = spec.get("notify")
-    url = notify.get("webhook_url") if isinstance(notify, dict) else None
-    reason = egress.url_refusal(url) if isinstance(url, str) else None
-    if reason is None:
+    if not isinstance(notify, dict):
         return []
-    return [
-        CompileError(loc=["notify", "webhook_url"], msg=f"refused by the egress policy: {reason}")
-    ]
+    refused: list[CompileError] = []
+    for name in ("webhook_url", "slack_webhook_url"):
+        url = notify.get(name)
+        reason = egress.url_refusal(url) if isinstance(url, str) else None
+        if reason is not None:
+            refused.append(
+                CompileError(loc=["notify", name], msg=f"refused by the egress policy: {reason}")
+            )
+    return refused
 
 
 def _name_taken(name: str) -> Conflict:

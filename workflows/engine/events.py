@@ -60,6 +60,19 @@ class GateExpired(_Event):
     round: int
 
 
+GateAlarmKind = Literal["remind", "escalate"]
+
+
+class GateAlarm(_Event):
+    """A waiting gate's reminder or escalation time came (``remind_after_seconds``,
+    ``escalate_after_seconds``)."""
+
+    kind: Literal["gate_alarm"] = "gate_alarm"
+    step_id: str
+    round: int
+    alarm: GateAlarmKind
+
+
 class RetryRequested(_Event):
     kind: Literal["retry_requested"] = "retry_requested"
     step_id: str
@@ -90,6 +103,7 @@ RunEvent = Annotated[
     | TaskFailed
     | Decided
     | GateExpired
+    | GateAlarm
     | RetryRequested
     | SkipRequested
     | CancelRequested
@@ -118,7 +132,19 @@ class StartGateTimer(BaseModel):
     deadline: datetime
 
 
+class StartGateAlarm(BaseModel):
+    """A waiting gate's reminder or escalation timer; CancelGateTimer cancels it too."""
+
+    kind: Literal["start_gate_alarm"] = "start_gate_alarm"
+    step_id: str
+    round: int
+    alarm: GateAlarmKind
+    at: datetime
+
+
 class CancelGateTimer(BaseModel):
+    """Cancel a gate's timers: its deadline, and its reminder and escalation if set."""
+
     kind: Literal["cancel_gate_timer"] = "cancel_gate_timer"
     step_id: str
 
@@ -130,6 +156,29 @@ class Notify(BaseModel):
     step_id: str | None = None
 
 
+ApproverNoticeKind = Literal["waiting", "reminder", "escalation"]
+
+
+class NotifyApprovers(BaseModel):
+    """Tell a gate's approvers (or, on escalation, its ``escalate_to``) that it waits:
+    a Slack-compatible webhook and email (workflows/approver_notice.py)."""
+
+    kind: Literal["notify_approvers"] = "notify_approvers"
+    step_id: str
+    round: int
+    notice: ApproverNoticeKind
+    recipients: list[str]
+
+
+class UpsertApprovers(BaseModel):
+    """Keep the ``KasalApprovers`` search attribute current: who may decide the gates
+    now waiting (lowercased emails and role names; ``operator`` for a gate without
+    approvers); empty when none waits."""
+
+    kind: Literal["upsert_approvers"] = "upsert_approvers"
+    approvers: list[str]
+
+
 class UpsertStatus(BaseModel):
     """Keep the ``KasalStatus`` search attribute current."""
 
@@ -137,7 +186,17 @@ class UpsertStatus(BaseModel):
     status: RunStatus
 
 
-Command = StartTask | CancelTask | StartGateTimer | CancelGateTimer | Notify | UpsertStatus
+Command = (
+    StartTask
+    | CancelTask
+    | StartGateTimer
+    | StartGateAlarm
+    | CancelGateTimer
+    | Notify
+    | NotifyApprovers
+    | UpsertStatus
+    | UpsertApprovers
+)
 
 
 class Refusal(BaseModel):

@@ -24,17 +24,21 @@ from workflows.engine.events import (
     Command,
     ContinueAsNewSuggested,
     Decided,
+    GateAlarm,
     GateExpired,
     Notify,
+    NotifyApprovers,
     Refusal,
     RetryRequested,
     RunEvent,
     RunStarted,
     SkipRequested,
+    StartGateAlarm,
     StartGateTimer,
     StartTask,
     TaskFailed,
     TaskSucceeded,
+    UpsertApprovers,
     UpsertStatus,
 )
 from workflows.engine.state import (
@@ -45,7 +49,7 @@ from workflows.engine.state import (
     RunData,
 )
 from workflows.plan import Plan, PlanApprovalStep, PlanTaskStep
-from workflows.roles import may_decide
+from workflows.roles import Role, may_decide
 from workflows.run_state import RecordedDecision, StepState
 from workflows.status import SATISFIED, RunStatus, StepStatus, open_run_status
 
@@ -83,6 +87,8 @@ def reduce(run: RunData, graph: PlanGraph, event: RunEvent) -> Transition:
         _task_failed(run, graph, event, out)
     elif isinstance(event, GateExpired):
         _gate_expired(run, graph, event, out)
+    elif isinstance(event, GateAlarm):
+        _gate_alarm(run, graph, event, out)
     elif isinstance(event, CancelRequested):
         _close(run, "cancelled", None, "the run was cancelled", event.at, out)
     elif isinstance(event, ContinueAsNewSuggested):
@@ -145,6 +151,8 @@ def _resume(run: RunData, graph: PlanGraph, at: datetime, out: Transition) -> No
             out.commands.append(
                 StartGateTimer(step_id=state.id, round=state.round, deadline=state.deadline)
             )
+        if state.status == StepStatus.WAITING:
+            _arm_alarms(state, out)
     if run.closing is None:
         _promote(run, graph, list(graph.order), at, out)
 
@@ -209,6 +217,39 @@ def _gate_expired(run: RunData, graph: PlanGraph, event: GateExpired, out: Trans
     _decide(run, graph, state, step, decision, event.at, out)
 
 
+def _gate_alarm(run: RunData, graph: PlanGraph, event: GateAlarm, out: Transition) -> None:
+    state = run.steps[event.step_id]
+    if state.status != StepStatus.WAITING or state.round != event.round or run.closing:
+        return  # decided already, or an older round's timer
+    if (state.remind_at if event.alarm == "remind" else state.escalate_at) is None:
+        return  # it went off already
+    step = graph.steps[state.id]
+    assert isinstance(step, PlanApprovalStep)
+    if event.alarm == "remind":
+        state.remind_at = None
+        state.log.append(f"reminded {', '.join(state.approvers) or 'operators'}")
+        out.commands.append(
+            NotifyApprovers(
+                step_id=state.id, round=state.round, notice="reminder", recipients=state.approvers
+            )
+        )
+        return
+    state.escalate_at = None
+    # Those escalated to may decide too; a gate that named no approvers keeps admitting
+    # operators, said as the role, since a non-empty list admits only whom it names.
+    approvers = state.approvers or [Role.OPERATOR.value]
+    state.approvers = approvers + [a for a in step.escalate_to if a not in approvers]
+    state.log.append(f"escalated to {', '.join(step.escalate_to)}")
+    out.commands.append(
+        NotifyApprovers(
+            step_id=state.id,
+            round=state.round,
+            notice="escalation",
+            recipients=list(step.escalate_to),
+        )
+    )
+
+
 def _operator_request(
     run: RunData, graph: PlanGraph, request: OperatorRequest, out: Transition
 ) -> bool:
@@ -270,6 +311,7 @@ def _decide(
 ) -> None:
     state.decisions.append(decision)
     state.deadline = None
+    state.remind_at = state.escalate_at = None
     out.commands.append(CancelGateTimer(step_id=state.id))
     if decision.decision == "approve":
         state.status = StepStatus.APPROVED
@@ -311,6 +353,7 @@ def _close(
                 out.commands.append(CancelGateTimer(step_id=state.id))
             state.status = StepStatus.CANCELLED
             state.deadline = None
+            state.remind_at = state.escalate_at = None
             state.finished_at = at
 
 
@@ -349,11 +392,38 @@ def _open_gate(state: StepState, step: PlanApprovalStep, at: datetime, out: Tran
     out.commands.append(
         StartGateTimer(step_id=state.id, round=state.round, deadline=state.deadline)
     )
+    state.remind_at = _after(at, step.remind_after_seconds)
+    state.escalate_at = _after(at, step.escalate_after_seconds)
+    _arm_alarms(state, out)
     out.commands.append(
         Notify(
             event="waiting_for_approval", status=RunStatus.WAITING_FOR_APPROVAL, step_id=state.id
         )
     )
+    out.commands.append(
+        NotifyApprovers(
+            step_id=state.id, round=state.round, notice="waiting", recipients=state.approvers
+        )
+    )
+
+
+def _after(at: datetime, seconds: float | None) -> datetime | None:
+    return None if seconds is None else at + timedelta(seconds=seconds)
+
+
+def _arm_alarms(state: StepState, out: Transition) -> None:
+    """Start a waiting gate's reminder and escalation timers, if it has them (gates of
+    definitions from before them have none, so their histories see no new command)."""
+    if state.remind_at is not None:
+        out.commands.append(
+            StartGateAlarm(step_id=state.id, round=state.round, alarm="remind", at=state.remind_at)
+        )
+    if state.escalate_at is not None:
+        out.commands.append(
+            StartGateAlarm(
+                step_id=state.id, round=state.round, alarm="escalate", at=state.escalate_at
+            )
+        )
 
 
 def _start_tasks(run: RunData, graph: PlanGraph, at: datetime, out: Transition) -> None:
@@ -380,8 +450,13 @@ def _start_tasks(run: RunData, graph: PlanGraph, at: datetime, out: Transition) 
 
 
 def _settle(run: RunData, graph: PlanGraph, at: datetime, out: Transition) -> None:
-    """After every event: start what can start, and publish the status if it changed."""
+    """After every event: start what can start, and publish the status and the waiting
+    gates' approvers if they changed."""
     _start_tasks(run, graph, at, out)
+    approvers = waiting_approvers(run)
+    if approvers != run.published_approvers:
+        run.published_approvers = approvers
+        out.commands.append(UpsertApprovers(approvers=approvers))
     finished = run.is_finished()
     status = run.outcome() if finished else open_run_status([s.status for s in run.steps.values()])
     if status == run.published_status:
@@ -390,6 +465,16 @@ def _settle(run: RunData, graph: PlanGraph, at: datetime, out: Transition) -> No
     out.commands.append(UpsertStatus(status=status))
     if finished:
         out.commands.append(Notify(event="run_closed", status=status))
+
+
+def waiting_approvers(run: RunData) -> list[str]:
+    """Who may decide the gates now waiting, for ``KasalApprovers``: each gate's approvers
+    lowercased, and ``operator`` for a gate without any (it admits operators and above)."""
+    names: set[str] = set()
+    for state in run.steps.values():
+        if state.status == StepStatus.WAITING:
+            names.update(a.strip().lower() for a in state.approvers or [Role.OPERATOR.value])
+    return sorted(names)
 
 
 def _dependencies_met(run: RunData, graph: PlanGraph, step_id: str) -> bool:

@@ -51,6 +51,8 @@ class RunData(BaseModel):
     draining: bool = False
     applied: list[AppliedRequest] = []
     published_status: RunStatus | None = None
+    # The KasalApprovers search attribute as last upserted (UpsertApprovers).
+    published_approvers: list[str] = []
     notifications: int = 0
 
     @classmethod

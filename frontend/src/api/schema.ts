@@ -96,8 +96,8 @@ export interface paths {
   "/api/v1/me/workspace": {
     /**
      * Choose Workspace
-     * @description Make a workspace this browser session's own: the UI and its event streams then act
-     * in it without sending `X-Kasal-Workspace`.
+     * @description Make a workspace this session's (or API token's) own: the UI and its event streams
+     * then act in it without sending `X-Kasal-Workspace`.
      */
     put: operations["me-choose_workspace"];
   };
@@ -125,6 +125,12 @@ export interface paths {
   "/api/v1/runs/{run_id}": {
     /** Get */
     get: operations["runs-get"];
+    /**
+     * Delete
+     * @description Delete a run for good: its Temporal executions (an open one is terminated first),
+     * its outputs, transcripts and payloads, and its call journal.
+     */
+    delete: operations["runs-delete"];
   };
   "/api/v1/runs/{run_id}/cancel": {
     /** Cancel */
@@ -287,6 +293,14 @@ export interface paths {
   "/api/v1/workspaces/{workspace_id}/members/{user_id}": {
     /** Remove Member */
     delete: operations["workspaces-remove_member"];
+  };
+  "/api/v1/workspaces/{workspace_id}/webhook-secret": {
+    /**
+     * Get Webhook Secret
+     * @description The secret that signs this workspace's webhooks (`X-Kasal-Signature`): give it to
+     * the receivers that verify them.
+     */
+    get: operations["workspaces-get_webhook_secret"];
   };
   "/auth/config": {
     /**
@@ -1332,6 +1346,8 @@ export interface components {
       decisions: components["schemas"]["RecordedDecision"][];
       /** Error */
       error: string | null;
+      /** Escalate At */
+      escalate_at: string | null;
       /**
        * Execution
        * @default 0
@@ -1352,6 +1368,8 @@ export interface components {
       output: string | null;
       /** Pause Reason */
       pause_reason: ("failure" | "budget") | null;
+      /** Remind At */
+      remind_at: string | null;
       /**
        * Round
        * @default 0
@@ -1401,6 +1419,8 @@ export interface components {
       decisions: components["schemas"]["RecordedDecision"][];
       /** Error */
       error: string | null;
+      /** Escalate At */
+      escalate_at: string | null;
       /**
        * Execution
        * @default 0
@@ -1423,6 +1443,8 @@ export interface components {
       output_ref: string | null;
       /** Pause Reason */
       pause_reason: ("failure" | "budget") | null;
+      /** Remind At */
+      remind_at: string | null;
       /**
        * Round
        * @default 0
@@ -1666,6 +1688,19 @@ export interface components {
        */
       workflow_id: string;
     };
+    /** WebhookSecret */
+    WebhookSecret: {
+      /**
+       * Header
+       * @description The header that carries the signature
+       */
+      header: string;
+      /**
+       * Secret
+       * @description HMAC-SHA256 key of the workspace's webhook signatures
+       */
+      secret: string;
+    };
     /** WorkflowCreate */
     WorkflowCreate: {
       /**
@@ -1804,6 +1839,8 @@ export interface operations {
     parameters: {
       query?: {
         limit?: number;
+        /** @description Only the gates you may decide (by `KasalApprovers`). */
+        mine?: boolean;
         /** @description The `next_page_token` of the page before */
         page_token?: string | null;
         /** @description The same as `page_token`, as the runs list has taken it */
@@ -2443,8 +2480,8 @@ export interface operations {
   };
   /**
    * Choose Workspace
-   * @description Make a workspace this browser session's own: the UI and its event streams then act
-   * in it without sending `X-Kasal-Workspace`.
+   * @description Make a workspace this session's (or API token's) own: the UI and its event streams
+   * then act in it without sending `X-Kasal-Workspace`.
    */
   "me-choose_workspace": {
     requestBody: {
@@ -2775,6 +2812,54 @@ export interface operations {
         content: {
           "application/json": components["schemas"]["RunRead"];
         };
+      };
+      /** @description No principal: sign in, or send `Authorization: Bearer <API token or JWT>` */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description The principal's role in this workspace does not allow this */
+      403: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description No such resource */
+      404: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description The request is invalid: every problem, each with its location */
+      422: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description Temporal or a worker does not answer; try again later */
+      503: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+    };
+  };
+  /**
+   * Delete
+   * @description Delete a run for good: its Temporal executions (an open one is terminated first),
+   * its outputs, transcripts and payloads, and its call journal.
+   */
+  "runs-delete": {
+    parameters: {
+      path: {
+        run_id: string;
+      };
+    };
+    responses: {
+      /** @description Successful Response */
+      204: {
+        content: never;
       };
       /** @description No principal: sign in, or send `Authorization: Bearer <API token or JWT>` */
       401: {
@@ -4268,6 +4353,50 @@ export interface operations {
       };
       /** @description Conflicts with the resource's state (a taken name, a closed run, a gate that is not waiting, a race another request won) */
       409: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description The request is invalid: every problem, each with its location */
+      422: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+    };
+  };
+  /**
+   * Get Webhook Secret
+   * @description The secret that signs this workspace's webhooks (`X-Kasal-Signature`): give it to
+   * the receivers that verify them.
+   */
+  "workspaces-get_webhook_secret": {
+    parameters: {
+      path: {
+        workspace_id: string;
+      };
+    };
+    responses: {
+      /** @description Successful Response */
+      200: {
+        content: {
+          "application/json": components["schemas"]["WebhookSecret"];
+        };
+      };
+      /** @description No principal: sign in, or send `Authorization: Bearer <API token or JWT>` */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description The principal's role in this workspace does not allow this */
+      403: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description No such resource */
+      404: {
         content: {
           "application/json": components["schemas"]["ErrorResponse"];
         };

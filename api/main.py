@@ -39,6 +39,7 @@ from api.schemas.errors import ERROR_DESCRIPTIONS, error_responses
 from api.schemas.events import STREAM_EVENT_MODELS
 from api.services.sign_in_limit import SignInLimiter
 from api.temporal import TemporalGateway
+from db.blob_cipher import BlobCipher
 from db.blobs import BlobStore
 from db.migrate import upgrade_to_head
 from db.secrets import load_secret_box
@@ -185,11 +186,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.settings = settings
         app.state.engine = engine
         app.state.sessions = session_factory(engine)
-        # One store for the app: its SQLite write lock must be shared by every request.
-        app.state.blobs = BlobStore(app.state.sessions)
         app.state.secrets = load_secret_box(
             settings.KASAL_SECRET_KEY, settings.KASAL_DATA_DIR, create=True
         )
+        # One store for the app: its SQLite write lock must be shared by every request.
+        app.state.blobs = BlobStore(app.state.sessions, BlobCipher.of(app.state.secrets))
         app.state.temporal = TemporalGateway(settings, app.state.blobs)
         app.state.sign_in_limiter = SignInLimiter()
         app.state.oidc = OidcProvider(settings) if settings.KASAL_AUTH == "oidc" else None

@@ -26,6 +26,7 @@ from activities.db_model_registry import DatabaseModelRegistry
 from api.authorization import WORKSPACE_HEADER
 from api.main import create_app
 from api.services.identity import IdentityService
+from db.blob_cipher import BlobCipher
 from db.blobs import BlobStore
 from db.models import DEFAULT_WORKSPACE
 from db.payload_store import PayloadStore, payload_data_converter
@@ -151,7 +152,7 @@ class ApiStack:
         self._engine = create_engine(self.settings.database_url)
         sessions = session_factory(self._engine)
         models = DatabaseModelRegistry(sessions, secrets)
-        blobs = BlobStore(sessions)
+        blobs = BlobStore(sessions, BlobCipher.of(secrets))
         self.worker = build_worker(
             self.env.client,
             self.settings.KASAL_TASK_QUEUE,
@@ -236,7 +237,10 @@ async def api(
     # database, as the API's do: the worker's client, and the tests', read what the API
     # wrote and the other way round.
     payload_engine = create_engine(database_url)
-    converter = payload_data_converter(PayloadStore(BlobStore(session_factory(payload_engine))))
+    # Encrypted as the API's and the worker's are (db/blob_cipher.py).
+    secrets = load_secret_box(settings.KASAL_SECRET_KEY, settings.KASAL_DATA_DIR, create=False)
+    payload_blobs = BlobStore(session_factory(payload_engine), BlobCipher.of(secrets))
+    converter = payload_data_converter(PayloadStore(payload_blobs))
     env = WorkflowEnvironment(
         Client(**{**temporal_env.client.config(), "data_converter": converter})
     )

@@ -9,7 +9,9 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from db.blob_cipher import BlobCipher, open_text
 from db.models import Blob
+from db.secrets import load_secret_box
 from db.session import create_engine, session_factory
 from db.uow import UnitOfWork
 from tests.api_stack import ApiStack
@@ -150,13 +152,23 @@ async def test_a_fork_keeps_copies_of_the_reused_blobs_under_its_own_run_id(
     copies = [reused.output_ref, reused.transcript_ref]
     assert all(originals) and all(copies) and set(copies).isdisjoint(originals)
     blobs = await stored_blobs(api, [parent, forked])
+    secrets = load_secret_box(
+        api.settings.KASAL_SECRET_KEY, api.settings.KASAL_DATA_DIR, create=False
+    )
+    cipher = BlobCipher.of(secrets)
+
+    def content(blob: Blob) -> str:
+        return open_text(cipher, blob.content, kind=blob.kind, run_id=blob.run_id)
+
     for original, copy in zip(originals, copies, strict=True):
         assert original is not None and copy is not None
         assert (blobs[original].run_id, blobs[copy].run_id) == (parent, forked)
-        assert (blobs[copy].kind, blobs[copy].content) == (
+        assert (blobs[copy].kind, content(blobs[copy])) == (
             blobs[original].kind,
-            blobs[original].content,
+            content(blobs[original]),
         )
+        # Encrypted again for the fork's run id (db/blob_cipher.py).
+        assert blobs[copy].content != blobs[original].content
 
     # The reused step's transcript reads the same in the fork: its calls were copied.
     parent_run = (await api.http.get(f"/runs/{parent}")).json()

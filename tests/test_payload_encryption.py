@@ -23,6 +23,7 @@ from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
 from api.services.failure_messages import decode_event_failures
+from db.blob_cipher import BYTES_MARK, BlobCipher, open_bytes
 from db.blobs import BlobStore
 from db.models import Blob
 from db.payload_codec import (
@@ -33,6 +34,7 @@ from db.payload_codec import (
     key_id,
 )
 from db.payload_store import PAYLOAD_BUDGET_BYTES, PayloadStore, payload_data_converter
+from db.secrets import load_secret_box
 from db.session import create_engine, session_factory
 from kasal.binaries import temporal_cli
 from kasal.settings import Settings
@@ -93,7 +95,8 @@ async def encrypted(
     server = ApiServer(settings)
     await server.start()
     engine = create_engine(database_url)
-    blobs = BlobStore(session_factory(engine))
+    secrets = load_secret_box(settings.KASAL_SECRET_KEY, settings.KASAL_DATA_DIR, create=False)
+    blobs = BlobStore(session_factory(engine), BlobCipher.of(secrets))
     # The worker's client, as `kasal worker` makes it (kasal/temporal_client.py).
     converter = payload_data_converter(PayloadStore(blobs), payload_codec(settings))
     client = Client(**{**temporal.client.config(), "data_converter": converter})
@@ -136,11 +139,15 @@ def raw_bytes(path: Path) -> bytes:
 
 
 async def payload_blobs(blobs: BlobStore, run_id: str) -> list[bytes]:
+    """The run's payload blobs as the codec left them: the blob store's own encryption
+    at rest (db/blob_cipher.py), below, is opened."""
     async with blobs.sessions() as session:
         rows = await session.scalars(
             select(Blob).where(Blob.run_id == run_id, Blob.kind == "payload")
         )
-        return [bytes(row.data) for row in rows]
+        stored = [bytes(row.data) for row in rows]
+    assert all(data.startswith(BYTES_MARK) for data in stored)
+    return [open_bytes(blobs.cipher, data, kind="payload", run_id=run_id) for data in stored]
 
 
 async def test_no_run_input_output_or_failure_is_readable_in_temporals_database_file(

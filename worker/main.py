@@ -25,6 +25,7 @@ from activities.tools.mcp_probe import McpProbeActivities
 from activities.tools.sql import SqlTool
 from activities.tools.toolbox import NO_TOOL_SECRETS, ToolEnvironment
 from activities.webhook import WebhookSender
+from db.blob_cipher import BlobCipher
 from db.blobs import BlobStore
 from db.call_journal import CallJournal
 from db.secrets import SecretBox, SecretKeyMissing, load_secret_box
@@ -134,7 +135,7 @@ async def run(settings: Settings) -> None:
     secrets = load_secret_box(settings.KASAL_SECRET_KEY, settings.KASAL_DATA_DIR, create=False)
     engine = create_engine(settings.database_url)
     sessions = session_factory(engine)
-    blobs = BlobStore(sessions)
+    blobs = BlobStore(sessions, BlobCipher.of(secrets))
     client = await connect(settings, blobs)
     worker = build_worker(
         client,

@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends
 
 from api.authorization import Viewer
-from api.deps import CallJournalDep, SettingsDep, TemporalDep, UowDep
+from api.deps import BlobsDep, CallJournalDep, SettingsDep, TemporalDep, UowDep
 from api.schemas.errors import error_responses
 from api.schemas.transcripts import StepTranscript
 from api.services.transcripts import TranscriptService
@@ -17,9 +17,13 @@ router = APIRouter(tags=["runs"])
 
 
 def get_transcript_service(
-    uow: UowDep, temporal: TemporalDep, settings: SettingsDep, calls: CallJournalDep
+    uow: UowDep,
+    temporal: TemporalDep,
+    settings: SettingsDep,
+    calls: CallJournalDep,
+    blobs: BlobsDep,
 ) -> TranscriptService:
-    return TranscriptService(uow, temporal, settings, calls)
+    return TranscriptService(uow, temporal, settings, calls, blobs)
 
 
 TranscriptServiceDep = Annotated[TranscriptService, Depends(get_transcript_service)]

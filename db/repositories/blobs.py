@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 
 from sqlalchemy import delete, select
@@ -49,12 +49,19 @@ class BlobRepository:
         return list((await self.session.execute(query)).scalars())
 
     async def add_payload_if_absent(
-        self, *, blob_id: uuid.UUID, run_id: str, data: bytes, created_at: datetime
+        self,
+        *,
+        blob_id: uuid.UUID,
+        run_id: str,
+        data: bytes,
+        created_at: datetime,
+        size: int | None = None,
     ) -> None:
         """Insert a payload blob unless its id, a content address, is already there.
 
         ON CONFLICT DO NOTHING: two writers racing with the same payload both succeed,
-        and one row remains, on SQLite and on Postgres alike.
+        and one row remains, on SQLite and on Postgres alike. ``size`` is the payload's
+        (before encryption); by default, that of ``data``.
         """
         dialect = self.session.get_bind().dialect.name
         insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
@@ -63,19 +70,26 @@ class BlobRepository:
             "kind": PAYLOAD_KIND,
             "run_id": run_id,
             "step_id": "",
-            "size": len(data),
+            "size": len(data) if size is None else size,
             "content": "",
             "data": data,
             "created_at": created_at,
         }
         await self.session.execute(insert(Blob).values(values).on_conflict_do_nothing())
 
-    async def payload_data(self, blob_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, bytes]:
+    async def payload_data(
+        self, blob_ids: Iterable[uuid.UUID]
+    ) -> dict[uuid.UUID, tuple[str, bytes]]:
+        """The stored bytes of these payload blobs, each with its run id."""
         ids = list(blob_ids)
         if not ids:
             return {}
-        query = select(Blob.id, Blob.data).where(Blob.id.in_(ids), Blob.kind == PAYLOAD_KIND)
-        return {row.id: row.data for row in await self.session.execute(query) if row.data}
+        query = select(Blob.id, Blob.run_id, Blob.data).where(
+            Blob.id.in_(ids), Blob.kind == PAYLOAD_KIND
+        )
+        return {
+            row.id: (row.run_id, row.data) for row in await self.session.execute(query) if row.data
+        }
 
     async def payload_ids(self, run_id: str) -> set[uuid.UUID]:
         query = select(Blob.id).where(Blob.kind == PAYLOAD_KIND, Blob.run_id == run_id)
@@ -98,11 +112,17 @@ class BlobRepository:
         return int(getattr(result, "rowcount", 0) or 0)
 
     async def copy_to_run(
-        self, blob_ids: Iterable[uuid.UUID], run_id: str, created_at: datetime
+        self,
+        blob_ids: Iterable[uuid.UUID],
+        run_id: str,
+        created_at: datetime,
+        reseal: Callable[[Blob], tuple[str, bytes | None]] | None = None,
     ) -> dict[uuid.UUID, uuid.UUID]:
         """Copy these blobs to ``run_id``: new rows, each with an id derived from the run
         and the original's id; returns the new id of each original found.
 
+        ``reseal`` gives a copy's stored content and data from its original (encrypted
+        blobs are re-encrypted for the new run, db/blobs.py); by default, the original's.
         The same copy twice (a repeated request, or two racing) writes one row: ON
         CONFLICT DO NOTHING on the derived id.
         """
@@ -112,6 +132,10 @@ class BlobRepository:
         dialect = self.session.get_bind().dialect.name
         insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
         copies = {blob_id: copy_id_of(run_id, blob_id) for blob_id in originals}
+        stored = {
+            blob_id: reseal(blob) if reseal is not None else (blob.content, blob.data)
+            for blob_id, blob in originals.items()
+        }
         rows = [
             {
                 "id": copies[blob_id],
@@ -119,8 +143,8 @@ class BlobRepository:
                 "run_id": run_id,
                 "step_id": blob.step_id,
                 "size": blob.size,
-                "content": blob.content,
-                "data": blob.data,
+                "content": stored[blob_id][0],
+                "data": stored[blob_id][1],
                 "created_at": created_at,
             }
             for blob_id, blob in originals.items()

@@ -33,7 +33,8 @@ def parse_duration(text: str) -> timedelta:
 
 
 class Accounts:
-    """The identity services over the settings' database (migrated first)."""
+    """The identity services over the settings' database, migrated first. Made outside
+    an event loop: the migration runs one of its own."""
 
     def __init__(self, settings: Settings) -> None:
         upgrade_to_head(settings.database_url)

@@ -38,8 +38,9 @@ def _with_accounts(work: Callable[[Any], Awaitable[T]]) -> T:
     from api.errors import BadRequest, Conflict, NotFound
     from kasal.accounts import Accounts
 
+    accounts = Accounts(get_settings())
+
     async def run() -> T:
-        accounts = Accounts(get_settings())
         try:
             return await work(accounts)
         finally:
@@ -80,10 +81,20 @@ def user_add(
 @user_app.command("reset-password")
 def user_reset_password(
     email: str,
-    password: Annotated[str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True)],
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the password from stdin (scripts).")
+    ] = False,
     as_json: JsonOption = False,
 ) -> None:
-    """Set a user's password (asked for; never an argument on the command line)."""
+    """Set a user's password: asked for, or read from stdin; never an argument on the
+    command line, where other users of the host could read it."""
+    import sys
+
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        # Prompts on stderr, so that stdout holds only the answer (`--json`).
+        password = typer.prompt("New password", hide_input=True, confirmation_prompt=True, err=True)
     _with_accounts(lambda accounts: accounts.identity.set_password(email, password))
     _out(as_json, {"email": email.strip().lower()}, f"password set for {email}")
 

@@ -79,8 +79,9 @@ def prepare_sign_in(settings: Settings) -> str:
     from kasal.accounts import Accounts, dev_sign_in
     from kasal.client import Credentials, load_credentials, save_credentials
 
+    accounts = Accounts(settings)
+
     async def prepare() -> str:
-        accounts = Accounts(settings)
         try:
             stored = load_credentials()
             usable = (

@@ -59,7 +59,9 @@ def test_help_lists_every_command() -> None:
     result = subprocess.run(
         [str(KASAL), "--help"], capture_output=True, text=True, timeout=WAIT_SECONDS, check=True
     )
-    for command in ("temporal", "llm", "api", "worker", "seed", "db", "dev"):
+    commands = ("temporal", "llm", "api", "worker", "seed", "db", "dev", "serve")
+    accounts = ("user", "token", "workspace", "login", "logout", "whoami")
+    for command in (*commands, *accounts):
         assert re.search(rf"^\W*{command}\s", result.stdout, re.MULTILINE), command
     db_help = subprocess.run(
         [str(KASAL), "db", "--help"],

@@ -127,6 +127,9 @@ class PendingApproval(BaseModel):
     round: int
     waiting_since: datetime | None
     deadline: datetime | None
+    approvers: list[str] = Field(
+        default=[], description="Who may decide: emails and role names; none means operators"
+    )
 
 
 class ApprovalPage(BaseModel):

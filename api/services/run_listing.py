@@ -129,6 +129,7 @@ class RunLister(RunAccess):
                 round=step.round,
                 waiting_since=step.waiting_since,
                 deadline=step.deadline,
+                approvers=step.approvers,
             )
             for step in state.steps
             if step.status == StepStatus.WAITING

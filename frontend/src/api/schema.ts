@@ -1151,6 +1151,12 @@ export interface components {
     };
     /** PendingApproval */
     PendingApproval: {
+      /**
+       * Approvers
+       * @description Who may decide: emails and role names; none means operators
+       * @default []
+       */
+      approvers: string[];
       /** Deadline */
       deadline: string | null;
       /** Message */

@@ -14,6 +14,7 @@ const approval = (runId: string): Approval => ({
   round: 0,
   waiting_since: null,
   deadline: null,
+  approvers: [],
 });
 
 /** The inbox in pages: the first without a token, each next by the token before. */

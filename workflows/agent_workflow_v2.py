@@ -273,7 +273,9 @@ class AgentWorkflowV2:
                 retry_policy=retry_policy(step),
                 # A closing run waits until the step has really stopped.
                 cancellation_type=ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
-                summary=activity_summary(agent, step),
+                summary=activity_summary(
+                    agent, step, content_free=self._plan.meta.content_free_summaries
+                ),
             )
         except ActivityError as err:
             event: RunEvent = TaskFailed(

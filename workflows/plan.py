@@ -45,6 +45,9 @@ class RunMeta(BaseModel):
     # The run's workspace, whose secret signs its webhooks; a default so that histories
     # written before workspaces still decode.
     workspace: str = "default"
+    # With payload encryption on, Temporal still stores summaries in plain text: they then
+    # name steps by id only, never by what a person wrote.
+    content_free_summaries: bool = False
 
 
 class Plan(BaseModel):

@@ -50,7 +50,9 @@ def retry_policy(step: PlanTaskStep) -> RetryPolicy:
     )
 
 
-def activity_summary(agent: AgentSpec, step: PlanTaskStep) -> str:
+def activity_summary(agent: AgentSpec, step: PlanTaskStep, content_free: bool = False) -> str:
+    if content_free:
+        return f"task {step.id}"
     text = " ".join(f"{agent.role} · {step.description}".split())
     return text if len(text) <= SUMMARY_LENGTH else text[: SUMMARY_LENGTH - 1] + "…"
 

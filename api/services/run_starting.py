@@ -95,6 +95,7 @@ class RunStarter(RunAccess):
                     app_url=self.settings.app_url,
                     temporal_web_url=self.settings.temporal_ui_url,
                     workspace=self.workspace,
+                    content_free_summaries=self.settings.KASAL_PAYLOAD_ENCRYPTION_KEY is not None,
                 )
             }
         )
@@ -130,11 +131,8 @@ class RunStarter(RunAccess):
                 id=run_id,
                 task_queue=self.settings.KASAL_TASK_QUEUE,
                 search_attributes=TypedSearchAttributes(attributes),
-                static_summary=f"{meta.workflow_name} · v{meta.version}",
-                static_details=(
-                    f"Kasal workflow {meta.workflow_name} ({meta.workflow_id}), "
-                    f"version {meta.version}"
-                ),
+                static_summary=_run_summary(meta),
+                static_details=_run_details(meta),
                 # With an Idempotency-Key the run id is derived from it: a request racing
                 # another with the same key finds the run that one started, open or closed.
                 id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
@@ -169,3 +167,17 @@ def new_run_id(workflow_id: uuid.UUID, idempotency_key: str | None) -> str:
     if idempotency_key is None:
         return f"run-{uuid.uuid4()}"
     return f"run-{uuid.uuid5(IDEMPOTENT_RUNS, f'{workflow_id}/{idempotency_key}')}"
+
+
+def _run_summary(meta: RunMeta) -> str:
+    """What Temporal Web shows of the run: stored in plain text even when payloads are
+    encrypted, so then only ids."""
+    if meta.content_free_summaries:
+        return f"Kasal run · v{meta.version}"
+    return f"{meta.workflow_name} · v{meta.version}"
+
+
+def _run_details(meta: RunMeta) -> str:
+    if meta.content_free_summaries:
+        return f"Kasal workflow {meta.workflow_id}, version {meta.version}"
+    return f"Kasal workflow {meta.workflow_name} ({meta.workflow_id}), version {meta.version}"

@@ -4,10 +4,15 @@ A retried attempt of the same step execution replays it: the same request at the
 place gets the recorded answer, and only calls that never finished are made again. A
 call that is not idempotent is first written as an *intent*; a retry that finds an
 intent without a result does not call again (see activities/journal.py).
+
+Records hold prompts, replies and tool results, so with the blob store's cipher they are
+stored encrypted like blobs (db/blob_cipher.py), bound to their run: ``{"sealed": …}``.
+Records written before stay readable.
 """
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -16,6 +21,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from db.blob_cipher import open_text
 from db.blobs import BlobStore
 from db.repositories.call_journal import CallJournalRepository, CallKey
 
@@ -24,6 +30,9 @@ _Work = Callable[[CallJournalRepository], Awaitable[None]]
 
 INTENT = "intent"
 DONE = "done"
+# The kind a sealed record is bound to, with its run id.
+JOURNAL_KIND = "call"
+SEALED = "sealed"
 
 
 class Journaled:
@@ -56,13 +65,16 @@ class CallJournal:
     async def find(self, key: CallKey) -> Journaled | None:
         async with self._sessions() as session:
             row = await CallJournalRepository(session).find(key)
-            return None if row is None else Journaled(row.status, row.record)
+            return (
+                None if row is None else Journaled(row.status, self._open(row.record, key.run_id))
+            )
 
     async def intend(self, key: CallKey, attempt: int, record: dict[str, Any]) -> None:
         """Say, durably, that this call is about to be made (``record``: what it asks)."""
 
         async def write(repo: CallJournalRepository) -> None:
-            await repo.insert_if_absent(key, status=INTENT, attempt=attempt, record=record)
+            sealed = self._seal(record, key.run_id)
+            await repo.insert_if_absent(key, status=INTENT, attempt=attempt, record=sealed)
 
         await self._write(write)
 
@@ -70,8 +82,9 @@ class CallJournal:
         """Keep a finished call's record, over its intent if there was one."""
 
         async def write(repo: CallJournalRepository) -> None:
-            await repo.insert_if_absent(key, status=DONE, attempt=attempt, record=record)
-            await repo.finish(key, attempt=attempt, record=record)
+            sealed = self._seal(record, key.run_id)
+            await repo.insert_if_absent(key, status=DONE, attempt=attempt, record=sealed)
+            await repo.finish(key, attempt=attempt, record=sealed)
 
         await self._write(write)
 
@@ -89,8 +102,13 @@ class CallJournal:
                     call_index=row.call_index,
                     request_hash=row.request_hash,
                 )
+                # Sealed records are bound to their run: opened, and sealed for the fork.
+                record = self._open(row.record, from_run)
                 await repo.insert_if_absent(
-                    key, status=row.status, attempt=row.attempt, record=row.record
+                    key,
+                    status=row.status,
+                    attempt=row.attempt,
+                    record=None if record is None else self._seal(record, to_run),
                 )
 
         if step_ids:
@@ -115,7 +133,9 @@ class CallJournal:
         async with self._sessions() as session:
             rows = await CallJournalRepository(session).of_execution(run_id, step_id, execution)
             return {
-                (row.kind, row.call_index, row.request_hash): Journaled(row.status, row.record)
+                (row.kind, row.call_index, row.request_hash): Journaled(
+                    row.status, self._open(row.record, run_id)
+                )
                 for row in rows
             }
 
@@ -132,7 +152,7 @@ class CallJournal:
                     kind=row.kind,
                     call_index=row.call_index,
                     status=row.status,
-                    record=row.record,
+                    record=self._open(row.record, run_id),
                     cursor=(row.updated_at, row.id),
                 )
                 for row in rows
@@ -142,6 +162,20 @@ class CallJournal:
         """Where the run's calls stand now: a cursor for changes_after."""
         async with self._sessions() as session:
             return await CallJournalRepository(session).last_change(run_id)
+
+    def _seal(self, record: dict[str, Any], run_id: str) -> dict[str, Any]:
+        cipher = self._blobs.cipher
+        if cipher is None:
+            return record
+        text = json.dumps(record, separators=(",", ":"))
+        return {SEALED: cipher.seal_text(text, kind=JOURNAL_KIND, run_id=run_id)}
+
+    def _open(self, record: dict[str, Any] | None, run_id: str) -> dict[str, Any] | None:
+        if record is None or set(record) != {SEALED}:
+            return record  # written before encryption, or by a store without a cipher
+        text = open_text(self._blobs.cipher, record[SEALED], kind=JOURNAL_KIND, run_id=run_id)
+        opened: dict[str, Any] = json.loads(text)
+        return opened
 
     async def _write(self, work: _Work) -> None:
         async with self._blobs.writing():

@@ -43,15 +43,18 @@ def database_url(tmp_path: Path) -> str:
     return f"sqlite+aiosqlite:///{tmp_path / 'kasal.db'}"
 
 
-async def raw_blobs(database_url: str) -> list[dict[str, Any]]:
-    """Every row of the blobs table as stored, read with plain SQL."""
+async def raw_rows(database_url: str, query: str) -> list[dict[str, Any]]:
+    """Rows as stored, read with plain SQL."""
     engine = create_engine(database_url)
     try:
         async with engine.connect() as connection:
-            rows = await connection.execute(text("SELECT kind, run_id, content, data FROM blobs"))
-            return [dict(row._mapping) for row in rows]
+            return [dict(row._mapping) for row in await connection.execute(text(query))]
     finally:
         await engine.dispose()
+
+
+async def raw_blobs(database_url: str) -> list[dict[str, Any]]:
+    return await raw_rows(database_url, "SELECT kind, run_id, content, data FROM blobs")
 
 
 def plaintext_in(row: dict[str, Any], needle: str) -> bool:
@@ -90,6 +93,12 @@ async def test_a_runs_blobs_hold_no_plaintext_and_the_api_still_reads_them(
             assert row["data"].startswith(BYTES_MARK)
         else:
             assert row["content"].startswith(TEXT_MARK)
+    # The call journal beside them: the model's reply is in it, sealed to the run.
+    calls = await raw_rows(database_url, "SELECT run_id, record FROM call_journal")
+    assert [call for call in calls if call["run_id"] == run_id]
+    for call in calls:
+        assert OUTPUT_SECRET not in str(call["record"]) and INPUT_SECRET not in str(call["record"])
+        assert '"sealed"' in str(call["record"]) or "'sealed'" in str(call["record"])
 
 
 @pytest.fixture

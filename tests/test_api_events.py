@@ -87,7 +87,9 @@ async def test_events_end_with_an_error_when_temporal_stops_answering(
     seen: list[tuple[str, Any]] = []
     try:
         async with (
-            httpx.AsyncClient(base_url=f"{server.url}/api/v1", timeout=60) as http,
+            httpx.AsyncClient(
+                base_url=f"{server.url}/api/v1", timeout=60, headers=api.http.headers
+            ) as http,
             asyncio.timeout(60),  # before the fix the stream stayed open, sending keep-alives
             http.stream("GET", f"/runs/{run_id}/events") as response,
         ):
@@ -177,7 +179,7 @@ async def test_the_api_serves_the_built_app_at_the_root(api: ApiStack, tmp_path:
     )
     await server.start()
     try:
-        async with httpx.AsyncClient(base_url=server.url) as http:
+        async with httpx.AsyncClient(base_url=server.url, headers=api.http.headers) as http:
             page = await http.get("/")
             health = await http.get("/healthz")
             api_root = await http.get("/api/v1/workflows")
@@ -201,7 +203,7 @@ async def test_app_links_by_path_redirect_to_the_apps_hash_routes(
     )
     await server.start()
     try:
-        async with httpx.AsyncClient(base_url=server.url) as http:
+        async with httpx.AsyncClient(base_url=server.url, headers=api.http.headers) as http:
             redirects = {
                 path: await http.get(path)
                 for path in (

@@ -43,7 +43,7 @@ async def test_503_names_an_unreachable_temporal(api: ApiStack) -> None:
     await server.start()
     try:
         response = await healthz(server)
-        async with httpx.AsyncClient(base_url=server.url) as http:
+        async with httpx.AsyncClient(base_url=server.url, headers=api.http.headers) as http:
             runs = await http.get("/api/v1/runs")
     finally:
         await server.stop()

@@ -14,12 +14,21 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from kasal.binaries import temporal_cli
-from tests.api_stack import ApiServer, ApiStack, free_port, stack_settings
+from tests.api_stack import (
+    ADMIN_EMAIL,
+    ApiServer,
+    ApiStack,
+    bearer,
+    free_port,
+    issue_token,
+    stack_settings,
+)
 from tests.conftest import STUB_MODEL
 from tests.helpers import agent, assert_replays, eventually, marker, task
 from tests.stub_llm import Reply, StubLLM
 from tests.test_api_runs import create_workflow, start, wait_for_run
 from tests.worker_process import WorkerProcess
+from workflows.roles import Role
 from workflows.search_attributes import ALL_KEYS
 from workflows.task_activity import HEARTBEAT_TIMEOUT
 
@@ -174,7 +183,10 @@ class RestartableStack:
         )
         self.server = ApiServer(self.settings)
         await self.server.start()
-        self.http = httpx.AsyncClient(base_url=f"{self.server.url}/api/v1", timeout=30)
+        token = await issue_token(self.settings, ADMIN_EMAIL, Role.ADMIN)
+        self.http = httpx.AsyncClient(
+            base_url=f"{self.server.url}/api/v1", timeout=30, headers=bearer(token)
+        )
         response = await self.http.post(
             "/models",
             json={"name": STUB_MODEL, "model": "openai/x", "api_base": self.stub.url},

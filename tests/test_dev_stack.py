@@ -61,6 +61,16 @@ class DevStack:
             time.sleep(0.5)
         raise AssertionError(f"/healthz never answered ok:\n{self.log()}")
 
+    def sign_in_link(self, timeout: float = 60) -> str:
+        """The one-time link in the ready line (it follows /healthz by a moment)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            found = re.search(r"Kasal is ready: sign in (\S+) \|", self.log())
+            if found:
+                return found.group(1)
+            time.sleep(0.5)
+        raise AssertionError(f"no sign-in link in the ready line:\n{self.log()}")
+
     def stop(self) -> int:
         assert self.process is not None
         if self.process.poll() is None:
@@ -82,16 +92,6 @@ def dev_stack(tmp_path: Path) -> Iterator[DevStack]:
     finally:
         if stack.process is not None and stack.process.poll() is None:
             os.killpg(stack.process.pid, signal.SIGKILL)
-
-    def sign_in_link(self, timeout: float = 60) -> str:
-        """The one-time link in the ready line (it follows /healthz by a moment)."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            found = re.search(r"Kasal is ready: sign in (\S+) \|", self.log())
-            if found:
-                return found.group(1)
-            time.sleep(0.5)
-        raise AssertionError(f"no sign-in link in the ready line:\n{self.log()}")
 
 
 def test_kasal_dev_runs_the_example_on_the_local_model(dev_stack: DevStack) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 from kasal import temporal_server
 from kasal.probes import NotReadyError, http_ok
@@ -127,19 +127,31 @@ def _start_stack(settings: Settings, supervisor: Supervisor) -> None:
     supervisor.say("dev", ready_message(settings, sign_in_link))
 
 
-def run(settings: Settings) -> int:
-    """Run the stack until Ctrl-C or SIGTERM (exit code 0) or until a part fails (1)."""
-    supervisor = Supervisor(child_environment(settings, os.environ), COLOURS)
+def supervise(
+    settings: Settings,
+    name: str,
+    colours: Mapping[str, str],
+    start: Callable[[Settings, Supervisor], None],
+) -> int:
+    """Start the parts with ``start``, then watch them until Ctrl-C or SIGTERM (exit code
+    0) or until one fails (1); the rest are stopped either way. `kasal dev` and `kasal
+    serve` differ only in what they start."""
+    supervisor = Supervisor(child_environment(settings, os.environ), colours)
     with interrupt_on_sigterm():
         try:
-            _start_stack(settings, supervisor)
+            start(settings, supervisor)
             supervisor.watch()
         except KeyboardInterrupt:
-            supervisor.say("dev", "stopping")
+            supervisor.say(name, "stopping")
             return 0
         except (ChildExitedError, NotReadyError) as error:
-            supervisor.say("dev", f"{error}; stopping the rest")
+            supervisor.say(name, f"{error}; stopping the rest")
             return 1
         finally:
             with signals_ignored():
                 supervisor.stop_all(STOP_TIMEOUT_SECONDS)
+
+
+def run(settings: Settings) -> int:
+    """Run the stack until Ctrl-C or SIGTERM (exit code 0) or until a part fails (1)."""
+    return supervise(settings, "dev", COLOURS, _start_stack)

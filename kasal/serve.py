@@ -10,19 +10,10 @@ restarts the app; SIGTERM stops both and exits 0.
 
 from __future__ import annotations
 
-import os
-
-from kasal.dev import (
-    STEP_TIMEOUT_SECONDS,
-    STOP_TIMEOUT_SECONDS,
-    child_environment,
-    health_url,
-    kasal_command,
-)
-from kasal.probes import NotReadyError, http_ok
-from kasal.processes import interrupt_on_sigterm, signals_ignored
+from kasal.dev import STEP_TIMEOUT_SECONDS, health_url, kasal_command, supervise
+from kasal.probes import http_ok
 from kasal.settings import Settings
-from kasal.supervisor import ChildExitedError, Supervisor
+from kasal.supervisor import Supervisor
 
 COLOURS = {"serve": "white", "db": "blue", "seed": "blue", "api": "green", "worker": "yellow"}
 # The first start may wait for a cold database or Temporal; only the ready line waits.
@@ -51,17 +42,4 @@ def _serve(settings: Settings, supervisor: Supervisor) -> None:
 
 def run(settings: Settings) -> int:
     """Serve until SIGTERM or Ctrl-C (exit code 0) or until a part fails (1)."""
-    supervisor = Supervisor(child_environment(settings, os.environ), COLOURS)
-    with interrupt_on_sigterm():
-        try:
-            _serve(settings, supervisor)
-            supervisor.watch()
-        except KeyboardInterrupt:
-            supervisor.say("serve", "stopping")
-            return 0
-        except (ChildExitedError, NotReadyError) as error:
-            supervisor.say("serve", f"{error}; stopping the rest")
-            return 1
-        finally:
-            with signals_ignored():
-                supervisor.stop_all(STOP_TIMEOUT_SECONDS)
+    return supervise(settings, "serve", COLOURS, _serve)

@@ -95,12 +95,17 @@ class AgentWorkflowV2:
         self._plan = input.plan
         self._graph = PlanGraph(input.plan)
         self._run = input.state or RunData.for_plan(input.plan)
+        self._approvers_notified = False  # decided at the top of run()
         self._activities: dict[str, asyncio.Task[None]] = {}
         self._timers: dict[str, asyncio.Task[None]] = {}
         self._notifications: list[asyncio.Task[None]] = []
 
     @workflow.run
     async def run(self, input: AgentWorkflowV2Input) -> AgentWorkflowResult:
+        # Decided once, first thing: a patch first asked inside an update handler put its
+        # marker among the update's commands, which a replay after a worker was lost read
+        # out of order (NondeterminismError in tests/fuzz, a killed worker then a retry).
+        self._approvers_notified = workflow.patched(APPROVERS_NOTIFIED)
         self._feed(RunStarted(at=workflow.now()))
         try:
             while not self._run.is_finished():
@@ -239,7 +244,7 @@ class AgentWorkflowV2:
         elif isinstance(command, UpsertStatus):
             workflow.upsert_search_attributes([KASAL_STATUS.value_set(command.status.value)])
         elif isinstance(command, UpsertApprovers):
-            if workflow.patched(APPROVERS_NOTIFIED):
+            if self._approvers_notified:
                 workflow.upsert_search_attributes(
                     [
                         KASAL_APPROVERS.value_set(command.approvers)
@@ -369,7 +374,7 @@ class AgentWorkflowV2:
         meta = self._plan.meta
         if not (meta.slack_webhook_url or command.recipients):
             return
-        if not workflow.patched(APPROVERS_NOTIFIED):
+        if not self._approvers_notified:
             return
         state = self._run.steps[command.step_id]
         self._notifications.append(

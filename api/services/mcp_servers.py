@@ -22,13 +22,13 @@ from api.egress import egress_policy, refuse, url_problems
 from api.errors import Conflict, NotFound, Unavailable
 from api.schemas.tools import McpServerCreate, McpServerFields, McpServerRead, McpServerUpdate
 from api.services.tools import check_kept_secrets
-from api.services.user_tools import cache_entry, cached_tools, mcp_secret_header_names, mcp_spec
 from api.temporal import TemporalGateway
 from db.base import utcnow
 from db.models import McpServerRow
 from db.secrets import SecretBox
 from db.tool_secrets import encrypt_headers
 from db.uow import UnitOfWork
+from db.user_tools import cache_entry, cached_tools, mcp_secret_header_names, mcp_spec
 from kasal.settings import Settings
 from workflows.tools import MCP_PROBE_WORKFLOW, McpProbeResult
 

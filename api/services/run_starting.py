@@ -19,11 +19,11 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 from api.errors import NotFound
 from api.schemas.runs import RunCreate, RunCreated
 from api.services.run_access import RunAccess, RunHandle, listed_status
-from api.services.user_tools import load_user_tools
 from api.temporal import TemporalGateway
 from db.base import utcnow
 from db.secrets import SecretBox
 from db.uow import UnitOfWork
+from db.user_tools import load_user_tools
 from kasal.settings import Settings
 from workflows.agent_workflow_v2 import AgentWorkflowV2
 from workflows.compiler import compile_plan

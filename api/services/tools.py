@@ -18,12 +18,12 @@ from api.schemas.tools import (
     HttpToolUpdate,
     ToolCatalogue,
 )
-from api.services.user_tools import cached_tools, http_info, http_spec
 from db.base import utcnow
 from db.models import ToolRow
 from db.secrets import SecretBox
 from db.tool_secrets import decrypt_headers, encrypt_headers
 from db.uow import UnitOfWork
+from db.user_tools import cached_tools, http_info, http_spec
 from workflows.egress import DEFAULT_POLICY, EgressPolicy
 from workflows.tools import BUILTIN_TOOLS, HttpToolSpec, ToolInfo, ToolKind
 

@@ -19,11 +19,11 @@ from api.schemas.workflows import (
     WorkflowSummary,
     WorkflowUpdate,
 )
-from api.services.user_tools import load_user_tools
 from db.base import utcnow
 from db.models import Workflow, WorkflowVersion
 from db.secrets import SecretBox
 from db.uow import UnitOfWork
+from db.user_tools import load_user_tools
 from workflows.compiler import CompilationFailed, CompileError, step_order, validate_definition
 from workflows.definition import WorkflowDefinition
 from workflows.egress import DEFAULT_POLICY, EgressPolicy

@@ -37,6 +37,7 @@ EXPECTED_SEARCH_ATTRIBUTES = {
     "KasalStatus": IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
     "KasalForkedFrom": IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
     "KasalForkedFromStep": IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
+    "KasalScheduleId": IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
 }
 
 

@@ -27,6 +27,10 @@ KASAL_WORKSPACE = SearchAttributeKey.for_keyword("KasalWorkspace")
 # decide it). Unset when no gate waits. `GET /approvals?mine=true` filters on it.
 KASAL_APPROVERS = SearchAttributeKey.for_keyword_list("KasalApprovers")
 
+# The Temporal Schedule that started a run (api/services/schedules.py): its launcher
+# (workflows/scheduled_run.py) starts the run with it, so a schedule's runs are found.
+KASAL_SCHEDULE_ID = SearchAttributeKey.for_keyword("KasalScheduleId")
+
 ALL_KEYS = (
     KASAL_WORKFLOW_ID,
     KASAL_WORKFLOW_NAME,
@@ -37,4 +41,5 @@ ALL_KEYS = (
     KASAL_STARTED_AT,
     KASAL_WORKSPACE,
     KASAL_APPROVERS,
+    KASAL_SCHEDULE_ID,
 )

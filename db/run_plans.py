@@ -1,0 +1,62 @@
+"""A run's plan: a saved version compiled with the run's inputs, the model configs and
+tools of its workspace, and what its links and notices need. The API compiles one when a
+run starts (api/services/run_starting.py), a worker when a schedule fires
+(activities/scheduled_runs.py): one function, so both runs are the same kind of run."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from db.secrets import SecretBox
+from db.uow import UnitOfWork
+from db.user_tools import load_user_tools
+from kasal.settings import Settings
+from workflows.compiler import compile_plan
+from workflows.plan import Plan, RunMeta
+
+
+class VersionMissing(LookupError):
+    """The workflow, or the version asked for, is not in the workspace."""
+
+
+async def compile_version(
+    uow: UnitOfWork,
+    secrets: SecretBox,
+    settings: Settings,
+    workflow_id: uuid.UUID,
+    version: int | None,
+    inputs: dict[str, Any],
+) -> Plan:
+    """The plan of a version (the latest when None) in ``uow``'s workspace.
+
+    Raises VersionMissing, or the compiler's CompilationFailed for inputs (or model
+    configs and tools, since the version was saved) that no longer fit."""
+    async with uow:
+        workflow = await uow.workflows.get(workflow_id)
+        if workflow is None:
+            raise VersionMissing(f"no workflow {workflow_id}")
+        number = version or workflow.latest_version
+        stored = await uow.workflows.get_version(workflow_id, number)
+        if stored is None:
+            raise VersionMissing(f"workflow {workflow_id} has no version {number}")
+        models = await uow.model_configs.names()
+        # Pinned at their current versions, without secret values.
+        tools = await load_user_tools(uow, secrets)
+        name = workflow.name
+    plan = compile_plan(stored.spec, inputs, models, tools)
+    return plan.model_copy(
+        update={
+            "meta": RunMeta(
+                workflow_id=str(workflow_id),
+                workflow_name=name,
+                version=number,
+                webhook_url=plan.meta.webhook_url or settings.KASAL_WEBHOOK_URL,
+                slack_webhook_url=plan.meta.slack_webhook_url or settings.KASAL_SLACK_WEBHOOK_URL,
+                app_url=settings.app_url,
+                temporal_web_url=settings.temporal_ui_url,
+                workspace=uow.workspace,
+                content_free_summaries=settings.KASAL_PAYLOAD_ENCRYPTION_KEY is not None,
+            )
+        }
+    )

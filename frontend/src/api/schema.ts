@@ -1338,6 +1338,14 @@ export interface components {
        * @default 0
        */
       attempt: number;
+      /** Branch */
+      branch: string | null;
+      /**
+       * Child Run Ids
+       * @default []
+       */
+      child_run_ids: string[];
+      child_status: components["schemas"]["RunStatus"] | null;
       /**
        * Cost Micros
        * @default 0
@@ -1363,6 +1371,18 @@ export interface components {
       finished_at: string | null;
       /** Id */
       id: string;
+      /**
+       * Items Done
+       * @default 0
+       */
+      items_done: number;
+      /** Items Total */
+      items_total: number | null;
+      /**
+       * Iteration
+       * @default 0
+       */
+      iteration: number;
       /**
        * Log
        * @default []
@@ -1394,7 +1414,7 @@ export interface components {
        * Type
        * @enum {string}
        */
-      type: "task" | "approval";
+      type: "task" | "approval" | "condition" | "router" | "map" | "loop" | "workflow";
       usage: components["schemas"]["TokenUsage"] | null;
       /** Waiting Since */
       waiting_since: string | null;
@@ -1411,6 +1431,14 @@ export interface components {
        * @default 0
        */
       attempt: number;
+      /** Branch */
+      branch: string | null;
+      /**
+       * Child Run Ids
+       * @default []
+       */
+      child_run_ids: string[];
+      child_status: components["schemas"]["RunStatus"] | null;
       /**
        * Cost Micros
        * @default 0
@@ -1436,6 +1464,18 @@ export interface components {
       finished_at: string | null;
       /** Id */
       id: string;
+      /**
+       * Items Done
+       * @default 0
+       */
+      items_done: number;
+      /** Items Total */
+      items_total: number | null;
+      /**
+       * Iteration
+       * @default 0
+       */
+      iteration: number;
       /**
        * Log
        * @default []
@@ -1466,7 +1506,7 @@ export interface components {
        * Type
        * @enum {string}
        */
-      type: "task" | "approval";
+      type: "task" | "approval" | "condition" | "router" | "map" | "loop" | "workflow";
       usage: components["schemas"]["TokenUsage"] | null;
       /** Waiting Since */
       waiting_since: string | null;
@@ -1475,7 +1515,7 @@ export interface components {
      * StepStatus
      * @enum {string}
      */
-    StepStatus: "pending" | "running" | "waiting" | "paused" | "completed" | "approved" | "rejected" | "skipped" | "failed" | "cancelled";
+    StepStatus: "pending" | "running" | "waiting" | "paused" | "completed" | "approved" | "rejected" | "skipped" | "not_taken" | "failed" | "cancelled";
     /** StepTranscript */
     StepTranscript: {
       /**
@@ -4607,5 +4647,5 @@ export interface operations {
 export const enums = {
   Role: ["viewer","operator","editor","admin"],
   RunStatus: ["running","waiting_for_approval","needs_attention","completed","rejected","failed","cancelled","terminated","timed_out"],
-  StepStatus: ["pending","running","waiting","paused","completed","approved","rejected","skipped","failed","cancelled"],
+  StepStatus: ["pending","running","waiting","paused","completed","approved","rejected","skipped","not_taken","failed","cancelled"],
 } as const satisfies { [Name in keyof components['schemas']]?: readonly components['schemas'][Name][] };

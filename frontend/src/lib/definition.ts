@@ -30,6 +30,8 @@ export interface RetrySpec {
 export type OnFailure = 'pause' | 'fail';
 export type OnTimeout = 'approve' | 'reject' | 'fail';
 export type OnReject = 'end' | 'retry_upstream';
+/** How a step with several dependencies starts: `all` once none is open and one was taken; `any` at the first taken. */
+export type Join = 'all' | 'any';
 
 export interface TaskStep {
   id: string;
@@ -42,6 +44,9 @@ export interface TaskStep {
   retry?: RetrySpec;
   timeout_seconds?: number;
   on_failure?: OnFailure;
+  join?: Join;
+  /** A JSON Schema the output must meet, so that conditions and routers can rely on its fields. */
+  output_schema?: Record<string, unknown> | null;
 }
 
 export interface ApprovalStep {
@@ -55,9 +60,80 @@ export interface ApprovalStep {
   max_rejections?: number;
   /** Who may decide: emails, and role names (a role admits the roles above it). None: operators and above. */
   approvers?: string[];
+  join?: Join;
 }
 
-export type StepSpec = TaskStep | ApprovalStep;
+/** Takes the steps in `then` when `if` holds, else those in `else`; the others end `not_taken`. */
+export interface ConditionStep {
+  id: string;
+  type: 'condition';
+  after?: string[];
+  join?: Join;
+  if: string;
+  then?: string[];
+  else?: string[];
+}
+
+export interface Route {
+  name: string;
+  if: string;
+}
+
+/** Tries `routes` in order; the first that holds (else `default`) takes the steps in `targets` under its name. */
+export interface RouterStep {
+  id: string;
+  type: 'router';
+  after?: string[];
+  join?: Join;
+  routes: Route[];
+  default: string;
+  targets: Record<string, string[]>;
+}
+
+/** The steps a map or loop runs each time: tasks, gates and branches between them. */
+export type TemplateStep = TaskStep | ApprovalStep | ConditionStep | RouterStep;
+
+/** Runs `steps` once per item of the JSON list `items`, `max_parallel` at a time. */
+export interface MapStep {
+  id: string;
+  type: 'map';
+  after?: string[];
+  join?: Join;
+  items: string;
+  steps: TemplateStep[];
+  max_parallel?: number;
+}
+
+/** Runs `steps` until `until` holds or `max_iterations` have run. */
+export interface LoopStep {
+  id: string;
+  type: 'loop';
+  after?: string[];
+  join?: Join;
+  steps: TemplateStep[];
+  until: string;
+  max_iterations?: number;
+}
+
+/** An input computed by an expression over upstream outputs and the run's inputs. */
+export interface ExprValue {
+  expr: string;
+}
+
+/** Runs another saved workflow, pinned to a version when the run compiles, as a child run. */
+export interface WorkflowCallStep {
+  id: string;
+  type: 'workflow';
+  after?: string[];
+  join?: Join;
+  workflow: string;
+  version?: number | 'latest';
+  /** Templates like descriptions (`"{topic}"`), or `{"expr": …}`. */
+  inputs?: Record<string, string | ExprValue>;
+}
+
+export type StepSpec = TemplateStep | MapStep | LoopStep | WorkflowCallStep;
+export type StepType = StepSpec['type'];
 
 export interface Definition {
   inputs?: InputSpec[];
@@ -83,4 +159,7 @@ export const DEFAULTS = {
   onTimeout: 'reject' as OnTimeout,
   onReject: 'end' as OnReject,
   maxRejections: 3,
+  join: 'all' as Join,
+  mapMaxParallel: 8,
+  maxIterations: 10,
 };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { definition, layout } from '../test/fixtures';
+import { definition, everyType, layout } from '../test/fixtures';
 import { connectionKind, definitionToGraph, graphToDefinition, graphToLayout } from './graph';
 
 describe('definition ↔ graph', () => {
@@ -68,5 +68,51 @@ describe('connectionKind', () => {
     expect(connect('research', 'research')).toBeNull(); // a loop
     expect(connect('research', 'publish', 'agent')).toBeNull(); // a step into the agent handle
     expect(connect('ghost', 'publish')).toBeNull();
+  });
+});
+
+describe('definition ↔ graph with every step type', () => {
+  it('round-trips conditions, routers, maps, loops and sub-workflows', () => {
+    const graph = definitionToGraph(everyType);
+    expect(graph.nodes.map((n) => n.type)).toEqual(['agent', 'task', 'condition', 'approval', 'router', 'map', 'loop', 'workflow']);
+    expect(graphToDefinition(graph)).toEqual(everyType);
+  });
+
+  it('draws each branch as an edge from its named handle into the step it takes', () => {
+    const { edges } = definitionToGraph(everyType);
+    const from = (source: string) =>
+      edges.filter((e) => e.source === source).map((e) => [e.sourceHandle, e.target, e.targetHandle]);
+    expect(from('urgent')).toEqual([
+      ['then', 'page', 'in'],
+      ['else', 'route', 'in'],
+    ]);
+    expect(from('route')).toEqual([
+      ['refund', 'refunds', 'in'],
+      ['bug', 'fix_loop', 'in'],
+      ['refund', 'notify', 'in'],
+      ['general', 'notify', 'in'],
+    ]);
+    expect(from('classify')).toContainEqual(['out', 'notify', 'in']);
+    expect(edges.find((e) => e.id === 'route:general->notify')?.ariaLabel).toBe('notify runs when route takes general');
+  });
+
+  it('adds a branch target the condition to its after, as the compiler asks', () => {
+    const spec = {
+      steps: [
+        { id: 'c', type: 'condition' as const, if: 'true', then: ['a'], else: [] },
+        { id: 'a', type: 'task' as const, description: 'A', expected_output: 'A' },
+      ],
+    };
+    expect(graphToDefinition(definitionToGraph(spec)).steps[1]).toMatchObject({ id: 'a', after: ['c'] });
+  });
+
+  it('keeps a target list no route names, so its error can still be shown', () => {
+    const spec = {
+      steps: [
+        { id: 'r', type: 'router' as const, after: [], routes: [{ name: 'a', if: 'true' }], default: 'b', targets: { a: [], b: [], typo: ['x'] } },
+        { id: 'x', type: 'task' as const, description: 'X', expected_output: 'X', after: ['r'] },
+      ],
+    };
+    expect(graphToDefinition(definitionToGraph(spec))).toEqual({ ...spec, inputs: [], agents: [] });
   });
 });

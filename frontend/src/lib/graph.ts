@@ -1,14 +1,30 @@
 /**
  * Definition ↔ graph conversion.
  *
- * Agent nodes are `agents[]`; task and approval nodes are `steps[]` (in node order).
- * An edge into a task's `agent` handle assigns that agent; an edge into a step's `in`
- * handle is a dependency (the target's `after` lists the source). Node ids are the
- * definition ids, so agent and step ids must be distinct from each other.
+ * Agent nodes are `agents[]`; step nodes are `steps[]` (in node order), one kind per
+ * step type. An edge into a task's `agent` handle assigns that agent; an edge into a
+ * step's `in` handle is a dependency (the target's `after` lists the source). A
+ * dependency that leaves a condition's `then`/`else` handle, or a router's handle named
+ * after a route, also puts its target in that branch (`then`, `else`, `targets[name]`).
+ * Node ids are the definition ids, so agent and step ids must be distinct from each other.
+ * Branch lists come back in edge order: a step's `after` order first, then step order.
  */
 import type { Connection } from '@xyflow/react';
 import { NODE_CONFIG } from '../nodes/config';
-import type { AgentNode, AppEdge, AppNode, ApprovalNode, NodeKind, TargetHandle, TaskNode } from '../nodes/types';
+import type {
+  AgentNode,
+  AppEdge,
+  AppNode,
+  ApprovalNode,
+  ConditionNode,
+  LoopNode,
+  MapNode,
+  NodeKind,
+  RouterNode,
+  TargetHandle,
+  TaskNode,
+  WorkflowCallNode,
+} from '../nodes/types';
 import type { AgentSpec, Definition, InputSpec, Layout, StepSpec } from './definition';
 import { autoLayout, type XY } from './layout';
 
@@ -31,8 +47,23 @@ export function makeNode<N extends AppNode>(type: N['type'], id: string, positio
   return { id, type, position, data, ariaLabel: nodeAriaLabel(type, id) } as N;
 }
 
-/** An edge from `source` to `target`: an assignment into the `agent` handle or a dependency into `in`. */
-export function makeEdge(source: string, target: string, handle: TargetHandle): AppEdge {
+/**
+ * An edge from `source` to `target`: an assignment into the `agent` handle, or a
+ * dependency into `in`, from the source's `branch` handle when it is a branch.
+ */
+export function makeEdge(source: string, target: string, handle: TargetHandle, branch?: string): AppEdge {
+  if (branch !== undefined) {
+    return {
+      id: `${source}:${branch}->${target}`,
+      source,
+      target,
+      sourceHandle: branch,
+      targetHandle: 'in',
+      className: 'edge-branch',
+      label: branch,
+      ariaLabel: `${target} runs when ${source} takes ${branch}`,
+    };
+  }
   return {
     id: `${source}->${target}`,
     source,
@@ -42,6 +73,63 @@ export function makeEdge(source: string, target: string, handle: TargetHandle): 
     className: handle === 'agent' ? 'edge-assignment' : 'edge-dependency',
     ariaLabel: handle === 'agent' ? `${source} assigned to ${target}` : `${target} runs after ${source}`,
   };
+}
+
+/** The branch an edge leaves by (`then`, `else`, a route's name), or undefined for a plain edge. */
+export function edgeBranch(edge: Pick<AppEdge, 'sourceHandle'>): string | undefined {
+  return edge.sourceHandle && edge.sourceHandle !== 'out' ? edge.sourceHandle : undefined;
+}
+
+/** The branches a step chooses between, by name, with the steps each takes; null for other steps. */
+function branchesOf(step: StepSpec): Record<string, string[]> | null {
+  if (step.type === 'condition') return { then: step.then ?? [], else: step.else ?? [] };
+  if (step.type === 'router') return step.targets;
+  return null;
+}
+
+/**
+ * A router's handles: its routes' names in order, its default, then any other name an
+ * edge leaves by (a target list the definition names but no route does), so that nothing
+ * drawn is hidden.
+ */
+export function routerHandles(data: RouterNode['data'], edges: AppEdge[], id: string): string[] {
+  const drawn = edges.filter((edge) => edge.source === id).map(edgeBranch);
+  const names = [...data.routes.map((route) => route.name), data.default, ...drawn];
+  return [...new Set(names.filter((name): name is string => Boolean(name)))];
+}
+
+/** A step as a node: its own fields are the data; `after`, its agent and its branches are edges. */
+function stepNode(step: StepSpec, at: XY): AppNode {
+  switch (step.type) {
+    case 'task': {
+      const { id, type: _type, agent: _agent, after: _after, ...data } = step;
+      return makeNode<TaskNode>('task', id, at, data);
+    }
+    case 'approval': {
+      const { id, type: _type, after: _after, ...data } = step;
+      return makeNode<ApprovalNode>('approval', id, at, data);
+    }
+    case 'condition': {
+      const { id, type: _type, after: _after, then: _then, else: _else, ...data } = step;
+      return makeNode<ConditionNode>('condition', id, at, data);
+    }
+    case 'router': {
+      const { id, type: _type, after: _after, targets: _targets, ...data } = step;
+      return makeNode<RouterNode>('router', id, at, data);
+    }
+    case 'map': {
+      const { id, type: _type, after: _after, ...data } = step;
+      return makeNode<MapNode>('map', id, at, data);
+    }
+    case 'loop': {
+      const { id, type: _type, after: _after, ...data } = step;
+      return makeNode<LoopNode>('loop', id, at, data);
+    }
+    case 'workflow': {
+      const { id, type: _type, after: _after, ...data } = step;
+      return makeNode<WorkflowCallNode>('workflow', id, at, data);
+    }
+  }
 }
 
 /**
@@ -63,34 +151,77 @@ export function definitionToGraph(definition: Definition, layout?: Layout | null
   const at = (id: string): XY => layout?.nodes[id] ?? auto[id] ?? { x: 0, y: 0 };
   const nodes: AppNode[] = agents.map(({ id, ...data }) => makeNode<AgentNode>('agent', id, at(id), data));
   const edges: AppEdge[] = [];
+  const branches = new Map<string, Record<string, string[]>>();
   for (const step of steps) {
-    if (step.type === 'task') {
-      const { id, type: _type, agent, after = [], ...data } = step;
-      nodes.push(makeNode<TaskNode>('task', id, at(id), data));
-      if (agent !== undefined) edges.push(makeEdge(agent, id, 'agent'));
-    } else {
-      const { id, type: _type, after = [], ...data } = step;
-      nodes.push(makeNode<ApprovalNode>('approval', id, at(id), data));
+    const chosen = branchesOf(step);
+    if (chosen) branches.set(step.id, chosen);
+  }
+  for (const step of steps) {
+    nodes.push(stepNode(step, at(step.id)));
+    if (step.type === 'task' && step.agent !== undefined) edges.push(makeEdge(step.agent, step.id, 'agent'));
+    for (const dependency of step.after ?? []) {
+      const names = Object.entries(branches.get(dependency) ?? {})
+        .filter(([, targets]) => targets.includes(step.id))
+        .map(([name]) => name);
+      if (names.length === 0) edges.push(makeEdge(dependency, step.id, 'in'));
+      for (const name of names) edges.push(makeEdge(dependency, step.id, 'in', name));
     }
-    for (const dependency of step.after ?? []) edges.push(makeEdge(dependency, step.id, 'in'));
+  }
+  // A branch target that does not list its condition or router in `after` still gets
+  // its edge (and so, saved again, the `after` the compiler asks for).
+  for (const [source, chosen] of branches) {
+    for (const [name, targets] of Object.entries(chosen)) {
+      for (const target of targets) {
+        const edge = makeEdge(source, target, 'in', name);
+        if (!edges.some((other) => other.id === edge.id)) edges.push(edge);
+      }
+    }
   }
   return { nodes, edges, inputs, extras };
 }
 
 /** The definition a graph stands for; the inverse of {@link definitionToGraph}. */
 export function graphToDefinition({ nodes, edges, inputs, extras }: Graph): Definition {
-  const into = (id: string, handle: TargetHandle) =>
-    edges.filter((edge) => edge.target === id && edge.targetHandle === handle).map((edge) => edge.source);
+  const into = (id: string, handle: TargetHandle) => [
+    ...new Set(edges.filter((edge) => edge.target === id && edge.targetHandle === handle).map((edge) => edge.source)),
+  ];
+  const outOf = (id: string, branch: string) =>
+    edges.filter((edge) => edge.source === id && edge.targetHandle === 'in' && edge.sourceHandle === branch).map((edge) => edge.target);
   const agents: AgentSpec[] = [];
   const steps: StepSpec[] = [];
   for (const node of nodes) {
-    if (node.type === 'agent') {
-      agents.push({ id: node.id, ...node.data });
-    } else if (node.type === 'task') {
-      const [agent] = into(node.id, 'agent');
-      steps.push({ id: node.id, type: 'task', ...(agent === undefined ? {} : { agent }), ...node.data, after: into(node.id, 'in') });
-    } else {
-      steps.push({ id: node.id, type: 'approval', ...node.data, after: into(node.id, 'in') });
+    const { id } = node;
+    const after = into(id, 'in');
+    switch (node.type) {
+      case 'agent':
+        agents.push({ id, ...node.data });
+        break;
+      case 'task': {
+        const [agent] = into(id, 'agent');
+        steps.push({ id, type: 'task', ...(agent === undefined ? {} : { agent }), ...node.data, after });
+        break;
+      }
+      case 'condition':
+        steps.push({ id, type: 'condition', ...node.data, after, then: outOf(id, 'then'), else: outOf(id, 'else') });
+        break;
+      case 'router': {
+        const names = routerHandles(node.data, edges, id);
+        const targets = Object.fromEntries(names.map((name) => [name, outOf(id, name)]));
+        steps.push({ id, type: 'router', ...node.data, after, targets });
+        break;
+      }
+      case 'approval':
+        steps.push({ id, type: 'approval', ...node.data, after });
+        break;
+      case 'map':
+        steps.push({ id, type: 'map', ...node.data, after });
+        break;
+      case 'loop':
+        steps.push({ id, type: 'loop', ...node.data, after });
+        break;
+      case 'workflow':
+        steps.push({ id, type: 'workflow', ...node.data, after });
+        break;
     }
   }
   return { ...extras, inputs, agents, steps };

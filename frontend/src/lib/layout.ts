@@ -2,6 +2,7 @@
  * Node placement. Agents sit in a column on the left; steps sit right of them in
  * rows by dependency depth, so a plan reads top to bottom.
  */
+import type { NodeKind } from '../nodes/types';
 import type { Definition } from './definition';
 
 export interface XY {
@@ -59,7 +60,7 @@ export function clearSpotFrom(taken: XY[], at: XY): XY {
 }
 
 /** A free position for a new node: agents go in the agent column, steps in the first step column. */
-export function freePosition(taken: XY[], kind: 'agent' | 'task' | 'approval'): XY {
+export function freePosition(taken: XY[], kind: NodeKind): XY {
   return freeSlotInColumn(taken, kind === 'agent' ? 0 : STEP_LEFT);
 }
 

@@ -10,6 +10,7 @@ export const STEP_STATUS_LABEL: Record<StepStatus, string> = {
   approved: 'Approved',
   rejected: 'Rejected',
   skipped: 'Skipped',
+  not_taken: 'Not taken',
   failed: 'Failed',
   cancelled: 'Cancelled',
 };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { definition } from '../test/fixtures';
+import { definition, everyType } from '../test/fixtures';
 import { issueCount, mapIssues, runInputIssues } from './validation';
 
 describe('mapIssues', () => {
@@ -73,5 +73,28 @@ describe('runInputIssues', () => {
         { loc: ['version'], msg: 'no such version' },
       ]),
     ).toEqual({ topic: ['Required'], '': ['version: no such version'] });
+  });
+});
+
+describe('mapIssues for the new step types', () => {
+  it('puts route, target, template-step and sub-workflow input errors on their fields', () => {
+    const map = mapIssues(
+      [
+        { loc: ['steps', 3, 'routes', 1, 'if'], msg: "unknown step 'clasify'" },
+        { loc: ['steps', 3, 'targets', 'general', 0], msg: 'unknown step' },
+        { loc: ['steps', 4, 'steps', 0, 'description'], msg: 'Field required' },
+        { loc: ['steps', 6, 'inputs', 'label', 'expr'], msg: 'parse error at 3' },
+        { loc: ['steps', 1, 'if'], msg: 'parse error at 1' },
+        { loc: ['steps', 0, 'output_schema'], msg: 'not a JSON Schema' },
+      ],
+      everyType,
+    );
+    expect(map.nodes).toEqual({
+      route: { 'routes.1.if': ["unknown step 'clasify'"], 'targets.general': ['unknown step'] },
+      refunds: { steps: ['refund_one.description: Required'] },
+      notify: { inputs: ['label.expr: parse error at 3'] },
+      urgent: { if: ['parse error at 1'] },
+      classify: { output_schema: ['not a JSON Schema'] },
+    });
   });
 });

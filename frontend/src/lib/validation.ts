@@ -4,7 +4,7 @@
  * and field (or input, or the canvas) that the designer shows it on.
  */
 import type { ValidationIssue } from '../api/types';
-import type { Definition } from './definition';
+import type { Definition, StepSpec } from './definition';
 
 /** Messages by field name; the field `''` is the thing as a whole. */
 export type FieldMessages = Record<string, string[]>;
@@ -21,14 +21,27 @@ export interface IssueMap {
 export const NO_ISSUES: IssueMap = { nodes: {}, inputs: {}, root: [] };
 
 /**
- * The field a path below an item names: `["retry", "backoff"]` → `retry.backoff`;
- * list positions are dropped (`["after", 1]` → `after`, `["tools", 0]` → `tools`).
+ * The field a path below an item names, and what the message says of the rest of the
+ * path: `["retry", "backoff"]` → `retry.backoff`; a router's `["routes", 1, "if"]` →
+ * `routes.1.if` and `["targets", "refund", 0]` → `targets.refund`; other list positions
+ * are dropped (`["after", 1]` → `after`). Below a map's or loop's template steps
+ * (`["steps", 0, "description"]`) and a sub-workflow's inputs (`["inputs", "topic"]`),
+ * the field is `steps` or `inputs` and the message names the template step or input.
  */
-function fieldOf(rest: (string | number)[]): string {
-  const [first, second] = rest;
-  if (first === undefined || typeof first === 'number') return '';
-  if (first === 'retry' && typeof second === 'string') return `retry.${second}`;
-  return first;
+function place(rest: (string | number)[], step: StepSpec | undefined): { field: string; prefix: string } {
+  const [first, second, third] = rest;
+  if (first === undefined || typeof first === 'number') return { field: '', prefix: '' };
+  if (first === 'retry' && typeof second === 'string') return { field: `retry.${second}`, prefix: '' };
+  if (first === 'routes' && typeof second === 'number') {
+    return typeof third === 'string' ? { field: `routes.${second}.${third}`, prefix: '' } : { field: 'routes', prefix: `Route ${second + 1}: ` };
+  }
+  if (first === 'targets' && typeof second === 'string') return { field: `targets.${second}`, prefix: '' };
+  if (first === 'steps' && typeof second === 'number' && step && (step.type === 'map' || step.type === 'loop')) {
+    const template = step.steps[second]?.id ?? `step ${second + 1}`;
+    return { field: 'steps', prefix: `${[template, ...rest.slice(2)].join('.')}: ` };
+  }
+  if (first === 'inputs' && second !== undefined) return { field: 'inputs', prefix: `${rest.slice(1).join('.')}: ` };
+  return { field: first, prefix: '' };
 }
 
 /** A shorter wording for pydantic's most common messages. */
@@ -67,10 +80,12 @@ export function mapIssues(issues: ValidationIssue[], definition: Definition): Is
             ? definition.steps[index]?.id
             : undefined;
     if (id !== undefined) {
-      add((map.nodes[id] ??= {}), fieldOf(rest), msg);
+      const step = section === 'steps' && typeof index === 'number' ? definition.steps[index] : undefined;
+      const { field, prefix } = place(rest, step);
+      add((map.nodes[id] ??= {}), field, prefix + msg);
     } else if (section === 'inputs') {
       const at = typeof index === 'number' ? index : -1;
-      add((map.inputs[at] ??= {}), at === -1 ? '' : fieldOf(rest), msg);
+      add((map.inputs[at] ??= {}), at === -1 ? '' : place(rest, undefined).field, msg);
     } else {
       map.root.push(issue.loc.length > 1 ? `${issue.loc.join('.')}: ${msg}` : msg);
     }

@@ -2,6 +2,7 @@ import { Handle, Position } from '@xyflow/react';
 import { STEP_STATUS_LABEL } from '../lib/status';
 import { useCanvasInfo } from './canvas-context';
 import { NODE_CONFIG } from './config';
+import { runFacts } from './run-facts';
 import type { NodeKind, TargetHandle } from './types';
 
 interface NodeShellProps {
@@ -12,15 +13,19 @@ interface NodeShellProps {
   summary: string;
   /** The target handles the node offers; every step also has a source handle. */
   targets: TargetHandle[];
+  /** Named source handles along the bottom, one per branch (`then`, `else`, a route); the plain one moves right. */
+  branches?: string[];
 }
 
 const TARGET_POSITION: Record<TargetHandle, Position> = { agent: Position.Left, in: Position.Top };
 
 /** The frame every node type shares: header, id, summary, handles and a status or error badge. */
-export function NodeShell({ id, kind, selected, summary, targets }: NodeShellProps) {
-  const { issues, statuses, selectedId, onDelete } = useCanvasInfo();
+export function NodeShell({ id, kind, selected, summary, targets, branches = [] }: NodeShellProps) {
+  const { issues, statuses, steps, selectedId, onDelete } = useCanvasInfo();
   const config = NODE_CONFIG[kind];
   const status = statuses?.[id];
+  const step = steps?.[id];
+  const facts = step ? runFacts(step) : [];
   const problems = issues?.[id] ?? 0;
   const classes = [
     'node',
@@ -65,10 +70,35 @@ export function NodeShell({ id, kind, selected, summary, targets }: NodeShellPro
       </div>
       <div className="node__id">{id}</div>
       {summary && <div className="node__summary">{summary}</div>}
+      {facts.map((fact) => (
+        <div key={fact} className="node__fact">
+          {fact}
+        </div>
+      ))}
+      {branches.length > 0 && (
+        <div className="node__branches" aria-hidden="true">
+          {branches.map((branch) => (
+            <span key={branch} className={step?.branch === branch ? 'node__branch node__branch--taken' : 'node__branch'}>
+              {branch}
+            </span>
+          ))}
+        </div>
+      )}
+      {branches.map((branch, index) => (
+        <Handle
+          key={branch}
+          id={branch}
+          type="source"
+          position={Position.Bottom}
+          // Level with its label: the labels share the width equally.
+          style={{ left: `${((2 * index + 1) / (2 * branches.length)) * 100}%` }}
+          aria-label={`Run a step when ${id} takes ${branch}`}
+        />
+      ))}
       <Handle
         id="out"
         type="source"
-        position={kind === 'agent' ? Position.Right : Position.Bottom}
+        position={kind === 'agent' || branches.length > 0 ? Position.Right : Position.Bottom}
         aria-label={kind === 'agent' ? `Assign ${id} to a task` : `Run another step after ${id}`}
       />
     </div>

@@ -5,8 +5,24 @@ import { makeNode } from '../lib/graph';
 import type { XY } from '../lib/layout';
 import { AgentNodeView } from './agent-node';
 import { ApprovalNodeView } from './approval-node';
+import { ConditionNodeView } from './condition-node';
+import { LoopNodeView } from './loop-node';
+import { MapNodeView } from './map-node';
+import { RouterNodeView } from './router-node';
 import { TaskNodeView } from './task-node';
-import type { AgentNode, AppNode, ApprovalNode, NodeKind, TaskNode } from './types';
+import type {
+  AgentNode,
+  AppNode,
+  ApprovalNode,
+  ConditionNode,
+  LoopNode,
+  MapNode,
+  NodeKind,
+  RouterNode,
+  TaskNode,
+  WorkflowCallNode,
+} from './types';
+import { WorkflowCallNodeView } from './workflow-node';
 
 export { NODE_CONFIG, NODE_KINDS } from './config';
 
@@ -14,6 +30,11 @@ export const nodeTypes = {
   agent: AgentNodeView,
   task: TaskNodeView,
   approval: ApprovalNodeView,
+  condition: ConditionNodeView,
+  router: RouterNodeView,
+  map: MapNodeView,
+  loop: LoopNodeView,
+  workflow: WorkflowCallNodeView,
 } satisfies NodeTypes;
 
 /** A new node with every field at its default; text fields start empty for the author to fill. */
@@ -44,5 +65,15 @@ export function createNodeByType(kind: NodeKind, id: string, position: XY, llm: 
         on_reject: DEFAULTS.onReject,
         max_rejections: DEFAULTS.maxRejections,
       });
+    case 'condition':
+      return makeNode<ConditionNode>('condition', id, position, { if: '' });
+    case 'router':
+      return makeNode<RouterNode>('router', id, position, { routes: [{ name: 'route_1', if: '' }], default: 'other' });
+    case 'map':
+      return makeNode<MapNode>('map', id, position, { items: '', steps: [], max_parallel: DEFAULTS.mapMaxParallel });
+    case 'loop':
+      return makeNode<LoopNode>('loop', id, position, { steps: [], until: '', max_iterations: DEFAULTS.maxIterations });
+    case 'workflow':
+      return makeNode<WorkflowCallNode>('workflow', id, position, { workflow: '', version: 'latest', inputs: {} });
   }
 }

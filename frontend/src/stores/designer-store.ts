@@ -3,7 +3,7 @@ import { applyEdgeChanges, applyNodeChanges, type Connection, type EdgeChange, t
 import { create } from 'zustand';
 import type { Workflow, WorkflowVersion } from '../api/types';
 import type { InputSpec } from '../lib/definition';
-import { connectionKind, definitionToGraph, makeEdge, nodeAriaLabel } from '../lib/graph';
+import { connectionKind, definitionToGraph, edgeBranch, makeEdge, nodeAriaLabel } from '../lib/graph';
 import { clearSpotFrom, freePosition, type XY } from '../lib/layout';
 import { NO_ISSUES, type IssueMap } from '../lib/validation';
 import { NODE_CONFIG } from '../nodes/config';
@@ -49,8 +49,14 @@ export interface DesignerActions {
   deleteNode: (id: string) => void;
   /** Assign a task's agent (null: none). */
   setAgent: (taskId: string, agentId: string | null) => void;
-  /** Make `stepId` wait for `dependencyId`, or stop waiting for it. */
+  /** Make `stepId` wait for `dependencyId`, or stop waiting for it (by any branch). */
   toggleDependency: (stepId: string, dependencyId: string) => void;
+  /** Put `targetId` in (or take it out of) the `branch` of condition or router `sourceId`; it then runs after it. */
+  toggleBranch: (sourceId: string, branch: string, targetId: string) => void;
+  /** A router's route was renamed: its edges follow, unless `to` is a branch of its own already. */
+  renameBranch: (sourceId: string, from: string, to: string) => void;
+  /** A route went: its edges go too, unless `keep` still names it (the default, another route). */
+  dropBranch: (sourceId: string, name: string, keep: string[]) => void;
   addInput: () => void;
   updateInput: (index: number, patch: Partial<InputSpec>) => void;
   removeInput: (index: number) => void;
@@ -123,7 +129,8 @@ export const useDesigner = create<DesignerState & DesignerActions>()((set, get) 
     const { nodes, edges } = get();
     const handle = connectionKind(nodes, connection);
     if (!handle) return;
-    const edge = makeEdge(connection.source, connection.target, handle);
+    const branch = handle === 'in' ? edgeBranch(connection) : undefined;
+    const edge = makeEdge(connection.source, connection.target, handle, branch);
     if (edges.some((existing) => existing.id === edge.id)) return;
     // A task has exactly one agent: a new assignment replaces the old one.
     const kept =
@@ -162,7 +169,7 @@ export const useDesigner = create<DesignerState & DesignerActions>()((set, get) 
       ),
       edges: edges.map((edge) =>
         edge.source === id || edge.target === id
-          ? makeEdge(rename(edge.source), rename(edge.target), edge.targetHandle === 'agent' ? 'agent' : 'in')
+          ? makeEdge(rename(edge.source), rename(edge.target), edge.targetHandle === 'agent' ? 'agent' : 'in', edgeBranch(edge))
           : edge,
       ),
       issues: { ...issues, nodes: moved ? { ...otherIssues, [newId]: moved } : otherIssues },
@@ -185,9 +192,39 @@ export const useDesigner = create<DesignerState & DesignerActions>()((set, get) 
 
   toggleDependency: (stepId, dependencyId) => {
     const { edges } = get();
-    const edge = makeEdge(dependencyId, stepId, 'in');
+    const linking = (edge: AppEdge) => edge.source === dependencyId && edge.target === stepId && edge.targetHandle === 'in';
+    const exists = edges.some(linking);
+    set({
+      edges: exists ? edges.filter((edge) => !linking(edge)) : [...edges, makeEdge(dependencyId, stepId, 'in')],
+      dirty: true,
+    });
+  },
+
+  toggleBranch: (sourceId, branch, targetId) => {
+    const { edges } = get();
+    const edge = makeEdge(sourceId, targetId, 'in', branch);
     const exists = edges.some((other) => other.id === edge.id);
     set({ edges: exists ? edges.filter((other) => other.id !== edge.id) : [...edges, edge], dirty: true });
+  },
+
+  renameBranch: (sourceId, from, to) => {
+    const { edges } = get();
+    const taken = edges.some((edge) => edge.source === sourceId && edgeBranch(edge) === to);
+    if (from === to || !to || taken) return;
+    set({
+      edges: edges.map((edge) =>
+        edge.source === sourceId && edgeBranch(edge) === from ? makeEdge(sourceId, edge.target, 'in', to) : edge,
+      ),
+      dirty: true,
+    });
+  },
+
+  dropBranch: (sourceId, name, keep) => {
+    if (keep.includes(name)) return;
+    set((state) => ({
+      edges: state.edges.filter((edge) => !(edge.source === sourceId && edgeBranch(edge) === name)),
+      dirty: true,
+    }));
   },
 
   addInput: () =>

@@ -25,6 +25,12 @@ const step = (id: string, status: Step['status'], extra: Partial<Step> = {}): St
   deadline: null,
   decisions: [],
   log: [],
+  branch: null,
+  child_run_ids: [],
+  child_status: null,
+  items_total: null,
+  items_done: 0,
+  iteration: 0,
   ...extra,
   }) as Step;
 

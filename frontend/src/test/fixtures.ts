@@ -56,3 +56,68 @@ export function signInAs(role: Role, email = `${role}@kasal.test`): void {
     error: null,
   });
 }
+
+/**
+ * A definition with every step type: a condition and a router choosing branches (one
+ * step in two branches, one branch target also after a plain step), a map and a loop
+ * with template steps, and a sub-workflow with a template and an expression input.
+ */
+export const everyType: Definition = {
+  inputs: [{ name: 'ticket', required: true }],
+  agents: [{ id: 'agent', role: 'Triage', goal: 'Sort tickets', backstory: 'Calm.', llm: 'local' }],
+  steps: [
+    {
+      id: 'classify',
+      type: 'task',
+      agent: 'agent',
+      description: 'Classify {ticket}',
+      expected_output: 'JSON',
+      after: [],
+      join: 'all',
+      output_schema: { type: 'object', properties: { label: { type: 'string' } }, required: ['label'] },
+    },
+    { id: 'urgent', type: 'condition', after: ['classify'], if: 'output("classify").urgent == true', then: ['page'], else: ['route'] },
+    { id: 'page', type: 'approval', after: ['urgent'], message: 'Page someone?', join: 'any' },
+    {
+      id: 'route',
+      type: 'router',
+      after: ['urgent'],
+      routes: [
+        { name: 'refund', if: 'output("classify").label == "refund"' },
+        { name: 'bug', if: 'output("classify").label matches "bug|crash"' },
+      ],
+      default: 'general',
+      targets: { refund: ['refunds', 'notify'], bug: ['fix_loop'], general: ['notify'] },
+    },
+    {
+      id: 'refunds',
+      type: 'map',
+      after: ['route'],
+      items: 'output("classify").orders',
+      max_parallel: 4,
+      steps: [{ id: 'refund_one', type: 'task', agent: 'agent', description: 'Refund {item}', expected_output: 'Done' }],
+    },
+    {
+      id: 'fix_loop',
+      type: 'loop',
+      after: ['route'],
+      until: 'output("check") contains "fixed"',
+      max_iterations: 5,
+      steps: [
+        { id: 'check', type: 'task', agent: 'agent', description: 'Check the fix', expected_output: 'fixed or not' },
+        { id: 'ok', type: 'approval', message: 'Fixed?', after: ['check'] },
+      ],
+      join: 'all',
+    },
+    {
+      id: 'notify',
+      type: 'workflow',
+      after: ['classify', 'route'],
+      join: 'any',
+      workflow: 'send-notice',
+      version: 3,
+      inputs: { ticket: '{ticket}', label: { expr: 'output("classify").label' } },
+    },
+  ],
+  max_parallel: 16,
+};

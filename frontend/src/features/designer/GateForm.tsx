@@ -4,6 +4,7 @@ import type { FieldMessages } from '../../lib/validation';
 import type { ApprovalData, ApprovalNode } from '../../nodes/types';
 import { useDesigner } from '../../stores/designer-store';
 import { IdField, ListField, NumberField, SelectField, TextField } from './fields';
+import { JoinField } from './step-fields';
 import { DependencyPicker } from './StepLinks';
 
 interface Props {
@@ -81,6 +82,7 @@ export function GateForm({ id, data, issues }: Props) {
         min={1}
         step={1}
       />
+      <JoinField value={data.join} onChange={(join) => update({ join })} errors={issues.join} />
     </>
   );
 }

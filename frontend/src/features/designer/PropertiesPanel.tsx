@@ -5,8 +5,12 @@ import { NODE_CONFIG } from '../../nodes/registry';
 import type { AppNode, NodeKind } from '../../nodes/types';
 import { useDesigner } from '../../stores/designer-store';
 import { AgentForm } from './AgentForm';
+import { ConditionForm } from './ConditionForm';
 import { GateForm } from './GateForm';
+import { RouterForm } from './RouterForm';
 import { TaskForm } from './TaskForm';
+import { LoopForm, MapForm } from './TemplateForms';
+import { WorkflowCallForm } from './WorkflowCallForm';
 
 /** Fields each form shows its errors next to; errors of any other field are listed on top. */
 const FORM_FIELDS: Record<NodeKind, string[]> = {
@@ -22,9 +26,22 @@ const FORM_FIELDS: Record<NodeKind, string[]> = {
     'retry.backoff',
     'timeout_seconds',
     'on_failure',
+    'output_schema',
+    'join',
   ],
-  approval: ['id', 'message', 'after', 'timeout_seconds', 'on_timeout', 'on_reject', 'max_rejections'],
+  approval: ['id', 'message', 'after', 'timeout_seconds', 'on_timeout', 'on_reject', 'max_rejections', 'join'],
+  condition: ['id', 'if', 'then', 'else', 'after', 'join'],
+  // Route fields (`routes.<n>.name`, `targets.<name>`) are matched by prefix below.
+  router: ['id', 'routes', 'default', 'targets', 'after', 'join'],
+  map: ['id', 'items', 'max_parallel', 'steps', 'after', 'join'],
+  loop: ['id', 'until', 'max_iterations', 'steps', 'after', 'join'],
+  workflow: ['id', 'workflow', 'version', 'inputs', 'after', 'join'],
 };
+
+/** True when the form for `kind` shows `field`'s errors itself. */
+const shows = (kind: NodeKind, field: string): boolean =>
+  FORM_FIELDS[kind].includes(field) ||
+  (kind === 'router' && /^(routes\.\d+\.(name|if)|targets\..+)$/.test(field));
 
 const NO_MESSAGES: FieldMessages = {};
 
@@ -48,7 +65,7 @@ export function PropertiesPanel() {
       </aside>
     );
   }
-  const others = Object.entries(issues).filter(([field]) => !FORM_FIELDS[node.type].includes(field));
+  const others = Object.entries(issues).filter(([field]) => !shows(node.type, field));
   return (
     <aside className="panel properties" aria-label="Properties">
       <header className="panel__header">
@@ -70,6 +87,11 @@ export function PropertiesPanel() {
         {node.type === 'agent' && <AgentForm id={node.id} data={node.data} issues={issues} />}
         {node.type === 'task' && <TaskForm id={node.id} data={node.data} issues={issues} />}
         {node.type === 'approval' && <GateForm id={node.id} data={node.data} issues={issues} />}
+        {node.type === 'condition' && <ConditionForm id={node.id} data={node.data} issues={issues} />}
+        {node.type === 'router' && <RouterForm id={node.id} data={node.data} issues={issues} />}
+        {node.type === 'map' && <MapForm id={node.id} data={node.data} issues={issues} />}
+        {node.type === 'loop' && <LoopForm id={node.id} data={node.data} issues={issues} />}
+        {node.type === 'workflow' && <WorkflowCallForm id={node.id} data={node.data} issues={issues} />}
       </div>
     </aside>
   );

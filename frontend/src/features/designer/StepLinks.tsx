@@ -42,3 +42,26 @@ export function DependencyPicker({ stepId, errors }: { stepId: string; errors?: 
     />
   );
 }
+
+/** The steps a condition's or router's `branch` takes: its edges from that branch's handle. */
+export function BranchPicker({ sourceId, branch, legend, errors }: { sourceId: string; branch: string; legend: string; errors?: string[] }) {
+  const stepIds = useDesigner(
+    useShallow((s) => s.nodes.filter((node) => node.type !== 'agent' && node.id !== sourceId).map((node) => node.id)),
+  );
+  const taken = useDesigner(
+    useShallow((s) =>
+      s.edges.filter((edge) => edge.source === sourceId && edge.sourceHandle === branch && edge.targetHandle === 'in').map((edge) => edge.target),
+    ),
+  );
+  const toggleBranch = useDesigner((s) => s.toggleBranch);
+  return (
+    <Checklist
+      legend={legend}
+      options={stepIds}
+      checked={taken}
+      onToggle={(target) => toggleBranch(sourceId, branch, target)}
+      errors={errors}
+      empty="No other steps yet."
+    />
+  );
+}

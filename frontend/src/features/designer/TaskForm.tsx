@@ -4,6 +4,7 @@ import type { FieldMessages } from '../../lib/validation';
 import type { TaskData, TaskNode } from '../../nodes/types';
 import { useDesigner } from '../../stores/designer-store';
 import { IdField, NumberField, SelectField, TextField } from './fields';
+import { isObject, JoinField, JsonField } from './step-fields';
 import { AgentPicker, DependencyPicker } from './StepLinks';
 
 interface Props {
@@ -92,6 +93,16 @@ export function TaskForm({ id, data, issues }: Props) {
         onChange={(on_failure) => update({ on_failure })}
         errors={issues.on_failure}
       />
+      <JsonField<Record<string, unknown>>
+        label="Output schema"
+        value={data.output_schema ?? undefined}
+        onChange={(output_schema) => update({ output_schema })}
+        check={isObject}
+        scope={id}
+        errors={issues.output_schema}
+        hint='A JSON Schema the output must meet, e.g. {"type": "object", "properties": {"label": {"type": "string"}}}. Empty: free text.'
+      />
+      <JoinField value={data.join} onChange={(join) => update({ join })} errors={issues.join} />
     </>
   );
 }

@@ -7,7 +7,7 @@ import { Field, FieldErrors } from '../../components/Field';
  * It follows `value` whenever `value` or `scope` (the node being edited) changes from outside;
  * `edit(text, committed)` records what was typed and the value it was committed as, if any.
  */
-function useDraft(value: string, scope: string): [string, (text: string, committed?: string) => void] {
+export function useDraft(value: string, scope: string): [string, (text: string, committed?: string) => void] {
   const [draft, setDraft] = useState({ text: value, value, scope });
   if (draft.value !== value || draft.scope !== scope) {
     setDraft({ text: value, value, scope });

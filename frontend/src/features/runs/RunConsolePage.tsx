@@ -2,12 +2,13 @@ import { ReactFlowProvider } from '@xyflow/react';
 import { useState } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import { api, errorMessage } from '../../api/client';
-import { STEP_STATUSES, type Run } from '../../api/types';
+import { STEP_STATUSES, type Run, type Step } from '../../api/types';
 import { Notice } from '../../components/Notice';
 import { StatusBadge } from '../../components/StatusBadge';
 import { formatDateTime } from '../../lib/format';
 import type { Definition } from '../../lib/definition';
 import { mayDecide } from '../../lib/permissions';
+import { groupSteps } from '../../lib/run-view';
 import { isRunClosed } from '../../lib/status';
 import { href } from '../../router';
 import { useRunStore, type Connection } from '../../stores/run-store';
@@ -16,6 +17,7 @@ import { RoleNote } from '../account/RoleNote';
 import { RunGraph } from './RunGraph';
 import { DecisionForm } from './StepActions';
 import { StepPanel } from './StepPanel';
+import { ChildAttention } from './StepProgress';
 import { useRunEvents } from './useRunEvents';
 import { useRunGraph } from './useRunGraph';
 
@@ -88,6 +90,44 @@ function YourDecisions({ run, definition }: { run: Run; definition: Definition |
   });
 }
 
+function StepItem({ step, onSelect }: { step: Step; onSelect: (id: string) => void }) {
+  return (
+    <>
+      <button type="button" className="step-list__button mono" onClick={() => onSelect(step.id)}>
+        {step.id}
+      </button>
+      <StatusBadge step={step.status} />
+    </>
+  );
+}
+
+/** Every step, with a map's items and a loop's iterations folded under it with their count. */
+function StepList({ steps, onSelect }: { steps: Step[]; onSelect: (id: string) => void }) {
+  return (
+    <ul className="step-list">
+      {groupSteps(steps).map(({ step, members }) => (
+        <li key={step.id}>
+          <StepItem step={step} onSelect={onSelect} />
+          {members.length > 0 && (
+            <details className="step-list__group">
+              <summary>
+                {members.length} {step.type === 'loop' ? 'iteration steps' : 'item steps'}
+              </summary>
+              <ul className="step-list">
+                {members.map((member) => (
+                  <li key={member.id}>
+                    <StepItem step={member} onSelect={onSelect} />
+                  </li>
+                ))}
+              </ul>
+            </details>
+          )}
+        </li>
+      ))}
+    </ul>
+  );
+}
+
 /** One run: its graph coloured by live step status, its controls and the selected step. */
 export function RunConsolePage({ runId }: { runId: string }) {
   useRunEvents(runId);
@@ -138,6 +178,7 @@ export function RunConsolePage({ runId }: { runId: string }) {
       </header>
       {error && <Notice>{error}</Notice>}
       <YourDecisions run={run} definition={definition} />
+      <ChildAttention steps={run.steps} />
       <div className="console__body">
         <section className="console__graph">
           {graph && (
@@ -153,16 +194,7 @@ export function RunConsolePage({ runId }: { runId: string }) {
           <aside className="panel step-panel" aria-label="Steps">
             <h2 className="panel__title">Steps</h2>
             <p className="muted small">Select a step on the graph or below.</p>
-            <ul className="step-list">
-              {run.steps.map((step) => (
-                <li key={step.id}>
-                  <button type="button" className="step-list__button mono" onClick={() => selectStep(step.id)}>
-                    {step.id}
-                  </button>
-                  <StatusBadge step={step.status} />
-                </li>
-              ))}
-            </ul>
+            <StepList steps={run.steps} onSelect={selectStep} />
           </aside>
         )}
       </div>

@@ -2,6 +2,7 @@ import { Background, Controls, ReactFlow, type NodeMouseHandler } from '@xyflow/
 import { useMemo } from 'react';
 import type { Step, StepStatus } from '../../api/types';
 import type { Graph } from '../../lib/graph';
+import { markTakenEdges } from '../../lib/run-view';
 import { CanvasContext } from '../../nodes/canvas-context';
 import { nodeTypes } from '../../nodes/registry';
 import type { AppNode } from '../../nodes/types';
@@ -13,13 +14,18 @@ interface Props {
   onSelect: (stepId: string) => void;
 }
 
-/** The run's graph, read-only, each step coloured and labelled by its live status. */
+/**
+ * The run's graph, read-only, each step coloured and labelled by its live status, and
+ * the branches conditions and routers chose drawn taken, the others dimmed.
+ */
 export function RunGraph({ graph, steps, selectedId, onSelect }: Props) {
   const statuses = useMemo(
     () => Object.fromEntries(steps.map((step) => [step.id, step.status])) as Record<string, StepStatus>,
     [steps],
   );
-  const info = useMemo(() => ({ statuses, selectedId }), [statuses, selectedId]);
+  const byId = useMemo(() => Object.fromEntries(steps.map((step) => [step.id, step])), [steps]);
+  const edges = useMemo(() => markTakenEdges(graph.edges, byId), [graph.edges, byId]);
+  const info = useMemo(() => ({ statuses, steps: byId, selectedId }), [statuses, byId, selectedId]);
   const onNodeClick: NodeMouseHandler<AppNode> = (_, node) => {
     if (statuses[node.id]) onSelect(node.id);
   };
@@ -29,7 +35,7 @@ export function RunGraph({ graph, steps, selectedId, onSelect }: Props) {
         <ReactFlow
           aria-label="Run graph"
           nodes={graph.nodes}
-          edges={graph.edges}
+          edges={edges}
           nodeTypes={nodeTypes}
           onNodeClick={onNodeClick}
           nodesDraggable={false}

@@ -29,6 +29,12 @@ const step = (extra: Partial<Step>): Step =>
   deadline: '2025-01-02T00:00:00Z',
   decisions: [],
   log: [],
+  branch: null,
+  child_run_ids: [],
+  child_status: null,
+  items_total: null,
+  items_done: 0,
+  iteration: 0,
   ...extra,
   }) as Step;
 

@@ -5,9 +5,11 @@ import { StatusBadge } from '../../components/StatusBadge';
 import type { Definition } from '../../lib/definition';
 import { elapsed, formatDateTime } from '../../lib/format';
 import { approversText, mayDecide, reason } from '../../lib/permissions';
+import { NODE_CONFIG } from '../../nodes/config';
 import { useSession } from '../../stores/session-store';
 import { RoleNote } from '../account/RoleNote';
 import { DecisionForm, PausedActions } from './StepActions';
+import { StepProgress } from './StepProgress';
 import { StepTranscriptView } from './Transcript';
 
 interface Props {
@@ -27,7 +29,7 @@ export function StepPanel({ runId, step, definition, onClose }: Props) {
     <aside className="panel step-panel" aria-label={`Step ${step.id}`}>
       <header className="panel__header">
         <h2 className="panel__title">
-          <span className="muted">{step.type === 'approval' ? 'Approval gate' : 'Task'}</span>{' '}
+          <span className="muted">{NODE_CONFIG[step.type].title}</span>{' '}
           <span className="mono">{step.id}</span>
         </h2>
         <button type="button" className="btn btn--ghost btn--sm" onClick={onClose}>
@@ -35,6 +37,7 @@ export function StepPanel({ runId, step, definition, onClose }: Props) {
         </button>
       </header>
       <StatusBadge step={step.status} />
+      <StepProgress step={step} />
       {spec?.type === 'approval' && <blockquote className="gate-message">{spec.message}</blockquote>}
       {step.status === 'waiting' &&
         (mayDecide(approvers, email, role) ? (
@@ -106,7 +109,7 @@ export function StepPanel({ runId, step, definition, onClose }: Props) {
           </ul>
         </section>
       )}
-      {step.type !== 'approval' && (
+      {step.type === 'task' && (
         <section>
           <h3 className="section-title">Transcript</h3>
           <StepTranscriptView runId={runId} step={step} />

@@ -68,6 +68,12 @@ const fields: Partial<Step> = {
   deadline: null,
   decisions: [],
   log: [],
+  branch: null,
+  child_run_ids: [],
+  child_status: null,
+  items_total: null,
+  items_done: 0,
+  iteration: 0,
 };
 const task = fields as Step;
 

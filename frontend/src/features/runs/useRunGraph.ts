@@ -1,18 +1,34 @@
 import { useEffect, useMemo, useState } from 'react';
 import { api } from '../../api/client';
 import type { Run, Step } from '../../api/types';
-import type { Definition, Layout } from '../../lib/definition';
+import type { Definition, Layout, StepSpec } from '../../lib/definition';
 import { definitionToGraph, type Graph } from '../../lib/graph';
+import { groupSteps } from '../../lib/run-view';
 
-/** A definition with only what a run itself tells: its steps, unconnected. */
+/** A step of the given type with only its id, for a graph drawn from a run alone. */
+function bareStep(id: string, type: Step['type']): StepSpec {
+  switch (type) {
+    case 'task':
+      return { id, type, description: '', expected_output: '' };
+    case 'approval':
+      return { id, type, message: '' };
+    case 'condition':
+      return { id, type, if: '' };
+    case 'router':
+      return { id, type, routes: [], default: '', targets: {} };
+    case 'map':
+      return { id, type, items: '', steps: [] };
+    case 'loop':
+      return { id, type, steps: [], until: '' };
+    case 'workflow':
+      return { id, type, workflow: '' };
+  }
+}
+
+/** A definition with only what a run itself tells: its top-level steps, unconnected. */
 function fromSteps(steps: Pick<Step, 'id' | 'type'>[]): Definition {
-  return {
-    steps: steps.map(({ id, type }) =>
-      type === 'approval'
-        ? { id, type: 'approval', message: '' }
-        : { id, type: 'task', description: '', expected_output: '' },
-    ),
-  };
+  const members = new Set(groupSteps(steps).flatMap((group) => group.members.map((step) => step.id)));
+  return { steps: steps.filter(({ id }) => !members.has(id)).map(({ id, type }) => bareStep(id, type)) };
 }
 
 type Source = { definition: Definition; layout: Layout | null } | 'loading' | 'unavailable';

@@ -1,0 +1,18 @@
+/** What the run console says of a step beyond its status: its branch, its items, its iteration, its child run. */
+import type { Step } from '../api/types';
+import { RUN_STATUS_LABEL } from '../lib/status';
+
+/** One short line per fact, e.g. "Branch: refund", "7 / 10 items", "Iteration 3". */
+export function runFacts(step: Step): string[] {
+  const facts: string[] = [];
+  if (step.branch) facts.push(`Branch: ${step.branch}`);
+  if (step.type === 'map' && step.items_total !== null) facts.push(`${step.items_done} / ${step.items_total} items`);
+  if (step.type === 'loop' && step.iteration > 0) facts.push(`Iteration ${step.iteration}`);
+  if (step.child_status) facts.push(childStatusText(step));
+  return facts;
+}
+
+/** Why a step with child runs waits, e.g. "Waiting for approval in child run". */
+export function childStatusText(step: Pick<Step, 'child_status'>): string {
+  return step.child_status ? `${RUN_STATUS_LABEL[step.child_status]} in child run` : '';
+}

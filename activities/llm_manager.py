@@ -14,6 +14,7 @@ from concurrent.futures import Future
 from datetime import UTC, datetime
 from typing import Any
 
+import litellm
 from crewai import LLM
 from crewai.types.usage_metrics import UsageMetrics
 from pydantic import PrivateAttr
@@ -180,12 +181,7 @@ def build_llm(
 
     ``loop`` is CrewAI's event loop: CrewAI's threads hand their calls to it.
     """
-    # Filtered here too: a config may come from elsewhere than the API (a registry, a
-    # row written before the allowlist). The config's own fields win over its params.
-    sampling = allowed_params(config.params)
-    for name in ("temperature", "max_tokens"):
-        if getattr(config, name) is not None:
-            sampling[name] = getattr(config, name)
+    sampling = _sampling(config)
     llm = KasalLLM(
         model=config.model,
         is_litellm=True,
@@ -202,6 +198,16 @@ def build_llm(
     llm._answer_only = not with_tools
     llm._function_calling = config.function_calling
     return llm
+
+
+def _sampling(config: ModelConfig) -> dict[str, Any]:
+    # Filtered here too: a config may come from elsewhere than the API (a registry, a
+    # row written before the allowlist). The config's own fields win over its params.
+    sampling = allowed_params(config.params)
+    for name in ("temperature", "max_tokens"):
+        if getattr(config, name) is not None:
+            sampling[name] = getattr(config, name)
+    return sampling
 
 
 def _api_key(config: ModelConfig) -> str | None:
@@ -266,3 +272,30 @@ def _tool_calls(reply: Any) -> list[dict[str, Any]]:
             }
         )
     return calls
+
+
+async def complete(
+    config: ModelConfig,
+    messages: list[dict[str, str]],
+    timeout: float,
+    *,
+    response_format: dict[str, Any] | None = None,
+) -> str:
+    """One chat completion through litellm, with none of its retries: for a single
+    answer without an agent (a definition from a prompt). ``response_format`` asks for
+    structured output; the caller knows whether the provider supports it."""
+    sampling = _sampling(config)
+    if response_format is not None:
+        sampling["response_format"] = response_format
+    response = await litellm.acompletion(
+        model=config.model,
+        messages=messages,
+        api_base=config.api_base,
+        api_key=_api_key(config),
+        timeout=timeout,
+        num_retries=0,
+        max_retries=0,
+        **sampling,
+    )
+    content = response.choices[0].message.content
+    return content if isinstance(content, str) else ""

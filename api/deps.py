@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from api.authorization import Principal, authenticate
 from api.egress import EgressDep
+from api.services.generations import GenerationService
 from api.services.identity import IdentityService
 from api.services.mcp_servers import McpServerService
 from api.services.models import ModelConfigService
@@ -136,7 +137,14 @@ def get_run_operator(
     return RunOperator(temporal, settings, blobs, principal.workspace.id)
 
 
+def get_generation_service(
+    uow: UowDep, temporal: TemporalDep, settings: SettingsDep, principal: PrincipalDep
+) -> GenerationService:
+    return GenerationService(uow, temporal, settings, principal.workspace.id)
+
+
 WorkflowServiceDep = Annotated[WorkflowService, Depends(get_workflow_service)]
+GenerationServiceDep = Annotated[GenerationService, Depends(get_generation_service)]
 ModelServiceDep = Annotated[ModelConfigService, Depends(get_model_service)]
 ToolServiceDep = Annotated[ToolService, Depends(get_tool_service)]
 McpServerServiceDep = Annotated[McpServerService, Depends(get_mcp_server_service)]

@@ -23,6 +23,7 @@ from api.routes import (
     auth,
     codec,
     forks,
+    generations,
     health,
     mcp_servers,
     me,
@@ -209,6 +210,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     api = APIRouter(prefix=API_PREFIX)
     api.include_router(workflows.router)
+    api.include_router(generations.router)
     api.include_router(models.router)
     api.include_router(tools.router)
     api.include_router(mcp_servers.router)

@@ -23,6 +23,7 @@ from temporalio.worker import Worker
 
 from activities.approver_email import ApproverMailer, SmtpSettings
 from activities.db_model_registry import DatabaseModelRegistry
+from activities.generation import DatabaseCatalogue
 from api.authorization import WORKSPACE_HEADER
 from api.main import create_app
 from api.services.identity import IdentityService
@@ -163,6 +164,7 @@ class ApiStack:
             tools=tool_environment(self.settings, sessions, secrets, blobs),
             secrets=secrets,
             mailer=ApproverMailer(SmtpSettings.from_settings(self.settings), sessions),
+            catalogue=DatabaseCatalogue(sessions, secrets),
         )
         await self.worker.__aenter__()
         await self._until_the_worker_polls()

@@ -17,6 +17,12 @@ from temporalio.worker import Worker
 from activities.approver_email import ApproverMailer, SmtpSettings
 from activities.crew_runtime import CrewRuntime
 from activities.db_model_registry import DatabaseModelRegistry
+from activities.generation import (
+    DatabaseCatalogue,
+    GenerationActivities,
+    RegistryCatalogue,
+    WorkspaceCatalogue,
+)
 from activities.model_registry import ModelRegistry
 from activities.retention import BlobRetentionActivities
 from activities.task_step import TaskStepActivities
@@ -78,6 +84,7 @@ def build_worker(
     tools: ToolEnvironment | None = None,
     secrets: SecretBox | None = None,
     mailer: ApproverMailer | None = None,
+    catalogue: WorkspaceCatalogue | None = None,
 ) -> Worker:
     """A worker for Kasal's task queue.
 
@@ -86,7 +93,9 @@ def build_worker(
     agents' tools need (secrets, the fetch policy, the SQL tool's database); by default,
     built-in tools only, and HTTP tools and MCP servers without their secret headers.
     ``secrets`` (the instance key) signs webhooks; without it they go unsigned.
-    ``mailer`` emails approvers; without it no email is sent.
+    ``mailer`` emails approvers; without it no email is sent. ``catalogue`` is what
+    generated definitions are compiled against; by default the model registry's names
+    and no user tools.
     """
     crew = CrewRuntime.for_steps(max_concurrent_activities)
     tools = tools or ToolEnvironment(blobs, NO_TOOL_SECRETS)
@@ -101,6 +110,9 @@ def build_worker(
             (mailer or ApproverMailer(None, None)).send_approver_email,
             BlobRetentionActivities(client, blobs).delete_blobs_of_runs_gone,
             McpProbeActivities(tools.secrets, tools.allow_stdio_mcp, tools.egress).probe_mcp_server,
+            GenerationActivities(
+                models, catalogue or RegistryCatalogue(models), tools.egress
+            ).propose_definition,
         ],
         workflow_runner=workflow_runner(),
         max_concurrent_activities=max_concurrent_activities,
@@ -147,6 +159,7 @@ async def run(settings: Settings) -> None:
         tools=tool_environment(settings, sessions, secrets, blobs),
         secrets=secrets,
         mailer=ApproverMailer(SmtpSettings.from_settings(settings), sessions),
+        catalogue=DatabaseCatalogue(sessions, secrets),
     )
     freeze_startup_heap()
     stop = asyncio.Event()

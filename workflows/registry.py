@@ -7,6 +7,7 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxR
 from workflows.agent_workflow import AgentWorkflow
 from workflows.agent_workflow_v2 import AgentWorkflowV2
 from workflows.approver_notice import ApproverNoticeWorkflow
+from workflows.generate_definition import GenerateDefinitionWorkflow
 from workflows.mcp_probe import McpProbeWorkflow
 from workflows.notify import NotifyWorkflow
 from workflows.retention_workflow import BlobRetentionWorkflow
@@ -19,6 +20,7 @@ WORKFLOWS = [
     ApproverNoticeWorkflow,
     BlobRetentionWorkflow,
     McpProbeWorkflow,
+    GenerateDefinitionWorkflow,
 ]
 
 # Pure data modules, deterministic and side-effect free: importing them once, outside

@@ -25,6 +25,7 @@ from api.routes import (
     forks,
     generations,
     health,
+    imports,
     mcp_servers,
     me,
     models,
@@ -210,6 +211,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     api = APIRouter(prefix=API_PREFIX)
     api.include_router(workflows.router)
+    api.include_router(imports.router)
     api.include_router(generations.router)
     api.include_router(models.router)
     api.include_router(tools.router)

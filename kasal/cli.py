@@ -13,6 +13,7 @@ from typing import Annotated
 import typer
 
 from kasal import cli_accounts
+from kasal.cli_import import import_files
 from kasal.settings import get_settings
 
 app = typer.Typer(
@@ -29,6 +30,7 @@ app.add_typer(cli_accounts.workspace_app, name="workspace")
 app.command()(cli_accounts.login)
 app.command()(cli_accounts.logout)
 app.command()(cli_accounts.whoami)
+app.command(name="import")(import_files)
 
 
 def _configure_logging() -> None:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import uuid
-from typing import Annotated
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Header, Query, Response, status
 
@@ -142,3 +143,45 @@ async def get_version(
     _: Viewer, workflow_id: uuid.UUID, version: int, service: WorkflowServiceDep
 ) -> VersionRead:
     return await service.get_version(workflow_id, version)
+
+
+_EXPORT_TYPES = {"json": "application/json", "yaml": "application/yaml"}
+
+
+@router.get(
+    "/{workflow_id}/export",
+    response_class=Response,
+    responses={
+        200: {
+            "description": "`{name, description, spec, layout}`, as `kasal apply` reads it",
+            "content": {"application/json": {}, "application/yaml": {}},
+        },
+        **error_responses(404, 422),
+    },
+)
+async def export(
+    _: Viewer,
+    workflow_id: uuid.UUID,
+    service: WorkflowServiceDep,
+    format: Annotated[Literal["json", "yaml"], Query()] = "json",
+) -> Response:
+    """The latest version as our own JSON or YAML: saved again, it is the same workflow."""
+    workflow = await service.get(workflow_id)
+    document: dict[str, Any] = {
+        "name": workflow.name,
+        "description": workflow.description,
+        "spec": workflow.spec,
+    }
+    if workflow.layout is not None:
+        document["layout"] = workflow.layout
+    if format == "yaml":
+        import yaml
+
+        text = yaml.safe_dump(document, sort_keys=False, allow_unicode=True)
+    else:
+        text = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    return Response(
+        text,
+        media_type=_EXPORT_TYPES[format],
+        headers={"ETag": version_etag(workflow.version)},
+    )

@@ -149,6 +149,11 @@ class WorkflowService:
                 raise NotFound(f"workflow {workflow_id} has no version {number}")
             return _version(version)
 
+    async def check_in(self, uow: UnitOfWork, spec: dict[str, Any]) -> WorkflowDefinition:
+        """The checks a save makes, inside the caller's unit of work (an import saves many
+        definitions in one)."""
+        return await self._validate(uow, spec)
+
     async def _validate(self, uow: UnitOfWork, spec: dict[str, Any]) -> WorkflowDefinition:
         """The size limits, then the compiler's checks against the models and tools that
         exist now, with the egress policy's word on the webhook among its errors."""

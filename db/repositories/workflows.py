@@ -131,6 +131,20 @@ class WorkflowRepository:
         await self.session.flush()
         return version
 
+    async def list_live_latest(self) -> Sequence[tuple[Workflow, WorkflowVersion]]:
+        """Every live workflow with its latest version, oldest first."""
+        query = (
+            select(Workflow, WorkflowVersion)
+            .join(
+                WorkflowVersion,
+                (WorkflowVersion.workflow_id == Workflow.id)
+                & (WorkflowVersion.version == Workflow.latest_version),
+            )
+            .where(Workflow.workspace == self.workspace, Workflow.archived.is_(False))
+            .order_by(Workflow.created_at, Workflow.name)
+        )
+        return [(w, v) for w, v in (await self.session.execute(query)).all()]
+
     async def get_version(self, workflow_id: uuid.UUID, version: int) -> WorkflowVersion | None:
         query = self._versions(workflow_id).where(WorkflowVersion.version == version)
         return (await self.session.execute(query)).scalar_one_or_none()

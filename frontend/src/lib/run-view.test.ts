@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { Step } from '../api/types';
 import { everyType } from '../test/fixtures';
 import { definitionToGraph } from './graph';
-import { groupSteps, markTakenEdges } from './run-view';
+import { findTemplate, groupAsStep, groupItems, markTakenEdges } from './run-view';
 
 const step = (id: string, extra: Partial<Step> = {}): Step =>
   ({ id, type: 'task', status: 'completed', branch: null, ...extra }) as Step;
@@ -45,20 +45,33 @@ describe('markTakenEdges', () => {
   });
 });
 
-describe('groupSteps', () => {
-  it('folds the steps of a map\'s items and a loop\'s iterations under it', () => {
+describe('child runs of maps and loops', () => {
+  const ids = (list: { id: string }[]) => list.map((s) => s.id);
+
+  it("finds the map or loop a child run carries out from its steps' ids", () => {
+    expect(findTemplate(everyType, ['classify', 'urgent'])).toBeNull();
+    expect(findTemplate(everyType, ['refund_one-0', 'refund_one-1'])).toMatchObject({ kind: 'map', stepId: 'refunds' });
+    const loop = findTemplate(everyType, ['check', 'ok']);
+    expect(loop).toMatchObject({ kind: 'loop', stepId: 'fix_loop' });
+    expect(ids(loop?.definition.steps ?? [])).toEqual(['check', 'ok']);
+    expect(loop?.definition.agents).toEqual(everyType.agents);
+    expect(findTemplate(everyType, ['check', 'refund_one-0'])).toBeNull();
+  });
+
+  it("groups a map run's items by template step with a count, drawn by the most pressing status", () => {
     const steps = [
-      step('fanout', { type: 'map' }),
-      step('fanout[0].fetch'),
-      step('fanout_two'),
-      step('retry', { type: 'loop' }),
-      step('fanout[1].fetch'),
-      step('retry.2.check'),
+      step('fetch-10', { status: 'completed' }),
+      step('fetch-2', { status: 'paused' }),
+      step('sum-2', { status: 'pending' }),
+      step('fetch-9', { status: 'completed' }),
+      step('sum-9', { status: 'completed' }),
+      step('sum-10', { status: 'not_taken' }),
     ];
-    expect(groupSteps(steps).map(({ step: s, members }) => [s.id, members.map((m) => m.id)])).toEqual([
-      ['fanout', ['fanout[0].fetch', 'fanout[1].fetch']],
-      ['fanout_two', []],
-      ['retry', ['retry.2.check']],
+    const groups = groupItems(steps, ['fetch', 'sum', 'unused']);
+    expect(groups.map((g) => [g.templateId, ids(g.items), g.done, g.status])).toEqual([
+      ['fetch', ['fetch-2', 'fetch-9', 'fetch-10'], 2, 'paused'],
+      ['sum', ['sum-2', 'sum-9', 'sum-10'], 2, 'pending'],
     ]);
+    expect(groupAsStep(groups[0]!)).toMatchObject({ id: 'fetch', status: 'paused', items_total: 3, items_done: 2 });
   });
 });

@@ -1,9 +1,10 @@
 /**
- * What the run console derives from a run's steps: which branch edges were taken, and
- * which steps belong under a map or loop (its items and iterations).
+ * What the run console derives from a run's steps: which branch edges were taken, which
+ * map or loop a child run carries out, and a map's items grouped by template step.
  */
-import type { Step } from '../api/types';
+import type { Step, StepStatus } from '../api/types';
 import type { AppEdge } from '../nodes/types';
+import type { Definition } from './definition';
 import { edgeBranch } from './graph';
 
 type StepFacts = Pick<Step, 'branch' | 'status'>;
@@ -28,33 +29,79 @@ export function markTakenEdges(edges: AppEdge[], steps: Record<string, StepFacts
   });
 }
 
-export interface StepGroup<S extends Pick<Step, 'id' | 'type'> = Step> {
-  step: S;
-  /** Steps of the run that belong to this map or loop (ids such as `fanout[3].fetch`). */
-  members: S[];
+/**
+ * A map's item copy of a template step is `<template id>-<index>`
+ * (workflows/engine/child_steps.py, `item_step_id`).
+ */
+const ITEM_ID = /^(.+)-(\d+)$/;
+
+/** The map or loop a child run carries out, and its template steps as a definition of their own. */
+export interface RunTemplate {
+  kind: 'map' | 'loop';
+  stepId: string;
+  definition: Definition;
 }
 
 /**
- * The run's steps with those of a map's items or a loop's iterations under it: a step
- * that is not itself a top-level step and whose id starts with a map's or loop's id and
- * then a character no id may hold (`[`, `.`, `/`, `:`).
+ * The map or loop whose template a run's steps copy, or null for a run of the
+ * definition itself. A map's chunk of items and a loop's iteration run as child runs of
+ * the parent's workflow version, so their steps are found in a template, not at the top:
+ * a loop's under the template's ids, a map's as `<template id>-<index>`.
  */
-export function groupSteps<S extends Pick<Step, 'id' | 'type'>>(steps: S[]): StepGroup<S>[] {
-  const containers = steps.filter((step) => step.type === 'map' || step.type === 'loop').map((step) => step.id);
-  const owner = (step: S): string | undefined =>
-    containers.find((id) => step.id !== id && step.id.startsWith(id) && /[^A-Za-z0-9_-]/.test(step.id.charAt(id.length)));
-  const groups = new Map<string, StepGroup<S>>();
-  const order: StepGroup<S>[] = [];
-  for (const step of steps) {
-    if (owner(step) === undefined) {
-      const group: StepGroup<S> = { step, members: [] };
-      groups.set(step.id, group);
-      order.push(group);
-    }
+export function findTemplate(definition: Definition, stepIds: string[]): RunTemplate | null {
+  const top = new Set(definition.steps.map((step) => step.id));
+  if (stepIds.length === 0 || stepIds.every((id) => top.has(id))) return null;
+  for (const step of definition.steps) {
+    if (step.type !== 'map' && step.type !== 'loop') continue;
+    const ids = new Set(step.steps.map((template) => template.id));
+    const fits =
+      step.type === 'loop'
+        ? stepIds.every((id) => ids.has(id))
+        : stepIds.every((id) => ids.has(ITEM_ID.exec(id)?.[1] ?? ''));
+    if (fits) return { kind: step.type, stepId: step.id, definition: { agents: definition.agents ?? [], steps: step.steps } };
   }
-  for (const step of steps) {
-    const id = owner(step);
-    if (id !== undefined) groups.get(id)?.members.push(step);
-  }
-  return order;
+  return null;
+}
+
+/** One template step of a map, with its copies in this run (one per item) and how many are done. */
+export interface ItemGroup {
+  templateId: string;
+  items: Step[];
+  done: number;
+  /** The status the group is drawn with: the most pressing of its items'. */
+  status: StepStatus;
+}
+
+/** Most pressing first: what needs someone, then what is under way, then how items ended. */
+const PRESSING: StepStatus[] = ['paused', 'waiting', 'running', 'pending', 'failed', 'rejected', 'cancelled', 'completed', 'approved', 'skipped', 'not_taken'];
+const DONE: ReadonlySet<StepStatus> = new Set<StepStatus>(['completed', 'approved', 'skipped', 'not_taken', 'failed', 'rejected', 'cancelled']);
+
+/** A map run's item steps grouped by their template step, in template order, items in index order; never empty. */
+export function groupItems(steps: Step[], templateIds: string[]): ItemGroup[] {
+  const index = (step: Step) => Number(ITEM_ID.exec(step.id)?.[2] ?? 0);
+  const groups = templateIds.map((templateId) => {
+    const items = steps.filter((step) => ITEM_ID.exec(step.id)?.[1] === templateId).sort((a, b) => index(a) - index(b));
+    const present = new Set(items.map((step) => step.status));
+    return {
+      templateId,
+      items,
+      done: items.filter((step) => DONE.has(step.status)).length,
+      status: PRESSING.find((status) => present.has(status)) ?? 'pending',
+    };
+  });
+  return groups.filter((group) => group.items.length > 0);
+}
+
+/** A group as one step on the template's graph: its status and its items done out of all. */
+export function groupAsStep(group: ItemGroup): Step {
+  return {
+    ...group.items[0]!,
+    id: group.templateId,
+    status: group.status,
+    items_total: group.items.length,
+    items_done: group.done,
+    branch: null,
+    child_run_ids: [],
+    child_status: null,
+  };
 }

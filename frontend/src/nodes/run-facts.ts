@@ -6,7 +6,7 @@ import { RUN_STATUS_LABEL } from '../lib/status';
 export function runFacts(step: Step): string[] {
   const facts: string[] = [];
   if (step.branch) facts.push(`Branch: ${step.branch}`);
-  if (step.type === 'map' && step.items_total !== null) facts.push(`${step.items_done} / ${step.items_total} items`);
+  if (step.items_total !== null) facts.push(`${step.items_done} / ${step.items_total} items`);
   if (step.type === 'loop' && step.iteration > 0) facts.push(`Iteration ${step.iteration}`);
   if (step.child_status) facts.push(childStatusText(step));
   return facts;

@@ -2,13 +2,13 @@ import { ReactFlowProvider } from '@xyflow/react';
 import { useState } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import { api, errorMessage } from '../../api/client';
-import { STEP_STATUSES, type Run, type Step } from '../../api/types';
+import { STEP_STATUSES, type Run } from '../../api/types';
 import { Notice } from '../../components/Notice';
 import { StatusBadge } from '../../components/StatusBadge';
 import { formatDateTime } from '../../lib/format';
 import type { Definition } from '../../lib/definition';
 import { mayDecide } from '../../lib/permissions';
-import { groupSteps } from '../../lib/run-view';
+import { groupAsStep, groupItems } from '../../lib/run-view';
 import { isRunClosed } from '../../lib/status';
 import { href } from '../../router';
 import { useRunStore, type Connection } from '../../stores/run-store';
@@ -17,6 +17,7 @@ import { RoleNote } from '../account/RoleNote';
 import { RunGraph } from './RunGraph';
 import { DecisionForm } from './StepActions';
 import { StepPanel } from './StepPanel';
+import { StepList } from './StepList';
 import { ChildAttention } from './StepProgress';
 import { useRunEvents } from './useRunEvents';
 import { useRunGraph } from './useRunGraph';
@@ -90,44 +91,6 @@ function YourDecisions({ run, definition }: { run: Run; definition: Definition |
   });
 }
 
-function StepItem({ step, onSelect }: { step: Step; onSelect: (id: string) => void }) {
-  return (
-    <>
-      <button type="button" className="step-list__button mono" onClick={() => onSelect(step.id)}>
-        {step.id}
-      </button>
-      <StatusBadge step={step.status} />
-    </>
-  );
-}
-
-/** Every step, with a map's items and a loop's iterations folded under it with their count. */
-function StepList({ steps, onSelect }: { steps: Step[]; onSelect: (id: string) => void }) {
-  return (
-    <ul className="step-list">
-      {groupSteps(steps).map(({ step, members }) => (
-        <li key={step.id}>
-          <StepItem step={step} onSelect={onSelect} />
-          {members.length > 0 && (
-            <details className="step-list__group">
-              <summary>
-                {members.length} {step.type === 'loop' ? 'iteration steps' : 'item steps'}
-              </summary>
-              <ul className="step-list">
-                {members.map((member) => (
-                  <li key={member.id}>
-                    <StepItem step={member} onSelect={onSelect} />
-                  </li>
-                ))}
-              </ul>
-            </details>
-          )}
-        </li>
-      ))}
-    </ul>
-  );
-}
-
 /** One run: its graph coloured by live step status, its controls and the selected step. */
 export function RunConsolePage({ runId }: { runId: string }) {
   useRunEvents(runId);
@@ -140,7 +103,7 @@ export function RunConsolePage({ runId }: { runId: string }) {
       selectStep: s.selectStep,
     })),
   );
-  const { graph, definition } = useRunGraph(run);
+  const { graph, definition, template } = useRunGraph(run);
   const operate = usePermission('operate');
 
   if (!run) {
@@ -151,6 +114,9 @@ export function RunConsolePage({ runId }: { runId: string }) {
     );
   }
   const selected = run.steps.find((step) => step.id === selectedStepId);
+  // A map's child run draws its template once, each step standing for all its items.
+  const groups = template?.kind === 'map' ? groupItems(run.steps, template.definition.steps.map((step) => step.id)) : null;
+  const graphSteps = groups ? groups.map(groupAsStep) : run.steps;
   return (
     <div className="console">
       <header className="console__header">
@@ -160,6 +126,7 @@ export function RunConsolePage({ runId }: { runId: string }) {
             <span className="muted">v{run.version}</span>
           </h1>
           <p className="muted small">
+            {template && `${template.kind === 'map' ? 'Items of map' : 'An iteration of loop'} ${template.stepId} · `}
             Run <span className="mono">{run.run_id}</span> · started {formatDateTime(run.started_at)}
             {run.closed_at && ` · closed ${formatDateTime(run.closed_at)}`}
           </p>
@@ -183,7 +150,7 @@ export function RunConsolePage({ runId }: { runId: string }) {
         <section className="console__graph">
           {graph && (
             <ReactFlowProvider>
-              <RunGraph graph={graph} steps={run.steps} selectedId={selectedStepId} onSelect={selectStep} />
+              <RunGraph graph={graph} steps={graphSteps} selectedId={selectedStepId} onSelect={selectStep} />
             </ReactFlowProvider>
           )}
           <StatusLegend />
@@ -194,7 +161,7 @@ export function RunConsolePage({ runId }: { runId: string }) {
           <aside className="panel step-panel" aria-label="Steps">
             <h2 className="panel__title">Steps</h2>
             <p className="muted small">Select a step on the graph or below.</p>
-            <StepList steps={run.steps} onSelect={selectStep} />
+            <StepList steps={run.steps} groups={groups} onSelect={selectStep} />
           </aside>
         )}
       </div>

@@ -7,6 +7,8 @@ import { StatusBadge } from '../../components/StatusBadge';
 import { definitionToGraph } from '../../lib/graph';
 import { everyType } from '../../test/fixtures';
 import { RunGraph } from './RunGraph';
+import { groupItems } from '../../lib/run-view';
+import { StepList } from './StepList';
 import { ChildAttention, StepProgress } from './StepProgress';
 
 // Cast: a step fixture names the fields these tests read.
@@ -100,5 +102,14 @@ describe('run console: branches, maps, loops and child runs', () => {
     const items = within(screen.getByRole('list', { name: 'Child runs that need someone' })).getAllByRole('listitem');
     expect(items.map((li) => li.textContent)).toEqual(['notify: Needs attention in child run Open the child run']);
     expect(screen.getByRole('link', { name: 'Open the child run' }).getAttribute('href')).toBe('#/runs/c2');
+  });
+
+  it("groups a map child run's items under their template step, with a count", () => {
+    const steps = [step('fetch-0'), step('fetch-1', { status: 'running' }), step('sum-0'), step('sum-1', { status: 'pending' })];
+    render(<StepList steps={steps} groups={groupItems(steps, ['fetch', 'sum'])} onSelect={() => undefined} />);
+    const fetch = screen.getByRole('list', { name: 'Items of fetch' });
+    expect(within(fetch).getAllByRole('button').map((b) => b.textContent)).toEqual(['fetch-0', 'fetch-1']);
+    const summaries = screen.getAllByText(/of 2 items done/, { selector: 'summary' }).map((el) => el.textContent);
+    expect(summaries).toEqual(['fetch · 1 of 2 items done Running', 'sum · 1 of 2 items done Pending']);
   });
 });

@@ -19,6 +19,7 @@ from api.services.run_listing import RunLister
 from api.services.run_operations import RunOperator
 from api.services.run_reading import RunReader
 from api.services.run_starting import RunStarter
+from api.services.schedules import ScheduleService
 from api.services.tools import ToolService
 from api.services.workflows import WorkflowService
 from api.services.workspaces import WorkspaceService
@@ -162,3 +163,10 @@ def get_run_deleter(
 
 
 RunDeleterDep = Annotated[RunDeleter, Depends(get_run_deleter)]
+
+
+def get_schedule_service(starter: RunStarterDep) -> ScheduleService:
+    return ScheduleService(starter)
+
+
+ScheduleServiceDep = Annotated[ScheduleService, Depends(get_schedule_service)]

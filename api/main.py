@@ -31,6 +31,7 @@ from api.routes import (
     models,
     oidc,
     runs,
+    schedules,
     tools,
     transcripts,
     users,
@@ -218,6 +219,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     api.include_router(mcp_servers.router)
     api.include_router(runs.router)
     api.include_router(forks.router)
+    api.include_router(schedules.router)
     api.include_router(transcripts.router)
     api.include_router(me.router)
     api.include_router(workspaces.router)

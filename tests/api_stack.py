@@ -24,6 +24,7 @@ from temporalio.worker import Worker
 from activities.approver_email import ApproverMailer, SmtpSettings
 from activities.db_model_registry import DatabaseModelRegistry
 from activities.generation import DatabaseCatalogue
+from activities.scheduled_runs import ScheduledRunActivities
 from api.authorization import WORKSPACE_HEADER
 from api.main import create_app
 from api.services.identity import IdentityService
@@ -165,6 +166,7 @@ class ApiStack:
             secrets=secrets,
             mailer=ApproverMailer(SmtpSettings.from_settings(self.settings), sessions),
             catalogue=DatabaseCatalogue(sessions, secrets),
+            scheduled_runs=ScheduledRunActivities(sessions, secrets, self.settings),
         )
         await self.worker.__aenter__()
         await self._until_the_worker_polls()

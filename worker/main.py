@@ -25,6 +25,7 @@ from activities.generation import (
 )
 from activities.model_registry import ModelRegistry
 from activities.retention import BlobRetentionActivities
+from activities.scheduled_runs import ScheduledRunActivities
 from activities.task_step import TaskStepActivities
 from activities.tools.fetch import FetchPolicy
 from activities.tools.mcp_probe import McpProbeActivities
@@ -85,6 +86,7 @@ def build_worker(
     secrets: SecretBox | None = None,
     mailer: ApproverMailer | None = None,
     catalogue: WorkspaceCatalogue | None = None,
+    scheduled_runs: ScheduledRunActivities | None = None,
 ) -> Worker:
     """A worker for Kasal's task queue.
 
@@ -95,11 +97,13 @@ def build_worker(
     ``secrets`` (the instance key) signs webhooks; without it they go unsigned.
     ``mailer`` emails approvers; without it no email is sent. ``catalogue`` is what
     generated definitions are compiled against; by default the model registry's names
-    and no user tools.
+    and no user tools. ``scheduled_runs`` compiles what schedules start (it reads the
+    database); a worker without it leaves that to others on its queue.
     """
     crew = CrewRuntime.for_steps(max_concurrent_activities)
     tools = tools or ToolEnvironment(blobs, NO_TOOL_SECRETS)
     journal = CallJournal(blobs)
+    schedules = [scheduled_runs.compile_scheduled_run] if scheduled_runs else []
     return Worker(
         client,
         task_queue=task_queue,
@@ -113,6 +117,7 @@ def build_worker(
             GenerationActivities(
                 models, catalogue or RegistryCatalogue(models), tools.egress
             ).propose_definition,
+            *schedules,
         ],
         workflow_runner=workflow_runner(),
         max_concurrent_activities=max_concurrent_activities,
@@ -160,6 +165,7 @@ async def run(settings: Settings) -> None:
         secrets=secrets,
         mailer=ApproverMailer(SmtpSettings.from_settings(settings), sessions),
         catalogue=DatabaseCatalogue(sessions, secrets),
+        scheduled_runs=ScheduledRunActivities(sessions, secrets, settings),
     )
     freeze_startup_heap()
     stop = asyncio.Event()

@@ -11,6 +11,7 @@ from workflows.generate_definition import GenerateDefinitionWorkflow
 from workflows.mcp_probe import McpProbeWorkflow
 from workflows.notify import NotifyWorkflow
 from workflows.retention_workflow import BlobRetentionWorkflow
+from workflows.scheduled_run import ScheduledRunWorkflow
 
 # AgentWorkflow stays registered until the last run started on it has closed.
 WORKFLOWS = [
@@ -21,6 +22,7 @@ WORKFLOWS = [
     BlobRetentionWorkflow,
     McpProbeWorkflow,
     GenerateDefinitionWorkflow,
+    ScheduledRunWorkflow,
 ]
 
 # Pure data modules, deterministic and side-effect free: importing them once, outside

@@ -45,6 +45,13 @@ export interface paths {
      */
     post: operations["codec-encode"];
   };
+  "/api/v1/import/kasal": {
+    /**
+     * Import Kasal
+     * @description Create a definition per crew and flow, with every warning; all or nothing.
+     */
+    post: operations["import-import_kasal"];
+  };
   "/api/v1/mcp-servers": {
     /** Get All */
     get: operations["mcp-servers-get_all"];
@@ -190,6 +197,52 @@ export interface paths {
      */
     get: operations["runs-step_transcript"];
   };
+  "/api/v1/schedules": {
+    /**
+     * Get All
+     * @description The workspace's schedules, newest first, with their next and recent runs.
+     */
+    get: operations["schedules-get_all"];
+  };
+  "/api/v1/schedules/{schedule_id}": {
+    /** Get */
+    get: operations["schedules-get"];
+    /**
+     * Update
+     * @description Replace the schedule's timing, version, inputs and policies (not its workflow).
+     */
+    put: operations["schedules-update"];
+    /**
+     * Delete
+     * @description Delete the schedule; the runs it started stay.
+     */
+    delete: operations["schedules-delete"];
+  };
+  "/api/v1/schedules/{schedule_id}/backfill": {
+    /**
+     * Backfill
+     * @description Runs for every time the schedule names from start_at to end_at, started now.
+     */
+    post: operations["schedules-backfill"];
+  };
+  "/api/v1/schedules/{schedule_id}/pause": {
+    /**
+     * Pause
+     * @description Start nothing by itself until unpaused (trigger and backfill still start runs).
+     */
+    post: operations["schedules-pause"];
+  };
+  "/api/v1/schedules/{schedule_id}/trigger": {
+    /**
+     * Trigger
+     * @description A run now, as if the schedule had fired: its overlap policy applies.
+     */
+    post: operations["schedules-trigger"];
+  };
+  "/api/v1/schedules/{schedule_id}/unpause": {
+    /** Unpause */
+    post: operations["schedules-unpause"];
+  };
   "/api/v1/tools": {
     /**
      * Catalogue
@@ -247,12 +300,27 @@ export interface paths {
     /** Delete */
     delete: operations["workflows-delete"];
   };
+  "/api/v1/workflows/{workflow_id}/export": {
+    /**
+     * Export
+     * @description The latest version as our own JSON or YAML: saved again, it is the same workflow.
+     */
+    get: operations["workflows-export"];
+  };
   "/api/v1/workflows/{workflow_id}/runs": {
     /**
      * Create
      * @description Start a run; the same Idempotency-Key again returns the same run.
      */
     post: operations["runs-create"];
+  };
+  "/api/v1/workflows/{workflow_id}/schedules": {
+    /**
+     * Create
+     * @description Start runs of the workflow on a cron expression or every `interval` seconds; the
+     * version and inputs are checked now, and compiled afresh each time it fires.
+     */
+    post: operations["schedules-create"];
   };
   "/api/v1/workflows/{workflow_id}/versions": {
     /** Get Versions */
@@ -261,6 +329,20 @@ export interface paths {
   "/api/v1/workflows/{workflow_id}/versions/{version}": {
     /** Get Version */
     get: operations["workflows-get_version"];
+  };
+  "/api/v1/workflows/generate": {
+    /**
+     * Generate
+     * @description Start writing a definition from `prompt` with `model`; poll the generation.
+     */
+    post: operations["workflows-generate"];
+  };
+  "/api/v1/workflows/generations/{generation_id}": {
+    /**
+     * Get Generation
+     * @description Running; completed with a definition that compiles; or failed with the last errors.
+     */
+    get: operations["workflows-get_generation"];
   };
   "/api/v1/workflows/validate": {
     /**
@@ -473,6 +555,25 @@ export interface components {
        */
       mode: "local" | "oidc" | "proxy";
     };
+    /** BackfillRequest */
+    BackfillRequest: {
+      /**
+       * End At
+       * Format: date-time
+       * @description After `start_at`; times in between that the schedule names start runs now, as if they had come
+       */
+      end_at: string;
+      /**
+       * Overlap
+       * @description For these runs; the schedule's own by default. When a run is due while the schedule's last run is still open: `skip` it, `buffer_one` (start it when the open one closes; at most one waits), `allow_all` (start it anyway), or `cancel_other` (cancel the open run, then start)
+       */
+      overlap?: ("skip" | "buffer_one" | "allow_all" | "cancel_other") | null;
+      /**
+       * Start At
+       * Format: date-time
+       */
+      start_at: string;
+    };
     /** CallEvent */
     CallEvent: {
       /**
@@ -560,6 +661,13 @@ export interface components {
     CodecPayloads: {
       /** Payloads */
       payloads: components["schemas"]["CodecPayload"][];
+    };
+    /** CompileError */
+    CompileError: {
+      /** Loc */
+      loc: (string | number)[];
+      /** Msg */
+      msg: string;
     };
     /** DecisionRequest */
     DecisionRequest: {
@@ -657,6 +765,50 @@ export interface components {
        * @description The definition's version to run; the parent's if unset
        */
       version?: number | null;
+    };
+    /** GenerateRequest */
+    GenerateRequest: {
+      /**
+       * Model
+       * @description The model config that writes the definition
+       */
+      model: string;
+      /**
+       * Prompt
+       * @description The workflow, described in words
+       */
+      prompt: string;
+    };
+    /**
+     * GenerationRead
+     * @description A generation as Temporal knows it: running, or how it ended. Nothing is saved.
+     */
+    GenerationRead: {
+      /**
+       * Errors
+       * @description When failed: the last compile errors, or why it stopped
+       */
+      errors: components["schemas"]["CompileError"][] | null;
+      /**
+       * Spec
+       * @description When completed: a definition that compiles, unsaved
+       */
+      spec: {
+        [key: string]: unknown;
+      } | null;
+      /**
+       * Status
+       * @enum {string}
+       */
+      status: "running" | "completed" | "failed";
+    };
+    /** GenerationStarted */
+    GenerationStarted: {
+      /**
+       * Generation Id
+       * Format: uuid
+       */
+      generation_id: string;
     };
     /** Health */
     Health: {
@@ -861,6 +1013,37 @@ export interface components {
        * @description An http(s) URL; each {variable} is an argument, percent-encoded into it. The other arguments go to the query string for GET and to the JSON body otherwise
        */
       url_template: string;
+    };
+    /** ImportedWorkflow */
+    ImportedWorkflow: {
+      /**
+       * Id
+       * Format: uuid
+       */
+      id: string;
+      /**
+       * Kind
+       * @enum {string}
+       */
+      kind: "crew" | "flow";
+      /** Name */
+      name: string;
+      /** Version */
+      version: number;
+    };
+    /** ImportResult */
+    ImportResult: {
+      /** Created */
+      created: components["schemas"]["ImportedWorkflow"][];
+      /** Warnings */
+      warnings: components["schemas"]["ImportWarning"][];
+    };
+    /** ImportWarning */
+    ImportWarning: {
+      /** Loc */
+      loc: (string | number)[];
+      /** Msg */
+      msg: string;
     };
     /** LLMCall */
     LLMCall: {
@@ -1300,6 +1483,145 @@ export interface components {
       workflow_id: string | null;
       /** Workflow Name */
       workflow_name: string;
+    };
+    /**
+     * ScheduledRun
+     * @description One of the schedule's recent actions, and the run it started.
+     */
+    ScheduledRun: {
+      /** Run Id */
+      run_id: string;
+      /**
+       * Scheduled At
+       * Format: date-time
+       */
+      scheduled_at: string;
+      /**
+       * Started At
+       * Format: date-time
+       */
+      started_at: string;
+    };
+    /** SchedulePage */
+    SchedulePage: {
+      /** Items */
+      items: components["schemas"]["ScheduleRead"][];
+    };
+    /** ScheduleRead */
+    ScheduleRead: {
+      /** Catchup Window */
+      catchup_window: number;
+      /**
+       * Created At
+       * Format: date-time
+       */
+      created_at: string;
+      /** Cron */
+      cron: string | null;
+      /** Id */
+      id: string;
+      /** Inputs */
+      inputs: {
+        [key: string]: unknown;
+      };
+      /** Interval */
+      interval: number | null;
+      /**
+       * Next Action Times
+       * @description From Temporal: the next few runs
+       */
+      next_action_times: string[];
+      /**
+       * Note
+       * @description Why it was paused or unpaused, when said
+       */
+      note: string | null;
+      /**
+       * Num Actions
+       * @description Runs started so far
+       */
+      num_actions: number;
+      /**
+       * Overlap
+       * @enum {string}
+       */
+      overlap: "skip" | "buffer_one" | "allow_all" | "cancel_other";
+      /** Paused */
+      paused: boolean;
+      /**
+       * Recent Actions
+       * @description From Temporal, oldest first
+       */
+      recent_actions: components["schemas"]["ScheduledRun"][];
+      /**
+       * Running
+       * @description The ids of the schedule's runs open now
+       */
+      running: string[];
+      /** Time Zone */
+      time_zone: string;
+      /** Version */
+      version: "latest" | number;
+      /**
+       * Workflow Id
+       * Format: uuid
+       */
+      workflow_id: string;
+      /** Workflow Name */
+      workflow_name: string;
+    };
+    /**
+     * ScheduleWrite
+     * @description A schedule as sent: exactly one of `cron` and `interval`.
+     */
+    ScheduleWrite: {
+      /**
+       * Catchup Window
+       * @description Seconds: how late a run missed while Temporal was down may still start
+       * @default 600
+       */
+      catchup_window?: number;
+      /**
+       * Cron
+       * @description A cron expression (5 fields, or 6-7 with seconds and years; `@daily`, `@every 1h` too), in `time_zone`
+       */
+      cron?: string | null;
+      /**
+       * Inputs
+       * @default {}
+       */
+      inputs?: {
+        [key: string]: unknown;
+      };
+      /**
+       * Interval
+       * @description Seconds between runs, counted from the epoch
+       */
+      interval?: number | null;
+      /**
+       * Overlap
+       * @description When a run is due while the schedule's last run is still open: `skip` it, `buffer_one` (start it when the open one closes; at most one waits), `allow_all` (start it anyway), or `cancel_other` (cancel the open run, then start)
+       * @default skip
+       * @enum {string}
+       */
+      overlap?: "skip" | "buffer_one" | "allow_all" | "cancel_other";
+      /**
+       * Paused
+       * @description Paused schedules start nothing by themselves; a PUT without it keeps the schedule's state
+       */
+      paused?: boolean | null;
+      /**
+       * Time Zone
+       * @description The IANA time zone `cron` is read in
+       * @default UTC
+       */
+      time_zone?: string;
+      /**
+       * Version
+       * @description `latest`: the newest version when the schedule fires; or a version number
+       * @default latest
+       */
+      version?: "latest" | number;
     };
     /** SignIn */
     SignIn: {
@@ -2092,6 +2414,63 @@ export interface operations {
       };
       /** @description No such resource */
       404: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description The request is invalid: every problem, each with its location */
+      422: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+    };
+  };
+  /**
+   * Import Kasal
+   * @description Create a definition per crew and flow, with every warning; all or nothing.
+   */
+  "import-import_kasal": {
+    parameters: {
+      query?: {
+        /** @description When a name exists: a new version of it, or a new name. Else 409. */
+        on_conflict?: ("new_version" | "rename") | null;
+      };
+    };
+    requestBody: {
+      content: {
+        "application/json": {
+          [key: string]: unknown;
+        };
+      };
+    };
+    responses: {
+      /** @description Successful Response */
+      201: {
+        content: {
+          "application/json": components["schemas"]["ImportResult"];
+        };
+      };
+      /** @description No principal: sign in, or send `Authorization: Bearer <API token or JWT>` */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description The principal's role in this workspace does not allow this */
+      403: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description No such resource */
+      404: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description Conflicts with the resource's state (a taken name, a closed run, a gate that is not waiting, a race another request won) */
+      409: {
         content: {
           "application/json": components["schemas"]["ErrorResponse"];
         };
@@ -3446,6 +3825,385 @@ export interface operations {
     };
   };
   /**
+   * Get All
+   * @description The workspace's schedules, newest first, with their next and recent runs.
+   */
+  "schedules-get_all": {
+    responses: {
+      /** @description Successful Response */
+      200: {
+        content: {
+          "application/json": components["schemas"]["SchedulePage"];
+        };
+      };
+      /** @description No principal: sign in, or send `Authorization: Bearer <API token or JWT>` */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description The principal's role in this workspace does not allow this */
+      403: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description No such resource */
+      404: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description Temporal or a worker does not answer; try again later */
+      503: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+    };
+  };
+  /** Get */
+  "schedules-get": {
+    parameters: {
+      path: {
+        schedule_id: string;
+      };
+    };
+    responses: {
+      /** @description Successful Response */
+      200: {
+        content: {
+          "application/json": components["schemas"]["ScheduleRead"];
+        };
+      };
+      /** @description No principal: sign in, or send `Authorization: Bearer <API token or JWT>` */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description The principal's role in this workspace does not allow this */
+      403: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description No such resource */
+      404: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description The request is invalid: every problem, each with its location */
+      422: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description Temporal or a worker does not answer; try again later */
+      503: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+    };
+  };
+  /**
+   * Update
+   * @description Replace the schedule's timing, version, inputs and policies (not its workflow).
+   */
+  "schedules-update": {
+    parameters: {
+      path: {
+        schedule_id: string;
+      };
+    };
+    requestBody: {
+      content: {
+        "application/json": components["schemas"]["ScheduleWrite"];
+      };
+    };
+    responses: {
+      /** @description Successful Response */
+      200: {
+        content: {
+          "application/json": components["schemas"]["ScheduleRead"];
+        };
+      };
+      /** @description No principal: sign in, or send `Authorization: Bearer <API token or JWT>` */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description The principal's role in this workspace does not allow this */
+      403: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description No such resource */
+      404: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description The request is invalid: every problem, each with its location */
+      422: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description Temporal or a worker does not answer; try again later */
+      503: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+    };
+  };
+  /**
+   * Delete
+   * @description Delete the schedule; the runs it started stay.
+   */
+  "schedules-delete": {
+    parameters: {
+      path: {
+        schedule_id: string;
+      };
+    };
+    responses: {
+      /** @description Successful Response */
+      204: {
+        content: never;
+      };
+      /** @description No principal: sign in, or send `Authorization: Bearer <API token or JWT>` */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description The principal's role in this workspace does not allow this */
+      403: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description No such resource */
+      404: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description The request is invalid: every problem, each with its location */
+      422: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description Temporal or a worker does not answer; try again later */
+      503: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+    };
+  };
+  /**
+   * Backfill
+   * @description Runs for every time the schedule names from start_at to end_at, started now.
+   */
+  "schedules-backfill": {
+    parameters: {
+      path: {
+        schedule_id: string;
+      };
+    };
+    requestBody: {
+      content: {
+        "application/json": components["schemas"]["BackfillRequest"];
+      };
+    };
+    responses: {
+      /** @description Successful Response */
+      202: {
+        content: never;
+      };
+      /** @description No principal: sign in, or send `Authorization: Bearer <API token or JWT>` */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description The principal's role in this workspace does not allow this */
+      403: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description No such resource */
+      404: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description The request is invalid: every problem, each with its location */
+      422: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description Temporal or a worker does not answer; try again later */
+      503: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+    };
+  };
+  /**
+   * Pause
+   * @description Start nothing by itself until unpaused (trigger and backfill still start runs).
+   */
+  "schedules-pause": {
+    parameters: {
+      path: {
+        schedule_id: string;
+      };
+    };
+    responses: {
+      /** @description Successful Response */
+      200: {
+        content: {
+          "application/json": components["schemas"]["ScheduleRead"];
+        };
+      };
+      /** @description No principal: sign in, or send `Authorization: Bearer <API token or JWT>` */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description The principal's role in this workspace does not allow this */
+      403: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description No such resource */
+      404: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description The request is invalid: every problem, each with its location */
+      422: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description Temporal or a worker does not answer; try again later */
+      503: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+    };
+  };
+  /**
+   * Trigger
+   * @description A run now, as if the schedule had fired: its overlap policy applies.
+   */
+  "schedules-trigger": {
+    parameters: {
+      path: {
+        schedule_id: string;
+      };
+    };
+    responses: {
+      /** @description Successful Response */
+      202: {
+        content: never;
+      };
+      /** @description No principal: sign in, or send `Authorization: Bearer <API token or JWT>` */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description The principal's role in this workspace does not allow this */
+      403: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description No such resource */
+      404: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description The request is invalid: every problem, each with its location */
+      422: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description Temporal or a worker does not answer; try again later */
+      503: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+    };
+  };
+  /** Unpause */
+  "schedules-unpause": {
+    parameters: {
+      path: {
+        schedule_id: string;
+      };
+    };
+    responses: {
+      /** @description Successful Response */
+      200: {
+        content: {
+          "application/json": components["schemas"]["ScheduleRead"];
+        };
+      };
+      /** @description No principal: sign in, or send `Authorization: Bearer <API token or JWT>` */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description The principal's role in this workspace does not allow this */
+      403: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description No such resource */
+      404: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description The request is invalid: every problem, each with its location */
+      422: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description Temporal or a worker does not answer; try again later */
+      503: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+    };
+  };
+  /**
    * Catalogue
    * @description Every tool an agent may name in `agents[].tools`: the built-ins, the HTTP tools,
    * and each MCP server's tools (as `<server>.<tool>`, from its last successful test).
@@ -3993,6 +4751,53 @@ export interface operations {
     };
   };
   /**
+   * Export
+   * @description The latest version as our own JSON or YAML: saved again, it is the same workflow.
+   */
+  "workflows-export": {
+    parameters: {
+      query?: {
+        format?: "json" | "yaml";
+      };
+      path: {
+        workflow_id: string;
+      };
+    };
+    responses: {
+      /** @description `{name, description, spec, layout}`, as `kasal apply` reads it */
+      200: {
+        content: {
+          "application/json": unknown;
+          "application/yaml": unknown;
+        };
+      };
+      /** @description No principal: sign in, or send `Authorization: Bearer <API token or JWT>` */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description The principal's role in this workspace does not allow this */
+      403: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description No such resource */
+      404: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description The request is invalid: every problem, each with its location */
+      422: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+    };
+  };
+  /**
    * Create
    * @description Start a run; the same Idempotency-Key again returns the same run.
    */
@@ -4021,6 +4826,61 @@ export interface operations {
       400: {
         content: {
           "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description No principal: sign in, or send `Authorization: Bearer <API token or JWT>` */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description The principal's role in this workspace does not allow this */
+      403: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description No such resource */
+      404: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description The request is invalid: every problem, each with its location */
+      422: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description Temporal or a worker does not answer; try again later */
+      503: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+    };
+  };
+  /**
+   * Create
+   * @description Start runs of the workflow on a cron expression or every `interval` seconds; the
+   * version and inputs are checked now, and compiled afresh each time it fires.
+   */
+  "schedules-create": {
+    parameters: {
+      path: {
+        workflow_id: string;
+      };
+    };
+    requestBody: {
+      content: {
+        "application/json": components["schemas"]["ScheduleWrite"];
+      };
+    };
+    responses: {
+      /** @description Successful Response */
+      201: {
+        content: {
+          "application/json": components["schemas"]["ScheduleRead"];
         };
       };
       /** @description No principal: sign in, or send `Authorization: Bearer <API token or JWT>` */
@@ -4130,6 +4990,104 @@ export interface operations {
       };
       /** @description The request is invalid: every problem, each with its location */
       422: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+    };
+  };
+  /**
+   * Generate
+   * @description Start writing a definition from `prompt` with `model`; poll the generation.
+   */
+  "workflows-generate": {
+    requestBody: {
+      content: {
+        "application/json": components["schemas"]["GenerateRequest"];
+      };
+    };
+    responses: {
+      /** @description Successful Response */
+      202: {
+        content: {
+          "application/json": components["schemas"]["GenerationStarted"];
+        };
+      };
+      /** @description No principal: sign in, or send `Authorization: Bearer <API token or JWT>` */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description The principal's role in this workspace does not allow this */
+      403: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description No such resource */
+      404: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description The request is invalid: every problem, each with its location */
+      422: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description Temporal or a worker does not answer; try again later */
+      503: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+    };
+  };
+  /**
+   * Get Generation
+   * @description Running; completed with a definition that compiles; or failed with the last errors.
+   */
+  "workflows-get_generation": {
+    parameters: {
+      path: {
+        generation_id: string;
+      };
+    };
+    responses: {
+      /** @description Successful Response */
+      200: {
+        content: {
+          "application/json": components["schemas"]["GenerationRead"];
+        };
+      };
+      /** @description No principal: sign in, or send `Authorization: Bearer <API token or JWT>` */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description The principal's role in this workspace does not allow this */
+      403: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description No such resource */
+      404: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description The request is invalid: every problem, each with its location */
+      422: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description Temporal or a worker does not answer; try again later */
+      503: {
         content: {
           "application/json": components["schemas"]["ErrorResponse"];
         };

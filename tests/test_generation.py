@@ -14,7 +14,7 @@ from activities.generation import first_json_object
 from api.authorization import WORKSPACE_HEADER
 from tests.api_stack import ADMIN_EMAIL, ApiStack
 from tests.conftest import STUB_API_KEY, STUB_MODEL
-from tests.helpers import agent, eventually, task
+from tests.helpers import agent, assert_replays, eventually, task
 from tests.stub_llm import Reply, StubLLM
 from workflows.generation import MAX_REPAIRS
 
@@ -91,6 +91,7 @@ async def test_compile_errors_go_back_to_the_model_until_it_compiles_and_it_runs
         f"/workflows/generations/{generation_id}", headers={WORKSPACE_HEADER: ADMIN_EMAIL}
     )
     assert elsewhere.status_code == 404
+    await assert_replays(api.env.client.get_workflow_handle(f"generation-{generation_id}"))
 
     created = await api.http.post("/workflows", json={"name": "generated", "spec": body["spec"]})
     assert created.status_code == 201, created.text

@@ -7,6 +7,7 @@ import { ApprovalsPage } from './features/approvals/ApprovalsPage';
 import { DesignerPage } from './features/designer/DesignerPage';
 import { RunConsolePage } from './features/runs/RunConsolePage';
 import { RunsPage } from './features/runs/RunsPage';
+import { SchedulesPage } from './features/schedules/SchedulesPage';
 import { SignInPage } from './features/session/SignInPage';
 import { UserMenu } from './features/session/UserMenu';
 import { WorkspaceSwitcher } from './features/session/WorkspaceSwitcher';
@@ -22,6 +23,7 @@ const NAV: { label: string; path: string; pages: Route['page'][] }[] = [
   { label: 'Workflows', path: '/', pages: ['workflows', 'designer'] },
   { label: 'Runs', path: '/runs', pages: ['runs', 'run'] },
   { label: 'Approvals', path: '/approvals', pages: ['approvals'] },
+  { label: 'Schedules', path: '/schedules', pages: ['schedules'] },
   { label: 'Tools', path: '/tools', pages: ['tools'] },
 ];
 
@@ -39,6 +41,8 @@ function Page({ route }: { route: Route }) {
       return <RunConsolePage key={route.runId} runId={route.runId} />;
     case 'approvals':
       return <ApprovalsPage />;
+    case 'schedules':
+      return <SchedulesPage />;
     case 'tools':
       return <ToolsPage />;
     case 'tokens':

@@ -7,6 +7,7 @@ export type Route =
   | { page: 'runs'; workflowId: string; status: string }
   | { page: 'run'; runId: string }
   | { page: 'approvals' }
+  | { page: 'schedules' }
   | { page: 'tools' }
   | { page: 'sign-in'; next: string; linkExpired: boolean }
   | { page: 'tokens' }
@@ -29,6 +30,7 @@ export function parseRoute(hash: string): Route {
   }
   if (first === 'runs' && second && !rest.length) return { page: 'run', runId: second };
   if (first === 'approvals' && !second) return { page: 'approvals' };
+  if (first === 'schedules' && !second) return { page: 'schedules' };
   if (first === 'tools' && !second) return { page: 'tools' };
   if (first === 'sign-in' && !second) {
     return { page: 'sign-in', next: safeNext(query.get('next')), linkExpired: query.get('link') === 'expired' };

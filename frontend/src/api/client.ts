@@ -22,6 +22,9 @@ import type {
   RunCreated,
   RunPage,
   RunStatus,
+  Schedule,
+  SchedulePage,
+  ScheduleWrite,
   Step,
   StepTranscript,
   ToolCatalogue,
@@ -159,6 +162,14 @@ export const api = {
       signal,
     ),
   cancelRun: (runId: string) => request<CancelAccepted>('POST', `/runs/${encodeURIComponent(runId)}/cancel`),
+
+  listSchedules: () => request<SchedulePage>('GET', '/schedules'),
+  createSchedule: (workflowId: string, body: ScheduleWrite) =>
+    request<Schedule>('POST', `/workflows/${workflowId}/schedules`, body),
+  deleteSchedule: (id: string) => request<void>('DELETE', `/schedules/${encodeURIComponent(id)}`),
+  pauseSchedule: (id: string) => request<Schedule>('POST', `/schedules/${encodeURIComponent(id)}/pause`),
+  unpauseSchedule: (id: string) => request<Schedule>('POST', `/schedules/${encodeURIComponent(id)}/unpause`),
+  triggerSchedule: (id: string) => request<void>('POST', `/schedules/${encodeURIComponent(id)}/trigger`),
   /** A page of the gates waiting for a decision; pass its `next_page_token` for the next. */
   listApprovals: (params: { page_token?: string; limit?: number } = {}) =>
     request<ApprovalPage>('GET', `/approvals${query(params)}`),

@@ -105,3 +105,8 @@ export type AuditEntry = Schemas['AuditRead'];
 export type AuditPage = Schemas['AuditPage'];
 export type AuthMode = Schemas['AuthConfig']['mode'];
 
+
+export type Schedule = Schemas['ScheduleRead'];
+export type ScheduleWrite = Schemas['ScheduleWrite'];
+export type SchedulePage = Schemas['SchedulePage'];
+export type ScheduleOverlap = Schedule['overlap'];

@@ -4,6 +4,7 @@ import { Field } from '../../components/Field';
 import { useDesigner, type Validity } from '../../stores/designer-store';
 import { usePermission } from '../../stores/session-store';
 import { RoleNote } from '../account/RoleNote';
+import { ScheduleDialog } from '../schedules/ScheduleDialog';
 import { RunDialog } from './RunDialog';
 import { saveWorkflow, type SaveProblem } from './save';
 
@@ -21,7 +22,7 @@ const VALIDITY_TONE: Record<Validity, string> = {
   invalid: 'failed',
 };
 
-/** Name, validity, Save (editors) and Run (operators); for others, why not. */
+/** Name, validity, Save and Schedule (editors) and Run (operators); for others, why not. */
 export function Toolbar() {
   const { name, setName, workflowId, saved, dirty, validity } = useDesigner(
     useShallow((s) => ({
@@ -36,6 +37,7 @@ export function Toolbar() {
   const [problem, setProblem] = useState<SaveProblem | null>(null);
   const [saving, setSaving] = useState(false);
   const [running, setRunning] = useState(false);
+  const [scheduling, setScheduling] = useState(false);
   const edit = usePermission('edit');
   const operate = usePermission('operate');
 
@@ -93,6 +95,17 @@ export function Toolbar() {
             Run
           </button>
         )}
+        {edit.allowed && (
+          <button
+            type="button"
+            className="btn btn--secondary"
+            onClick={() => setScheduling(true)}
+            disabled={!workflowId || !saved}
+            title={workflowId ? undefined : 'Save the workflow first'}
+          >
+            Schedule
+          </button>
+        )}
       </div>
       {running && workflowId && saved && (
         <RunDialog
@@ -101,6 +114,14 @@ export function Toolbar() {
           inputs={saved.inputs}
           unsaved={dirty}
           onClose={() => setRunning(false)}
+        />
+      )}
+      {scheduling && workflowId && saved && (
+        <ScheduleDialog
+          workflowId={workflowId}
+          version={saved.version}
+          inputs={saved.inputs}
+          onClose={() => setScheduling(false)}
         />
       )}
     </div>

@@ -8,6 +8,7 @@ describe('parseRoute', () => {
     expect(parseRoute('#/workflows')).toEqual({ page: 'workflows' });
     expect(parseRoute('#/workflows/new')).toEqual({ page: 'designer', workflowId: null });
     expect(parseRoute('#/workflows/abc')).toEqual({ page: 'designer', workflowId: 'abc' });
+    expect(parseRoute('#/workflows/draft')).toEqual({ page: 'designer', workflowId: null, draft: true });
     expect(parseRoute('#/runs?workflow_id=abc&status=failed')).toEqual({ page: 'runs', workflowId: 'abc', status: 'failed' });
     expect(parseRoute('#/runs/kasal%2F1')).toEqual({ page: 'run', runId: 'kasal/1' });
     expect(parseRoute('#/approvals')).toEqual({ page: 'approvals' });

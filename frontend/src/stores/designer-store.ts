@@ -2,7 +2,7 @@
 import { applyEdgeChanges, applyNodeChanges, type Connection, type EdgeChange, type NodeChange } from '@xyflow/react';
 import { create } from 'zustand';
 import type { Workflow, WorkflowVersion } from '../api/types';
-import type { InputSpec } from '../lib/definition';
+import type { Definition, InputSpec } from '../lib/definition';
 import { connectionKind, definitionToGraph, edgeBranch, makeEdge, nodeAriaLabel } from '../lib/graph';
 import { clearSpotFrom, freePosition, type XY } from '../lib/layout';
 import { NO_ISSUES, type IssueMap } from '../lib/validation';
@@ -35,6 +35,8 @@ export interface DesignerActions {
   load: (workflow: Workflow) => void;
   /** Put an older version on the canvas; saving it makes it the newest version. */
   loadVersion: (version: WorkflowVersion) => void;
+  /** Put an unsaved definition (a generated draft) on an otherwise new canvas. */
+  openDraft: (spec: Definition, description: string) => void;
   setName: (name: string) => void;
   setDescription: (description: string) => void;
   setDefaultModel: (model: string) => void;
@@ -108,6 +110,15 @@ export const useDesigner = create<DesignerState & DesignerActions>()((set, get) 
 
   loadVersion: (version) =>
     set({ ...definitionToGraph(version.spec, version.layout), issues: NO_ISSUES, dirty: true }),
+
+  openDraft: (spec, description) =>
+    set({
+      ...initialState,
+      defaultModel: get().defaultModel,
+      ...definitionToGraph(spec),
+      description,
+      dirty: true,
+    }),
 
   setName: (name) => set({ name, dirty: true }),
   setDescription: (description) => set({ description, dirty: true }),

@@ -14,13 +14,19 @@ import { Toolbar } from './Toolbar';
 import { useLiveValidation } from './useLiveValidation';
 import { VersionsList } from './VersionsList';
 
-/** Keep the designer store on the workflow the route names (a new one for `null`). */
-function useWorkflowFromRoute(workflowId: string | null): { loading: boolean; error: string | null } {
+/**
+ * Keep the designer store on the workflow the route names (a new one for `null`, unless
+ * the route says an unsaved draft is already on the canvas).
+ */
+function useWorkflowFromRoute(
+  workflowId: string | null,
+  draft: boolean,
+): { loading: boolean; error: string | null } {
   const [state, setState] = useState({ loading: false, error: null as string | null });
   useEffect(() => {
     const designer = useDesigner.getState();
     if (workflowId === null) {
-      designer.reset();
+      if (!draft) designer.reset();
       return;
     }
     if (designer.workflowId === workflowId) return; // just created here
@@ -39,7 +45,7 @@ function useWorkflowFromRoute(workflowId: string | null): { loading: boolean; er
     return () => {
       active = false;
     };
-  }, [workflowId]);
+  }, [workflowId, draft]);
   return state;
 }
 
@@ -84,8 +90,8 @@ function WorkflowDetails() {
 }
 
 /** Draw a workflow: palette and settings on the left, the canvas, the selected node on the right. */
-export function DesignerPage({ workflowId }: { workflowId: string | null }) {
-  const { loading, error } = useWorkflowFromRoute(workflowId);
+export function DesignerPage({ workflowId, draft = false }: { workflowId: string | null; draft?: boolean }) {
+  const { loading, error } = useWorkflowFromRoute(workflowId, draft);
   useDefaultModel();
   useToolCatalogue();
   useLiveValidation();

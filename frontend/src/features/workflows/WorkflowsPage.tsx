@@ -6,6 +6,7 @@ import { formatDateTime } from '../../lib/format';
 import { href, navigate } from '../../router';
 import { usePermission } from '../../stores/session-store';
 import { RoleNote } from '../account/RoleNote';
+import { GenerateWorkflow } from './GenerateWorkflow';
 
 /** Every workflow, searchable by name. */
 export function WorkflowsPage() {
@@ -88,6 +89,7 @@ export function WorkflowsPage() {
         />
       </header>
       <RoleNote reasons={[edit.reason]} />
+      {edit.allowed && <GenerateWorkflow />}
       <ListTable
         items={page?.items ?? null}
         error={error}

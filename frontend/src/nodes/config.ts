@@ -17,8 +17,8 @@ export const NODE_CONFIG: Record<NodeKind, NodeConfig> = {
   task: { title: 'Task', icon: '▶', addLabel: 'Add task', idPrefix: 'task' },
   approval: { title: 'Approval gate', icon: '✓', addLabel: 'Add approval gate', idPrefix: 'gate' },
   condition: { title: 'Condition', icon: '◇', addLabel: 'Add condition', idPrefix: 'condition' },
-  router: { title: 'Router', icon: '⑂', addLabel: 'Add router', idPrefix: 'router' },
+  router: { title: 'Router', icon: '⇉', addLabel: 'Add router', idPrefix: 'router' },
   map: { title: 'Map', icon: '☰', addLabel: 'Add map', idPrefix: 'map' },
   loop: { title: 'Loop', icon: '↻', addLabel: 'Add loop', idPrefix: 'loop' },
-  workflow: { title: 'Sub-workflow', icon: '⧉', addLabel: 'Add sub-workflow', idPrefix: 'call' },
+  workflow: { title: 'Sub-workflow', icon: '↳', addLabel: 'Add sub-workflow', idPrefix: 'call' },
 };

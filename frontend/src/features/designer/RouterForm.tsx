@@ -86,6 +86,7 @@ export function RouterForm({ id, data, issues }: Props) {
                 value={route.if}
                 onChange={(value) => setRoute(index, { if: value })}
                 errors={issues[`routes.${index}.if`]}
+                hint={index === 0 ? undefined : ''}
               />
               <div className="button-row">
                 <button type="button" className="btn btn--ghost btn--sm" disabled={index === 0} onClick={() => move(index, -1)} aria-label={`Move route ${n} up`}>

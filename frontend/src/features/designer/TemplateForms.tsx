@@ -53,7 +53,7 @@ export function MapForm({ id, data, issues }: Props<MapData>) {
         value={data.items}
         onChange={(items) => update({ items })}
         errors={issues.items}
-        hint='A JSON list, e.g. output("list_urls") or inputs.urls.'
+        hint='An expression giving a JSON list, e.g. output("list_orders").orders or input("urls").'
       />
       <NumberField
         label="Max parallel"

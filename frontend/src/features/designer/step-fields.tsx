@@ -21,7 +21,8 @@ interface ExpressionProps {
   hint?: string;
 }
 
-const EXPRESSION_HINT = 'An expression, e.g. output("classify").label == "refund" or inputs.priority contains "high".';
+const EXPRESSION_HINT =
+  'An expression, e.g. output("classify").label == "refund" and not (input("tier") == "free"); also contains, matches, or.';
 
 /** An expression over upstream outputs and the run's inputs (evaluated in the workflow). */
 export function ExpressionField({ label, value, onChange, errors, hint = EXPRESSION_HINT }: ExpressionProps) {

@@ -1,4 +1,7 @@
-/** The run's steps as a list beside the graph; a map's items grouped under their template step with a count. */
+/**
+ * The run's steps as a list beside the graph; a map's items grouped under their template
+ * step with a count, open when one of them needs someone.
+ */
 import type { Step } from '../../api/types';
 import { StatusBadge } from '../../components/StatusBadge';
 import type { ItemGroup } from '../../lib/run-view';
@@ -35,7 +38,7 @@ export function StepList({ steps, groups, onSelect }: Props) {
     <ul className="step-list">
       {groups.map((group) => (
         <li key={group.templateId}>
-          <details className="step-list__group">
+          <details className="step-list__group" open={group.status === 'paused' || group.status === 'waiting'}>
             <summary>
               <span className="mono">{group.templateId}</span> · {group.done} of {group.items.length} items done{' '}
               <StatusBadge step={group.status} />

@@ -225,3 +225,27 @@ async def test_a_schedule_is_checked_when_saved_and_belongs_to_its_workspace(
         assert (await elsewhere.get("/schedules")).json()["items"] == []
     assert (await api.http.get("/schedules/kasal-blob-retention")).status_code == 404
     assert (await api.http.delete(f"/schedules/{schedule_id}")).status_code == 204
+
+
+async def test_cancel_other_cancels_the_open_run_before_starting_the_next(api: ApiStack) -> None:
+    workflow_id = await create_workflow(api, "gated", GATED)
+    created = await create_schedule(
+        api, workflow_id, cron=NEVER_BY_ITSELF, inputs={"topic": "x"}, overlap="cancel_other"
+    )
+    schedule_id = created["id"]
+    assert (await api.http.post(f"/schedules/{schedule_id}/trigger")).status_code == 202
+    first = (await eventually(lambda: read(api, schedule_id), lambda s: s["running"]))["running"][0]
+    await eventually(
+        lambda: api.http.get(f"/runs/{first}"),
+        lambda r: r.status_code == 200 and r.json()["status"] == "waiting_for_approval",
+    )
+
+    assert (await api.http.post(f"/schedules/{schedule_id}/trigger")).status_code == 202
+    # The launcher cancelled by the schedule cancels its run, which closes as cancelled.
+    await eventually(
+        lambda: api.http.get(f"/runs/{first}"), lambda r: r.json()["status"] == "cancelled"
+    )
+    second = await eventually(
+        lambda: read(api, schedule_id), lambda s: s["running"] and s["running"] != [first]
+    )
+    assert len(second["recent_actions"]) == 2

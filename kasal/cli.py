@@ -12,7 +12,7 @@ from typing import Annotated
 
 import typer
 
-from kasal import cli_accounts
+from kasal import cli_accounts, cli_runs, cli_workflows
 from kasal.cli_import import import_files
 from kasal.settings import get_settings
 
@@ -20,7 +20,8 @@ app = typer.Typer(
     name="kasal",
     help="Kasal: AI-agent workflows that survive anything.",
     no_args_is_help=True,
-    add_completion=False,
+    # `kasal --install-completion` (bash, zsh, fish, PowerShell) completes commands and options.
+    add_completion=True,
 )
 db_app = typer.Typer(help="Manage Kasal's database.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
@@ -30,6 +31,8 @@ app.add_typer(cli_accounts.workspace_app, name="workspace")
 app.command()(cli_accounts.login)
 app.command()(cli_accounts.logout)
 app.command()(cli_accounts.whoami)
+cli_runs.register(app)
+cli_workflows.register(app)
 app.command(name="import")(import_files)
 
 

@@ -2,6 +2,7 @@
 
 `kasal login` and `kasal dev` store it; every command that talks to the API reads it.
 The file lives in KASAL_CONFIG_DIR (default ~/.config/kasal), readable by its owner only.
+KASAL_URL and KASAL_TOKEN, when set, choose the Kasal and the token instead (scripts, CI).
 """
 
 from __future__ import annotations
@@ -63,13 +64,36 @@ class NotLoggedIn(Exception):
     pass
 
 
+def target() -> Credentials:
+    """The Kasal to talk to and the token to send it: KASAL_URL (else the stored login's,
+    else this host's settings) and KASAL_TOKEN (else the stored login's). The stored token
+    goes only to the Kasal it was issued by, never to another one KASAL_URL names."""
+    stored = load_credentials()
+    url = os.environ.get("KASAL_URL", "").strip().rstrip("/")
+    token = os.environ.get("KASAL_TOKEN", "").strip()
+    if not url:
+        url = stored.url.rstrip("/") if stored else _this_host()
+    if token:
+        return Credentials(url, token)
+    if stored is not None and stored.url.rstrip("/") == url:
+        return stored
+    raise NotLoggedIn(
+        f"not logged in to {url}: run `kasal login` (or set KASAL_TOKEN; `kasal dev` "
+        "logs this machine in)"
+    )
+
+
+def _this_host() -> str:
+    from kasal.settings import get_settings
+
+    return get_settings().app_url.rstrip("/")
+
+
 def api_client(
     credentials: Credentials | None = None, workspace: str | None = None
 ) -> httpx.Client:
-    """An HTTP client for /api/v1 of the stored Kasal, as its stored user."""
-    credentials = credentials or load_credentials()
-    if credentials is None:
-        raise NotLoggedIn("not logged in: run `kasal login` (or `kasal dev` on this machine)")
+    """An HTTP client for /api/v1 of the chosen Kasal (see ``target``)."""
+    credentials = credentials or target()
     headers: dict[str, Any] = {"Authorization": f"Bearer {credentials.token}"}
     if workspace:
         headers["X-Kasal-Workspace"] = workspace

@@ -34,7 +34,7 @@ function Page({ route }: { route: Route }) {
     case 'workflows':
       return <WorkflowsPage />;
     case 'designer':
-      return <DesignerPage workflowId={route.workflowId} />;
+      return <DesignerPage workflowId={route.workflowId} draft={route.draft} />;
     case 'runs':
       return <RunsPage workflowId={route.workflowId} status={route.status} />;
     case 'run':

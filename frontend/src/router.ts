@@ -3,7 +3,8 @@ import { useSyncExternalStore } from 'react';
 
 export type Route =
   | { page: 'workflows' }
-  | { page: 'designer'; workflowId: string | null }
+  /** `draft`: an unsaved definition already put on the canvas (a generated one). */
+  | { page: 'designer'; workflowId: string | null; draft?: true }
   | { page: 'runs'; workflowId: string; status: string }
   | { page: 'run'; runId: string }
   | { page: 'approvals' }
@@ -22,6 +23,9 @@ export function parseRoute(hash: string): Route {
   const parts = path.split('/').filter(Boolean).map(decodeURIComponent);
   const [first, second, ...rest] = parts;
   if (!first || (first === 'workflows' && !second)) return { page: 'workflows' };
+  if (first === 'workflows' && second === 'draft' && !rest.length) {
+    return { page: 'designer', workflowId: null, draft: true };
+  }
   if (first === 'workflows' && second && !rest.length) {
     return { page: 'designer', workflowId: second === 'new' ? null : second };
   }

@@ -7,6 +7,8 @@ import type {
   AuditPage,
   AuthMode,
   CancelAccepted,
+  Generation,
+  GenerationStarted,
   HttpTool,
   HttpToolCreate,
   HttpToolUpdate,
@@ -118,6 +120,10 @@ export const api = {
   listVersions: (id: string) => request<WorkflowVersion[]>('GET', `/workflows/${id}/versions`),
   validate: (spec: Definition, signal?: AbortSignal) =>
     request<ValidateResult>('POST', '/workflows/validate', { spec }, signal),
+  /** Start writing a definition from a description; poll it with `getGeneration`. */
+  generateWorkflow: (body: { prompt: string; model: string }) =>
+    request<GenerationStarted>('POST', '/workflows/generate', body),
+  getGeneration: (id: string) => request<Generation>('GET', `/workflows/generations/${id}`),
   listModels: () => request<ModelConfig[]>('GET', '/models'),
 
   /** Every tool agents may name: built-ins, HTTP tools, and tested MCP servers' tools. */

@@ -39,6 +39,12 @@ export type WorkflowVersion = Omit<Schemas['VersionRead'], 'spec' | 'layout'> & 
   layout: Layout | null;
 };
 export type ValidateResult = Schemas['ValidateResponse'];
+export type GenerationStarted = Schemas['GenerationStarted'];
+/** A generation: `spec` once completed, `errors` once failed (each absent otherwise). */
+export type Generation = Pick<Schemas['GenerationRead'], 'status'> & {
+  spec?: Definition | null;
+  errors?: ValidationIssue[] | null;
+};
 
 export type ModelConfig = Schemas['ModelConfigRead'];
 

@@ -265,12 +265,12 @@ SINGLE_ERRORS = {
     "unknown step type": (
         {"steps": [*A_B, approval("ok", type="review")]},
         ["steps", 2, "type"],
-        "type must be 'task' or 'approval'",
+        "type must be one of: approval, condition",
     ),
     "missing step type": (
         {"steps": [{"id": "a"}]},
         ["steps", 0, "type"],
-        "type must be 'task' or 'approval'",
+        "type must be one of: approval, condition",
     ),
     # unknown fields
     "typo in a step": (
@@ -448,7 +448,7 @@ def test_structural_and_whole_document_errors_are_reported_together() -> None:
     assert by_loc[str(["steps", 1, "description"])] == "Field required"
     assert by_loc[str(["steps", 1, "expected_output"])] == "Field required"
     assert "greater than 0" in by_loc[str(["steps", 2, "timeout_seconds"])]
-    assert by_loc[str(["steps", 4, "type"])] == "type must be 'task' or 'approval'"
+    assert by_loc[str(["steps", 4, "type"])].startswith("type must be one of: approval, condition")
     # Whole-document rules, over the parts that parsed.
     assert by_loc[str(["agents", 1, "llm"])].startswith("unknown model 'gpt-9'")
     assert by_loc[str(["agents", 1, "goal"])] == "placeholder '{audience}' names no declared input"

@@ -11,7 +11,7 @@ from temporalio import workflow
 from temporalio.exceptions import ActivityError, ApplicationError
 
 from workflows.notify import start_notification
-from workflows.plan import Plan, PlanApprovalStep, PlanTaskStep
+from workflows.plan import AnyPlanStep, Plan, PlanApprovalStep, PlanTaskStep
 from workflows.run_state import (
     AgentWorkflowInput,
     AgentWorkflowResult,
@@ -209,9 +209,9 @@ class AgentWorkflow:
         for index in deferred:
             heapq.heappush(self._ready, index)
 
-    async def _run_step(
-        self, step: PlanTaskStep | PlanApprovalStep, slot_taken: bool = False
-    ) -> None:
+    async def _run_step(self, step: AnyPlanStep, slot_taken: bool = False) -> None:
+        # v1 runs plans compiled before branches, maps, loops and sub-workflows existed.
+        assert isinstance(step, PlanTaskStep | PlanApprovalStep)
         try:
             if isinstance(step, PlanTaskStep):
                 await self._run_task(step, slot_taken)
@@ -414,7 +414,7 @@ class AgentWorkflow:
         decision = self._pending_decisions.pop(step.id)
         return decision.model_copy(update={"round": state.round})
 
-    async def _rerun_task(self, step: PlanTaskStep | PlanApprovalStep) -> None:
+    async def _rerun_task(self, step: AnyPlanStep) -> None:
         assert isinstance(step, PlanTaskStep)
         await self._run_task(step)
 

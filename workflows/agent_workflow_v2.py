@@ -10,15 +10,27 @@ from datetime import timedelta
 from typing import NoReturn
 
 from temporalio import workflow
-from temporalio.exceptions import ActivityError, ApplicationError
+from temporalio.common import SearchAttributePair, TypedSearchAttributes
+from temporalio.exceptions import ActivityError, ApplicationError, ChildWorkflowError
 from temporalio.exceptions import CancelledError as TemporalCancelledError
-from temporalio.workflow import ActivityCancellationType
+from temporalio.workflow import ActivityCancellationType, ChildWorkflowCancellationType
 
 from workflows.approver_notice import start_approver_notice
+from workflows.children import (
+    CHILD_STATUS_SIGNAL,
+    ChildStatus,
+    child_plan,
+    child_run_id,
+)
+from workflows.compiler import CompilationFailed
 from workflows.engine.events import (
     CancelGateTimer,
     CancelRequested,
     CancelTask,
+    ChildFinished,
+    ChildOutcome,
+    ChildStarted,
+    ChildStatusChanged,
     Command,
     ContinueAsNewSuggested,
     Decided,
@@ -31,6 +43,7 @@ from workflows.engine.events import (
     RunEvent,
     RunStarted,
     SkipRequested,
+    StartChild,
     StartGateAlarm,
     StartGateTimer,
     StartTask,
@@ -43,7 +56,7 @@ from workflows.engine.reducer import OperatorRequest, PlanGraph, Transition, red
 from workflows.engine.state import AgentWorkflowV2Input, RunData
 from workflows.engine.views import page_of_steps, run_result, run_summary
 from workflows.notify import start_notification
-from workflows.plan import PlanTaskStep
+from workflows.plan import Plan, PlanTaskStep
 from workflows.run_state import (
     AgentWorkflowResult,
     Decision,
@@ -52,7 +65,16 @@ from workflows.run_state import (
     StatusPage,
     StepState,
 )
-from workflows.search_attributes import KASAL_APPROVERS, KASAL_STATUS
+from workflows.search_attributes import (
+    KASAL_APPROVERS,
+    KASAL_STARTED_AT,
+    KASAL_STATUS,
+    KASAL_VERSION,
+    KASAL_WORKFLOW_ID,
+    KASAL_WORKFLOW_NAME,
+    KASAL_WORKSPACE,
+)
+from workflows.status import RunStatus
 from workflows.step_actions import StepAction
 from workflows.task_activity import (
     activity_id,
@@ -155,6 +177,17 @@ class AgentWorkflowV2:
             else:
                 workflow.logger.warning(message)
 
+    @workflow.signal(name=CHILD_STATUS_SIGNAL)
+    def child_status(self, report: ChildStatus) -> None:
+        self._feed(
+            ChildStatusChanged(
+                at=workflow.now(),
+                step_id=report.step_id,
+                child_run_id=report.child_run_id,
+                status=report.status,
+            )
+        )
+
     @workflow.update
     def retry_step(self, action: StepAction) -> StepState:
         return self._answer(self._retry(action))
@@ -224,6 +257,8 @@ class AgentWorkflowV2:
             self._activities[command.step_id] = asyncio.create_task(
                 self._execute_task(command.step_id, command.execution)
             )
+        elif isinstance(command, StartChild):
+            self._activities[command.step_id] = asyncio.create_task(self._execute_child(command))
         elif isinstance(command, CancelTask):
             self._activities[command.step_id].cancel()
         elif isinstance(command, StartGateTimer):
@@ -243,6 +278,8 @@ class AgentWorkflowV2:
             self._notify_approvers(command)
         elif isinstance(command, UpsertStatus):
             workflow.upsert_search_attributes([KASAL_STATUS.value_set(command.status.value)])
+            if self._plan.meta.parent_run_id is not None:
+                self._notifications.append(asyncio.create_task(self._tell_parent(command.status)))
         elif isinstance(command, UpsertApprovers):
             if self._approvers_notified:
                 workflow.upsert_search_attributes(
@@ -320,11 +357,93 @@ class AgentWorkflowV2:
         self._feed(event)
 
     def _context_for(self, step: PlanTaskStep) -> list[StepContext]:
-        return [
+        given = [StepContext(**context.model_dump()) for context in step.given_context]
+        return given + [
             StepContext(step_id=upstream, output=state.output, output_ref=state.output_ref)
             for upstream in step.context_from
             if (state := self._run.steps[upstream]).output is not None
         ]
+
+    async def _execute_child(self, command: StartChild) -> None:
+        """Run a map's chunk, a loop's iteration or a sub-workflow as a child run, and
+        report how it ended. Closing the run cancels it and waits until it has stopped."""
+        step = self._graph.steps[command.step_id]
+        run_id = workflow.info().workflow_id
+        child_id = child_run_id(run_id, command.step_id, command.execution)
+        outcome: ChildOutcome = "completed"
+        outputs: dict[str, str] = {}
+        final_output = error = ""
+        try:
+            plan = child_plan(self._plan, step, command, self._run, run_id)
+            self._feed(
+                ChildStarted(
+                    at=workflow.now(),
+                    step_id=command.step_id,
+                    execution=command.execution,
+                    child_run_id=child_id,
+                )
+            )
+            result = await workflow.execute_child_workflow(
+                AgentWorkflowV2.run,
+                AgentWorkflowV2Input(plan=plan),
+                id=child_id,
+                task_queue=workflow.info().task_queue,
+                search_attributes=self._child_search_attributes(plan),
+                cancellation_type=ChildWorkflowCancellationType.WAIT_CANCELLATION_COMPLETED,
+                static_summary=f"{command.step_id} of {self._plan.meta.workflow_name or run_id}",
+            )
+        except CompilationFailed as failed:
+            outcome, error = "failed", str(failed)
+        except ChildWorkflowError as err:
+            cancelled = isinstance(err.cause, TemporalCancelledError)
+            outcome = "cancelled" if cancelled else "failed"
+            error = failure_message(err)
+        except asyncio.CancelledError:
+            outcome, error = "cancelled", "cancelled"
+        else:
+            outcome = "rejected" if result.outcome == "rejected" else "completed"
+            outputs, final_output = result.outputs_by_step(), result.final_output
+        finally:
+            self._activities.pop(command.step_id, None)
+        self._feed(
+            ChildFinished(
+                at=workflow.now(),
+                step_id=command.step_id,
+                execution=command.execution,
+                outcome=outcome,
+                outputs=outputs,
+                final_output=final_output,
+                error=error,
+            )
+        )
+
+    def _child_search_attributes(self, plan: Plan) -> TypedSearchAttributes:
+        meta = plan.meta
+        return TypedSearchAttributes(
+            [
+                SearchAttributePair(KASAL_WORKFLOW_ID, meta.workflow_id),
+                SearchAttributePair(KASAL_WORKFLOW_NAME, meta.workflow_name),
+                SearchAttributePair(KASAL_VERSION, meta.version),
+                SearchAttributePair(KASAL_STATUS, RunStatus.RUNNING.value),
+                SearchAttributePair(KASAL_STARTED_AT, workflow.now()),
+                SearchAttributePair(KASAL_WORKSPACE, meta.workspace),
+            ]
+        )
+
+    async def _tell_parent(self, status: RunStatus) -> None:
+        """Tell the parent run this child's status, so its gates and pauses show there; a
+        parent that has closed is not told."""
+        meta = self._plan.meta
+        assert meta.parent_run_id is not None and meta.parent_step_id is not None
+        report = ChildStatus(
+            step_id=meta.parent_step_id, child_run_id=workflow.info().workflow_id, status=status
+        )
+        try:
+            await workflow.get_external_workflow_handle(meta.parent_run_id).signal(
+                CHILD_STATUS_SIGNAL, report
+            )
+        except ApplicationError as err:
+            workflow.logger.info("the parent run was not told: %s", err)
 
     async def _gate_timer(self, timer: StartGateTimer) -> None:
         remaining = (timer.deadline - workflow.now()).total_seconds()

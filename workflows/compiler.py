@@ -14,27 +14,53 @@ from __future__ import annotations
 
 import heapq
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
+from workflows.branch_checks import (
+    AnyDefinitionStep,
+    Names,
+    ancestors,
+    check_branches,
+    check_call,
+    check_template,
+    workflow_key,
+)
 from workflows.definition import (
     AgentSpec,
     ApprovalStep,
+    ConditionStep,
     InputSpec,
+    LoopStep,
+    MapStep,
+    RouterStep,
     Step,
     TaskStep,
+    WorkflowCallStep,
     WorkflowDefinition,
 )
-from workflows.plan import Plan, PlanApprovalStep, PlanTaskStep, RunMeta
+from workflows.plan import (
+    AnyPlanStep,
+    ChildWorkflow,
+    Plan,
+    PlanApprovalStep,
+    PlanConditionStep,
+    PlanLoopStep,
+    PlanMapStep,
+    PlanRouterStep,
+    PlanTaskStep,
+    PlanWorkflowStep,
+    RunMeta,
+)
 from workflows.tools import PinnedTool, resolve_tool, tool_problem
 
 Loc = list[str | int]
 
-_STEP_TAGS = {"task", "approval"}
+_STEP_TAGS = {"task", "approval", "condition", "router", "map", "loop", "workflow"}
 # "{{" and "}}" are literal braces; "{name}" is a placeholder; anything else with a
 # brace is malformed.
 _TOKEN = re.compile(r"\{\{|\}\}|\{([^{}]*)\}|[{}]")
@@ -43,6 +69,10 @@ _PLACEHOLDER_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 InputValue = str | int | float | bool
 
 NO_TOOLS: Mapping[str, PinnedTool] = MappingProxyType({})
+# The definitions ``workflow`` steps call, by ``name@version`` (branch_checks.workflow_key),
+# as the caller resolved them, or why it could not.
+Children = Mapping[str, ChildWorkflow | str]
+NO_CHILDREN: Children = MappingProxyType({})
 
 
 class CompileError(BaseModel):
@@ -60,9 +90,10 @@ def validate_definition(
     definition: Mapping[str, Any] | WorkflowDefinition,
     models: Iterable[str],
     tools: Mapping[str, PinnedTool] = NO_TOOLS,
+    children: Children = NO_CHILDREN,
 ) -> WorkflowDefinition:
     """Check everything but input values; raise CompilationFailed with every error."""
-    parsed, _, errors = _check(definition, set(models), tools)
+    parsed, _, errors = _check(definition, set(models), tools, children)
     if errors or parsed is None:
         raise CompilationFailed(errors)
     return parsed
@@ -73,18 +104,31 @@ def compile_plan(
     inputs: Mapping[str, Any],
     models: Iterable[str],
     tools: Mapping[str, PinnedTool] = NO_TOOLS,
+    children: Children = NO_CHILDREN,
 ) -> Plan:
     """Validate the definition and the run's inputs, then build the plan to execute.
 
     ``tools`` holds the user tools (HTTP and MCP) by the names agents may write; the
-    built-ins need not be in it. The plan pins every tool an agent names.
+    built-ins need not be in it. The plan pins every tool an agent names, and every
+    definition a ``workflow`` step calls.
     """
-    parsed, document, errors = _check(definition, set(models), tools)
+    parsed, document, errors = _check(definition, set(models), tools, children)
     values, input_errors = _resolve_inputs(document, inputs)
     errors += input_errors
     if errors or parsed is None:
         raise CompilationFailed(errors)
-    return _build_plan(parsed, values, tools)
+    return build_plan(parsed, values, tools, children)
+
+
+def called_workflows(definition: Mapping[str, Any]) -> list[tuple[str, int | str]]:
+    """The (name, version) each ``workflow`` step calls: what the caller must resolve."""
+    calls: list[tuple[str, int | str]] = []
+    for step in _items(definition, "steps"):
+        if isinstance(step, Mapping) and step.get("type") == "workflow":
+            name, version = step.get("workflow"), step.get("version", "latest")
+            if isinstance(name, str) and isinstance(version, int | str):
+                calls.append((name, version))
+    return calls
 
 
 def step_order(definition: WorkflowDefinition) -> list[str]:
@@ -103,7 +147,7 @@ class _Errors:
         self.items.append(CompileError(loc=loc, msg=msg))
 
 
-AnyStep = TaskStep | ApprovalStep
+AnyStep = AnyDefinitionStep
 T = TypeVar("T")
 _STEP = TypeAdapter[AnyStep](Step)
 
@@ -177,6 +221,7 @@ def _check(
     definition: Mapping[str, Any] | WorkflowDefinition,
     models: set[str],
     tools: Mapping[str, PinnedTool],
+    children: Children = NO_CHILDREN,
 ) -> tuple[WorkflowDefinition | None, _Document, list[CompileError]]:
     """Every error at once: pydantic's structural ones, and the whole-document rules run
     over whatever parsed."""
@@ -198,6 +243,7 @@ def _check(
     _check_unique(errors, "steps", document.step_ids, "id", "step id")
     _check_agents(errors, document, models, tools)
     _check_steps(errors, document)
+    _check_control_steps(errors, document, children)
     _check_cycles(errors, document)
     _check_placeholders(errors, document)
     return parsed, document, errors.items
@@ -218,7 +264,7 @@ def pydantic_errors(exc: ValidationError, prefix: Loc | None = None) -> list[Com
         msg = err["msg"]
         if err["type"] == "union_tag_invalid" or err["type"] == "union_tag_not_found":
             loc.append("type")
-            msg = "type must be 'task' or 'approval'"
+            msg = "type must be one of: " + ", ".join(sorted(_STEP_TAGS))
         result.append(CompileError(loc=[*(prefix or []), *loc], msg=msg))
     return result
 
@@ -265,6 +311,27 @@ def _check_steps(errors: _Errors, document: _Document) -> None:
             seen.add(dep)
         if isinstance(step, TaskStep) and step.agent not in agent_ids:
             errors.add(["steps", index, "agent"], f"unknown agent '{step.agent}'")
+
+
+def _check_control_steps(errors: _Errors, document: _Document, children: Children) -> None:
+    """Conditions, routers, maps, loops and sub-workflows (workflows/branch_checks.py)."""
+    steps = {step.id: step for _, step in document.steps}
+    agent_ids = {agent_id for _, agent_id in document.agent_ids}
+    inputs = frozenset(name for _, name in document.input_names)
+    upstream = ancestors(document.steps)
+
+    def placeholders(loc: Loc, text: str, declared: set[str]) -> None:
+        _check_template(errors, loc, text, declared)
+
+    for index, step in document.steps:
+        loc: Loc = ["steps", index]
+        names = Names(outputs=upstream[step.id], inputs=inputs)
+        if isinstance(step, ConditionStep | RouterStep):
+            check_branches(errors.add, loc, step, steps, names)
+        elif isinstance(step, MapStep | LoopStep):
+            check_template(errors.add, loc, step, agent_ids, names, placeholders)
+        elif isinstance(step, WorkflowCallStep):
+            check_call(errors.add, loc, step, children, names, placeholders)
 
 
 def _check_cycles(errors: _Errors, document: _Document) -> None:
@@ -338,6 +405,13 @@ def _check_template(errors: _Errors, loc: Loc, text: str, declared: set[str]) ->
             errors.add(loc, f"placeholder '{{{name}}}' names no declared input")
 
 
+def resolve_inputs(
+    parsed: WorkflowDefinition, given: Mapping[str, Any]
+) -> tuple[dict[str, str], list[CompileError]]:
+    """A checked definition's input values: the given ones, else the defaults."""
+    return _resolve_inputs(_Document.of(parsed), given)
+
+
 def _resolve_inputs(
     document: _Document, given: Mapping[str, Any]
 ) -> tuple[dict[str, str], list[CompileError]]:
@@ -377,9 +451,13 @@ def render(text: str, values: Mapping[str, str]) -> str:
     return _TOKEN.sub(replace, text)
 
 
-def _build_plan(
-    parsed: WorkflowDefinition, values: dict[str, str], tools: Mapping[str, PinnedTool]
+def build_plan(
+    parsed: WorkflowDefinition,
+    values: Mapping[str, str],
+    tools: Mapping[str, PinnedTool],
+    children: Children = NO_CHILDREN,
 ) -> Plan:
+    """The plan of a checked definition with its input values (a child run's too)."""
     agents = {
         agent.id: agent.model_copy(
             update={
@@ -388,23 +466,7 @@ def _build_plan(
         )
         for agent in parsed.agents
     }
-    # What each step hands downstream as context: itself if it is a task, else (a gate)
-    # the nearest tasks above it. Built in topological order, so each step is visited once.
-    hands_on: dict[str, list[str]] = {}
-    steps: list[PlanTaskStep | PlanApprovalStep] = []
-    for step in _topological_order(parsed):
-        upstream: list[str] = []
-        for dep in step.after:
-            upstream += [task for task in hands_on[dep] if task not in upstream]
-        fields = step.model_dump()
-        if isinstance(step, ApprovalStep):
-            hands_on[step.id] = upstream
-            steps.append(PlanApprovalStep(**fields, upstream_tasks=upstream))
-        else:
-            hands_on[step.id] = [step.id]
-            fields["description"] = render(step.description, values)
-            fields["expected_output"] = render(step.expected_output, values)
-            steps.append(PlanTaskStep(**fields, context_from=upstream))
+    steps = plan_steps(_topological_order(parsed), values, children)
     webhook_url = parsed.notify.webhook_url if parsed.notify else None
     slack_webhook_url = parsed.notify.slack_webhook_url if parsed.notify else None
     pinned: dict[str, PinnedTool] = {}
@@ -416,7 +478,7 @@ def _build_plan(
                 # Keyed, and named, as the agents write it.
                 pinned[name] = tool if tool.name == name else tool.model_copy(update={"name": name})
     return Plan(
-        inputs=values,
+        inputs=dict(values),
         agents=agents,
         steps=steps,
         max_parallel=parsed.max_parallel,
@@ -425,12 +487,62 @@ def _build_plan(
     )
 
 
-def _topological_order(parsed: WorkflowDefinition) -> list[TaskStep | ApprovalStep]:
+def plan_steps(
+    ordered: Iterable[AnyDefinitionStep],
+    values: Mapping[str, str],
+    children: Children = NO_CHILDREN,
+) -> list[AnyPlanStep]:
+    """Steps in topological order, rendered, each with the upstream outputs it reads.
+
+    What a step hands downstream as context: its own output if it has one (a task, a
+    map, a loop, a sub-workflow), else (a gate, a condition, a router) the nearest
+    outputs above it. Each step is visited once.
+    """
+    hands_on: dict[str, list[str]] = {}
+    steps: list[AnyPlanStep] = []
+    for step in ordered:
+        upstream: list[str] = []
+        for dep in step.after:
+            upstream += [task for task in hands_on.get(dep, []) if task not in upstream]
+        fields = step.model_dump(by_alias=True)
+        hands_on[step.id] = [step.id]
+        if isinstance(step, ApprovalStep):
+            hands_on[step.id] = upstream
+            steps.append(PlanApprovalStep(**fields, upstream_tasks=upstream))
+        elif isinstance(step, TaskStep):
+            fields["description"] = render(step.description, values)
+            fields["expected_output"] = render(step.expected_output, values)
+            steps.append(PlanTaskStep(**fields, context_from=upstream))
+        elif isinstance(step, ConditionStep):
+            hands_on[step.id] = upstream
+            steps.append(PlanConditionStep.model_validate(fields))
+        elif isinstance(step, RouterStep):
+            hands_on[step.id] = upstream
+            steps.append(PlanRouterStep.model_validate(fields))
+        elif isinstance(step, MapStep):
+            steps.append(PlanMapStep(**fields, context_from=upstream))
+        elif isinstance(step, LoopStep):
+            steps.append(PlanLoopStep(**fields, context_from=upstream))
+        else:
+            child = children[workflow_key(step)]
+            assert isinstance(child, ChildWorkflow), "unresolved workflows are rejected"
+            fields["inputs"] = {
+                name: render(value, values) if isinstance(value, str) else value
+                for name, value in step.inputs.items()
+            }
+            steps.append(PlanWorkflowStep(**fields, child=child))
+    return steps
+
+
+def _topological_order(parsed: WorkflowDefinition) -> list[AnyDefinitionStep]:
+    return topological(parsed.steps)
+
+
+def topological(steps: Sequence[AnyDefinitionStep]) -> list[AnyDefinitionStep]:
     """Kahn's algorithm, always taking the earliest ready step in definition order.
 
     The order must not depend on hashing, so that every process builds the same plan.
     """
-    steps = parsed.steps
     waiting_on = [len(s.after) for s in steps]
     dependents: dict[str, list[int]] = {s.id: [] for s in steps}
     for i, step in enumerate(steps):
@@ -438,7 +550,7 @@ def _topological_order(parsed: WorkflowDefinition) -> list[TaskStep | ApprovalSt
             dependents[dep].append(i)
     ready = [i for i, count in enumerate(waiting_on) if count == 0]
     heapq.heapify(ready)
-    ordered: list[TaskStep | ApprovalStep] = []
+    ordered: list[AnyDefinitionStep] = []
     while ready:
         i = heapq.heappop(ready)
         ordered.append(steps[i])

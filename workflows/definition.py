@@ -7,7 +7,7 @@ need the whole document (references, cycles, placeholders) live in the compiler.
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -45,6 +45,22 @@ class AgentSpec(_Strict):
     max_iter: int = Field(default=5, ge=1, le=50)
 
 
+class _Keyworded(_Strict):
+    # "if" and "else" are Python keywords: the fields are if_/else_, read and written as
+    # "if"/"else", which is what authors and the API see.
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, validate_by_name=True, serialize_by_alias=True
+    )
+
+
+# How a step with several dependencies starts (README, "Branches and joins"):
+# "all" when none of its after is still open and at least one was taken; "any" as soon
+# as the first is taken.
+Join = Literal["all", "any"]
+# An expression (workflows/expressions.py), evaluated in the workflow.
+Expr = Annotated[str, Field(min_length=1, max_length=2000)]
+
+
 class RetrySpec(_Strict):
     max_attempts: int = Field(default=3, ge=1, le=100)
     initial_interval_seconds: float = Field(default=1.0, gt=0, le=3600)
@@ -61,6 +77,10 @@ class TaskStep(_Strict):
     retry: RetrySpec = RetrySpec()
     timeout_seconds: float = Field(default=600, gt=0, le=86_400)
     on_failure: Literal["pause", "fail"] = "pause"
+    join: Join = "all"
+    # A JSON Schema the output must meet: it is parsed and validated, with one repair
+    # round, so that conditions and routers can rely on its fields.
+    output_schema: dict[str, Any] | None = None
 
 
 class ApprovalStep(_Strict):
@@ -80,6 +100,7 @@ class ApprovalStep(_Strict):
     remind_after_seconds: float | None = Field(default=None, gt=0, le=365 * 86_400)
     escalate_after_seconds: float | None = Field(default=None, gt=0, le=365 * 86_400)
     escalate_to: list[Approver] = Field(default=[], max_length=100)
+    join: Join = "all"
 
     @model_validator(mode="after")
     def _escalation_names_whom(self) -> ApprovalStep:
@@ -88,7 +109,96 @@ class ApprovalStep(_Strict):
         return self
 
 
-Step = Annotated[TaskStep | ApprovalStep, Field(discriminator="type")]
+class ConditionStep(_Keyworded):
+    """Takes the steps in ``then`` when ``if`` holds, else those in ``else``; the others
+    end ``not_taken``."""
+
+    id: Id
+    type: Literal["condition"]
+    after: list[Id] = []
+    join: Join = "all"
+    if_: Expr = Field(alias="if")
+    then: list[Id] = []
+    else_: list[Id] = Field(default=[], alias="else")
+
+
+class Route(_Keyworded):
+    name: Id
+    if_: Expr = Field(alias="if")
+
+
+class RouterStep(_Strict):
+    """Tries ``routes`` in order; the first that holds (else ``default``) chooses the
+    steps in ``targets`` under its name; the steps of the other routes end ``not_taken``."""
+
+    id: Id
+    type: Literal["router"]
+    after: list[Id] = []
+    join: Join = "all"
+    routes: list[Route] = Field(min_length=1, max_length=100)
+    default: Id
+    targets: dict[str, list[Id]]
+
+
+class ExprValue(_Strict):
+    """An input value computed from upstream outputs and the run's inputs."""
+
+    expr: Expr
+
+
+# A sub-plan's steps: tasks and gates, and branches between them.
+TemplateStep = Annotated[
+    TaskStep | ApprovalStep | ConditionStep | RouterStep, Field(discriminator="type")
+]
+
+
+class MapStep(_Strict):
+    """Runs ``steps`` once per item of the JSON list ``items``, ``max_parallel`` at a
+    time; its output is the JSON list of each item's last output, in item order.
+    Templates may write ``{item}`` and ``{index}``."""
+
+    id: Id
+    type: Literal["map"]
+    after: list[Id] = []
+    join: Join = "all"
+    items: Expr
+    steps: list[TemplateStep] = Field(min_length=1)
+    max_parallel: int = Field(default=8, ge=1, le=1000)
+    # Items run in child runs of this many each, one chunk after another, so that no
+    # history grows without bound and no run nears Temporal's 2,000 pending activities.
+    chunk_size: int = Field(default=100, ge=1, le=1000)
+
+
+class LoopStep(_Strict):
+    """Runs ``steps`` again and again, each iteration seeing the previous one's outputs,
+    until ``until`` holds or ``max_iterations`` have run."""
+
+    id: Id
+    type: Literal["loop"]
+    after: list[Id] = []
+    join: Join = "all"
+    steps: list[TemplateStep] = Field(min_length=1)
+    until: Expr
+    max_iterations: int = Field(default=10, ge=1, le=10_000)
+
+
+class WorkflowCallStep(_Strict):
+    """Runs another saved definition, pinned to a version when the run compiles, as a
+    child workflow. Inputs are templates like descriptions, or ``{"expr": …}``."""
+
+    id: Id
+    type: Literal["workflow"]
+    after: list[Id] = []
+    join: Join = "all"
+    workflow: Text
+    version: int | Literal["latest"] = "latest"
+    inputs: dict[str, str | ExprValue] = {}
+
+
+Step = Annotated[
+    TaskStep | ApprovalStep | ConditionStep | RouterStep | MapStep | LoopStep | WorkflowCallStep,
+    Field(discriminator="type"),
+]
 
 
 class NotifySpec(_Strict):

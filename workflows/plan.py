@@ -11,22 +11,102 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from workflows.definition import AgentSpec, ApprovalStep, TaskStep
+from workflows.definition import (
+    AgentSpec,
+    ApprovalStep,
+    ConditionStep,
+    LoopStep,
+    MapStep,
+    RouterStep,
+    TaskStep,
+    WorkflowCallStep,
+    WorkflowDefinition,
+)
 from workflows.tools import PinnedTool
+
+# A plan's step ids are the compiler's: a map's items and a loop's iterations suffix
+# the template's ids, so they may be longer than an author may write.
+
+
+class GivenContext(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    step_id: str
+    output: str
+    output_ref: str | None = None
 
 
 class PlanTaskStep(TaskStep):
-    # The nearest upstream task steps, looking through approval gates: their
-    # outputs are this task's context.
+    id: str
+    # The nearest upstream steps with an output, looking through approval gates and
+    # branches: their outputs are this task's context.
     context_from: list[str] = []
+    # Outputs from outside this plan: a map's or loop's upstream, a loop's last iteration.
+    given_context: list[GivenContext] = []
 
 
 class PlanApprovalStep(ApprovalStep):
+    id: str
     # The nearest upstream task steps: what "retry_upstream" runs again.
     upstream_tasks: list[str] = []
 
 
-PlanStep = Annotated[PlanTaskStep | PlanApprovalStep, Field(discriminator="type")]
+class PlanConditionStep(ConditionStep):
+    id: str
+
+
+class PlanRouterStep(RouterStep):
+    id: str
+
+
+class PlanMapStep(MapStep):
+    id: str
+    context_from: list[str] = []
+
+
+class PlanLoopStep(LoopStep):
+    id: str
+    context_from: list[str] = []
+
+
+class ChildWorkflow(BaseModel):
+    """A saved definition a ``workflow`` step runs, pinned when the parent compiled."""
+
+    model_config = ConfigDict(frozen=True)
+
+    workflow_id: str
+    workflow_name: str
+    version: int
+    definition: WorkflowDefinition
+    # Its agents' tools, pinned like the parent's, and its own workflow steps' children.
+    tools: dict[str, PinnedTool] = {}
+    children: dict[str, ChildWorkflow] = {}
+
+
+class PlanWorkflowStep(WorkflowCallStep):
+    id: str
+    child: ChildWorkflow
+
+
+PlanStep = Annotated[
+    PlanTaskStep
+    | PlanApprovalStep
+    | PlanConditionStep
+    | PlanRouterStep
+    | PlanMapStep
+    | PlanLoopStep
+    | PlanWorkflowStep,
+    Field(discriminator="type"),
+]
+AnyPlanStep = (
+    PlanTaskStep
+    | PlanApprovalStep
+    | PlanConditionStep
+    | PlanRouterStep
+    | PlanMapStep
+    | PlanLoopStep
+    | PlanWorkflowStep
+)
 
 
 class RunMeta(BaseModel):
@@ -48,6 +128,10 @@ class RunMeta(BaseModel):
     # With payload encryption on, Temporal still stores summaries in plain text: they then
     # name steps by id only, never by what a person wrote.
     content_free_summaries: bool = False
+    # A child run (a map's chunk, a loop's iteration, a sub-workflow): the run and step
+    # that started it, told whenever the child's status changes.
+    parent_run_id: str | None = None
+    parent_step_id: str | None = None
 
 
 class Plan(BaseModel):
@@ -61,7 +145,7 @@ class Plan(BaseModel):
     # Every tool an agent names, by that name, pinned at the version the run compiled.
     tools: dict[str, PinnedTool] = {}
 
-    def step(self, step_id: str) -> PlanTaskStep | PlanApprovalStep:
+    def step(self, step_id: str) -> AnyPlanStep:
         for step in self.steps:
             if step.id == step_id:
                 return step

@@ -36,11 +36,12 @@ class RecordedDecision(Decision):
 
 
 PauseReason = Literal["failure", "budget"]
+StepType = Literal["task", "approval", "condition", "router", "map", "loop", "workflow"]
 
 
 class StepState(BaseModel):
     id: str
-    type: Literal["task", "approval"]
+    type: StepType
     status: StepStatus = StepStatus.PENDING
     attempt: int = 0
     # Activity executions: 1 for the first, one more for each operator retry or rerun.
@@ -64,8 +65,30 @@ class StepState(BaseModel):
     remind_at: datetime | None = None
     escalate_at: datetime | None = None
     decisions: list[RecordedDecision] = []
+    # Conditions and routers: the branch chosen ("then", "else", or a route's name).
+    branch: str | None = None
+    # Maps, loops and sub-workflows: the child runs started, oldest first, and the
+    # newest one's open status while it needs someone (its gates and pauses).
+    child_run_ids: list[str] = []
+    child_status: RunStatus | None = None
+    # Maps: how many items there are, and how many have finished.
+    items_total: int | None = None
+    items_done: int = 0
+    # Loops: the iterations begun.
+    iteration: int = 0
     # Messages that were refused or ignored, so an operator can see why.
     log: list[str] = []
+
+
+def attention_status(state: StepState) -> StepStatus:
+    """A step's status as its run's status counts it: a step whose child run waits for
+    someone counts as waiting (a gate) or paused, so the parent says so too."""
+    if state.status == StepStatus.RUNNING and state.child_status is not None:
+        if state.child_status == RunStatus.NEEDS_ATTENTION:
+            return StepStatus.PAUSED
+        if state.child_status == RunStatus.WAITING_FOR_APPROVAL:
+            return StepStatus.WAITING
+    return state.status
 
 
 class CarriedState(BaseModel):

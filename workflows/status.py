@@ -14,6 +14,7 @@ class StepStatus(StrEnum):
     APPROVED = "approved"
     REJECTED = "rejected"
     SKIPPED = "skipped"  # passed over by an operator
+    NOT_TAKEN = "not_taken"  # on a branch a condition or router did not choose
     FAILED = "failed"  # failed for good
     CANCELLED = "cancelled"
 

@@ -8,7 +8,13 @@ from __future__ import annotations
 from datetime import timedelta
 
 from temporalio.common import RetryPolicy
-from temporalio.exceptions import ActivityError, ApplicationError, FailureError, RetryState
+from temporalio.exceptions import (
+    ActivityError,
+    ApplicationError,
+    ChildWorkflowError,
+    FailureError,
+    RetryState,
+)
 
 from workflows.definition import AgentSpec
 from workflows.plan import PlanTaskStep
@@ -69,6 +75,6 @@ def attempts_used(err: ActivityError, step: PlanTaskStep) -> int:
     return 1
 
 
-def failure_message(err: ActivityError) -> str:
+def failure_message(err: ActivityError | ChildWorkflowError) -> str:
     cause = err.cause
     return cause.message if isinstance(cause, FailureError) and cause.message else str(err)

@@ -7,7 +7,7 @@ them with ``workflow.now()`` and a history fold with each event's recorded time.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -93,6 +93,40 @@ class CancelRequested(_Event):
     kind: Literal["cancel_requested"] = "cancel_requested"
 
 
+ChildOutcome = Literal["completed", "rejected", "failed", "cancelled"]
+
+
+class ChildStarted(_Event):
+    """The workflow started a step's child run, under this id."""
+
+    kind: Literal["child_started"] = "child_started"
+    step_id: str
+    execution: int
+    child_run_id: str
+
+
+class ChildFinished(_Event):
+    """A map's chunk, a loop's iteration or a sub-workflow ended (workflows/children.py)."""
+
+    kind: Literal["child_finished"] = "child_finished"
+    step_id: str
+    execution: int
+    outcome: ChildOutcome
+    # The child's steps' outputs (previews where large), by the child's step ids.
+    outputs: dict[str, str] = {}
+    final_output: str = ""
+    error: str = ""
+
+
+class ChildStatusChanged(_Event):
+    """A child run's open status changed: its gates and pauses show on the parent's step."""
+
+    kind: Literal["child_status_changed"] = "child_status_changed"
+    step_id: str
+    child_run_id: str
+    status: RunStatus
+
+
 class ContinueAsNewSuggested(_Event):
     kind: Literal["continue_as_new_suggested"] = "continue_as_new_suggested"
 
@@ -107,6 +141,9 @@ RunEvent = Annotated[
     | RetryRequested
     | SkipRequested
     | CancelRequested
+    | ChildStarted
+    | ChildFinished
+    | ChildStatusChanged
     | ContinueAsNewSuggested,
     Field(discriminator="kind"),
 ]
@@ -118,6 +155,21 @@ class StartTask(BaseModel):
     kind: Literal["start_task"] = "start_task"
     step_id: str
     execution: int
+
+
+class StartChild(BaseModel):
+    """Start a child run for a map's next chunk, a loop's next iteration, or a
+    sub-workflow; what it runs is in ``workflows/children.py``."""
+
+    kind: Literal["start_child"] = "start_child"
+    step_id: str
+    execution: int
+    # A map's chunk: the items, and the index of the first; a loop: the iteration.
+    items: list[Any] = []
+    first_index: int = 0
+    iteration: int = 0
+    # A sub-workflow's inputs, evaluated.
+    inputs: dict[str, str] = {}
 
 
 class CancelTask(BaseModel):
@@ -188,6 +240,7 @@ class UpsertStatus(BaseModel):
 
 Command = (
     StartTask
+    | StartChild
     | CancelTask
     | StartGateTimer
     | StartGateAlarm

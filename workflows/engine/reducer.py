@@ -14,13 +14,19 @@ finished (pending, waiting, paused) as ``cancelled``. It closes once no task is 
 from __future__ import annotations
 
 import bisect
+from collections import deque
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from workflows.engine.branches import Expressions, join_verdict
+from workflows.engine.child_steps import child_finished, child_start, choose_branch
 from workflows.engine.events import (
     CancelGateTimer,
     CancelRequested,
     CancelTask,
+    ChildFinished,
+    ChildStarted,
+    ChildStatusChanged,
     Command,
     ContinueAsNewSuggested,
     Decided,
@@ -48,10 +54,16 @@ from workflows.engine.state import (
     ClosingStatus,
     RunData,
 )
-from workflows.plan import Plan, PlanApprovalStep, PlanTaskStep
+from workflows.plan import (
+    Plan,
+    PlanApprovalStep,
+    PlanConditionStep,
+    PlanRouterStep,
+    PlanTaskStep,
+)
 from workflows.roles import Role, may_decide
-from workflows.run_state import RecordedDecision, StepState
-from workflows.status import SATISFIED, RunStatus, StepStatus, open_run_status
+from workflows.run_state import RecordedDecision, StepState, attention_status
+from workflows.status import RunStatus, StepStatus, open_run_status
 
 OperatorRequest = Decided | RetryRequested | SkipRequested
 
@@ -67,6 +79,7 @@ class PlanGraph:
         for step in plan.steps:
             for dep in step.after:
                 self.dependents[dep].append(step.id)
+        self.expressions = Expressions()
 
 
 @dataclass
@@ -91,6 +104,16 @@ def reduce(run: RunData, graph: PlanGraph, event: RunEvent) -> Transition:
         _gate_alarm(run, graph, event, out)
     elif isinstance(event, CancelRequested):
         _close(run, "cancelled", None, "the run was cancelled", event.at, out)
+    elif isinstance(event, ChildFinished):
+        _child_finished(run, graph, event, out)
+    elif isinstance(event, ChildStarted):
+        started = _current_execution(run, event.step_id, event.execution)
+        if started is not None and event.child_run_id not in started.child_run_ids:
+            started.child_run_ids.append(event.child_run_id)
+    elif isinstance(event, ChildStatusChanged):
+        state = run.steps.get(event.step_id)
+        if state is not None and state.child_run_ids[-1:] == [event.child_run_id]:
+            state.child_status = event.status
     elif isinstance(event, ContinueAsNewSuggested):
         run.draining = True
     else:
@@ -182,8 +205,7 @@ def _task_failed(run: RunData, graph: PlanGraph, event: TaskFailed, out: Transit
         return
     state.error = event.error
     step = graph.steps[state.id]
-    assert isinstance(step, PlanTaskStep)
-    if run.closing is not None or step.on_failure == "fail":
+    if run.closing is not None or (isinstance(step, PlanTaskStep) and step.on_failure == "fail"):
         state.status = StepStatus.FAILED
         _close(run, "failed", state.id, f"step '{state.id}' failed: {event.error}", event.at, out)
         return
@@ -274,7 +296,10 @@ def _operator_request(
         state.status = StepStatus.PENDING
         state.pause_reason = None
         state.log.append(f"retried by {request.actor or 'an operator'}")
-        _enqueue(run, graph, state.id)
+        if isinstance(graph.steps[state.id], PlanConditionStep | PlanRouterStep):
+            _promote(run, graph, [state.id], request.at, out)
+        else:
+            _enqueue(run, graph, state.id)
     else:
         state = run.steps[request.step_id]
         state.status = StepStatus.SKIPPED
@@ -360,16 +385,70 @@ def _close(
 def _promote(
     run: RunData, graph: PlanGraph, candidates: list[str], at: datetime, out: Transition
 ) -> None:
-    """Queue the candidate tasks, and open the candidate gates, whose dependencies are met."""
-    for step_id in candidates:
+    """Settle the candidates whose edges allow it (the join rule, engine/branches.py):
+    queue tasks and child steps, open gates, decide conditions and routers at once, and
+    end the steps no branch took. What those last two settle is settled in turn."""
+    pending = deque(candidates)
+    while pending:
+        step_id = pending.popleft()
         state = run.steps[step_id]
-        step = graph.steps[step_id]
-        if state.status != StepStatus.PENDING or not _dependencies_met(run, graph, step_id):
+        if state.status != StepStatus.PENDING:
             continue
-        if isinstance(step, PlanTaskStep):
-            _enqueue(run, graph, step_id)
-        else:
+        verdict = join_verdict(run, graph.steps, step_id)
+        if verdict is None:
+            continue
+        step = graph.steps[step_id]
+        if verdict is False:
+            state.status = StepStatus.NOT_TAKEN
+            state.finished_at = at
+            pending.extend(graph.dependents[step_id])
+        elif isinstance(step, PlanApprovalStep):
             _open_gate(state, step, at, out)
+        elif isinstance(step, PlanConditionStep | PlanRouterStep):
+            if choose_branch(run, graph.plan, graph.expressions, state, step, at):
+                pending.extend(graph.dependents[step_id])
+            else:
+                _pause(state, out)
+        else:
+            _enqueue(run, graph, step_id)
+
+
+def _pause(state: StepState, out: Transition) -> None:
+    state.status = StepStatus.PAUSED
+    state.pause_reason = "failure"
+    out.commands.append(
+        Notify(event="needs_attention", status=RunStatus.NEEDS_ATTENTION, step_id=state.id)
+    )
+
+
+def _child_finished(run: RunData, graph: PlanGraph, event: ChildFinished, out: Transition) -> None:
+    state = _current_execution(run, event.step_id, event.execution)
+    if state is None:
+        return
+    state.child_status = None
+    state.finished_at = event.at
+    if event.outcome == "cancelled":
+        state.status = StepStatus.CANCELLED
+        return
+    if event.outcome == "rejected":
+        state.status = StepStatus.REJECTED
+        message = f"step '{state.id}': its child run was rejected"
+        _close(run, "rejected", state.id, message, event.at, out)
+        return
+    if event.outcome == "failed":
+        state.error = event.error
+        if run.closing is not None:
+            state.status = StepStatus.FAILED
+        else:
+            _pause(state, out)
+        return
+    step = graph.steps[state.id]
+    if not child_finished(run, graph.plan, graph.expressions, state, step, event):
+        _pause(state, out)
+    elif state.status == StepStatus.PENDING:
+        _enqueue(run, graph, state.id)  # the next chunk or iteration
+    elif run.closing is None:
+        _promote(run, graph, graph.dependents[state.id], event.at, out)
 
 
 def _enqueue(run: RunData, graph: PlanGraph, step_id: str) -> None:
@@ -432,21 +511,35 @@ def _start_tasks(run: RunData, graph: PlanGraph, at: datetime, out: Transition) 
         return
     free = graph.plan.max_parallel - run.running()
     started: list[str] = []
+    settled_at_once = False
     while run.ready and len(started) < free:
         step_id = run.ready.pop(0)
         # A gate's retry_upstream round can send a queued task's dependency back to
         # pending: the task leaves the queue, and is queued again when it is met.
-        if _dependencies_met(run, graph, step_id):
+        if join_verdict(run, graph.steps, step_id) is True:
             started.append(step_id)
     for step_id in started:
         state = run.steps[step_id]
-        state.status = StepStatus.RUNNING
-        state.execution += 1
-        state.attempt += 1
+        step = graph.steps[step_id]
         state.started_at = state.started_at or at
         state.error = None
         state.finished_at = None
-        out.commands.append(StartTask(step_id=step_id, execution=state.execution))
+        if isinstance(step, PlanTaskStep):
+            state.status = StepStatus.RUNNING
+            state.execution += 1
+            state.attempt += 1
+            out.commands.append(StartTask(step_id=step_id, execution=state.execution))
+            continue
+        child = child_start(run, graph.plan, graph.expressions, state, step, at)
+        if child is not None:
+            out.commands.append(child)
+        elif state.status == StepStatus.PAUSED:
+            _pause(state, out)
+        elif state.status == StepStatus.COMPLETED:  # a map over no items
+            _promote(run, graph, graph.dependents[step_id], at, out)
+            settled_at_once = True
+    if settled_at_once:
+        _start_tasks(run, graph, at, out)
 
 
 def _settle(run: RunData, graph: PlanGraph, at: datetime, out: Transition) -> None:
@@ -458,7 +551,11 @@ def _settle(run: RunData, graph: PlanGraph, at: datetime, out: Transition) -> No
         run.published_approvers = approvers
         out.commands.append(UpsertApprovers(approvers=approvers))
     finished = run.is_finished()
-    status = run.outcome() if finished else open_run_status([s.status for s in run.steps.values()])
+    status = (
+        run.outcome()
+        if finished
+        else open_run_status([attention_status(s) for s in run.steps.values()])
+    )
     if status == run.published_status:
         return
     run.published_status = status
@@ -475,10 +572,6 @@ def waiting_approvers(run: RunData) -> list[str]:
         if state.status == StepStatus.WAITING:
             names.update(a.strip().lower() for a in state.approvers or [Role.OPERATOR.value])
     return sorted(names)
-
-
-def _dependencies_met(run: RunData, graph: PlanGraph, step_id: str) -> bool:
-    return all(run.steps[dep].status in SATISFIED for dep in graph.steps[step_id].after)
 
 
 def _current_execution(run: RunData, step_id: str, execution: int) -> StepState | None:

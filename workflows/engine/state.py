@@ -8,7 +8,7 @@ by folding the same reducer over the history's events.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel
 
@@ -54,6 +54,11 @@ class RunData(BaseModel):
     # The KasalApprovers search attribute as last upserted (UpsertApprovers).
     published_approvers: list[str] = []
     notifications: int = 0
+    # Maps: each one's items, and the outputs of the items finished, in item order.
+    map_items: dict[str, list[Any]] = {}
+    map_outputs: dict[str, list[str]] = {}
+    # Loops: the last iteration's outputs, by the template's step ids.
+    loop_outputs: dict[str, dict[str, str]] = {}
 
     @classmethod
     def for_plan(cls, plan: Plan) -> RunData:
@@ -66,7 +71,7 @@ class RunData(BaseModel):
         """Nothing runs and nothing can: the run may close."""
         if self.closing is not None:
             return self.running() == 0
-        return not self.ready and all(s.status not in _OPEN for s in self.steps.values())
+        return not self.ready and all(s.status not in OPEN for s in self.steps.values())
 
     def outcome(self) -> RunStatus:
         if self.closing is not None:
@@ -83,7 +88,7 @@ class RunData(BaseModel):
         return min(starts) if starts else None
 
 
-_OPEN = frozenset({StepStatus.RUNNING, StepStatus.WAITING, StepStatus.PAUSED})
+OPEN = frozenset({StepStatus.RUNNING, StepStatus.WAITING, StepStatus.PAUSED})
 
 
 class AgentWorkflowV2Input(BaseModel):

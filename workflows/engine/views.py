@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 from workflows.engine.state import RunData
-from workflows.plan import Plan
-from workflows.run_state import AgentWorkflowResult, RunState, StatusPage
+from workflows.plan import Plan, PlanApprovalStep
+from workflows.run_state import AgentWorkflowResult, RunState, StatusPage, attention_status
 from workflows.status import RunStatus, open_run_status
 
 
 def run_status(run: RunData) -> RunStatus:
     if run.is_finished():
         return run.outcome()
-    return open_run_status([s.status for s in run.steps.values()])
+    return open_run_status([attention_status(s) for s in run.steps.values()])
 
 
 def page_of_steps(run: RunData, page: StatusPage) -> RunState:
@@ -24,7 +24,7 @@ def page_of_steps(run: RunData, page: StatusPage) -> RunState:
     steps = list(run.steps.values())
     end = offset + max(page.limit, 1)
     return RunState(
-        status=open_run_status([s.status for s in run.steps.values()]),
+        status=open_run_status([attention_status(s) for s in run.steps.values()]),
         steps=steps[offset:end],
         next_page_token=str(end) if end < len(steps) else None,
     )
@@ -37,7 +37,12 @@ def run_summary(run: RunData) -> RunState:
 
 def run_result(run: RunData, plan: Plan) -> AgentWorkflowResult:
     outputs = {s.id: s.output for s in run.steps.values() if s.output is not None}
-    sinks = [step_id for step_id in plan.sink_ids() if step_id in outputs]
+    sinks: list[str] = []
+    for step_id in plan.sink_ids():
+        step = plan.step(step_id)
+        # A gate that ends the run hands on what it approved.
+        found = step.upstream_tasks if isinstance(step, PlanApprovalStep) else [step_id]
+        sinks += [found_id for found_id in found if found_id in outputs and found_id not in sinks]
     return AgentWorkflowResult(
         outcome="rejected" if run.outcome() == RunStatus.REJECTED else "completed",
         final_step_ids=sinks,

@@ -11,6 +11,7 @@ prints, or with the sign-in form; the role it has decides which buttons it is of
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -356,3 +357,24 @@ async def test_a_viewer_is_offered_no_run_and_an_approver_decides_atop_the_conso
     decided = run["steps"][0]["decisions"][0]
     assert decided["actor"] == "approver@kasal.test"
     assert decided["comment"] == "Ship it."
+
+
+async def test_a_described_workflow_opens_unsaved_in_the_designer_and_saves(
+    api: ApiStack, stub_llm: StubLLM, page: Page
+) -> None:
+    spec = {"agents": [agent()], "steps": [task("draft")]}
+    stub_llm.script("You design workflows for Kasal", Reply(json.dumps(spec)))
+    await page.goto("/#/")
+    await page.get_by_role("textbox", name="Describe your workflow").fill("Draft a note")
+    await page.get_by_label("Model", exact=True).select_option("stub")
+    await page.get_by_role("button", name="Generate", exact=True).click()
+
+    await expect(page).to_have_url(re.compile(r"#/workflows/draft$"))
+    await expect(page.get_by_test_id("rf__node-draft")).to_be_visible()
+    await expect(page.get_by_test_id("rf__node-writer")).to_be_visible()
+    assert (await api.http.get("/workflows")).json()["total"] == 0
+    await page.get_by_label("Workflow name").fill("described")
+    await page.get_by_role("button", name="Save").click()
+    await expect(page).to_have_url(re.compile(r"#/workflows/[0-9a-f-]+$"))
+    saved = (await api.http.get("/workflows", params={"name": "described"})).json()["items"]
+    assert [workflow["name"] for workflow in saved] == ["described"]

@@ -9,6 +9,7 @@ from typing import Any
 from temporalio.client import Client
 from temporalio.worker import Worker
 
+from api.services.run_fold import fold_history
 from tests.helpers import (
     agent,
     assert_replays,
@@ -24,7 +25,7 @@ from tests.stub_llm import Reply, StubLLM
 from workflows.agent_workflow_v2 import AgentWorkflowV2
 from workflows.definition import WorkflowDefinition
 from workflows.plan import ChildWorkflow
-from workflows.run_state import Decision
+from workflows.run_state import Decision, StepState
 from workflows.status import RunStatus, StepStatus
 from workflows.step_actions import StepAction
 
@@ -124,6 +125,7 @@ async def test_a_condition_leaves_its_else_branch_and_what_only_it_feeds_not_tak
     }
     assert result.final_step_ids == ["publish"]
     await assert_replays(handle)
+    await assert_the_fold_agrees(client, handle.id, result.steps)
 
 
 async def test_a_condition_that_cannot_be_evaluated_pauses_and_a_skip_takes_no_branch(
@@ -195,6 +197,20 @@ async def test_a_map_runs_each_item_in_chunks_and_keeps_item_order(
     [combine_call] = stub_llm.calls(marker("combine"))
     assert "summary of Bern" in combine_call.messages_text
     await assert_replays(handle)
+    await assert_the_fold_agrees(client, handle.id, result.steps)
+
+
+async def assert_the_fold_agrees(client: Client, run_id: str, steps: list[StepState]) -> None:
+    """The API's history fold reads a finished run as the workflow ended it."""
+    handle = client.get_workflow_handle(run_id)
+    folded = await fold_history(
+        [e async for e in handle.fetch_history_events()], client.data_converter
+    )
+    assert folded is not None
+    fields = ("status", "output", "branch", "child_run_ids", "items_done", "iteration")
+    assert [s.model_dump(include=set(fields)) for s in folded.steps.values()] == [
+        s.model_dump(include=set(fields)) for s in steps
+    ]
 
 
 async def test_a_map_item_that_fails_pauses_only_that_item(
@@ -258,6 +274,7 @@ async def test_a_loop_repeats_until_its_condition_holds_and_sees_the_last_iterat
     result = await handle.result()
     [refine] = result.steps
     assert refine.iteration == 2
+    await assert_the_fold_agrees(client, handle.id, result.steps)
     assert json.loads(refine.output or "")["text"] == "draft-two"
     second = stub_llm.calls(marker("draft"))[1]
     assert "round 2" in second.messages_text
@@ -358,6 +375,7 @@ async def test_a_sub_workflow_runs_as_a_child_and_its_gate_shows_in_the_parent(
         "sub": StepStatus.COMPLETED,
         "write": StepStatus.COMPLETED,
     }
+    await assert_the_fold_agrees(client, handle.id, result.steps)
     assert next(s for s in result.steps if s.id == "sub").output == "research-about-tides"
     described = await eventually(
         child.describe, lambda d: d.status is not None and d.status.name == "COMPLETED"

@@ -57,6 +57,13 @@ def child_run_id(parent_run_id: str, step_id: str, execution: int) -> str:
     return f"{parent_run_id}.{step_id}.{execution}"
 
 
+def parse_child_run_id(child_id: str) -> tuple[str, int] | None:
+    """The step and execution a child run was started for (step ids hold no dot)."""
+    rest, _, execution = child_id.rpartition(".")
+    step_id = rest.rpartition(".")[2]
+    return (step_id, int(execution)) if step_id and execution.isdigit() else None
+
+
 def child_plan(
     plan: Plan, step: AnyPlanStep, command: StartChild, run: RunData, parent_run_id: str
 ) -> Plan:

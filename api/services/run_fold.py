@@ -21,9 +21,13 @@ from workflows.agent_workflow_v2 import (
     parse_gate_alarm_summary,
     parse_gate_timer_summary,
 )
+from workflows.children import CHILD_STATUS_SIGNAL, ChildStatus, parse_child_run_id
 from workflows.engine.events import (
     CancelRequested,
     CancelTask,
+    ChildFinished,
+    ChildStarted,
+    ChildStatusChanged,
     ContinueAsNewSuggested,
     Decided,
     GateAlarm,
@@ -38,7 +42,7 @@ from workflows.engine.events import (
 )
 from workflows.engine.reducer import PlanGraph, reduce
 from workflows.engine.state import AgentWorkflowV2Input, RunData
-from workflows.run_state import Decision, RecordedDecision
+from workflows.run_state import AgentWorkflowResult, Decision, RecordedDecision
 from workflows.step_actions import StepAction
 from workflows.task_activity import ACTIVITY_ID_SEPARATOR
 from workflows.task_step import RunTaskStepResult
@@ -60,6 +64,9 @@ _OF_THE_TASK = {
     E.EVENT_TYPE_WORKFLOW_TASK_COMPLETED,
     E.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED,
     E.EVENT_TYPE_ACTIVITY_TASK_CANCEL_REQUESTED,
+    E.EVENT_TYPE_START_CHILD_WORKFLOW_EXECUTION_INITIATED,
+    E.EVENT_TYPE_REQUEST_CANCEL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED,
+    E.EVENT_TYPE_SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED,
     E.EVENT_TYPE_TIMER_STARTED,
     E.EVENT_TYPE_TIMER_CANCELED,
     E.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES,
@@ -68,6 +75,30 @@ _OF_THE_TASK = {
     E.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED,
     E.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_COMPLETED,
 }
+_CHILD_EVENTS = {
+    E.EVENT_TYPE_START_CHILD_WORKFLOW_EXECUTION_INITIATED,
+    E.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_COMPLETED,
+    E.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_FAILED,
+    E.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_CANCELED,
+    E.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_TERMINATED,
+    E.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_TIMED_OUT,
+}
+
+
+def _child_ended(raw: RawEvent) -> Any:
+    """The attributes of a child's ending event, whichever way it ended."""
+    for name in (
+        "child_workflow_execution_completed_event_attributes",
+        "child_workflow_execution_failed_event_attributes",
+        "child_workflow_execution_canceled_event_attributes",
+        "child_workflow_execution_terminated_event_attributes",
+        "child_workflow_execution_timed_out_event_attributes",
+    ):
+        if raw.HasField(name):
+            return getattr(raw, name)
+    raise ValueError(f"not a child's ending: {raw.event_type}")
+
+
 # A task that failed or timed out did nothing: the next one does it again.
 _TASK_LOST = {E.EVENT_TYPE_WORKFLOW_TASK_FAILED, E.EVENT_TYPE_WORKFLOW_TASK_TIMED_OUT}
 
@@ -84,6 +115,7 @@ class _Fold:
         self.timers: dict[str, tuple[str, int]] = {}  # timer id → gate, round
         # timer id → reminder or escalation, gate, round
         self.alarms: dict[str, tuple[GateAlarmKind, str, int]] = {}
+        self.children: dict[str, tuple[str, int]] = {}  # child run id → step, execution
         self.suggested_at: Any = None  # a task that saw the suggestion, not yet fed
         # Steps the run cancelled in the workflow task being folded. An activity result
         # delivered in that same task reaches the workflow as a cancellation (the SDK
@@ -167,8 +199,15 @@ class _Fold:
             fired = self.alarms.get(timer_id)
             if fired is not None:
                 self.feed(GateAlarm(at=at, step_id=fired[1], round=fired[2], alarm=fired[0]))
+        elif kind in _CHILD_EVENTS:
+            await self.child_event(raw, at)
         elif kind == E.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED:
             signal = raw.workflow_execution_signaled_event_attributes
+            if signal.signal_name == CHILD_STATUS_SIGNAL:
+                report = await self.decode(signal.input, ChildStatus)
+                if report is not None:
+                    self.feed(ChildStatusChanged(at=at, **report.model_dump()))
+                return
             decision = await self.decode(signal.input, Decision)
             if signal.signal_name == "decision" and decision is not None:
                 recorded = RecordedDecision(**decision.model_dump(), decided_at=at)
@@ -180,6 +219,50 @@ class _Fold:
         elif kind in _STOPPED:
             # Terminated or timed out from outside: nothing in flight will report back.
             self.feed(CancelRequested(at=at))
+
+    async def child_event(self, raw: RawEvent, at: Any) -> None:
+        """A map's chunk, a loop's iteration or a sub-workflow: started, then ended."""
+        kind = raw.event_type
+        if kind == E.EVENT_TYPE_START_CHILD_WORKFLOW_EXECUTION_INITIATED:
+            child_id = raw.start_child_workflow_execution_initiated_event_attributes.workflow_id
+            parsed = parse_child_run_id(child_id)
+            if parsed is not None:
+                self.children[child_id] = parsed
+                self.feed(
+                    ChildStarted(
+                        at=at, step_id=parsed[0], execution=parsed[1], child_run_id=child_id
+                    )
+                )
+            return
+        ended = _child_ended(raw)
+        child = self.children.get(ended.workflow_execution.workflow_id)
+        if child is None:
+            return
+        step_id, execution = child
+        if kind == E.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_COMPLETED:
+            attributes = raw.child_workflow_execution_completed_event_attributes
+            result = await self.decode(attributes.result, AgentWorkflowResult)
+            if result is None:
+                return
+            event = ChildFinished(
+                at=at,
+                step_id=step_id,
+                execution=execution,
+                outcome="rejected" if result.outcome == "rejected" else "completed",
+                outputs=result.outputs_by_step(),
+                final_output=result.final_output,
+            )
+        elif kind == E.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_CANCELED:
+            event = ChildFinished(
+                at=at, step_id=step_id, execution=execution, outcome="cancelled", error="cancelled"
+            )
+        else:
+            failure = raw.child_workflow_execution_failed_event_attributes.failure
+            message = failure.cause.message if failure.HasField("cause") else failure.message
+            event = ChildFinished(
+                at=at, step_id=step_id, execution=execution, outcome="failed", error=message
+            )
+        self.feed(event)
 
     @staticmethod
     def cancelled(activity: tuple[str, int], at: Any) -> TaskFailed:

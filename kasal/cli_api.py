@@ -195,3 +195,17 @@ def workflow_named(api: Api, name_or_id: str) -> dict[str, Any] | None:
             return None
         workflow_id = uuid.UUID(exact[0])
     return dict(api.get(f"/workflows/{workflow_id}"))
+
+
+def complete_workflow_names(incomplete: str) -> list[str]:
+    """Shell completion of a workflow's name: asked of the API briefly, and silent (no
+    names) when it cannot answer, since a completion must never print an error."""
+    from kasal.client import api_client
+
+    try:
+        with api_client() as http:
+            answer = http.get("/workflows", params={"name": incomplete, "limit": 200}, timeout=2)
+            names = [item["name"] for item in answer.json()["items"]]
+    except Exception:  # no login, no server, a 401: nothing to offer
+        return []
+    return sorted(name for name in names if name.startswith(incomplete))

@@ -9,7 +9,15 @@ from typing import Annotated, Any
 
 import typer
 
-from kasal.cli_api import EXIT_REFUSED, Api, JsonOption, WorkspaceOption, emit, fail
+from kasal.cli_api import (
+    EXIT_REFUSED,
+    Api,
+    JsonOption,
+    WorkspaceOption,
+    complete_workflow_names,
+    emit,
+    fail,
+)
 
 RunArg = Annotated[str, typer.Argument(help="The run's id (as `kasal runs` lists it)")]
 StepArg = Annotated[str, typer.Argument(help="The step's id in the definition")]
@@ -49,7 +57,10 @@ def parse_inputs(pairs: list[str], inputs_file: Path | None) -> dict[str, Any]:
 
 
 def run(
-    workflow: Annotated[str, typer.Argument(help="The workflow's name or id")],
+    workflow: Annotated[
+        str,
+        typer.Argument(help="The workflow's name or id", autocompletion=complete_workflow_names),
+    ],
     inputs: Annotated[
         list[str] | None,
         typer.Option(

@@ -8,7 +8,14 @@ from typing import Annotated, Any
 
 import typer
 
-from kasal.cli_api import EXIT_REFUSED, Api, JsonOption, WorkspaceOption, emit
+from kasal.cli_api import (
+    EXIT_REFUSED,
+    Api,
+    JsonOption,
+    WorkspaceOption,
+    complete_workflow_names,
+    emit,
+)
 
 
 def register(app: typer.Typer) -> None:
@@ -91,7 +98,10 @@ def apply(
 
 
 def export(
-    workflow: Annotated[str, typer.Argument(help="The workflow's name or id")],
+    workflow: Annotated[
+        str,
+        typer.Argument(help="The workflow's name or id", autocompletion=complete_workflow_names),
+    ],
     format: Annotated[str, typer.Option("--format", help="json or yaml")] = "json",
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="Write here instead of stdout")

@@ -115,6 +115,11 @@ async def test_apply_then_run_with_follow_shows_progress_and_exits_0(
     applied = (await cli("apply", str(source), "--json")).json()
     assert applied["action"] == "created" and applied["version"] == 1
 
+    # The shell completes a workflow's name from the API.
+    completing = Cli(api, tmp_path / "config", _KASAL_COMPLETE="complete_bash")
+    completing.env |= {"COMP_WORDS": "kasal run res", "COMP_CWORD": "2"}
+    assert "research-brief" in (await completing()).out.split()
+
     followed = await cli("run", "research-brief", "-i", "topic=tides", "--follow")
     for shown in ("research", "brief", "completed", "A brief on tides."):
         assert shown in followed.out, followed.out

@@ -8,6 +8,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from db.called_workflows import resolve_called_workflows
 from db.secrets import SecretBox
 from db.uow import UnitOfWork
 from db.user_tools import load_user_tools
@@ -44,7 +45,8 @@ async def compile_version(
         # Pinned at their current versions, without secret values.
         tools = await load_user_tools(uow, secrets)
         name = workflow.name
-    plan = compile_plan(stored.spec, inputs, models, tools)
+        children = await resolve_called_workflows(uow, stored.spec, models, tools, (name,))
+    plan = compile_plan(stored.spec, inputs, models, tools, children)
     return plan.model_copy(
         update={
             "meta": RunMeta(

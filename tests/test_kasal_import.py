@@ -43,13 +43,6 @@ async def import_kasal(api: ApiStack, body: Any, status: int = 201, **params: st
     return response.json()
 
 
-# The compiler checks a workflow step against the definition it calls, which the API's
-# save path does not resolve yet: remove this mark when it does (strict, so it will say).
-PENDING_CALLS = pytest.mark.xfail(
-    strict=True, reason="pending: WorkflowService resolves workflow steps' definitions"
-)
-
-
 async def test_the_example_crews_import_as_one_bundle_and_compile(api: ApiStack) -> None:
     crews = [json.loads(path.read_text()) for path in crew_files()]
     result = await import_kasal(api, {"model_map": TO_STUB, "crews": crews})
@@ -63,7 +56,6 @@ async def test_the_example_crews_import_as_one_bundle_and_compile(api: ApiStack)
         assert checked.status_code == 200, checked.text
 
 
-@PENDING_CALLS
 async def test_the_example_flow_imports_with_its_crews_and_compiles(api: ApiStack) -> None:
     crews = [json.loads(path.read_text()) for path in crew_files()]
     flow = example("flow_pbi_to_dashboard_pipeline")
@@ -78,7 +70,6 @@ async def test_the_example_flow_imports_with_its_crews_and_compiles(api: ApiStac
     assert steps["approve_pbi_visual_ucmv_mapper"]["type"] == "approval"
 
 
-@PENDING_CALLS
 async def test_each_file_imports_alone_once_its_model_exists(
     api: ApiStack, stub_llm: StubLLM
 ) -> None:

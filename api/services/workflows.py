@@ -20,6 +20,7 @@ from api.schemas.workflows import (
     WorkflowUpdate,
 )
 from db.base import utcnow
+from db.called_workflows import resolve_called_workflows
 from db.models import Workflow, WorkflowVersion
 from db.secrets import SecretBox
 from db.uow import UnitOfWork
@@ -49,7 +50,7 @@ class WorkflowService:
     async def create(self, data: WorkflowCreate) -> WorkflowRead:
         """Store a new workflow as version 1."""
         async with self.uow as uow:
-            await self._validate(uow, data.spec)
+            await self._validate(uow, data.spec, data.name)
             await self._ensure_name_free(uow, data.name)
             workflow, version = await self._create_or_conflict(uow, data)
             return _read(workflow, version)
@@ -100,8 +101,8 @@ class WorkflowService:
                     f"If-Match names {if_match}, but workflow {workflow_id} is at version "
                     f"{based_on}: read it again and reapply the change"
                 )
-            await self._validate(uow, data.spec)
             name = workflow.name if data.name is None else data.name
+            await self._validate(uow, data.spec, name)
             if name != workflow.name:
                 await self._ensure_name_free(uow, name)
             try:
@@ -149,19 +150,27 @@ class WorkflowService:
                 raise NotFound(f"workflow {workflow_id} has no version {number}")
             return _version(version)
 
-    async def check_in(self, uow: UnitOfWork, spec: dict[str, Any]) -> WorkflowDefinition:
+    async def check_in(
+        self, uow: UnitOfWork, spec: dict[str, Any], name: str | None = None
+    ) -> WorkflowDefinition:
         """The checks a save makes, inside the caller's unit of work (an import saves many
         definitions in one)."""
-        return await self._validate(uow, spec)
+        return await self._validate(uow, spec, name)
 
-    async def _validate(self, uow: UnitOfWork, spec: dict[str, Any]) -> WorkflowDefinition:
-        """The size limits, then the compiler's checks against the models and tools that
-        exist now, with the egress policy's word on the webhook among its errors."""
+    async def _validate(
+        self, uow: UnitOfWork, spec: dict[str, Any], name: str | None = None
+    ) -> WorkflowDefinition:
+        """The size limits, then the compiler's checks against the models, tools and
+        called workflows that exist now, with the egress policy's word on the webhook
+        among its errors. ``name`` is the definition's own, so a call to itself is refused."""
         check_definition_size(spec)
         refused = _webhook_refusal(spec, self.egress)
-        models = await uow.model_configs.names()
+        models = list(await uow.model_configs.names())
+        tools = await load_user_tools(uow, self.secrets)
+        calling = (name,) if name else ()
+        children = await resolve_called_workflows(uow, spec, models, tools, calling)
         try:
-            parsed = validate_definition(spec, models, await load_user_tools(uow, self.secrets))
+            parsed = validate_definition(spec, models, tools, children)
         except CompilationFailed as exc:
             raise CompilationFailed([*exc.errors, *refused]) from None
         if refused:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from db.secrets import load_secret_box
 from db.seed import seed
-from db.seeds.workflows import RESEARCH_BRIEF
+from db.seeds.workflows import RESEARCH_BRIEF, SUPPORT_TRIAGE
 from db.session import create_engine, session_factory
 from db.uow import UnitOfWork
 from kasal.settings import Settings
@@ -35,11 +35,25 @@ async def test_seed_twice_creates_each_thing_once(tmp_path: Path, database_url: 
     assert encrypted is not None and "sk-openai" not in encrypted
     box = load_secret_box(None, tmp_path, create=False)
     assert box.decrypt(encrypted) == "sk-openai-seed-test"
-    assert total == 1
-    assert workflows[0].name == "research-brief"
+    assert total == 2
+    assert {w.name for w in workflows} == {"research-brief", "support-triage"}
 
 
 def test_the_example_workflow_compiles_on_the_local_model() -> None:
     plan = compile_plan(RESEARCH_BRIEF["spec"], {"topic": "tides"}, {"local"})
     assert [s.id for s in plan.steps] == ["research", "brief"]
     assert "tides" in plan.steps[0].description  # type: ignore[union-attr]
+
+
+def test_the_support_triage_example_compiles_on_the_local_model() -> None:
+    plan = compile_plan(SUPPORT_TRIAGE["spec"], {"ticket": "I was charged twice"}, {"local"})
+    assert [s.id for s in plan.steps] == [
+        "classify",
+        "route",
+        "approve_refund",
+        "issue_refund",
+        "file_bug",
+        "answer_question",
+        "reply",
+    ]
+    assert "I was charged twice" in plan.steps[0].description  # type: ignore[union-attr]

@@ -69,6 +69,7 @@ fuzz: $(INSTALLED)
 	@echo "fuzz seed: $(FUZZ_SEED)"
 	KASAL_FUZZ_EXAMPLES=$${KASAL_FUZZ_EXAMPLES:-300} KASAL_FUZZ_SEED=$(FUZZ_SEED) \
 		$(PY) -m pytest tests/fuzz -p no:cacheprovider
+	KASAL_MAP_ITEMS=500 $(PY) -m pytest tests/test_branches.py -k large_map -p no:cacheprovider
 
 clean:
 	rm -rf $(VENV) .kasal frontend/node_modules frontend/dist

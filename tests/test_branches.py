@@ -4,6 +4,7 @@ worker and the stub LLM over HTTP (issue 12)."""
 from __future__ import annotations
 
 import json
+import os
 from typing import Any
 
 from temporalio.client import Client
@@ -420,3 +421,58 @@ async def test_cancelling_a_parent_cancels_its_waiting_child(
         child.describe, lambda d: d.status is not None and d.status.name != "RUNNING"
     )
     assert described.status is not None and described.status.name == "CANCELED"
+
+
+def most_at_once(calls: list[Any]) -> int:
+    """The most calls the stub had open at one time."""
+    edges = sorted(
+        [(c.started_mono, 1) for c in calls] + [(c.finished_mono, -1) for c in calls],
+        key=lambda edge: (edge[0], edge[1]),
+    )
+    open_now = peak = 0
+    for _, change in edges:
+        open_now += change
+        peak = max(peak, open_now)
+    return peak
+
+
+# make test maps 200 items (two chunks of the default 100); make fuzz, the soak, 500.
+MAP_ITEMS = int(os.environ.get("KASAL_MAP_ITEMS", "200"))
+
+
+async def test_a_large_map_keeps_parallelism_bounded_and_histories_small(
+    client: Client, worker: Worker, stub_llm: StubLLM
+) -> None:
+    items = [f"item-{i}" for i in range(MAP_ITEMS)]
+    stub_llm.script("ITEM=", Reply("done"))
+    definition = {
+        "inputs": [{"name": "items"}],
+        "agents": [agent()],
+        "steps": [
+            {
+                "id": "each",
+                "type": "map",
+                "items": "items",
+                "max_parallel": 25,
+                "steps": [task("work", description="Work on ITEM={item}.")],
+            }
+        ],
+    }
+    handle = await start_run(client, worker, definition, {"items": json.dumps(items)})
+    result = await handle.result()
+
+    [each] = result.steps
+    assert each.status == StepStatus.COMPLETED
+    assert json.loads(each.output or "") == ["done"] * MAP_ITEMS
+    calls = stub_llm.calls("ITEM=")
+    assert len(calls) == MAP_ITEMS
+    assert most_at_once(calls) <= 25
+    # Chunks of 100 items, each its own child run: no history holds them all.
+    assert len(each.child_run_ids) == -(-MAP_ITEMS // 100)
+    parent_events = [e async for e in handle.fetch_history_events()]
+    assert len(parent_events) < 100
+    for child_id in each.child_run_ids:
+        child_events = [
+            e async for e in client.get_workflow_handle(child_id).fetch_history_events()
+        ]
+        assert len(child_events) < 1500

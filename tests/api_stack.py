@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -230,11 +231,13 @@ def stack_settings(temporal: WorkflowEnvironment, data_dir: Path, database_url: 
     )
 
 
-@pytest.fixture
-async def api(
-    temporal_env: WorkflowEnvironment, database_url: str, tmp_path: Path, stub_llm: StubLLM
+@asynccontextmanager
+async def open_api_stack(
+    temporal_env: WorkflowEnvironment, data_dir: Path, database_url: str, stub_llm_url: str
 ) -> AsyncIterator[ApiStack]:
-    settings = stack_settings(temporal_env, tmp_path / "data", database_url)
+    """The whole stack on ``database_url``, with the stub LLM at ``stub_llm_url`` as the
+    model config `stub`; a module that runs many runs may share one (see `api`)."""
+    settings = stack_settings(temporal_env, data_dir, database_url)
     server = ApiServer(settings)
     await server.start()  # its start-up migrates the database
     # The session's Temporal, through a client whose payloads over 16 KB go to the stack's
@@ -259,7 +262,7 @@ async def api(
             json={
                 "name": STUB_MODEL,
                 "model": "openai/stub-model",
-                "api_base": stub_llm.url,
+                "api_base": stub_llm_url,
                 "api_key": STUB_API_KEY,
             },
         )
@@ -271,3 +274,11 @@ async def api(
             await stack.stop_worker()
             await stack.server.stop()
             await payload_engine.dispose()
+
+
+@pytest.fixture
+async def api(
+    temporal_env: WorkflowEnvironment, database_url: str, tmp_path: Path, stub_llm: StubLLM
+) -> AsyncIterator[ApiStack]:
+    async with open_api_stack(temporal_env, tmp_path / "data", database_url, stub_llm.url) as stack:
+        yield stack

@@ -249,6 +249,8 @@ async def test_a_map_item_that_fails_pauses_only_that_item(
     each_done = next(s for s in result.steps if s.id == "each")
     assert json.loads(each_done.output or "") == ["fine", "summary of Lima", "fine"]
     assert each_done.child_status is None
+    await assert_replays(handle)
+    await assert_replays(child)
 
 
 async def test_a_loop_repeats_until_its_condition_holds_and_sees_the_last_iteration(
@@ -421,6 +423,13 @@ async def test_cancelling_a_parent_cancels_its_waiting_child(
         child.describe, lambda d: d.status is not None and d.status.name != "RUNNING"
     )
     assert described.status is not None and described.status.name == "CANCELED"
+    await eventually(handle.describe, lambda d: d.status is not None and d.status.name != "RUNNING")
+    await assert_replays(handle)
+    await assert_the_fold_agrees(
+        client,
+        handle.id,
+        [s.model_copy(update={"status": StepStatus.CANCELLED}) for s in waiting.steps],
+    )
 
 
 def most_at_once(calls: list[Any]) -> int:

@@ -108,6 +108,17 @@ class KasalLLM(LLM):
             future.cancel()
 
     async def acall(self, messages: Any, *args: Any, **kwargs: Any) -> Any:
+        return self._as_crewai_reply(await self._journaled_call(messages, *args, **kwargs))
+
+    async def answer(self, messages: list[dict[str, str]]) -> str:
+        """One plain completion outside the agent's turns (an output's repair), journaled
+        and in the transcript like them, so a retried attempt does not pay for it twice."""
+        reply = await self._journaled_call(messages)
+        return reply if isinstance(reply, str) else ""
+
+    async def _journaled_call(self, messages: Any, *args: Any, **kwargs: Any) -> Any:
+        """The reply, from the journal when an earlier attempt was given it, else from
+        the model: text, or a native reply's tool calls."""
         journal = self._journal
         journal.check_open()
         tools = [t.get("function", {}).get("name") for t in kwargs.get("tools") or []]
@@ -118,13 +129,13 @@ class KasalLLM(LLM):
         if found is not None and found.status == DONE and found.record is not None:
             entry = LLMCall.model_validate(found.record).model_copy(update={"replayed": True})
             self._transcript.add(entry, key, replayed=True)
-            return self._as_crewai_reply(entry.tool_calls or entry.reply)
+            return entry.tool_calls or entry.reply
         started = self._started()
         reply = await _unwrapped(LLM.acall)(self, messages, *args, **kwargs)
         entry = self._entry(messages, started, reply)
         await journal.record(key, entry.model_dump(mode="json"))
         self._transcript.add(entry, key)
-        return self._as_crewai_reply(reply)
+        return reply
 
     def supports_function_calling(self) -> bool:
         """Native tool calls or the ReAct text format, as the model config says; "auto"

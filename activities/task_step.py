@@ -19,6 +19,11 @@ from activities.journal import Scrubber, StepJournal
 from activities.llm_errors import classify, redact
 from activities.llm_manager import KasalLLM, Transcript, build_llm
 from activities.model_registry import ModelConfig, ModelRegistry, UnknownModel
+from activities.structured_output import (
+    OutputSchemaMismatch,
+    conform,
+    expected_output_with_schema,
+)
 from activities.tools.agent_tools import agent_tools
 from activities.tools.toolbox import ToolEnvironment, open_toolbox
 from api.schemas.transcripts import ATTEMPT_TRANSCRIPT_KIND, AttemptRecord
@@ -124,7 +129,10 @@ class TaskStepActivities:
 
             async def perform() -> str:
                 agent, task = _agent_and_task(input, llm, tools)
-                return str(await agent.aexecute_task(task, context=context or None))
+                answer = str(await agent.aexecute_task(task, context=context or None))
+                if input.output_schema is None:
+                    return answer
+                return await conform(answer, input.output_schema, task.description, llm.answer)
 
             try:
                 output = await self._crew.run(perform)
@@ -134,6 +142,11 @@ class TaskStepActivities:
                 for tool in tools:
                     tool.cancel_in_flight()
                 raise
+            except OutputSchemaMismatch as exc:
+                # The model had its chance to repair: another attempt would ask again.
+                raise ApplicationError(
+                    str(exc), attempt, type="OutputSchemaMismatch", non_retryable=True
+                ) from None
             except Exception as exc:
                 if journal.failure is not None:
                     raise journal.failure from None
@@ -242,5 +255,8 @@ def _agent_and_task(
     description = input.description
     if input.feedback:
         description += f"\n\nA reviewer sent your previous answer back: {input.feedback}"
-    task = Task(description=description, expected_output=input.expected_output, agent=agent)
+    expected_output = input.expected_output
+    if input.output_schema is not None:
+        expected_output = expected_output_with_schema(expected_output, input.output_schema)
+    task = Task(description=description, expected_output=expected_output, agent=agent)
     return agent, task

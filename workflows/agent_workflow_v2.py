@@ -307,6 +307,7 @@ class AgentWorkflowV2:
                     feedback=self._run.feedback.get(step_id),
                     tools=[self._plan.tools[name] for name in agent.tools],
                     workspace=self._plan.meta.workspace,
+                    output_schema=step.output_schema,
                 ),
                 result_type=RunTaskStepResult,
                 activity_id=activity_id(step_id, execution),

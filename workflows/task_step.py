@@ -64,6 +64,8 @@ class RunTaskStepInput(BaseModel):
     tools: list[PinnedTool] = []  # the agent's tools, as the plan pinned them
     # The run's workspace: whose model configs the step's agent uses.
     workspace: str = "default"
+    # The step's JSON Schema: its answer is then parsed, validated and repaired once.
+    output_schema: dict[str, Any] | None = None
 
 
 class LLMCall(BaseModel):

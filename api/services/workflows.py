@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from api.errors import Conflict, NotFound, PreconditionFailed
 from api.etags import IfMatch
 from api.limits import check_definition_size
+from api.output_schemas import output_schema_errors
 from api.schemas.workflows import (
     ValidateResponse,
     VersionRead,
@@ -161,10 +162,11 @@ class WorkflowService:
         self, uow: UnitOfWork, spec: dict[str, Any], name: str | None = None
     ) -> WorkflowDefinition:
         """The size limits, then the compiler's checks against the models, tools and
-        called workflows that exist now, with the egress policy's word on the webhook
-        among its errors. ``name`` is the definition's own, so a call to itself is refused."""
+        called workflows that exist now, with the egress policy's word on the webhook and
+        the tasks' output schemas (api/output_schemas.py) among its errors. ``name`` is the
+        definition's own, so a call to itself is refused."""
         check_definition_size(spec)
-        refused = _webhook_refusal(spec, self.egress)
+        refused = [*_webhook_refusal(spec, self.egress), *output_schema_errors(spec)]
         models = list(await uow.model_configs.names())
         tools = await load_user_tools(uow, self.secrets)
         calling = (name,) if name else ()

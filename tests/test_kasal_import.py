@@ -85,26 +85,6 @@ async def test_each_file_imports_alone_once_its_model_exists(
     assert await total(api) == len(crew_files()) + 1
 
 
-async def test_an_imported_crew_runs_on_the_stub_llm(api: ApiStack, stub_llm: StubLLM) -> None:
-    stub_llm.default_text = 'Final Answer: {"status": "deployed"}'
-    body = {"model_map": TO_STUB, "crew": example("crew_ucmv_deploy_genie_space_pipeline")}
-    [crew] = (await import_kasal(api, body))["created"]
-    started = await api.http.post(f"/workflows/{crew['id']}/runs", json={"inputs": {}})
-    assert started.status_code == 201, started.text
-    run_id = started.json()["run_id"]
-
-    async def read() -> dict[str, Any]:
-        return dict((await api.http.get(f"/runs/{run_id}")).json())
-
-    run = await eventually(read, lambda r: r["status"] not in ("running",), timeout=60)
-    assert run["status"] == "completed", run
-    assert [s["id"] for s in run["steps"]] == [
-        "generate_uc_metric_views",
-        "deploy_uc_metric_views",
-        "deploy_genie_space",
-    ]
-
-
 async def test_a_taken_name_is_409_unless_on_conflict_says(api: ApiStack) -> None:
     body = {"model_map": TO_STUB, "crew": example("crew_metric_view_deployer")}
     [first] = (await import_kasal(api, body))["created"]
@@ -157,3 +137,79 @@ async def test_export_gives_our_json_and_yaml(api: ApiStack) -> None:
     assert as_yaml.headers["content-type"].startswith("application/yaml")
     expected = {k: stored[k] for k in ("name", "description", "spec", "layout")}
     assert as_json.json() == yaml.safe_load(as_yaml.text) == expected
+
+
+async def run_approving_gates(api: ApiStack, workflow_id: str) -> tuple[dict[str, Any], list[str]]:
+    """Start the workflow with every input filled, approve each gate it waits at through
+    the inbox, and answer the closed run and the gates approved, in order."""
+    spec = (await api.http.get(f"/workflows/{workflow_id}")).json()["spec"]
+    inputs = {i["name"]: f"some {i['name']}" for i in spec["inputs"]}
+    started = await api.http.post(f"/workflows/{workflow_id}/runs", json={"inputs": inputs})
+    assert started.status_code == 201, started.text
+    run_id = started.json()["run_id"]
+
+    async def read() -> dict[str, Any]:
+        return dict((await api.http.get(f"/runs/{run_id}")).json())
+
+    async def undecided() -> list[dict[str, Any]]:
+        # The run's own gates, and any inside a crew's child run (`<run_id>.<step>.<n>`);
+        # the inbox reads Temporal's visibility, which may still list a gate just decided.
+        items = (await api.http.get("/approvals")).json()["items"]
+        return [
+            i for i in items if i["run_id"].split(".")[0] == run_id and i["step_id"] not in decided
+        ]
+
+    decided: list[str] = []
+    for _ in range(10):  # more rounds than gates would mean a decision did not take
+        run = await eventually(read, lambda r: r["status"] != "running", timeout=60)
+        if run["status"] != "waiting_for_approval":
+            break
+        for item in await eventually(undecided, bool):
+            url = f"/runs/{item['run_id']}/steps/{item['step_id']}/decision"
+            response = await api.http.post(url, json={"decision": "approve"})
+            assert response.status_code == 200, response.text
+            decided.append(item["step_id"])
+    return run, decided
+
+
+async def test_every_example_crew_runs_on_the_stub_llm(api: ApiStack, stub_llm: StubLLM) -> None:
+    stub_llm.default_text = 'Final Answer: {"status": "done"}'
+    crews = [json.loads(path.read_text()) for path in crew_files()]
+    created = (await import_kasal(api, {"model_map": TO_STUB, "crews": crews}))["created"]
+    steps: dict[str, list[str]] = {}
+    for item in created:
+        run, _ = await run_approving_gates(api, item["id"])
+        assert run["status"] == "completed", (item["name"], run)
+        assert {s["status"] for s in run["steps"]} <= {"completed", "approved"}, run
+        steps[item["name"]] = [s["id"] for s in run["steps"]]
+    assert steps["UCMV → Deploy → Genie Space Pipeline"] == [
+        "generate_uc_metric_views",
+        "deploy_uc_metric_views",
+        "deploy_genie_space",
+    ]
+
+
+async def test_the_example_flow_runs_on_the_stub_llm_through_its_gates(
+    api: ApiStack, stub_llm: StubLLM
+) -> None:
+    stub_llm.default_text = 'Final Answer: {"status": "done"}'
+    crews = [json.loads(path.read_text()) for path in crew_files()]
+    flow = example("flow_pbi_to_dashboard_pipeline")
+    body = {"model_map": TO_STUB, "crews": crews, "flows": [flow]}
+    created = (await import_kasal(api, body))["created"][-1]
+    run, decided = await run_approving_gates(api, created["id"])
+    assert run["status"] == "completed", run
+    # Kasal's hitl edges, approved through the inbox in the order the flow reached them.
+    assert decided == ["approve_pbi_visual_ucmv_mapper", "approve_databricks_dashboard_creator"]
+    assert [(s["id"], s["status"]) for s in run["steps"]] == [
+        ("pbi_report_references", "completed"),
+        ("approve_pbi_visual_ucmv_mapper", "approved"),
+        ("pbi_visual_ucmv_mapper", "completed"),
+        ("approve_databricks_dashboard_creator", "approved"),
+        ("databricks_dashboard_creator", "completed"),
+    ]
+    for crew_step in (s for s in run["steps"] if s["type"] == "workflow"):
+        [child_id] = crew_step["child_run_ids"]
+        child = (await api.http.get(f"/runs/{child_id}")).json()
+        assert child["status"] == "completed" and child["steps"], child
+    assert run["result"]["final_output"] == '{"status": "done"}'

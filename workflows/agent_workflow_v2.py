@@ -52,7 +52,8 @@ from workflows.engine.events import (
     UpsertApprovers,
     UpsertStatus,
 )
-from workflows.engine.reducer import OperatorRequest, PlanGraph, Transition, reduce, refusal
+from workflows.engine.gates import OperatorRequest, refusal
+from workflows.engine.reducer import PlanGraph, Transition, reduce
 from workflows.engine.state import AgentWorkflowV2Input, RunData
 from workflows.engine.views import page_of_steps, run_result, run_summary
 from workflows.notify import start_notification

@@ -16,7 +16,7 @@ from __future__ import annotations
 import bisect
 from collections import deque
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from workflows.engine.branches import Expressions, join_verdict
 from workflows.engine.child_steps import child_finished, child_start, choose_branch
@@ -33,19 +33,24 @@ from workflows.engine.events import (
     GateAlarm,
     GateExpired,
     Notify,
-    NotifyApprovers,
     Refusal,
     RetryRequested,
     RunEvent,
     RunStarted,
-    SkipRequested,
-    StartGateAlarm,
     StartGateTimer,
     StartTask,
     TaskFailed,
     TaskSucceeded,
     UpsertApprovers,
     UpsertStatus,
+)
+from workflows.engine.gates import (
+    OperatorRequest,
+    arm_alarms,
+    gate_alarm,
+    open_gate,
+    refusal,
+    waiting_approvers,
 )
 from workflows.engine.state import (
     APPLIED_KEYS_KEPT,
@@ -61,11 +66,8 @@ from workflows.plan import (
     PlanRouterStep,
     PlanTaskStep,
 )
-from workflows.roles import Role, may_decide
 from workflows.run_state import RecordedDecision, StepState, attention_status
 from workflows.status import RunStatus, StepStatus, open_run_status
-
-OperatorRequest = Decided | RetryRequested | SkipRequested
 
 
 class PlanGraph:
@@ -101,7 +103,9 @@ def reduce(run: RunData, graph: PlanGraph, event: RunEvent) -> Transition:
     elif isinstance(event, GateExpired):
         _gate_expired(run, graph, event, out)
     elif isinstance(event, GateAlarm):
-        _gate_alarm(run, graph, event, out)
+        step = graph.steps[event.step_id]
+        assert isinstance(step, PlanApprovalStep)
+        gate_alarm(run, step, event, out.commands)
     elif isinstance(event, CancelRequested):
         _close(run, "cancelled", None, "the run was cancelled", event.at, out)
     elif isinstance(event, ChildFinished):
@@ -126,46 +130,6 @@ def reduce(run: RunData, graph: PlanGraph, event: RunEvent) -> Transition:
     return out
 
 
-def refusal(run: RunData, request: OperatorRequest) -> Refusal | None:
-    """Why an operator's request cannot apply now; None when it can (or already did)."""
-    if run.applied_request(request.request_key) is not None:
-        return None
-    step_id = request.decision.step_id if isinstance(request, Decided) else request.step_id
-    state = run.steps.get(step_id)
-    if state is None:
-        return Refusal(type="UnknownStep", message=f"no step '{step_id}' in this run")
-    if run.closing is not None:
-        return Refusal(
-            type="RunClosing", message=f"the run is closing ({run.closing.status}): {step_id}"
-        )
-    expected = StepStatus.WAITING if isinstance(request, Decided) else StepStatus.PAUSED
-    if state.status != expected:
-        return Refusal(
-            type="NotWaiting" if expected == StepStatus.WAITING else "NotPaused",
-            message=f"step '{step_id}' is {state.status.value}, not {expected.value}",
-        )
-    if isinstance(request, Decided):
-        decision = request.decision
-        if decision.actor_role is not None and not may_decide(
-            state.approvers, decision.actor, decision.actor_role
-        ):
-            who = ", ".join(state.approvers) or "operators"
-            return Refusal(
-                type="NotAnApprover",
-                message=f"step '{step_id}' is decided by {who}; {decision.actor} is not one",
-            )
-        asked = request.decision.round
-        if asked is not None and asked != state.round:
-            return Refusal(
-                type="StaleRound",
-                message=f"round {asked} is over; step '{step_id}' waits in round {state.round}",
-            )
-    return None
-
-
-# --- events -----------------------------------------------------------------------------
-
-
 def _resume(run: RunData, graph: PlanGraph, at: datetime, out: Transition) -> None:
     """Start (or continue after continue-as-new): re-arm gates, queue every ready task."""
     run.draining = False
@@ -175,7 +139,7 @@ def _resume(run: RunData, graph: PlanGraph, at: datetime, out: Transition) -> No
                 StartGateTimer(step_id=state.id, round=state.round, deadline=state.deadline)
             )
         if state.status == StepStatus.WAITING:
-            _arm_alarms(state, out)
+            arm_alarms(state, out.commands)
     if run.closing is None:
         _promote(run, graph, list(graph.order), at, out)
 
@@ -237,39 +201,6 @@ def _gate_expired(run: RunData, graph: PlanGraph, event: GateExpired, out: Trans
         decided_at=event.at,
     )
     _decide(run, graph, state, step, decision, event.at, out)
-
-
-def _gate_alarm(run: RunData, graph: PlanGraph, event: GateAlarm, out: Transition) -> None:
-    state = run.steps[event.step_id]
-    if state.status != StepStatus.WAITING or state.round != event.round or run.closing:
-        return  # decided already, or an older round's timer
-    if (state.remind_at if event.alarm == "remind" else state.escalate_at) is None:
-        return  # it went off already
-    step = graph.steps[state.id]
-    assert isinstance(step, PlanApprovalStep)
-    if event.alarm == "remind":
-        state.remind_at = None
-        state.log.append(f"reminded {', '.join(state.approvers) or 'operators'}")
-        out.commands.append(
-            NotifyApprovers(
-                step_id=state.id, round=state.round, notice="reminder", recipients=state.approvers
-            )
-        )
-        return
-    state.escalate_at = None
-    # Those escalated to may decide too; a gate that named no approvers keeps admitting
-    # operators, said as the role, since a non-empty list admits only whom it names.
-    approvers = state.approvers or [Role.OPERATOR.value]
-    state.approvers = approvers + [a for a in step.escalate_to if a not in approvers]
-    state.log.append(f"escalated to {', '.join(step.escalate_to)}")
-    out.commands.append(
-        NotifyApprovers(
-            step_id=state.id,
-            round=state.round,
-            notice="escalation",
-            recipients=list(step.escalate_to),
-        )
-    )
 
 
 def _operator_request(
@@ -403,7 +334,7 @@ def _promote(
             state.finished_at = at
             pending.extend(graph.dependents[step_id])
         elif isinstance(step, PlanApprovalStep):
-            _open_gate(state, step, at, out)
+            open_gate(state, step, at, out.commands)
         elif isinstance(step, PlanConditionStep | PlanRouterStep):
             if choose_branch(run, graph.plan, graph.expressions, state, step, at):
                 pending.extend(graph.dependents[step_id])
@@ -457,52 +388,6 @@ def _enqueue(run: RunData, graph: PlanGraph, step_id: str) -> None:
     if at < len(run.ready) and run.ready[at] == step_id:
         return
     run.ready.insert(at, step_id)
-
-
-def _open_gate(state: StepState, step: PlanApprovalStep, at: datetime, out: Transition) -> None:
-    state.round += 1
-    state.status = StepStatus.WAITING
-    state.message = step.message
-    state.approvers = list(step.approvers)
-    state.started_at = state.started_at or at
-    state.finished_at = None
-    state.waiting_since = at
-    state.deadline = at + timedelta(seconds=step.timeout_seconds)
-    out.commands.append(
-        StartGateTimer(step_id=state.id, round=state.round, deadline=state.deadline)
-    )
-    state.remind_at = _after(at, step.remind_after_seconds)
-    state.escalate_at = _after(at, step.escalate_after_seconds)
-    _arm_alarms(state, out)
-    out.commands.append(
-        Notify(
-            event="waiting_for_approval", status=RunStatus.WAITING_FOR_APPROVAL, step_id=state.id
-        )
-    )
-    out.commands.append(
-        NotifyApprovers(
-            step_id=state.id, round=state.round, notice="waiting", recipients=state.approvers
-        )
-    )
-
-
-def _after(at: datetime, seconds: float | None) -> datetime | None:
-    return None if seconds is None else at + timedelta(seconds=seconds)
-
-
-def _arm_alarms(state: StepState, out: Transition) -> None:
-    """Start a waiting gate's reminder and escalation timers, if it has them (gates of
-    definitions from before them have none, so their histories see no new command)."""
-    if state.remind_at is not None:
-        out.commands.append(
-            StartGateAlarm(step_id=state.id, round=state.round, alarm="remind", at=state.remind_at)
-        )
-    if state.escalate_at is not None:
-        out.commands.append(
-            StartGateAlarm(
-                step_id=state.id, round=state.round, alarm="escalate", at=state.escalate_at
-            )
-        )
 
 
 def _start_tasks(run: RunData, graph: PlanGraph, at: datetime, out: Transition) -> None:
@@ -562,16 +447,6 @@ def _settle(run: RunData, graph: PlanGraph, at: datetime, out: Transition) -> No
     out.commands.append(UpsertStatus(status=status))
     if finished:
         out.commands.append(Notify(event="run_closed", status=status))
-
-
-def waiting_approvers(run: RunData) -> list[str]:
-    """Who may decide the gates now waiting, for ``KasalApprovers``: each gate's approvers
-    lowercased, and ``operator`` for a gate without any (it admits operators and above)."""
-    names: set[str] = set()
-    for state in run.steps.values():
-        if state.status == StepStatus.WAITING:
-            names.update(a.strip().lower() for a in state.approvers or [Role.OPERATOR.value])
-    return sorted(names)
 
 
 def _current_execution(run: RunData, step_id: str, execution: int) -> StepState | None:

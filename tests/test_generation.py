@@ -74,7 +74,7 @@ async def test_compile_errors_go_back_to_the_model_until_it_compiles_and_it_runs
     stub_llm.script(INSTRUCTIONS, answer({**spec, "agents": []}), answer(spec))
     generation_id = await generate(api.http)
     body = await finished(api.http, generation_id)
-    assert body == {"status": "completed", "spec": spec}
+    assert body == {"status": "completed", "spec": spec, "errors": None}
     assert stub_llm.call_count(INSTRUCTIONS) == 2
     first, repair = stub_llm.calls(INSTRUCTIONS)
     # The repair shows the model its answer and where it went wrong.
@@ -123,7 +123,7 @@ async def test_answers_that_never_compile_end_failed_with_the_last_errors(
     ghosts = [f"ghost{n}" for n in range(1, MAX_REPAIRS + 2)]
     stub_llm.script(INSTRUCTIONS, *(answer(definition(ghost)) for ghost in ghosts))
     body = await finished(api.http, await generate(api.http))
-    assert body["status"] == "failed" and "spec" not in body
+    assert body["status"] == "failed" and body["spec"] is None
     assert [error["loc"] for error in body["errors"]] == [["steps", 0, "agent"]]
     assert ghosts[-1] in body["errors"][0]["msg"]
     assert stub_llm.call_count(INSTRUCTIONS) == 1 + MAX_REPAIRS
@@ -146,7 +146,7 @@ async def test_structured_output_where_litellm_says_the_provider_has_it(
     spec["agents"][0]["llm"] = "gpt"
     stub_llm.script(INSTRUCTIONS, Reply(json.dumps(spec)))
     body = await finished(api.http, await generate(api.http, model="gpt"))
-    assert body == {"status": "completed", "spec": spec}
+    assert body == {"status": "completed", "spec": spec, "errors": None}
     sent = stub_llm.calls(INSTRUCTIONS)[0].body["response_format"]
     assert sent["type"] == "json_schema"
     assert "steps" in sent["json_schema"]["schema"]["properties"]
@@ -178,7 +178,7 @@ async def test_429s_and_500s_are_retried_and_an_answer_without_json_is_repaired(
         answer(definition()),
     )
     body = await finished(api.http, await generate(api.http))
-    assert body == {"status": "completed", "spec": definition()}
+    assert body == {"status": "completed", "spec": definition(), "errors": None}
     calls = stub_llm.calls(INSTRUCTIONS)
     assert [call.status for call in calls] == [429, 500, 200, 200]
     assert "holds no JSON object" in calls[3].messages_text

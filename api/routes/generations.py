@@ -19,7 +19,7 @@ router = APIRouter(prefix="/workflows", tags=["workflows"])
     "/generate",
     response_model=GenerationStarted,
     status_code=status.HTTP_202_ACCEPTED,
-    responses=error_responses(422, 503),
+    responses=error_responses(400, 422, 503),
 )
 async def generate(
     _: Editor, body: GenerateRequest, service: GenerationServiceDep
@@ -31,7 +31,6 @@ async def generate(
 @router.get(
     "/generations/{generation_id}",
     response_model=GenerationRead,
-    response_model_exclude_none=True,
     responses=error_responses(404, 422, 503),
 )
 async def get_generation(

@@ -27,7 +27,8 @@ class GenerationStarted(BaseModel):
 
 
 class GenerationRead(BaseModel):
-    """A generation as Temporal knows it: running, or how it ended. Nothing is saved."""
+    """A generation as Temporal knows it: running, or how it ended (null where a field
+    does not apply). Nothing is saved."""
 
     status: GenerationStatus
     spec: dict[str, Any] | None = Field(

@@ -781,7 +781,8 @@ export interface components {
     };
     /**
      * GenerationRead
-     * @description A generation as Temporal knows it: running, or how it ended. Nothing is saved.
+     * @description A generation as Temporal knows it: running, or how it ended (null where a field
+     * does not apply). Nothing is saved.
      */
     GenerationRead: {
       /**
@@ -5011,6 +5012,12 @@ export interface operations {
       202: {
         content: {
           "application/json": components["schemas"]["GenerationStarted"];
+        };
+      };
+      /** @description The request cannot be served as sent: a body that is not JSON, a page token this API did not give out, an empty If-Match */
+      400: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
         };
       };
       /** @description No principal: sign in, or send `Authorization: Bearer <API token or JWT>` */

@@ -40,7 +40,7 @@ export type WorkflowVersion = Omit<Schemas['VersionRead'], 'spec' | 'layout'> & 
 };
 export type ValidateResult = Schemas['ValidateResponse'];
 export type GenerationStarted = Schemas['GenerationStarted'];
-/** A generation: `spec` once completed, `errors` once failed (each absent otherwise). */
+/** A generation: `spec` once completed, `errors` once failed (each null otherwise). */
 export type Generation = Pick<Schemas['GenerationRead'], 'status'> & {
   spec?: Definition | null;
   errors?: ValidationIssue[] | null;

@@ -212,3 +212,27 @@ async def test_a_run_failed_by_one_step_closes_while_its_sibling_finishes(check:
             faults=("restart_temporal",),
         )
     )
+
+
+async def test_a_worker_killed_while_a_sibling_reply_is_unreported_waits_for_the_sibling(
+    check: Check,
+) -> None:
+    """Found under load: the kill landed while s1's 401 was in the dying worker, so s1 was
+    called again. The kill now waits until the hanging step is the only one running."""
+    outcome = await check(
+        Scenario(
+            steps=(
+                TaskSpec(
+                    id="s0",
+                    after=(),
+                    max_attempts=2,
+                    replies=("hang", "401", "500", "401", "401"),
+                    on_pause=("retry_twice_at_once", "retry", "retry"),
+                ),
+                TaskSpec(id="s1", after=(), on_failure="fail", max_attempts=2, replies=("401",)),
+                GateSpec(id="s2", after=("s1",), on_reject="end", max_rejections=1, decisions=()),
+            ),
+            faults=("kill_worker_mid_step",),
+        )
+    )
+    assert outcome.status == "failed"

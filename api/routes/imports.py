@@ -36,7 +36,7 @@ _EXAMPLE: dict[str, Any] = {
     "/kasal",
     response_model=ImportResult,
     status_code=status.HTTP_201_CREATED,
-    responses=error_responses(409, 422),
+    responses=error_responses(400, 409, 422),
 )
 async def import_kasal(
     _: Editor,

@@ -18,7 +18,7 @@ router = APIRouter(tags=["schedules"])
     "/workflows/{workflow_id}/schedules",
     response_model=ScheduleRead,
     status_code=status.HTTP_201_CREATED,
-    responses=error_responses(404, 422, 503),
+    responses=error_responses(400, 404, 422, 503),
 )
 async def create(
     _: Editor, workflow_id: uuid.UUID, body: ScheduleWrite, service: ScheduleServiceDep
@@ -44,7 +44,7 @@ async def get(_: Viewer, schedule_id: str, service: ScheduleServiceDep) -> Sched
 @router.put(
     "/schedules/{schedule_id}",
     response_model=ScheduleRead,
-    responses=error_responses(404, 422, 503),
+    responses=error_responses(400, 404, 422, 503),
 )
 async def update(
     _: Editor, schedule_id: str, body: ScheduleWrite, service: ScheduleServiceDep
@@ -100,7 +100,7 @@ async def trigger(_: Operator, schedule_id: str, service: ScheduleServiceDep) ->
     "/schedules/{schedule_id}/backfill",
     status_code=status.HTTP_202_ACCEPTED,
     response_class=Response,
-    responses=error_responses(404, 422, 503),
+    responses=error_responses(400, 404, 422, 503),
 )
 async def backfill(
     _: Operator, schedule_id: str, body: BackfillRequest, service: ScheduleServiceDep

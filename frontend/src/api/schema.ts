@@ -2452,6 +2452,12 @@ export interface operations {
           "application/json": components["schemas"]["ImportResult"];
         };
       };
+      /** @description The request cannot be served as sent: a body that is not JSON, a page token this API did not give out, an empty If-Match */
+      400: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
       /** @description No principal: sign in, or send `Authorization: Bearer <API token or JWT>` */
       401: {
         content: {
@@ -3931,6 +3937,12 @@ export interface operations {
           "application/json": components["schemas"]["ScheduleRead"];
         };
       };
+      /** @description The request cannot be served as sent: a body that is not JSON, a page token this API did not give out, an empty If-Match */
+      400: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
       /** @description No principal: sign in, or send `Authorization: Bearer <API token or JWT>` */
       401: {
         content: {
@@ -4029,6 +4041,12 @@ export interface operations {
       /** @description Successful Response */
       202: {
         content: never;
+      };
+      /** @description The request cannot be served as sent: a body that is not JSON, a page token this API did not give out, an empty If-Match */
+      400: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
       };
       /** @description No principal: sign in, or send `Authorization: Bearer <API token or JWT>` */
       401: {
@@ -4882,6 +4900,12 @@ export interface operations {
       201: {
         content: {
           "application/json": components["schemas"]["ScheduleRead"];
+        };
+      };
+      /** @description The request cannot be served as sent: a body that is not JSON, a page token this API did not give out, an empty If-Match */
+      400: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
         };
       };
       /** @description No principal: sign in, or send `Authorization: Bearer <API token or JWT>` */

@@ -1,0 +1,171 @@
+"""The reducer's rules for branches, joins and child steps, event by event, with no Temporal."""
+
+from __future__ import annotations
+
+import json
+
+from tests.helpers import agent, task
+from tests.reducer_driver import ReducerDriver
+from workflows.engine.events import (
+    ChildFinished,
+    ChildStatusChanged,
+    ContinueAsNewSuggested,
+    RetryRequested,
+    RunStarted,
+    StartChild,
+)
+from workflows.engine.state import RunData
+from workflows.status import RunStatus, StepStatus
+
+
+def condition_into_join(join: str) -> dict[str, object]:
+    return {
+        "agents": [agent()],
+        "steps": [
+            task("a"),
+            {
+                "id": "pick",
+                "type": "condition",
+                "after": ["a"],
+                "if": 'output("a") == "left"',
+                "then": ["left"],
+                "else": ["right"],
+            },
+            task("left", after=["pick"]),
+            task("right", after=["pick"]),
+            task("slow", after=[]),
+            task("end", after=["left", "right", "slow"], join=join),
+        ],
+    }
+
+
+def children_started(driver: ReducerDriver) -> list[StartChild]:
+    return [c for c in driver.commands if isinstance(c, StartChild)]
+
+
+def finish_child(driver: ReducerDriver, step_id: str, **fields: object) -> None:
+    driver.feed(
+        ChildFinished.model_validate(
+            {
+                "at": driver.now,
+                "step_id": step_id,
+                "execution": driver.run.steps[step_id].execution,
+                "outcome": "completed",
+                **fields,
+            }
+        )
+    )
+
+
+def test_join_all_waits_for_every_open_edge_and_runs_on_the_taken_one() -> None:
+    driver = ReducerDriver(condition_into_join("all"))
+    driver.start()
+    driver.succeed("a", "left")
+    assert driver.run.steps["right"].status == StepStatus.NOT_TAKEN
+    driver.succeed("left")
+    assert driver.run.steps["end"].status == StepStatus.PENDING  # slow is still open
+    driver.succeed("slow")
+    assert driver.run.steps["end"].status == StepStatus.RUNNING
+
+
+def test_join_any_runs_at_the_first_taken_edge_and_only_once() -> None:
+    driver = ReducerDriver(condition_into_join("any"))
+    driver.start()
+    driver.succeed("a", "left")
+    driver.succeed("left")
+    assert driver.run.steps["end"].status == StepStatus.RUNNING
+    driver.succeed("slow")
+    assert driver.run.steps["end"].execution == 1
+
+
+def test_a_step_whose_every_edge_ended_untaken_is_not_taken_and_so_are_its_dependents() -> None:
+    driver = ReducerDriver(
+        {
+            "agents": [agent()],
+            "steps": [
+                task("a"),
+                {
+                    "id": "pick",
+                    "type": "condition",
+                    "after": ["a"],
+                    "if": "false",
+                    "then": ["x"],
+                },
+                task("x", after=["pick"]),
+                task("y", after=["x"]),
+                task("z", after=["y"], join="any"),
+            ],
+        }
+    )
+    driver.start()
+    driver.succeed("a")
+    assert [driver.run.steps[s].status for s in ("x", "y", "z")] == [StepStatus.NOT_TAKEN] * 3
+    assert driver.run.is_finished()
+    assert driver.run.outcome() == RunStatus.COMPLETED
+
+
+def test_a_loop_waits_out_continue_as_new_between_iterations_and_goes_on_after() -> None:
+    definition = {
+        "agents": [agent()],
+        "steps": [
+            {
+                "id": "refine",
+                "type": "loop",
+                "until": 'output("draft") == "good"',
+                "max_iterations": 5,
+                "steps": [task("draft")],
+            }
+        ],
+    }
+    driver = ReducerDriver(definition)
+    driver.start()
+    assert [c.iteration for c in children_started(driver)] == [1]
+    driver.feed(ContinueAsNewSuggested(at=driver.now))
+    finish_child(driver, "refine", outputs={"draft": "meh"})
+    # Draining: the second iteration waits for the run to continue as new.
+    assert len(children_started(driver)) == 1
+    assert driver.run.steps["refine"].status == StepStatus.PENDING
+    carried = RunData.model_validate_json(driver.run.model_dump_json())
+    after = ReducerDriver(definition, run=carried)
+    after.feed(RunStarted(at=after.now))
+    assert [c.iteration for c in children_started(after)] == [2]
+    finish_child(after, "refine", outputs={"draft": "good"})
+    refine = after.run.steps["refine"]
+    assert (refine.status, refine.iteration, refine.output) == (StepStatus.COMPLETED, 2, "good")
+
+
+def test_a_map_takes_its_chunks_in_order_and_a_child_that_fails_pauses_it_for_a_retry() -> None:
+    definition = {
+        "inputs": [{"name": "items", "default": '["a", "b", "c"]'}],
+        "agents": [agent()],
+        "steps": [
+            {
+                "id": "each",
+                "type": "map",
+                "items": "items",
+                "chunk_size": 2,
+                "steps": [task("work", description="{item}")],
+            }
+        ],
+    }
+    driver = ReducerDriver(definition)
+    driver.start()
+    first = children_started(driver)[-1]
+    assert (first.items, first.first_index) == (["a", "b"], 0)
+    driver.feed(
+        ChildStatusChanged(
+            at=driver.now, step_id="each", child_run_id="r.each.1", status="needs_attention"
+        )
+    )
+    assert driver.run.steps["each"].child_status is None  # not the child it started yet
+    finish_child(driver, "each", outputs={"work-0": "A", "work-1": "B"})
+    second = children_started(driver)[-1]
+    assert (second.items, second.first_index) == (["c"], 2)
+    finish_child(driver, "each", outcome="failed", error="boom")
+    each = driver.run.steps["each"]
+    assert (each.status, each.error, each.items_done) == (StepStatus.PAUSED, "boom", 2)
+    driver.feed(RetryRequested(at=driver.now, step_id="each"))
+    third = children_started(driver)[-1]
+    assert (third.items, third.first_index) == (["c"], 2)
+    finish_child(driver, "each", outputs={"work-2": "C"})
+    assert json.loads(driver.run.steps["each"].output or "") == ["A", "B", "C"]

@@ -20,7 +20,7 @@ from db.call_journal import CallJournal
 from db.payload_store import inline_history, payload_store_of
 from tests.conftest import STUB_MODEL
 from workflows.agent_workflow_v2 import AgentWorkflowV2
-from workflows.compiler import compile_plan
+from workflows.compiler import NO_CHILDREN, Children, compile_plan
 from workflows.engine.state import AgentWorkflowV2Input
 from workflows.registry import WORKFLOWS, workflow_runner
 from workflows.run_state import AgentWorkflowResult, RunState, StepState
@@ -73,8 +73,9 @@ async def start_run(
     workflow_id: str | None = None,
     models: Iterable[str] = (STUB_MODEL,),
     tools: Mapping[str, PinnedTool] | None = None,
+    children: Children = NO_CHILDREN,
 ) -> RunHandle:
-    plan = compile_plan(definition, inputs or {}, models, tools or {})
+    plan = compile_plan(definition, inputs or {}, models, tools or {}, children)
     return await client.start_workflow(
         AgentWorkflowV2.run,
         AgentWorkflowV2Input(plan=plan),

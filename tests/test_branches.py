@@ -330,12 +330,12 @@ def research_child() -> ChildWorkflow:
     )
 
 
+CHILDREN = {"research@latest": research_child()}
+
+
 async def test_a_sub_workflow_runs_as_a_child_and_its_gate_shows_in_the_parent(
     client: Client, worker: Worker, stub_llm: StubLLM
 ) -> None:
-    from tests.helpers import STUB_MODEL
-    from workflows.compiler import compile_plan
-
     stub_llm.script(marker("pick"), Reply('{"topic": "tides"}'))
     stub_llm.script(marker("research"), Reply("research-about-tides"))
     definition = {
@@ -352,15 +352,7 @@ async def test_a_sub_workflow_runs_as_a_child_and_its_gate_shows_in_the_parent(
             task("write", after=["sub"]),
         ],
     }
-    plan = compile_plan(definition, {}, [STUB_MODEL], {}, {"research@latest": research_child()})
-    from workflows.engine.state import AgentWorkflowV2Input
-
-    handle = await client.start_workflow(
-        AgentWorkflowV2.run,
-        AgentWorkflowV2Input(plan=plan),
-        id=f"parent-{worker.task_queue}",
-        task_queue=worker.task_queue,
-    )
+    handle = await start_run(client, worker, definition, children=CHILDREN)
     waiting = await wait_for_status(
         handle, lambda s: s.status == RunStatus.WAITING_FOR_APPROVAL, timeout=30
     )
@@ -391,10 +383,6 @@ async def test_a_sub_workflow_runs_as_a_child_and_its_gate_shows_in_the_parent(
 async def test_cancelling_a_parent_cancels_its_waiting_child(
     client: Client, worker: Worker, stub_llm: StubLLM
 ) -> None:
-    from tests.helpers import STUB_MODEL
-    from workflows.compiler import compile_plan
-    from workflows.engine.state import AgentWorkflowV2Input
-
     definition = {
         "agents": [agent()],
         "steps": [
@@ -406,13 +394,7 @@ async def test_cancelling_a_parent_cancels_its_waiting_child(
             }
         ],
     }
-    plan = compile_plan(definition, {}, [STUB_MODEL], {}, {"research@latest": research_child()})
-    handle = await client.start_workflow(
-        AgentWorkflowV2.run,
-        AgentWorkflowV2Input(plan=plan),
-        id=f"parent-cancel-{worker.task_queue}",
-        task_queue=worker.task_queue,
-    )
+    handle = await start_run(client, worker, definition, children=CHILDREN)
     waiting = await wait_for_status(
         handle, lambda s: s.status == RunStatus.WAITING_FOR_APPROVAL, timeout=30
     )

@@ -17,7 +17,6 @@ from tests.helpers import (
     eventually,
     marker,
     start_run,
-    status,
     step_statuses,
     task,
     wait_for_status,
@@ -238,7 +237,10 @@ async def test_a_map_item_that_fails_pauses_only_that_item(
     assert each.child_status == RunStatus.NEEDS_ATTENTION
     [child_id] = each.child_run_ids
     child = client.get_workflow_handle_for(AgentWorkflowV2.run, child_id)
-    child_state = await status(child)
+    # The child says it needs attention as soon as Lima pauses; its siblings finish apart.
+    child_state = await wait_for_status(
+        child, lambda s: StepStatus.RUNNING not in step_statuses(s).values()
+    )
     assert step_statuses(child_state) == {
         "summarize-0": StepStatus.COMPLETED,
         "summarize-1": StepStatus.PAUSED,

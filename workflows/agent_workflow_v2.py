@@ -10,32 +10,25 @@ from datetime import timedelta
 from typing import NoReturn
 
 from temporalio import workflow
-from temporalio.common import SearchAttributePair, TypedSearchAttributes
-from temporalio.exceptions import ActivityError, ApplicationError, ChildWorkflowError
+from temporalio.exceptions import ActivityError, ApplicationError
 from temporalio.exceptions import CancelledError as TemporalCancelledError
-from temporalio.workflow import ActivityCancellationType, ChildWorkflowCancellationType
+from temporalio.workflow import ActivityCancellationType
 
 from workflows.approver_notice import start_approver_notice
+from workflows.child_runs import run_child, tell_parent
 from workflows.children import (
     CHILD_STATUS_SIGNAL,
     ChildStatus,
-    child_plan,
-    child_run_id,
 )
-from workflows.compiler import CompilationFailed
 from workflows.engine.events import (
     CancelGateTimer,
     CancelRequested,
     CancelTask,
-    ChildFinished,
-    ChildOutcome,
-    ChildStarted,
     ChildStatusChanged,
     Command,
     ContinueAsNewSuggested,
     Decided,
     GateAlarm,
-    GateAlarmKind,
     GateExpired,
     Notify,
     NotifyApprovers,
@@ -56,8 +49,9 @@ from workflows.engine.gates import OperatorRequest, refusal
 from workflows.engine.reducer import PlanGraph, Transition, reduce
 from workflows.engine.state import AgentWorkflowV2Input, RunData
 from workflows.engine.views import page_of_steps, run_result, run_summary
+from workflows.gate_timers import GATE_ALARM_PREFIXES, gate_alarm_summary, gate_timer_summary
 from workflows.notify import start_notification
-from workflows.plan import Plan, PlanTaskStep
+from workflows.plan import PlanTaskStep
 from workflows.run_state import (
     AgentWorkflowResult,
     Decision,
@@ -68,14 +62,8 @@ from workflows.run_state import (
 )
 from workflows.search_attributes import (
     KASAL_APPROVERS,
-    KASAL_STARTED_AT,
     KASAL_STATUS,
-    KASAL_VERSION,
-    KASAL_WORKFLOW_ID,
-    KASAL_WORKFLOW_NAME,
-    KASAL_WORKSPACE,
 )
-from workflows.status import RunStatus
 from workflows.step_actions import StepAction
 from workflows.task_activity import (
     activity_id,
@@ -94,8 +82,6 @@ IDEMPOTENT_UPDATE_PREFIX = "idem:"
 # Before this patch the task ended with asyncio's CancelledError and reported nothing:
 # the step stayed running, and a closing run waited for it for good.
 CANCELLED_TASK_REPORTED = "cancelled-task-reported"
-GATE_TIMER_PREFIX = "deadline of gate "
-GATE_ALARM_PREFIXES = {"remind": "reminder of gate ", "escalate": "escalation of gate "}
 # Approver notices (ApproverNoticeWorkflow) and the KasalApprovers search attribute are
 # new commands: histories from before them replay without.
 APPROVERS_NOTIFIED = "approvers-notified-and-searchable"
@@ -280,7 +266,9 @@ class AgentWorkflowV2:
         elif isinstance(command, UpsertStatus):
             workflow.upsert_search_attributes([KASAL_STATUS.value_set(command.status.value)])
             if self._plan.meta.parent_run_id is not None:
-                self._notifications.append(asyncio.create_task(self._tell_parent(command.status)))
+                self._notifications.append(
+                    asyncio.create_task(tell_parent(self._plan.meta, command.status))
+                )
         elif isinstance(command, UpsertApprovers):
             if self._approvers_notified:
                 workflow.upsert_search_attributes(
@@ -367,85 +355,12 @@ class AgentWorkflowV2:
         ]
 
     async def _execute_child(self, command: StartChild) -> None:
-        """Run a map's chunk, a loop's iteration or a sub-workflow as a child run, and
-        report how it ended. Closing the run cancels it and waits until it has stopped."""
         step = self._graph.steps[command.step_id]
-        run_id = workflow.info().workflow_id
-        child_id = child_run_id(run_id, command.step_id, command.execution)
-        outcome: ChildOutcome = "completed"
-        outputs: dict[str, str] = {}
-        final_output = error = ""
         try:
-            plan = child_plan(self._plan, step, command, self._run, run_id)
-            self._feed(
-                ChildStarted(
-                    at=workflow.now(),
-                    step_id=command.step_id,
-                    execution=command.execution,
-                    child_run_id=child_id,
-                )
-            )
-            result = await workflow.execute_child_workflow(
-                AgentWorkflowV2.run,
-                AgentWorkflowV2Input(plan=plan),
-                id=child_id,
-                task_queue=workflow.info().task_queue,
-                search_attributes=self._child_search_attributes(plan),
-                cancellation_type=ChildWorkflowCancellationType.WAIT_CANCELLATION_COMPLETED,
-                static_summary=f"{command.step_id} of {self._plan.meta.workflow_name or run_id}",
-            )
-        except CompilationFailed as failed:
-            outcome, error = "failed", str(failed)
-        except ChildWorkflowError as err:
-            cancelled = isinstance(err.cause, TemporalCancelledError)
-            outcome = "cancelled" if cancelled else "failed"
-            error = failure_message(err)
-        except asyncio.CancelledError:
-            outcome, error = "cancelled", "cancelled"
-        else:
-            outcome = "rejected" if result.outcome == "rejected" else "completed"
-            outputs, final_output = result.outputs_by_step(), result.final_output
+            ended = await run_child(self._plan, step, command, self._run, self._feed)
         finally:
             self._activities.pop(command.step_id, None)
-        self._feed(
-            ChildFinished(
-                at=workflow.now(),
-                step_id=command.step_id,
-                execution=command.execution,
-                outcome=outcome,
-                outputs=outputs,
-                final_output=final_output,
-                error=error,
-            )
-        )
-
-    def _child_search_attributes(self, plan: Plan) -> TypedSearchAttributes:
-        meta = plan.meta
-        return TypedSearchAttributes(
-            [
-                SearchAttributePair(KASAL_WORKFLOW_ID, meta.workflow_id),
-                SearchAttributePair(KASAL_WORKFLOW_NAME, meta.workflow_name),
-                SearchAttributePair(KASAL_VERSION, meta.version),
-                SearchAttributePair(KASAL_STATUS, RunStatus.RUNNING.value),
-                SearchAttributePair(KASAL_STARTED_AT, workflow.now()),
-                SearchAttributePair(KASAL_WORKSPACE, meta.workspace),
-            ]
-        )
-
-    async def _tell_parent(self, status: RunStatus) -> None:
-        """Tell the parent run this child's status, so its gates and pauses show there; a
-        parent that has closed is not told."""
-        meta = self._plan.meta
-        assert meta.parent_run_id is not None and meta.parent_step_id is not None
-        report = ChildStatus(
-            step_id=meta.parent_step_id, child_run_id=workflow.info().workflow_id, status=status
-        )
-        try:
-            await workflow.get_external_workflow_handle(meta.parent_run_id).signal(
-                CHILD_STATUS_SIGNAL, report
-            )
-        except ApplicationError as err:
-            workflow.logger.info("the parent run was not told: %s", err)
+        self._feed(ended)
 
     async def _gate_timer(self, timer: StartGateTimer) -> None:
         remaining = (timer.deadline - workflow.now()).total_seconds()
@@ -548,32 +463,6 @@ def _request_key() -> str | None:
     return update.id
 
 
-def gate_timer_summary(timer: StartGateTimer) -> str:
-    return f"{GATE_TIMER_PREFIX}{timer.step_id} round {timer.round}"
-
-
 def _alarm_key(step_id: str, alarm: str) -> str:
     """Where a gate's reminder or escalation timer is kept, beside its deadline's."""
     return f"{step_id}\x00{alarm}"
-
-
-def gate_alarm_summary(alarm: StartGateAlarm) -> str:
-    return f"{GATE_ALARM_PREFIXES[alarm.alarm]}{alarm.step_id} round {alarm.round}"
-
-
-def parse_gate_alarm_summary(summary: str) -> tuple[GateAlarmKind, str, int] | None:
-    """The alarm, gate and round a reminder or escalation timer was started for."""
-    for alarm, prefix in GATE_ALARM_PREFIXES.items():
-        if summary.startswith(prefix):
-            step_id, _, round_text = summary.removeprefix(prefix).rpartition(" round ")
-            if round_text.isdigit():
-                return ("remind" if alarm == "remind" else "escalate", step_id, int(round_text))
-    return None
-
-
-def parse_gate_timer_summary(summary: str) -> tuple[str, int] | None:
-    """The gate and round a timer was started for, from its summary."""
-    if not summary.startswith(GATE_TIMER_PREFIX):
-        return None
-    step_id, _, round_text = summary.removeprefix(GATE_TIMER_PREFIX).rpartition(" round ")
-    return (step_id, int(round_text)) if round_text.isdigit() else None

@@ -16,11 +16,7 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.api.history.v1 import HistoryEvent as RawEvent
 from temporalio.converter import DataConverter
 
-from workflows.agent_workflow_v2 import (
-    IDEMPOTENT_UPDATE_PREFIX,
-    parse_gate_alarm_summary,
-    parse_gate_timer_summary,
-)
+from workflows.agent_workflow_v2 import IDEMPOTENT_UPDATE_PREFIX
 from workflows.children import CHILD_STATUS_SIGNAL, ChildStatus, parse_child_run_id
 from workflows.engine.events import (
     CancelRequested,
@@ -42,6 +38,7 @@ from workflows.engine.events import (
 )
 from workflows.engine.reducer import PlanGraph, reduce
 from workflows.engine.state import AgentWorkflowV2Input, RunData
+from workflows.gate_timers import parse_gate_alarm_summary, parse_gate_timer_summary
 from workflows.run_state import AgentWorkflowResult, Decision, RecordedDecision
 from workflows.step_actions import StepAction
 from workflows.task_activity import ACTIVITY_ID_SEPARATOR

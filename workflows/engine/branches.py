@@ -17,7 +17,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from workflows.engine.state import RunData
-from workflows.expressions import Node, Scope, evaluate, holds, parse
+from workflows.expression_eval import Scope, evaluate, holds
+from workflows.expressions import Node, parse
 from workflows.plan import AnyPlanStep, Plan, PlanConditionStep, PlanRouterStep
 from workflows.status import SATISFIED, StepStatus
 

@@ -17,7 +17,7 @@ from datetime import datetime
 from workflows.engine.branches import Expressions, as_text, choose, scope_of
 from workflows.engine.events import ChildFinished, StartChild
 from workflows.engine.state import RunData
-from workflows.expressions import EvaluationError, as_json
+from workflows.expression_eval import EvaluationError, as_json
 from workflows.plan import (
     AnyPlanStep,
     Plan,

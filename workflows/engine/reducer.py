@@ -116,7 +116,13 @@ def reduce(run: RunData, graph: PlanGraph, event: RunEvent) -> Transition:
             started.child_run_ids.append(event.child_run_id)
     elif isinstance(event, ChildStatusChanged):
         state = run.steps.get(event.step_id)
-        if state is not None and state.child_run_ids[-1:] == [event.child_run_id]:
+        # Only the running step's newest child counts: a late word from a finished one
+        # (its own close) must not stay on a step that has moved on.
+        if (
+            state is not None
+            and state.status == StepStatus.RUNNING
+            and state.child_run_ids[-1:] == [event.child_run_id]
+        ):
             state.child_status = event.status
     elif isinstance(event, ContinueAsNewSuggested):
         run.draining = True

@@ -11,6 +11,7 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from api.services.run_fold import fold_history
+from db.blobs import BlobStore
 from tests.helpers import (
     agent,
     assert_replays,
@@ -200,6 +201,41 @@ async def test_a_map_runs_each_item_in_chunks_and_keeps_item_order(
     await assert_the_fold_agrees(client, handle.id, result.steps)
 
 
+async def test_a_maps_large_results_are_stored_in_batches_and_joined_in_item_order(
+    client: Client, worker: Worker, stub_llm: StubLLM, blob_store: BlobStore
+) -> None:
+    cities = ["Oslo", "Lima", "Kyiv"]
+    for city in cities:
+        stub_llm.script(f"CITY={city}", Reply(f"{city} " * 150))
+    stub_llm.script(marker("combine"))
+    definition = {
+        "inputs": [{"name": "cities"}],
+        "agents": [agent()],
+        "steps": [
+            {
+                "id": "each",
+                "type": "map",
+                "items": "cities",
+                "chunk_size": 2,
+                "steps": [task("summarize", description="Summarize CITY={item}.")],
+            },
+            task("combine", after=["each"]),
+        ],
+    }
+    handle = await start_run(client, worker, definition, {"cities": json.dumps(cities)})
+    result = await handle.result()
+
+    each = next(s for s in result.steps if s.id == "each")
+    assert each.status == StepStatus.COMPLETED and each.output_ref is not None
+    whole = await blob_store.get_many([each.output_ref])
+    assert [o.split()[0] for o in json.loads(whole[each.output_ref])] == cities
+    # The next step reads the whole list, not the preview.
+    [combine_call] = stub_llm.calls(marker("combine"))
+    assert "Kyiv Kyiv" in combine_call.messages_text
+    await assert_replays(handle)
+    await assert_the_fold_agrees(client, handle.id, result.steps)
+
+
 async def assert_the_fold_agrees(client: Client, run_id: str, steps: list[StepState]) -> None:
     """The API's history fold reads a finished run as the workflow ended it."""
     handle = client.get_workflow_handle(run_id)
@@ -207,7 +243,15 @@ async def assert_the_fold_agrees(client: Client, run_id: str, steps: list[StepSt
         [e async for e in handle.fetch_history_events()], client.data_converter
     )
     assert folded is not None
-    fields = ("status", "output", "branch", "child_run_ids", "items_done", "iteration")
+    fields = (
+        "status",
+        "output",
+        "output_ref",
+        "branch",
+        "child_run_ids",
+        "items_done",
+        "iteration",
+    )
     assert [s.model_dump(include=set(fields)) for s in folded.steps.values()] == [
         s.model_dump(include=set(fields)) for s in steps
     ]
@@ -434,9 +478,12 @@ MAP_ITEMS = int(os.environ.get("KASAL_MAP_ITEMS", "200"))
 
 
 async def test_a_large_map_keeps_parallelism_bounded_and_histories_small(
-    client: Client, worker: Worker, stub_llm: StubLLM
+    client: Client, worker: Worker, stub_llm: StubLLM, blob_store: BlobStore
 ) -> None:
     items = [f"item-{i}" for i in range(MAP_ITEMS)]
+    # One item's output is itself too large to travel: it is stored, and joined whole.
+    long_answer = "long " * 400
+    stub_llm.script("ITEM=item-7.", Reply(long_answer))
     stub_llm.script("ITEM=", Reply("done"))
     definition = {
         "inputs": [{"name": "items"}],
@@ -456,16 +503,23 @@ async def test_a_large_map_keeps_parallelism_bounded_and_histories_small(
 
     [each] = result.steps
     assert each.status == StepStatus.COMPLETED
-    assert json.loads(each.output or "") == ["done"] * MAP_ITEMS
-    calls = stub_llm.calls("ITEM=")
+    # The results are kept by reference: the step holds a preview, the blob the list.
+    assert each.output_ref is not None and len(each.output or "") <= 1001
+    whole = await blob_store.get_many([each.output_ref])
+    expected = ["done"] * MAP_ITEMS
+    expected[7] = long_answer.strip()
+    assert [o.strip() for o in json.loads(whole[each.output_ref])] == expected
+    calls = stub_llm.calls("ITEM=") + stub_llm.calls("ITEM=item-7.")
     assert len(calls) == MAP_ITEMS
     assert most_at_once(calls) <= 25
-    # Chunks of 100 items, each its own child run: no history holds them all.
+    # Chunks of 100 items, each its own child run: no history holds them all, and the
+    # parent's carries batch ids, never the results.
     assert len(each.child_run_ids) == -(-MAP_ITEMS // 100)
     parent_events = [e async for e in handle.fetch_history_events()]
-    assert len(parent_events) < 100
+    assert len(parent_events) < 150
     for child_id in each.child_run_ids:
         child_events = [
             e async for e in client.get_workflow_handle(child_id).fetch_history_events()
         ]
         assert len(child_events) < 1500
+    await assert_the_fold_agrees(client, handle.id, result.steps)

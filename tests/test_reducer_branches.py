@@ -10,9 +10,12 @@ from workflows.engine.events import (
     ChildFinished,
     ChildStatusChanged,
     ContinueAsNewSuggested,
+    MapResultsStored,
     RetryRequested,
     RunStarted,
     StartChild,
+    StoreMapResults,
+    TaskFailed,
 )
 from workflows.engine.state import RunData
 from workflows.status import RunStatus, StepStatus
@@ -169,3 +172,79 @@ def test_a_map_takes_its_chunks_in_order_and_a_child_that_fails_pauses_it_for_a_
     assert (third.items, third.first_index) == (["c"], 2)
     finish_child(driver, "each", outputs={"work-2": "C"})
     assert json.loads(driver.run.steps["each"].output or "") == ["A", "B", "C"]
+
+
+def test_a_large_maps_results_go_to_blobs_and_a_failed_store_is_retried_not_rerun() -> None:
+    definition = {
+        "inputs": [{"name": "items", "default": '["a", "b", "c"]'}],
+        "agents": [agent()],
+        "steps": [
+            {
+                "id": "each",
+                "type": "map",
+                "items": "items",
+                "chunk_size": 2,
+                "steps": [task("work", description="{item}")],
+            }
+        ],
+    }
+    driver = ReducerDriver(definition)
+    driver.start()
+    large = "x" * 800  # two of them do not fit in a preview
+    finish_child(driver, "each", outputs={"work-0": large, "work-1": large})
+    [batch] = stores_asked(driver)
+    assert ([e.output for e in batch.entries], batch.final) == ([large, large], False)
+    each = driver.run.steps["each"]
+    assert each.status == StepStatus.RUNNING  # no next chunk before the batch is stored
+    assert driver.run.map_outputs["each"] == []
+    driver.feed(ContinueAsNewSuggested(at=driver.now))
+    driver.feed(stored(driver, "batch-1"))
+    assert driver.run.map_unstored == {} and driver.run.map_batches == {"each": ["batch-1"]}
+
+    # It continues as new between chunks: the batch id goes along, no result does.
+    driver = driver.continue_as_new()
+    last = children_started(driver)[-1]
+    assert (last.items, last.first_index) == (["c"], 2)
+    finish_child(driver, "each", outputs={"work-2": "C"}, output_refs={"work-2": "blob-c"})
+    [final] = stores_asked(driver)
+    assert final.final and final.batch_refs == ["batch-1"]
+    assert [(e.output, e.output_ref) for e in final.entries] == [("C", "blob-c")]
+
+    # The store fails: the step pauses, and its retry stores again, running no item.
+    driver.feed(
+        TaskFailed(
+            at=driver.now,
+            step_id="each",
+            execution=driver.run.steps["each"].execution,
+            error="storing its results: database is down",
+            attempts=1,
+        )
+    )
+    each = driver.run.steps["each"]
+    assert (each.status, each.output) == (StepStatus.PAUSED, None)
+    driver.commands = []
+    driver.retry("each")
+    assert children_started(driver) == []
+    [again] = stores_asked(driver)
+    assert again.entries == final.entries and again.batch_refs == ["batch-1"]
+    driver.feed(stored(driver, "whole", preview='["xxx…'))
+    each = driver.run.steps["each"]
+    assert (each.status, each.output, each.output_ref) == (
+        StepStatus.COMPLETED,
+        '["xxx…',
+        "whole",
+    )
+    assert driver.run.map_batches == {} and driver.statuses()["each"] == StepStatus.COMPLETED
+
+
+def stores_asked(driver: ReducerDriver) -> list[StoreMapResults]:
+    asked = [c for c in driver.commands if isinstance(c, StoreMapResults)]
+    driver.commands = []
+    return asked
+
+
+def stored(driver: ReducerDriver, ref: str, preview: str = "") -> MapResultsStored:
+    execution = driver.run.steps["each"].execution
+    return MapResultsStored(
+        at=driver.now, step_id="each", execution=execution, ref=ref, preview=preview
+    )

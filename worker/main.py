@@ -23,6 +23,7 @@ from activities.generation import (
     RegistryCatalogue,
     WorkspaceCatalogue,
 )
+from activities.map_results import MapResultsActivities
 from activities.model_registry import ModelRegistry
 from activities.retention import BlobRetentionActivities
 from activities.scheduled_runs import ScheduledRunActivities
@@ -110,6 +111,7 @@ def build_worker(
         workflows=WORKFLOWS,
         activities=[
             TaskStepActivities(models, blobs, crew, journal, tools).run_task_step,
+            MapResultsActivities(blobs).store_map_results,
             WebhookSender(tools.egress, secrets).send_webhook,
             (mailer or ApproverMailer(None, None)).send_approver_email,
             BlobRetentionActivities(client, blobs).delete_blobs_of_runs_gone,

@@ -40,6 +40,7 @@ from workflows.engine.events import (
     StartGateAlarm,
     StartGateTimer,
     StartTask,
+    StoreMapResults,
     TaskFailed,
     TaskSucceeded,
     UpsertApprovers,
@@ -50,6 +51,7 @@ from workflows.engine.reducer import PlanGraph, Transition, reduce
 from workflows.engine.state import AgentWorkflowV2Input, RunData
 from workflows.engine.views import page_of_steps, run_result, run_summary
 from workflows.gate_timers import GATE_ALARM_PREFIXES, gate_alarm_summary, gate_timer_summary
+from workflows.map_results import store_map_results
 from workflows.notify import start_notification
 from workflows.plan import PlanTaskStep
 from workflows.run_state import (
@@ -246,6 +248,8 @@ class AgentWorkflowV2:
             )
         elif isinstance(command, StartChild):
             self._activities[command.step_id] = asyncio.create_task(self._execute_child(command))
+        elif isinstance(command, StoreMapResults):
+            self._activities[command.step_id] = asyncio.create_task(self._store_results(command))
         elif isinstance(command, CancelTask):
             self._activities[command.step_id].cancel()
         elif isinstance(command, StartGateTimer):
@@ -361,6 +365,13 @@ class AgentWorkflowV2:
         finally:
             self._activities.pop(command.step_id, None)
         self._feed(ended)
+
+    async def _store_results(self, command: StoreMapResults) -> None:
+        try:
+            stored = await store_map_results(command)
+        finally:
+            self._activities.pop(command.step_id, None)
+        self._feed(stored)
 
     async def _gate_timer(self, timer: StartGateTimer) -> None:
         remaining = (timer.deadline - workflow.now()).total_seconds()

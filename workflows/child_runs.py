@@ -39,6 +39,7 @@ async def run_child(
     child_id = child_run_id(parent_id, command.step_id, command.execution)
     outcome: ChildOutcome = "completed"
     outputs: dict[str, str] = {}
+    output_refs: dict[str, str] = {}
     final_output = error = ""
     try:
         child = child_plan(plan, step, command, run, parent_id)
@@ -71,12 +72,14 @@ async def run_child(
     else:
         outcome = "rejected" if result.outcome == "rejected" else "completed"
         outputs, final_output = result.outputs_by_step(), result.final_output
+        output_refs = result.output_refs_by_step()
     return ChildFinished(
         at=workflow.now(),
         step_id=command.step_id,
         execution=command.execution,
         outcome=outcome,
         outputs=outputs,
+        output_refs=output_refs,
         final_output=final_output,
         error=error,
     )

@@ -133,3 +133,9 @@ class AgentWorkflowResult(BaseModel):
         if self.outputs:
             return self.outputs
         return {s.id: s.output for s in self.steps if s.output is not None}
+
+    def output_refs_by_step(self) -> dict[str, str]:
+        """The blobs that hold the large outputs of ``outputs_by_step`` whole."""
+        if self.output_refs:
+            return self.output_refs
+        return {s.id: s.output_ref for s in self.steps if s.output_ref is not None}

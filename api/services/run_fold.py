@@ -29,6 +29,7 @@ from workflows.engine.events import (
     GateAlarm,
     GateAlarmKind,
     GateExpired,
+    MapResultsStored,
     RetryRequested,
     RunEvent,
     RunStarted,
@@ -39,6 +40,7 @@ from workflows.engine.events import (
 from workflows.engine.reducer import PlanGraph, reduce
 from workflows.engine.state import AgentWorkflowV2Input, RunData
 from workflows.gate_timers import parse_gate_alarm_summary, parse_gate_timer_summary
+from workflows.map_results import STORE_MAP_RESULTS, StoredMapResults, parse_store_activity_id
 from workflows.run_state import AgentWorkflowResult, Decision, RecordedDecision
 from workflows.step_actions import StepAction
 from workflows.task_activity import ACTIVITY_ID_SEPARATOR
@@ -108,6 +110,8 @@ class _Fold:
         self.run: RunData | None = None
         self.graph: PlanGraph | None = None
         self.activities: dict[int, tuple[str, int]] = {}  # scheduled event id → step, execution
+        # The same, for the activities that store a map's results (workflows/map_results.py).
+        self.stores: dict[int, tuple[str, int]] = {}
         self.attempts: dict[int, int] = {}  # scheduled event id → the last attempt started
         self.timers: dict[str, tuple[str, int]] = {}  # timer id → gate, round
         # timer id → reminder or escalation, gate, round
@@ -148,15 +152,20 @@ class _Fold:
             if raw.workflow_task_started_event_attributes.suggest_continue_as_new:
                 self.suggested_at = at
         elif kind == E.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
-            activity_id = raw.activity_task_scheduled_event_attributes.activity_id
-            step_id, _, execution = activity_id.partition(ACTIVITY_ID_SEPARATOR)
-            if execution.isdigit():
+            scheduled = raw.activity_task_scheduled_event_attributes
+            step_id, _, execution = scheduled.activity_id.partition(ACTIVITY_ID_SEPARATOR)
+            if scheduled.activity_type.name == STORE_MAP_RESULTS:
+                self.stores[raw.event_id] = parse_store_activity_id(scheduled.activity_id)
+            elif execution.isdigit():
                 self.activities[raw.event_id] = (step_id, int(execution))
         elif kind == E.EVENT_TYPE_ACTIVITY_TASK_STARTED:
             attributes_started = raw.activity_task_started_event_attributes
             self.attempts[attributes_started.scheduled_event_id] = attributes_started.attempt
         elif kind == E.EVENT_TYPE_ACTIVITY_TASK_COMPLETED:
             completed = raw.activity_task_completed_event_attributes
+            if completed.scheduled_event_id in self.stores:
+                await self.map_results_stored(completed, at)
+                return
             result = await self.decode(completed.result, RunTaskStepResult)
             activity = self.activities.get(completed.scheduled_event_id)
             if activity is not None and activity[0] in self.cancelled_in_task:
@@ -247,6 +256,7 @@ class _Fold:
                 execution=execution,
                 outcome="rejected" if result.outcome == "rejected" else "completed",
                 outputs=result.outputs_by_step(),
+                output_refs=result.output_refs_by_step(),
                 final_output=result.final_output,
             )
         elif kind == E.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_CANCELED:
@@ -260,6 +270,22 @@ class _Fold:
                 at=at, step_id=step_id, execution=execution, outcome="failed", error=message
             )
         self.feed(event)
+
+    async def map_results_stored(self, completed: Any, at: Any) -> None:
+        store = self.stores[completed.scheduled_event_id]
+        stored = await self.decode(completed.result, StoredMapResults)
+        if store[0] in self.cancelled_in_task:
+            self.feed(self.cancelled(store, at))
+        elif stored is not None:
+            self.feed(
+                MapResultsStored(
+                    at=at,
+                    step_id=store[0],
+                    execution=store[1],
+                    ref=stored.ref,
+                    preview=stored.preview,
+                )
+            )
 
     @staticmethod
     def cancelled(activity: tuple[str, int], at: Any) -> TaskFailed:
@@ -290,7 +316,8 @@ class _Fold:
             scheduled, message = timed_out.scheduled_event_id, timed_out.failure.message
         else:
             scheduled, message = raw.activity_task_canceled_event_attributes.scheduled_event_id, ""
-        activity = self.activities.get(scheduled)
+        store = self.stores.get(scheduled)
+        activity = self.activities.get(scheduled) or store
         if activity is None:
             return
         if activity[0] in self.cancelled_in_task:
@@ -301,8 +328,8 @@ class _Fold:
                 at=at,
                 step_id=activity[0],
                 execution=activity[1],
-                error=message,
-                attempts=self.attempts.get(scheduled, 1),
+                error=f"storing its results: {message}" if store else message,
+                attempts=1 if store else self.attempts.get(scheduled, 1),
                 cancelled=kind == E.EVENT_TYPE_ACTIVITY_TASK_CANCELED,
             )
         )

@@ -7,6 +7,16 @@ its plan): a map runs its items in chunks of ``chunk_size``, a loop one iteratio
 child, a sub-workflow one child. Between children the step goes back to the ready queue,
 so ``max_parallel``, draining and continue-as-new apply to it as to a task. An
 expression that cannot be evaluated pauses the step with the reason, like a failed task.
+
+A map's results: the JSON list of each item's last output, in item order. While the
+whole list fits in a preview (``INLINE_OUTPUT_LIMIT``) and no item's output is itself a
+blob, the run holds it as text. Beyond that, after each chunk the step stays running
+while ``StoreMapResults`` stores what the run holds as a batch blob, and keeps only the
+batch's id; after the last chunk it stores the whole list, and the map's output is its
+preview and blob, as a large task output is. So a map of thousands of items carries a
+few ids across continue-as-new, never its results. Results that were not stored yet
+(the store failed, the step paused) are stored first when the step is retried: a map is
+never completed without them, and no item runs again.
 """
 
 from __future__ import annotations
@@ -15,8 +25,14 @@ import json
 from datetime import datetime
 
 from workflows.engine.branches import Expressions, as_text, choose, scope_of
-from workflows.engine.events import ChildFinished, StartChild
-from workflows.engine.state import RunData
+from workflows.engine.events import (
+    ChildFinished,
+    Command,
+    MapResultsStored,
+    StartChild,
+    StoreMapResults,
+)
+from workflows.engine.state import MapEntry, RunData
 from workflows.expression_eval import EvaluationError, as_json
 from workflows.plan import (
     AnyPlanStep,
@@ -29,6 +45,7 @@ from workflows.plan import (
 )
 from workflows.run_state import StepState
 from workflows.status import StepStatus
+from workflows.task_step import INLINE_OUTPUT_LIMIT
 
 
 def choose_branch(
@@ -60,8 +77,9 @@ def child_start(
     state: StepState,
     step: AnyPlanStep,
     at: datetime,
-) -> StartChild | None:
-    """Start the step's next child; None when it paused (error set) or completed at once."""
+) -> StartChild | StoreMapResults | None:
+    """Start the step's next child (or store a map's results that were not stored);
+    None when it paused (error set) or completed at once."""
     try:
         command = _next_child(run, plan, expressions, state, step)
     except EvaluationError as error:
@@ -81,8 +99,10 @@ def child_start(
 
 def _next_child(
     run: RunData, plan: Plan, expressions: Expressions, state: StepState, step: AnyPlanStep
-) -> StartChild | None:
+) -> StartChild | StoreMapResults | None:
     if isinstance(step, PlanMapStep):
+        if run.map_unstored.get(state.id):
+            return _store(run, state)
         if state.id not in run.map_items:
             items = as_json(as_text(expressions.value(step.items, scope_of(run, plan))))
             if not isinstance(items, list):
@@ -114,20 +134,13 @@ def child_finished(
     state: StepState,
     step: AnyPlanStep,
     event: ChildFinished,
+    commands: list[Command],
 ) -> bool:
-    """Take a child's completed result: the step completes, or goes back to pending for
-    its next chunk or iteration. False (with the error set) when ``until`` cannot say."""
+    """Take a child's completed result: the step completes, goes back to pending for its
+    next chunk or iteration, or (a map) stays running while its results are stored.
+    False (with the error set) when ``until`` cannot say."""
     if isinstance(step, PlanMapStep):
-        first = state.items_done
-        count = len(run.map_items[state.id][first : first + step.chunk_size])
-        run.map_outputs[state.id] += [
-            item_output(step, event.outputs, index) for index in range(first, first + count)
-        ]
-        state.items_done += count
-        if state.items_done < (state.items_total or 0):
-            state.status = StepStatus.PENDING
-            return True
-        _complete(state, json.dumps(run.map_outputs[state.id]))
+        _map_chunk_finished(run, step, state, event, commands)
         return True
     if isinstance(step, PlanLoopStep):
         run.loop_outputs[state.id] = dict(event.outputs)
@@ -147,13 +160,71 @@ def child_finished(
     return True
 
 
-def item_output(step: PlanMapStep, outputs: dict[str, str], index: int) -> str:
-    """An item's output: its last template step's (in template order) that has one."""
+def _map_chunk_finished(
+    run: RunData,
+    step: PlanMapStep,
+    state: StepState,
+    event: ChildFinished,
+    commands: list[Command],
+) -> None:
+    first = state.items_done
+    count = len(run.map_items[state.id][first : first + step.chunk_size])
+    entries = [item_entry(step, event, index) for index in range(first, first + count)]
+    state.items_done += count
+    held = run.map_outputs[state.id] + [entry.output for entry in entries]
+    small = all(entry.output_ref is None for entry in entries)
+    if small and not run.map_batches.get(state.id) and _fits_inline(held):
+        run.map_outputs[state.id] = held
+        if _map_done(state):
+            _complete(state, json.dumps(held))
+        else:
+            state.status = StepStatus.PENDING
+        return
+    run.map_unstored[state.id] = [MapEntry(output=text) for text in run.map_outputs[state.id]]
+    run.map_unstored[state.id] += entries
+    run.map_outputs[state.id] = []
+    commands.append(_store(run, state))
+
+
+def map_results_stored(run: RunData, state: StepState, event: MapResultsStored) -> None:
+    """A batch was stored: the next chunk may start. The whole list: the map completes."""
+    run.map_unstored.pop(state.id, None)
+    if _map_done(state):
+        _complete(state, event.preview)
+        state.output_ref = event.ref
+        run.map_batches.pop(state.id, None)
+        return
+    run.map_batches.setdefault(state.id, []).append(event.ref)
+    state.status = StepStatus.PENDING
+
+
+def _store(run: RunData, state: StepState) -> StoreMapResults:
+    done = _map_done(state)
+    return StoreMapResults(
+        step_id=state.id,
+        execution=state.execution,
+        entries=run.map_unstored[state.id],
+        batch_refs=run.map_batches.get(state.id, []) if done else [],
+        final=done,
+    )
+
+
+def _map_done(state: StepState) -> bool:
+    return state.items_done >= (state.items_total or 0)
+
+
+def _fits_inline(outputs: list[str]) -> bool:
+    return len(json.dumps(outputs)) <= INLINE_OUTPUT_LIMIT
+
+
+def item_entry(step: PlanMapStep, event: ChildFinished, index: int) -> MapEntry:
+    """An item's result: its last template step's (in template order) that has one."""
     for template in reversed(step.steps):
-        output = outputs.get(item_step_id(template.id, index))
+        step_id = item_step_id(template.id, index)
+        output = event.outputs.get(step_id)
         if output is not None:
-            return output
-    return ""
+            return MapEntry(output=output, output_ref=event.output_refs.get(step_id))
+    return MapEntry()
 
 
 def item_step_id(template_id: str, index: int) -> str:

@@ -11,6 +11,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field
 
+from workflows.engine.state import MapEntry
 from workflows.run_state import RecordedDecision
 from workflows.status import RunStatus
 from workflows.task_step import TokenUsage
@@ -112,10 +113,23 @@ class ChildFinished(_Event):
     step_id: str
     execution: int
     outcome: ChildOutcome
-    # The child's steps' outputs (previews where large), by the child's step ids.
+    # The child's steps' outputs (previews where large), by the child's step ids, and
+    # the blobs that hold the large ones whole.
     outputs: dict[str, str] = {}
+    output_refs: dict[str, str] = {}
     final_output: str = ""
     error: str = ""
+
+
+class MapResultsStored(_Event):
+    """A map's results so far went to the blob store (``StoreMapResults``): a batch of
+    them, or, when the map is done, the whole list."""
+
+    kind: Literal["map_results_stored"] = "map_results_stored"
+    step_id: str
+    execution: int
+    ref: str
+    preview: str = ""
 
 
 class ChildStatusChanged(_Event):
@@ -143,6 +157,7 @@ RunEvent = Annotated[
     | CancelRequested
     | ChildStarted
     | ChildFinished
+    | MapResultsStored
     | ChildStatusChanged
     | ContinueAsNewSuggested,
     Field(discriminator="kind"),
@@ -170,6 +185,18 @@ class StartChild(BaseModel):
     iteration: int = 0
     # A sub-workflow's inputs, evaluated.
     inputs: dict[str, str] = {}
+
+
+class StoreMapResults(BaseModel):
+    """Store a map's finished items as a blob, so its state keeps references, not
+    results: a batch, or (``final``) the whole list, the batches' and then ``entries``."""
+
+    kind: Literal["store_map_results"] = "store_map_results"
+    step_id: str
+    execution: int
+    entries: list[MapEntry]
+    batch_refs: list[str] = []
+    final: bool = False
 
 
 class CancelTask(BaseModel):
@@ -241,6 +268,7 @@ class UpsertStatus(BaseModel):
 Command = (
     StartTask
     | StartChild
+    | StoreMapResults
     | CancelTask
     | StartGateTimer
     | StartGateAlarm

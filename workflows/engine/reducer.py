@@ -19,7 +19,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from workflows.engine.branches import Expressions, join_verdict
-from workflows.engine.child_steps import child_finished, child_start, choose_branch
+from workflows.engine.child_steps import (
+    child_finished,
+    child_start,
+    choose_branch,
+    map_results_stored,
+)
 from workflows.engine.events import (
     CancelGateTimer,
     CancelRequested,
@@ -32,6 +37,7 @@ from workflows.engine.events import (
     Decided,
     GateAlarm,
     GateExpired,
+    MapResultsStored,
     Notify,
     Refusal,
     RetryRequested,
@@ -110,6 +116,8 @@ def reduce(run: RunData, graph: PlanGraph, event: RunEvent) -> Transition:
         _close(run, "cancelled", None, "the run was cancelled", event.at, out)
     elif isinstance(event, ChildFinished):
         _child_finished(run, graph, event, out)
+    elif isinstance(event, MapResultsStored):
+        _map_results_stored(run, graph, event, out)
     elif isinstance(event, ChildStarted):
         started = _current_execution(run, event.step_id, event.execution)
         if started is not None and event.child_run_id not in started.child_run_ids:
@@ -380,12 +388,35 @@ def _child_finished(run: RunData, graph: PlanGraph, event: ChildFinished, out: T
             _pause(state, out)
         return
     step = graph.steps[state.id]
-    if not child_finished(run, graph.plan, graph.expressions, state, step, event):
+    if not child_finished(run, graph.plan, graph.expressions, state, step, event, out.commands):
         _pause(state, out)
+    else:
+        _child_step_moved_on(run, graph, state, event.at, out)
+
+
+def _map_results_stored(
+    run: RunData, graph: PlanGraph, event: MapResultsStored, out: Transition
+) -> None:
+    state = _current_execution(run, event.step_id, event.execution)
+    if state is None:
+        return
+    state.finished_at = event.at
+    map_results_stored(run, state, event)
+    _child_step_moved_on(run, graph, state, event.at, out)
+
+
+def _child_step_moved_on(
+    run: RunData, graph: PlanGraph, state: StepState, at: datetime, out: Transition
+) -> None:
+    """After a child or a store: queue the next chunk or iteration, or settle what the
+    completed step feeds; a step still running (storing a map's results) waits. A
+    closing run starts no next chunk: the step ends cancelled, as pending steps did."""
+    if state.status == StepStatus.PENDING and run.closing is not None:
+        state.status = StepStatus.CANCELLED
     elif state.status == StepStatus.PENDING:
-        _enqueue(run, graph, state.id)  # the next chunk or iteration
-    elif run.closing is None:
-        _promote(run, graph, graph.dependents[state.id], event.at, out)
+        _enqueue(run, graph, state.id)
+    elif state.status == StepStatus.COMPLETED and run.closing is None:
+        _promote(run, graph, graph.dependents[state.id], at, out)
 
 
 def _enqueue(run: RunData, graph: PlanGraph, step_id: str) -> None:

@@ -38,6 +38,13 @@ class AppliedRequest(BaseModel):
     step: StepState
 
 
+class MapEntry(BaseModel):
+    """One map item's result: its text when small, else the blob that holds it."""
+
+    output: str = ""
+    output_ref: str | None = None
+
+
 class RunData(BaseModel):
     """A run's state: steps keyed by instance, the queue of ready tasks, and how it ends."""
 
@@ -54,9 +61,13 @@ class RunData(BaseModel):
     # The KasalApprovers search attribute as last upserted (UpsertApprovers).
     published_approvers: list[str] = []
     notifications: int = 0
-    # Maps: each one's items, and the outputs of the items finished, in item order.
+    # Maps: each one's items, and the results of the items finished, in item order:
+    # while they are small, as text; once they are not, as stored batches (blob ids),
+    # plus the results not stored yet (engine/child_steps.py, "A map's results").
     map_items: dict[str, list[Any]] = {}
     map_outputs: dict[str, list[str]] = {}
+    map_batches: dict[str, list[str]] = {}
+    map_unstored: dict[str, list[MapEntry]] = {}
     # Loops: the last iteration's outputs, by the template's step ids.
     loop_outputs: dict[str, dict[str, str]] = {}
 

@@ -68,8 +68,10 @@ def run_details(meta: RunMeta) -> str:
     return f"Kasal workflow {meta.workflow_name} ({meta.workflow_id}), version {meta.version}"
 
 
-def scheduled_run_id(launcher_id: str) -> str:
-    """The run a schedule's launcher starts, named after the launcher (which the schedule
-    names after its scheduled time), so that the schedule's recent actions, which name
-    launchers, lead to their runs without a lookup."""
-    return f"run-{uuid.uuid5(SCHEDULED_RUNS, launcher_id)}"
+def scheduled_run_id(launcher_run_id: str) -> str:
+    """The run a schedule's launcher starts, named after the launcher's first execution,
+    so that the schedule's recent and running actions, which name it, lead to their runs
+    without a lookup. Not after the launcher's workflow id: the schedule names that after
+    the firing time to the second, which two firings in one second (a trigger beside a
+    scheduled time) share."""
+    return f"run-{uuid.uuid5(SCHEDULED_RUNS, launcher_run_id)}"

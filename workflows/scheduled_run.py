@@ -13,8 +13,8 @@ a run is open, its launcher is, so ``skip`` skips, ``buffer_one`` buffers, and
 for it to close) and so does closing the launcher in any other way
 (``REQUEST_CANCEL``).
 
-The run's id derives from the launcher's, which the schedule names after the scheduled
-time: the schedule's recent actions name launchers, and lead to their runs. The run
+The run's id derives from the launcher's first run id: the schedule's recent actions
+name launchers by it, and so lead to their runs. The run
 carries ``KasalScheduleId`` and the workspace with the usual search attributes.
 """
 
@@ -34,6 +34,8 @@ from workflows.plan import Plan
 from workflows.run_launch import run_details, run_search_attributes, run_summary, scheduled_run_id
 
 SCHEDULED_RUN_WORKFLOW = "ScheduledRunWorkflow"
+# Runs were named after the launcher's workflow id, which two firings in one second share.
+RUN_ID_FROM_LAUNCHER_RUN = "run-id-from-launcher-run"
 COMPILE_SCHEDULED_RUN = "compile_scheduled_run"
 # Reading a version, the model configs and the tools: a database round trip or three.
 COMPILE_TIMEOUT = timedelta(minutes=1)
@@ -75,7 +77,11 @@ class ScheduledRunWorkflow:
             result_type=Plan,
             summary=f"compile workflow {launch.workflow_id}",
         )
-        run_id = scheduled_run_id(workflow.info().workflow_id)
+        launcher = workflow.info()
+        named_by = launcher.first_execution_run_id
+        if not workflow.patched(RUN_ID_FROM_LAUNCHER_RUN):
+            named_by = launcher.workflow_id  # launchers in flight before it keep their runs' ids
+        run_id = scheduled_run_id(named_by)
         await workflow.execute_child_workflow(
             AgentWorkflowV2.run,
             AgentWorkflowV2Input(plan=plan),

@@ -270,13 +270,13 @@ class ScheduleService:
             next_action_times=list(info.next_action_times),
             recent_actions=[
                 ScheduledRun(
-                    run_id=scheduled_run_id(result.action.workflow_id),
+                    run_id=scheduled_run_id(result.action.first_execution_run_id),
                     scheduled_at=result.scheduled_at,
                     started_at=result.started_at,
                 )
                 for result in info.recent_actions
             ],
-            running=[scheduled_run_id(r.workflow_id) for r in info.running_actions],
+            running=[scheduled_run_id(r.first_execution_run_id) for r in info.running_actions],
             num_actions=info.num_actions,
             created_at=info.created_at,
         )

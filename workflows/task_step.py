@@ -28,19 +28,34 @@ def preview(text: str) -> str:
     return text if len(text) <= PREVIEW_CHARS else text[:PREVIEW_CHARS] + "…"
 
 
+MICROS_PER_USD = 1_000_000
+
+
 class TokenUsage(BaseModel):
+    """What LLM calls used and cost: one call's, or summed over an attempt, a step or a
+    run. ``cached_tokens`` are the part of ``prompt_tokens`` the provider served from its
+    cache. Cost is in micro-dollars, an integer, so that sums are exact."""
+
     prompt_tokens: int = 0
     completion_tokens: int = 0
+    cached_tokens: int = 0
     total_tokens: int = 0
     llm_calls: int = 0
+    cost_micros: int = 0
 
     def __add__(self, other: TokenUsage) -> TokenUsage:
         return TokenUsage(
             prompt_tokens=self.prompt_tokens + other.prompt_tokens,
             completion_tokens=self.completion_tokens + other.completion_tokens,
+            cached_tokens=self.cached_tokens + other.cached_tokens,
             total_tokens=self.total_tokens + other.total_tokens,
             llm_calls=self.llm_calls + other.llm_calls,
+            cost_micros=self.cost_micros + other.cost_micros,
         )
+
+    @property
+    def cost_usd(self) -> float:
+        return self.cost_micros / MICROS_PER_USD
 
 
 class StepContext(BaseModel):

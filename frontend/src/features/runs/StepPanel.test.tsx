@@ -119,7 +119,8 @@ describe('step panel', () => {
       ],
     });
     render(<StepPanel runId="run-1" step={done} definition={null} onClose={() => undefined} />);
-    expect(screen.getByRole('heading', { name: 'Notes' })).toBeTruthy();
+    // The Markdown renderer loads on first use.
+    expect(await screen.findByRole('heading', { name: 'Notes' })).toBeTruthy();
     expect(screen.getByText('one').tagName).toBe('STRONG');
     expect(screen.getByText(/1\. LLM/).closest('details')?.open).toBe(false);
     expect(screen.getByText(/15 \(10 prompt \+ 5 completion\)/)).toBeTruthy();

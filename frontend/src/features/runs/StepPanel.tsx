@@ -1,6 +1,5 @@
 import { useShallow } from 'zustand/react/shallow';
 import type { Step } from '../../api/types';
-import { Markdown } from '../../components/Markdown';
 import { StatusBadge } from '../../components/StatusBadge';
 import type { Definition } from '../../lib/definition';
 import { elapsed, formatDateTime } from '../../lib/format';
@@ -9,6 +8,7 @@ import { NODE_CONFIG } from '../../nodes/config';
 import { useSession } from '../../stores/session-store';
 import { RoleNote } from '../account/RoleNote';
 import { DecisionForm, PausedActions } from './StepActions';
+import { StepOutput } from './StepOutput';
 import { StepProgress } from './StepProgress';
 import { StepTranscriptView } from './Transcript';
 
@@ -93,7 +93,7 @@ export function StepPanel({ runId, step, definition, onClose }: Props) {
       {step.output && (
         <section>
           <h3 className="section-title">Output</h3>
-          <Markdown source={step.output} />
+          <StepOutput runId={runId} stepId={step.id} output={step.output} />
         </section>
       )}
       {step.decisions.length > 0 && (

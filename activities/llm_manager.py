@@ -21,6 +21,7 @@ from pydantic import PrivateAttr
 
 from activities.journal import StepJournal
 from activities.model_registry import FunctionCalling, ModelConfig
+from activities.tracing import llm_span, set_llm_usage
 from db.call_journal import DONE
 from db.model_configs import allowed_params
 from db.repositories.call_journal import CallKey
@@ -131,8 +132,10 @@ class KasalLLM(LLM):
             self._transcript.add(entry, key, replayed=True)
             return entry.tool_calls or entry.reply
         started = self._started()
-        reply = await _unwrapped(LLM.acall)(self, messages, *args, **kwargs)
-        entry = self._entry(messages, started, reply)
+        with llm_span(self.model) as span:
+            reply = await _unwrapped(LLM.acall)(self, messages, *args, **kwargs)
+            entry = self._entry(messages, started, reply)
+            set_llm_usage(span, entry)
         await journal.record(key, entry.model_dump(mode="json"))
         self._transcript.add(entry, key)
         return reply

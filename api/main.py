@@ -48,6 +48,7 @@ from db.migrate import upgrade_to_head
 from db.secrets import load_secret_box
 from db.session import create_engine, session_factory
 from kasal.settings import Settings, get_settings
+from kasal.tracing import instrument_app
 
 API_PREFIX = "/api/v1"
 
@@ -244,6 +245,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         paths=tuple(API_PREFIX + path for path in codec.CODEC_PATHS),
     )
     _honest_openapi(app)
+    # Each request's span is the root of the trace of a run it starts (kasal/tracing.py).
+    instrument_app(app)
     # The built frontend, same origin, so `make dev` gives one URL.
     if settings.frontend_dir.joinpath("index.html").exists():
         app.mount("/", StaticFiles(directory=settings.frontend_dir, html=True), name="app")

@@ -7,12 +7,16 @@ from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.ext import asyncio as sqlalchemy_asyncio
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 
 
 def create_engine(database_url: str) -> AsyncEngine:
+    # Looked up at each call, not imported by name: tracing's SQLAlchemy instrumentation
+    # (kasal/tracing.py) replaces the module's function when it is installed.
+    create_async_engine = sqlalchemy_asyncio.create_async_engine
     url = make_url(database_url)
     if url.get_backend_name() != "sqlite":
         return create_async_engine(url, pool_pre_ping=True)

@@ -28,6 +28,10 @@ class Settings(BaseSettings):
     # Set to use an external Temporal server; then `kasal dev` starts none.
     TEMPORAL_ADDRESS: str | None = None
     KASAL_TEMPORAL_UI_URL: str | None = None
+    # A run's trace in a trace viewer, `{trace_id}` filled in (e.g.
+    # http://127.0.0.1:16686/trace/{trace_id}); the run console links to it. Tracing itself
+    # is on when OTEL_EXPORTER_OTLP_ENDPOINT is set (kasal/tracing.py).
+    KASAL_TRACE_URL_TEMPLATE: str | None = None
     # Where people open Kasal, for links in notifications; defaults to host and port.
     KASAL_APP_URL: str | None = None
     # Called when a run waits for approval, needs attention, or closes (unless the

@@ -21,6 +21,7 @@ from db.blobs import BlobStore
 from db.payload_codec import EncryptionCodec, encryption_codec
 from db.payload_store import PayloadStore, payload_data_converter
 from kasal.settings import Settings
+from kasal.tracing import client_interceptors
 
 
 def payload_codec(settings: Settings) -> EncryptionCodec | None:
@@ -58,9 +59,11 @@ async def connect(settings: Settings, blobs: BlobStore) -> Client:
     first when ``KASAL_PAYLOAD_ENCRYPTION_KEY`` is set (db/payload_codec.py).
 
     The worker and the API pass the store over the same database, so that each reads
-    what the other wrote.
+    what the other wrote. With tracing on (kasal/tracing.py) the client, and a worker
+    built on it, carry the trace from the API's request into the workflow and its steps.
     """
     return await Client.connect(
         **connect_config(settings),
         data_converter=payload_data_converter(PayloadStore(blobs), payload_codec(settings)),
+        interceptors=client_interceptors(),
     )

@@ -41,6 +41,7 @@ from db.session import create_engine, session_factory
 from db.tool_secrets import ToolSecretStore
 from kasal.settings import Settings, get_settings
 from kasal.temporal_client import connect
+from kasal.tracing import install_tracing
 from worker.schedules import ensure_blob_retention_schedule
 from workflows.egress import EgressPolicy
 from workflows.registry import WORKFLOWS, workflow_runner
@@ -150,6 +151,7 @@ def tool_environment(
 
 
 async def run(settings: Settings) -> None:
+    install_tracing("kasal-worker")  # before the engine, so that its queries are traced
     # Refuse to start without the key that decrypts stored API keys.
     secrets = load_secret_box(settings.KASAL_SECRET_KEY, settings.KASAL_DATA_DIR, create=False)
     engine = create_engine(settings.database_url)

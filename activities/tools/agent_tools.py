@@ -25,6 +25,7 @@ from pydantic import BaseModel, PrivateAttr
 from activities.journal import StepJournal
 from activities.llm_manager import Transcript
 from activities.tools.handle import ToolError, ToolHandle
+from activities.tracing import traced_tool_call
 from db.call_journal import DONE
 from workflows.task_step import ToolCall
 from workflows.tools import model_tool_name
@@ -88,7 +89,9 @@ class JournaledTool(BaseTool):
             await self._journal.intend(key, intent.model_dump(mode="json"))
         output, error = None, None
         try:
-            output = self._journal.scrub(await self._handle.call(arguments))
+            output = self._journal.scrub(
+                await traced_tool_call(info.name, self._handle.call(arguments))
+            )
         except ToolError as exc:
             error = self._journal.scrub(str(exc))
         except Exception as exc:  # whatever the tool raised, the agent reads it and goes on

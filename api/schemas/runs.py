@@ -102,6 +102,9 @@ class RunRead(RunSummary):
     # Set on a run started by POST /runs/{run_id}/fork; a parent lists its forks' run ids.
     forked_from: ForkedFrom | None = None
     forks: list[str] = []
+    # The run's trace in the trace viewer (KASAL_TRACE_URL_TEMPLATE), when the request that
+    # started it was traced.
+    trace_url: str | None = None
 
 
 class RunPage(BaseModel):

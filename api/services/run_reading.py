@@ -37,6 +37,7 @@ from api.temporal import TemporalGateway
 from db.blobs import BlobStore
 from db.call_journal import CallJournal
 from kasal.settings import Settings
+from kasal.tracing import TRACE_ID_MEMO, trace_url
 from workflows.run_state import AgentWorkflowResult, RunState, StepState
 from workflows.search_attributes import (
     KASAL_FORKED_FROM,
@@ -92,7 +93,15 @@ class RunReader(RunAccess):
             temporal=self._link(run_id, description.run_id),
             forked_from=_forked_from(attributes),
             forks=await self._forks(client, run_id) if with_forks else [],
+            trace_url=await self._trace_url(description),
         )
+
+    async def _trace_url(self, description: WorkflowExecutionDescription) -> str | None:
+        template = self.settings.KASAL_TRACE_URL_TEMPLATE
+        if not template:
+            return None
+        trace_id = await description.memo_value(TRACE_ID_MEMO, None, type_hint=str)
+        return trace_url(template, trace_id)
 
     async def _forks(self, client: Client, run_id: str) -> list[str]:
         """The runs forked from this one, newest first (the first hundred)."""

@@ -20,6 +20,7 @@ from db.run_plans import VersionMissing, compile_version
 from db.secrets import SecretBox
 from db.uow import UnitOfWork
 from kasal.settings import Settings
+from kasal.tracing import trace_memo
 from workflows.agent_workflow_v2 import AgentWorkflowV2
 from workflows.engine.state import AgentWorkflowV2Input, RunData
 from workflows.plan import Plan
@@ -82,6 +83,8 @@ class RunStarter(RunAccess):
                 search_attributes=run_search_attributes(meta, utcnow(), forked_from=forked_from),
                 static_summary=run_summary(meta),
                 static_details=run_details(meta),
+                # The trace of this request, which the run's spans join: its console links to it.
+                memo=trace_memo(),
                 # With an Idempotency-Key the run id is derived from it: a request racing
                 # another with the same key finds the run that one started, open or closed.
                 id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,

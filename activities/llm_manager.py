@@ -20,10 +20,12 @@ from crewai.types.usage_metrics import UsageMetrics
 from pydantic import PrivateAttr
 
 from activities.journal import StepJournal
+from activities.metrics import record_llm_call
 from activities.model_registry import FunctionCalling, ModelConfig
+from activities.pricing import call_cost_micros, prices_of
 from activities.tracing import llm_span, set_llm_usage
 from db.call_journal import DONE
-from db.model_configs import allowed_params
+from db.model_configs import ModelPrices, allowed_params
 from db.repositories.call_journal import CallKey
 from workflows.task_step import CallRef, LLMCall, TokenUsage, TranscriptEntry
 
@@ -54,10 +56,12 @@ class Transcript:
 
     @property
     def usage(self) -> TokenUsage:
-        """What this attempt paid for: calls replayed from the journal cost nothing."""
+        """What the step's execution paid for, each call once: this attempt's calls and
+        the calls it replayed, which earlier attempts of the execution made and paid for
+        but, failing, never reported. A replay costs nothing more."""
         total = TokenUsage()
         for entry in self.entries:
-            if isinstance(entry, LLMCall) and not entry.replayed:
+            if isinstance(entry, LLMCall):
                 total = total + entry.usage
         return total
 
@@ -80,6 +84,7 @@ class KasalLLM(LLM):
     _journal: StepJournal = PrivateAttr()
     _answer_only: bool = PrivateAttr(default=True)
     _function_calling: FunctionCalling = PrivateAttr(default="auto")
+    _prices: ModelPrices | None = PrivateAttr(default=None)
     _loop: asyncio.AbstractEventLoop | None = PrivateAttr(default=None)
     _in_flight: set[Future[Any]] = PrivateAttr(default_factory=set)
 
@@ -138,6 +143,7 @@ class KasalLLM(LLM):
             set_llm_usage(span, entry)
         await journal.record(key, entry.model_dump(mode="json"))
         self._transcript.add(entry, key)
+        record_llm_call(entry)
         return reply
 
     def supports_function_calling(self) -> bool:
@@ -152,6 +158,12 @@ class KasalLLM(LLM):
     call._crewai_rate_limit_wrapped = True  # type: ignore[attr-defined]
     acall._crewai_rate_limit_wrapped = True  # type: ignore[attr-defined]
 
+    def _track_token_usage_internal(self, usage_data: Any) -> None:
+        # CrewAI hands litellm's usage object to a reader that finds cached tokens only
+        # in a dict, so cached tokens were never counted; its own flattening fixes that.
+        flat = self._usage_to_dict(usage_data)
+        super()._track_token_usage_internal(flat if flat is not None else usage_data)
+
     def _started(self) -> tuple[datetime, float, UsageMetrics]:
         return datetime.now(UTC), time.perf_counter(), self.get_token_usage_summary()
 
@@ -161,17 +173,19 @@ class KasalLLM(LLM):
         started_at, clock, before = started
         after = self.get_token_usage_summary()
         tool_calls = _tool_calls(reply)
+        usage = TokenUsage(
+            prompt_tokens=after.prompt_tokens - before.prompt_tokens,
+            completion_tokens=after.completion_tokens - before.completion_tokens,
+            cached_tokens=after.cached_prompt_tokens - before.cached_prompt_tokens,
+            total_tokens=after.total_tokens - before.total_tokens,
+            llm_calls=1,
+        )
         return LLMCall(
             model=self.model,
             messages=_plain_messages(messages),
             reply="" if tool_calls else (reply if isinstance(reply, str) else repr(reply)),
             tool_calls=tool_calls,
-            usage=TokenUsage(
-                prompt_tokens=after.prompt_tokens - before.prompt_tokens,
-                completion_tokens=after.completion_tokens - before.completion_tokens,
-                total_tokens=after.total_tokens - before.total_tokens,
-                llm_calls=1,
-            ),
+            usage=usage.model_copy(update={"cost_micros": call_cost_micros(self._prices, usage)}),
             latency_ms=round((time.perf_counter() - clock) * 1000, 1),
             started_at=started_at,
         )
@@ -211,6 +225,7 @@ def build_llm(
     llm._journal = journal
     llm._answer_only = not with_tools
     llm._function_calling = config.function_calling
+    llm._prices = prices_of(config)
     return llm
 
 

@@ -12,6 +12,8 @@ from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel, Field, SecretStr
 
+from db.model_configs import ModelPrices
+
 # How agents call tools with this model: "auto" asks litellm's model map (an unknown
 # model, such as one behind a custom api_base, gets the ReAct text format).
 FunctionCalling = Literal["auto", "native", "react"]
@@ -28,6 +30,7 @@ class ModelConfig(BaseModel):
     max_tokens: int | None = Field(default=None, ge=1)
     params: dict[str, Any] = {}
     function_calling: FunctionCalling = "auto"
+    prices: ModelPrices | None = None
 
 
 class UnknownModel(LookupError):

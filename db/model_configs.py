@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from pydantic import BaseModel, Field
+
 from db.models import ModelConfigRow
 from db.secrets import SecretBox
 
@@ -34,6 +36,15 @@ ALLOWED_MODEL_PARAMS = frozenset(
 )
 
 
+class ModelPrices(BaseModel):
+    """A config's own prices, in USD per million tokens; they win over litellm's price map.
+    Cached prompt tokens cost ``input_per_mtok`` unless ``cached_per_mtok`` says less."""
+
+    input_per_mtok: float = Field(ge=0, allow_inf_nan=False)
+    output_per_mtok: float = Field(ge=0, allow_inf_nan=False)
+    cached_per_mtok: float | None = Field(default=None, ge=0, allow_inf_nan=False)
+
+
 def allowed_params(params: Mapping[str, Any]) -> dict[str, Any]:
     """``params`` without the names ``ALLOWED_MODEL_PARAMS`` lacks."""
     return {name: value for name, value in params.items() if name in ALLOWED_MODEL_PARAMS}
@@ -50,4 +61,5 @@ def decrypted_config(row: ModelConfigRow, box: SecretBox) -> dict[str, Any]:
         "max_tokens": row.max_tokens,
         "params": allowed_params(row.params or {}),
         "function_calling": row.function_calling or "auto",
+        "prices": row.prices,
     }

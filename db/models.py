@@ -86,6 +86,8 @@ class ModelConfigRow(Base):
     params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     # "auto" asks litellm's model map; "native" and "react" say how agents call tools.
     function_calling: Mapped[str] = mapped_column(String(10), default="auto", server_default="auto")
+    # ModelPrices as JSON; null: litellm's price map (or 0 for a local model) prices calls.
+    prices: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

@@ -97,6 +97,8 @@ class Reply:
     echo_key: bool = False
     # Native function calls instead of text: [(name, arguments), ...].
     tool_calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    # Prompt tokens the reply says it served from the provider's cache.
+    cached_tokens: int = 0
 
     @classmethod
     def calls_tools(cls, *calls: tuple[str, dict[str, Any]]) -> Reply:
@@ -167,6 +169,8 @@ class Call:
     started_mono: float
     started_wall: float
     status: int | None = None
+    # The usage the reply reported (a 200 only), for tests that price the calls.
+    usage: dict[str, Any] | None = None
     finished_mono: float | None = None
     finished_wall: float | None = None
     disconnected: bool = False
@@ -421,11 +425,14 @@ class StubLLM:
             return JSONResponse(payload, status_code=reply.status, headers=reply.headers)
 
         model = str(body.get("model") or STUB_MODEL)
-        usage = {
+        usage: dict[str, Any] = {
             "prompt_tokens": (p := _count_tokens(text)),
             "completion_tokens": (c := _count_tokens(reply.text)),
             "total_tokens": p + c,
         }
+        if reply.cached_tokens:
+            usage["prompt_tokens_details"] = {"cached_tokens": min(reply.cached_tokens, p)}
+        call.usage = usage
         cid = f"chatcmpl-{uuid.uuid4().hex[:24]}"
         created = int(started_wall)
         if call.stream:
@@ -463,7 +470,7 @@ class StubLLM:
         cid: str,
         created: int,
         model: str,
-        usage: dict[str, int],
+        usage: dict[str, Any],
     ) -> AsyncIterator[str]:
         def chunk(delta: dict[str, Any], finish: str | None, **extra: Any) -> str:
             data = {

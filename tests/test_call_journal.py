@@ -104,8 +104,10 @@ async def test_a_retried_step_pays_only_for_the_call_that_failed(
         ("llm", True),
         ("llm", False),
     ]
-    # The attempt that finished paid for one LLM call: replayed calls cost nothing.
-    assert result.steps[0].usage.llm_calls == 1
+    # Each answered call is counted once: the attempt that finished reports the three it
+    # replayed (made and paid for by attempt 1, which failed and reported nothing) and its
+    # own; the call that failed answered nothing.
+    assert result.steps[0].usage.llm_calls == 4
 
 
 async def test_a_call_that_is_not_idempotent_and_whose_outcome_is_unknown_is_not_made_again(

@@ -110,7 +110,8 @@ async def test_a_retried_repair_does_not_pay_again_for_the_answer_it_repairs(
     assert stub_llm.call_count(marker("classify")) == 3
     [step] = result.steps
     assert step.attempt == 2
-    assert step.usage is not None and step.usage.llm_calls == 1
+    # Each answered call counted once: the answer (replayed) and the repair; not the 500.
+    assert step.usage is not None and step.usage.llm_calls == 2
 
 
 async def test_two_invalid_answers_pause_the_step_with_the_problems(

@@ -44,6 +44,7 @@ from workflows.engine.events import (
     TaskFailed,
     TaskSucceeded,
     UpsertApprovers,
+    UpsertCost,
     UpsertStatus,
 )
 from workflows.engine.gates import OperatorRequest, refusal
@@ -64,6 +65,7 @@ from workflows.run_state import (
 )
 from workflows.search_attributes import (
     KASAL_APPROVERS,
+    KASAL_COST_MICROS,
     KASAL_STATUS,
 )
 from workflows.step_actions import StepAction
@@ -273,6 +275,8 @@ class AgentWorkflowV2:
                 self._notifications.append(
                     asyncio.create_task(tell_parent(self._plan.meta, command.status))
                 )
+        elif isinstance(command, UpsertCost):
+            workflow.upsert_search_attributes([KASAL_COST_MICROS.value_set(command.cost_micros)])
         elif isinstance(command, UpsertApprovers):
             if self._approvers_notified:
                 workflow.upsert_search_attributes(

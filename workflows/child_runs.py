@@ -21,6 +21,7 @@ from workflows.run_launch import run_search_attributes, run_summary
 from workflows.run_state import AgentWorkflowResult
 from workflows.status import RunStatus
 from workflows.task_activity import failure_message
+from workflows.task_step import TokenUsage
 
 # The workflow type every run, and so every child run, runs on.
 RUN_WORKFLOW = "AgentWorkflowV2"
@@ -40,6 +41,7 @@ async def run_child(
     outcome: ChildOutcome = "completed"
     outputs: dict[str, str] = {}
     output_refs: dict[str, str] = {}
+    usage = TokenUsage()
     final_output = error = ""
     try:
         child = child_plan(plan, step, command, run, parent_id)
@@ -73,6 +75,7 @@ async def run_child(
         outcome = "rejected" if result.outcome == "rejected" else "completed"
         outputs, final_output = result.outputs_by_step(), result.final_output
         output_refs = result.output_refs_by_step()
+        usage = result.usage()
     return ChildFinished(
         at=workflow.now(),
         step_id=command.step_id,
@@ -81,6 +84,7 @@ async def run_child(
         outputs=outputs,
         output_refs=output_refs,
         final_output=final_output,
+        usage=usage,
         error=error,
     )
 

@@ -52,8 +52,8 @@ class StepState(BaseModel):
     error: str | None = None
     started_at: datetime | None = None
     finished_at: datetime | None = None
+    # What the step's LLM calls used and cost, its child runs' included.
     usage: TokenUsage | None = None
-    cost_micros: int = 0
     transcript_ref: str | None = None
     # Approval gates only.
     message: str | None = None
@@ -133,6 +133,10 @@ class AgentWorkflowResult(BaseModel):
         if self.outputs:
             return self.outputs
         return {s.id: s.output for s in self.steps if s.output is not None}
+
+    def usage(self) -> TokenUsage:
+        """What the run's LLM calls used and cost, its child runs' included."""
+        return sum((s.usage for s in self.steps if s.usage), TokenUsage())
 
     def output_refs_by_step(self) -> dict[str, str]:
         """The blobs that hold the large outputs of ``outputs_by_step`` whole."""

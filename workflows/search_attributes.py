@@ -31,6 +31,10 @@ KASAL_APPROVERS = SearchAttributeKey.for_keyword_list("KasalApprovers")
 # (workflows/scheduled_run.py) starts the run with it, so a schedule's runs are found.
 KASAL_SCHEDULE_ID = SearchAttributeKey.for_keyword("KasalScheduleId")
 
+# What the run's LLM calls cost so far, in micro-dollars (an integer, so exact): kept
+# current as steps finish, so `KasalCostMicros > 1000000` finds the runs over a dollar.
+KASAL_COST_MICROS = SearchAttributeKey.for_int("KasalCostMicros")
+
 ALL_KEYS = (
     KASAL_WORKFLOW_ID,
     KASAL_WORKFLOW_NAME,
@@ -42,4 +46,5 @@ ALL_KEYS = (
     KASAL_WORKSPACE,
     KASAL_APPROVERS,
     KASAL_SCHEDULE_ID,
+    KASAL_COST_MICROS,
 )

@@ -8,6 +8,8 @@ from typing import Annotated, Any, Literal
 from annotated_types import Ge, Le
 from pydantic import BaseModel, BeforeValidator, Field, StringConstraints
 
+from db.model_configs import ModelPrices
+
 ModelName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.-]{1,100}$")]
 
 
@@ -37,6 +39,14 @@ class ModelConfigBase(BaseModel):
             "format, or auto (litellm's model map decides; an unknown model gets ReAct)"
         ),
     )
+    prices: ModelPrices | None = Field(
+        default=None,
+        description=(
+            "USD per million tokens; they win over litellm's price map. Without them a "
+            "model litellm does not know costs 0 when it runs on this machine, and is "
+            "unpriced otherwise"
+        ),
+    )
 
 
 class ModelConfigCreate(ModelConfigBase):
@@ -55,6 +65,7 @@ class ModelConfigUpdate(BaseModel):
     max_tokens: MaxTokens | None = None
     params: dict[str, Any] | None = None
     function_calling: FunctionCalling = Field(default=None)  # type: ignore[assignment]
+    prices: ModelPrices | None = None
 
 
 class ModelConfigRead(ModelConfigBase):

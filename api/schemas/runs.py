@@ -6,12 +6,12 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, Field
+from pydantic import AfterValidator, BaseModel, Field, computed_field, field_validator
 
 from api.limits import run_inputs_within_limit, skip_output_within_limit
 from workflows.run_state import AgentWorkflowResult, StepState
 from workflows.status import RunStatus
-from workflows.task_step import TranscriptEntry
+from workflows.task_step import MICROS_PER_USD, TokenUsage, TranscriptEntry
 
 
 class RunCreate(BaseModel):
@@ -65,11 +65,28 @@ class TemporalLink(BaseModel):
 
 
 class StepRead(StepState):
-    """A step as the API shows it: its output whole and its transcript inline."""
+    """A step as the API shows it: its output whole, its transcript inline, and what its
+    LLM calls used and cost (zero for a step that made none)."""
 
     output_ref: str | None = Field(default=None, exclude=True)
     transcript_ref: str | None = Field(default=None, exclude=True)
     transcript: list[TranscriptEntry] = []
+    usage: TokenUsage = TokenUsage()  # type: ignore[assignment]
+
+    @field_validator("usage", mode="before")
+    @classmethod
+    def _none_is_nothing_used(cls, usage: Any) -> Any:
+        return TokenUsage() if usage is None else usage
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def cost_micros(self) -> int:
+        return self.usage.cost_micros
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def cost_usd(self) -> float:
+        return self.usage.cost_micros / MICROS_PER_USD
 
 
 class RunCreated(BaseModel):
@@ -89,6 +106,13 @@ class RunSummary(BaseModel):
     started_at: datetime | None
     closed_at: datetime | None
     temporal: TemporalLink
+    # What the run's LLM calls cost so far, child runs' included (KasalCostMicros).
+    cost_micros: int = 0
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def cost_usd(self) -> float:
+        return self.cost_micros / MICROS_PER_USD
 
 
 class ForkedFrom(BaseModel):
@@ -98,6 +122,7 @@ class ForkedFrom(BaseModel):
 
 class RunRead(RunSummary):
     steps: list[StepRead]
+    usage: TokenUsage = TokenUsage()
     result: AgentWorkflowResult | None
     # Set on a run started by POST /runs/{run_id}/fork; a parent lists its forks' run ids.
     forked_from: ForkedFrom | None = None

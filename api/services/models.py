@@ -10,6 +10,7 @@ from api.egress import params_problems, refuse, url_problems
 from api.errors import Conflict, NotFound
 from api.schemas.models import ModelConfigCreate, ModelConfigRead, ModelConfigUpdate
 from db.base import utcnow
+from db.model_configs import ModelPrices
 from db.models import ModelConfigRow
 from db.secrets import SecretBox
 from db.uow import UnitOfWork
@@ -40,6 +41,7 @@ class ModelConfigService:
                 max_tokens=data.max_tokens,
                 params=data.params,
                 function_calling=data.function_calling,
+                prices=data.prices.model_dump() if data.prices else None,
                 created_at=now,
                 updated_at=now,
             )
@@ -71,6 +73,8 @@ class ModelConfigService:
                     setattr(row, field, getattr(data, field))
             if "params" in sent:
                 row.params = data.params or {}
+            if "prices" in sent:
+                row.prices = data.prices.model_dump() if data.prices else None
             if "api_key" in sent:
                 row.api_key_encrypted = self._encrypt(data.api_key)
             row.updated_at = utcnow()
@@ -112,6 +116,7 @@ def _read(row: ModelConfigRow) -> ModelConfigRead:
         max_tokens=row.max_tokens,
         params=row.params or {},
         function_calling=row.function_calling,  # type: ignore[arg-type]
+        prices=ModelPrices.model_validate(row.prices) if row.prices else None,
         has_api_key=row.api_key_encrypted is not None,
         created_at=row.created_at,
         updated_at=row.updated_at,

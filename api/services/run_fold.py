@@ -257,6 +257,7 @@ class _Fold:
                 outcome="rejected" if result.outcome == "rejected" else "completed",
                 outputs=result.outputs_by_step(),
                 output_refs=result.output_refs_by_step(),
+                usage=result.usage(),
                 final_output=result.final_output,
             )
         elif kind == E.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_CANCELED:

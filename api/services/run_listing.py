@@ -24,6 +24,7 @@ from workflows.roles import Role, may_decide
 from workflows.run_state import AgentWorkflowResult
 from workflows.search_attributes import (
     KASAL_APPROVERS,
+    KASAL_COST_MICROS,
     KASAL_STATUS,
     KASAL_VERSION,
     KASAL_WORKFLOW_ID,
@@ -147,6 +148,7 @@ class RunLister(RunAccess):
             started_at=run_started_at(execution),
             closed_at=execution.close_time,
             temporal=self._link(execution.id, execution.run_id),
+            cost_micros=attributes.get(KASAL_COST_MICROS) or 0,
         )
 
 

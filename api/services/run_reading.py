@@ -48,7 +48,7 @@ from workflows.search_attributes import (
     KASAL_WORKFLOW_NAME,
 )
 from workflows.status import RunStatus, StepStatus
-from workflows.task_step import TRANSCRIPT_FORMAT, TranscriptEntry
+from workflows.task_step import TRANSCRIPT_FORMAT, TokenUsage, TranscriptEntry
 
 MAX_FORKS_LISTED = 100
 
@@ -80,6 +80,7 @@ class RunReader(RunAccess):
             steps = await self._closed_steps(handle, description, client)
         attributes = description.typed_search_attributes
         steps_read, result = await resolve_blobs(self.blobs, run_id, steps, result)
+        usage = sum((step.usage for step in steps_read), TokenUsage())
         return RunRead(
             run_id=run_id,
             workflow_id=optional_uuid(attributes.get(KASAL_WORKFLOW_ID)),
@@ -89,6 +90,8 @@ class RunReader(RunAccess):
             started_at=run_started_at(description),
             closed_at=description.close_time,
             steps=steps_read,
+            usage=usage,
+            cost_micros=usage.cost_micros,
             result=result,
             temporal=self._link(run_id, description.run_id),
             forked_from=_forked_from(attributes),

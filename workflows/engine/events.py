@@ -119,6 +119,8 @@ class ChildFinished(_Event):
     output_refs: dict[str, str] = {}
     final_output: str = ""
     error: str = ""
+    # What the child's LLM calls used and cost, its own children's included.
+    usage: TokenUsage = TokenUsage()
 
 
 class MapResultsStored(_Event):
@@ -265,6 +267,13 @@ class UpsertStatus(BaseModel):
     status: RunStatus
 
 
+class UpsertCost(BaseModel):
+    """Keep the ``KasalCostMicros`` search attribute current."""
+
+    kind: Literal["upsert_cost"] = "upsert_cost"
+    cost_micros: int
+
+
 Command = (
     StartTask
     | StartChild
@@ -276,6 +285,7 @@ Command = (
     | Notify
     | NotifyApprovers
     | UpsertStatus
+    | UpsertCost
     | UpsertApprovers
 )
 

@@ -46,7 +46,7 @@ def plan_fork(
     for step_id in reusable:
         reused = parent_steps[step_id].model_copy(deep=True)
         # Paid for by the parent: the fork's own usage starts at nothing.
-        reused.usage, reused.cost_micros = None, 0
+        reused.usage = None
         reused.log = [*reused.log, f"reused from run {parent_run_id}"]
         state.steps[step_id] = reused
     order = [s.id for s in plan.steps]

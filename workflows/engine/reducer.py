@@ -48,6 +48,7 @@ from workflows.engine.events import (
     TaskFailed,
     TaskSucceeded,
     UpsertApprovers,
+    UpsertCost,
     UpsertStatus,
 )
 from workflows.engine.gates import (
@@ -372,6 +373,7 @@ def _child_finished(run: RunData, graph: PlanGraph, event: ChildFinished, out: T
         return
     state.child_status = None
     state.finished_at = event.at
+    state.usage = event.usage if state.usage is None else state.usage + event.usage
     if event.outcome == "cancelled":
         state.status = StepStatus.CANCELLED
         return
@@ -465,13 +467,17 @@ def _start_tasks(run: RunData, graph: PlanGraph, at: datetime, out: Transition) 
 
 
 def _settle(run: RunData, graph: PlanGraph, at: datetime, out: Transition) -> None:
-    """After every event: start what can start, and publish the status and the waiting
-    gates' approvers if they changed."""
+    """After every event: start what can start, and publish the status, the waiting
+    gates' approvers and the cost if they changed."""
     _start_tasks(run, graph, at, out)
     approvers = waiting_approvers(run)
     if approvers != run.published_approvers:
         run.published_approvers = approvers
         out.commands.append(UpsertApprovers(approvers=approvers))
+    cost = run.usage().cost_micros
+    if cost != run.published_cost_micros:
+        run.published_cost_micros = cost
+        out.commands.append(UpsertCost(cost_micros=cost))
     finished = run.is_finished()
     status = (
         run.outcome()

@@ -15,6 +15,7 @@ from pydantic import BaseModel
 from workflows.plan import Plan
 from workflows.run_state import StepState
 from workflows.status import RunStatus, StepStatus
+from workflows.task_step import TokenUsage
 
 # Idempotency keys a run remembers across continue-as-new: an HTTP client retries a
 # request within minutes, long before two hundred other requests arrive.
@@ -58,6 +59,8 @@ class RunData(BaseModel):
     draining: bool = False
     applied: list[AppliedRequest] = []
     published_status: RunStatus | None = None
+    # The KasalCostMicros search attribute as last upserted (UpsertCost).
+    published_cost_micros: int = 0
     # The KasalApprovers search attribute as last upserted (UpsertApprovers).
     published_approvers: list[str] = []
     notifications: int = 0
@@ -93,6 +96,10 @@ class RunData(BaseModel):
         if key is None:
             return None
         return next((a for a in self.applied if a.key == key), None)
+
+    def usage(self) -> TokenUsage:
+        """What the run's LLM calls used and cost: its steps', child runs' included."""
+        return sum((s.usage for s in self.steps.values() if s.usage), TokenUsage())
 
     def started_at(self) -> datetime | None:
         starts = [s.started_at for s in self.steps.values() if s.started_at is not None]

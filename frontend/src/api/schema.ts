@@ -1263,6 +1263,8 @@ export interface components {
       params?: {
         [key: string]: unknown;
       };
+      /** @description USD per million tokens; they win over litellm's price map. Without them a model litellm does not know costs 0 when it runs on this machine, and is unpriced otherwise */
+      prices?: components["schemas"]["ModelPrices"] | null;
       /** Temperature */
       temperature?: number | null;
     };
@@ -1300,6 +1302,8 @@ export interface components {
       params: {
         [key: string]: unknown;
       };
+      /** @description USD per million tokens; they win over litellm's price map. Without them a model litellm does not know costs 0 when it runs on this machine, and is unpriced otherwise */
+      prices: components["schemas"]["ModelPrices"] | null;
       /** Temperature */
       temperature: number | null;
       /**
@@ -1330,8 +1334,22 @@ export interface components {
       params?: {
         [key: string]: unknown;
       } | null;
+      prices?: components["schemas"]["ModelPrices"] | null;
       /** Temperature */
       temperature?: number | null;
+    };
+    /**
+     * ModelPrices
+     * @description A config's own prices, in USD per million tokens; they win over litellm's price map.
+     * Cached prompt tokens cost ``input_per_mtok`` unless ``cached_per_mtok`` says less.
+     */
+    ModelPrices: {
+      /** Cached Per Mtok */
+      cached_per_mtok?: number | null;
+      /** Input Per Mtok */
+      input_per_mtok: number;
+      /** Output Per Mtok */
+      output_per_mtok: number;
     };
     /** PendingApproval */
     PendingApproval: {
@@ -1441,6 +1459,13 @@ export interface components {
     RunRead: {
       /** Closed At */
       closed_at: string | null;
+      /**
+       * Cost Micros
+       * @default 0
+       */
+      cost_micros: number;
+      /** Cost Usd */
+      cost_usd: number;
       forked_from: components["schemas"]["ForkedFrom"] | null;
       /**
        * Forks
@@ -1456,6 +1481,19 @@ export interface components {
       /** Steps */
       steps: components["schemas"]["StepRead"][];
       temporal: components["schemas"]["TemporalLink"];
+      /** Trace Url */
+      trace_url: string | null;
+      /**
+       * @default {
+       *   "cached_tokens": 0,
+       *   "completion_tokens": 0,
+       *   "cost_micros": 0,
+       *   "llm_calls": 0,
+       *   "prompt_tokens": 0,
+       *   "total_tokens": 0
+       * }
+       */
+      usage: components["schemas"]["TokenUsage"];
       /** Version */
       version: number;
       /** Workflow Id */
@@ -1472,6 +1510,13 @@ export interface components {
     RunSummary: {
       /** Closed At */
       closed_at: string | null;
+      /**
+       * Cost Micros
+       * @default 0
+       */
+      cost_micros: number;
+      /** Cost Usd */
+      cost_usd: number;
       /** Run Id */
       run_id: string;
       /** Started At */
@@ -1648,7 +1693,8 @@ export interface components {
     };
     /**
      * StepRead
-     * @description A step as the API shows it: its output whole and its transcript inline.
+     * @description A step as the API shows it: its output whole, its transcript inline, and what its
+     * LLM calls used and cost (zero for a step that made none).
      */
     StepRead: {
       /**
@@ -1669,11 +1715,10 @@ export interface components {
        */
       child_run_ids: string[];
       child_status: components["schemas"]["RunStatus"] | null;
-      /**
-       * Cost Micros
-       * @default 0
-       */
+      /** Cost Micros */
       cost_micros: number;
+      /** Cost Usd */
+      cost_usd: number;
       /** Deadline */
       deadline: string | null;
       /**
@@ -1738,7 +1783,17 @@ export interface components {
        * @enum {string}
        */
       type: "task" | "approval" | "condition" | "router" | "map" | "loop" | "workflow";
-      usage: components["schemas"]["TokenUsage"] | null;
+      /**
+       * @default {
+       *   "cached_tokens": 0,
+       *   "completion_tokens": 0,
+       *   "cost_micros": 0,
+       *   "llm_calls": 0,
+       *   "prompt_tokens": 0,
+       *   "total_tokens": 0
+       * }
+       */
+      usage: components["schemas"]["TokenUsage"];
       /** Waiting Since */
       waiting_since: string | null;
     };
@@ -1762,11 +1817,6 @@ export interface components {
        */
       child_run_ids: string[];
       child_status: components["schemas"]["RunStatus"] | null;
-      /**
-       * Cost Micros
-       * @default 0
-       */
-      cost_micros: number;
       /** Deadline */
       deadline: string | null;
       /**
@@ -1914,13 +1964,28 @@ export interface components {
       /** Revoked At */
       revoked_at: string | null;
     };
-    /** TokenUsage */
+    /**
+     * TokenUsage
+     * @description What LLM calls used and cost: one call's, or summed over an attempt, a step or a
+     * run. ``cached_tokens`` are the part of ``prompt_tokens`` the provider served from its
+     * cache. Cost is in micro-dollars, an integer, so that sums are exact.
+     */
     TokenUsage: {
+      /**
+       * Cached Tokens
+       * @default 0
+       */
+      cached_tokens: number;
       /**
        * Completion Tokens
        * @default 0
        */
       completion_tokens: number;
+      /**
+       * Cost Micros
+       * @default 0
+       */
+      cost_micros: number;
       /**
        * Llm Calls
        * @default 0

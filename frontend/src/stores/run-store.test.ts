@@ -47,6 +47,7 @@ const run: Run = {
   forked_from: null,
   forks: [],
   temporal: { namespace: 'default', workflow_id: 'run-1', run_id: 'r', web_url: 'http://temporal/x' },
+  trace_url: null,
 };
 
 const state = () => useRunStore.getState();

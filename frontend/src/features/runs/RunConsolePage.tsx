@@ -139,6 +139,11 @@ export function RunConsolePage({ runId }: { runId: string }) {
           <a className="btn btn--secondary" href={run.temporal.web_url} target="_blank" rel="noreferrer">
             Open in Temporal Web
           </a>
+          {run.trace_url && (
+            <a className="btn btn--secondary" href={run.trace_url} target="_blank" rel="noreferrer">
+              Open trace
+            </a>
+          )}
           {operate.allowed && <CancelButton runId={run.run_id} disabled={isRunClosed(run.status)} />}
         </div>
         {!isRunClosed(run.status) && <RoleNote reasons={[operate.reason]} />}

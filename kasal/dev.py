@@ -30,6 +30,9 @@ TEMPORAL_READY_TIMEOUT_SECONDS = 60.0
 STEP_TIMEOUT_SECONDS = 300.0
 API_READY_TIMEOUT_SECONDS = 120.0
 STOP_TIMEOUT_SECONDS = 10.0
+# Where the worker serves /metrics under `kasal dev` (the port OpenTelemetry's Prometheus
+# exporters use by convention), unless KASAL_WORKER_METRICS_PORT is set.
+DEV_WORKER_METRICS_PORT = 9464
 
 _ANY_ADDRESS = {"", "0.0.0.0", "::"}
 
@@ -152,6 +155,14 @@ def supervise(
                 supervisor.stop_all(STOP_TIMEOUT_SECONDS)
 
 
+def with_worker_metrics(settings: Settings) -> Settings:
+    """The settings, with the worker's /metrics on DEV_WORKER_METRICS_PORT unless the port
+    was chosen (0 keeps it off)."""
+    if "KASAL_WORKER_METRICS_PORT" in settings.model_fields_set:
+        return settings
+    return settings.model_copy(update={"KASAL_WORKER_METRICS_PORT": DEV_WORKER_METRICS_PORT})
+
+
 def run(settings: Settings) -> int:
     """Run the stack until Ctrl-C or SIGTERM (exit code 0) or until a part fails (1)."""
-    return supervise(settings, "dev", COLOURS, _start_stack)
+    return supervise(with_worker_metrics(settings), "dev", COLOURS, _start_stack)

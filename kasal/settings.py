@@ -61,6 +61,9 @@ class Settings(BaseSettings):
     # On SIGTERM or SIGINT a worker takes no new steps and gives those in flight this
     # long to finish and report before it cancels them (they are then retried elsewhere).
     KASAL_WORKER_GRACEFUL_SHUTDOWN_SECONDS: float = Field(default=30, ge=0)
+    # The worker serves Prometheus /metrics on this port of KASAL_HOST (README, Metrics);
+    # 0 is off. `kasal dev` turns it on at 9464 unless it is set (kasal/dev.py).
+    KASAL_WORKER_METRICS_PORT: int = Field(default=0, ge=0, le=65535)
     # Hosts and networks (comma-separated, like "127.0.0.1,10.0.0.0/8,wiki.internal") that
     # the fetch_url tool may reach although they are not public addresses.
     KASAL_FETCH_ALLOW: str = ""

@@ -16,6 +16,7 @@ from collections.abc import Mapping
 
 from temporalio.client import Client
 from temporalio.envconfig import ClientConfigProfile, ClientConnectConfig
+from temporalio.runtime import Runtime
 
 from db.blobs import BlobStore
 from db.payload_codec import EncryptionCodec, encryption_codec
@@ -54,9 +55,11 @@ def connect_config(
     return config
 
 
-async def connect(settings: Settings, blobs: BlobStore) -> Client:
+async def connect(settings: Settings, blobs: BlobStore, runtime: Runtime | None = None) -> Client:
     """A client whose payloads over 16 KB go to ``blobs`` (db/payload_store.py), encrypted
-    first when ``KASAL_PAYLOAD_ENCRYPTION_KEY`` is set (db/payload_codec.py).
+    first when ``KASAL_PAYLOAD_ENCRYPTION_KEY`` is set (db/payload_codec.py). Its SDK
+    metrics go to ``runtime`` (the worker's: worker/sdk_metrics.py); by default to the
+    SDK's own runtime, which keeps none.
 
     The worker and the API pass the store over the same database, so that each reads
     what the other wrote. With tracing on (kasal/tracing.py) the client, and a worker
@@ -65,5 +68,6 @@ async def connect(settings: Settings, blobs: BlobStore) -> Client:
     return await Client.connect(
         **connect_config(settings),
         data_converter=payload_data_converter(PayloadStore(blobs), payload_codec(settings)),
+        runtime=runtime,
         interceptors=client_interceptors(),
     )

@@ -29,6 +29,8 @@ class WorkerProcess:
         }
         if self.settings.KASAL_SECRET_KEY:
             env["KASAL_SECRET_KEY"] = self.settings.KASAL_SECRET_KEY
+        if self.settings.KASAL_WORKER_METRICS_PORT:
+            env["KASAL_WORKER_METRICS_PORT"] = str(self.settings.KASAL_WORKER_METRICS_PORT)
         log = self.log_path.open("ab")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "worker"], env=env, stdout=log, stderr=subprocess.STDOUT

@@ -42,7 +42,10 @@ from db.tool_secrets import ToolSecretStore
 from kasal.settings import Settings, get_settings
 from kasal.temporal_client import connect
 from kasal.tracing import install_tracing
+from worker.activity_metrics import ActivityMetrics
+from worker.metrics_endpoint import metrics_endpoint
 from worker.schedules import ensure_blob_retention_schedule
+from worker.sdk_metrics import SdkMetrics
 from workflows.egress import EgressPolicy
 from workflows.registry import WORKFLOWS, workflow_runner
 from workflows.task_activity import HEARTBEAT_TIMEOUT
@@ -123,6 +126,8 @@ def build_worker(
             *schedules,
         ],
         workflow_runner=workflow_runner(),
+        # Step durations and activities in flight, for /metrics (never in workflow code).
+        interceptors=[ActivityMetrics()],
         max_concurrent_activities=max_concurrent_activities,
         # What starved heartbeats in a burst of starts was the garbage collector
         # (freeze_startup_heap) and steps heartbeating in the same instant
@@ -157,7 +162,8 @@ async def run(settings: Settings) -> None:
     engine = create_engine(settings.database_url)
     sessions = session_factory(engine)
     blobs = BlobStore(sessions, BlobCipher.of(secrets))
-    client = await connect(settings, blobs)
+    sdk_metrics = SdkMetrics() if settings.KASAL_WORKER_METRICS_PORT else None
+    client = await connect(settings, blobs, sdk_metrics.runtime if sdk_metrics else None)
     worker = build_worker(
         client,
         settings.KASAL_TASK_QUEUE,
@@ -176,7 +182,7 @@ async def run(settings: Settings) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
-    async with worker:
+    async with worker, metrics_endpoint(settings, sdk_metrics):
         await _schedule_blob_retention(client, settings)
         log.info(
             "worker polling %s on %s (namespace %s)",

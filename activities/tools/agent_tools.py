@@ -24,6 +24,7 @@ from pydantic import BaseModel, PrivateAttr
 
 from activities.journal import StepJournal
 from activities.llm_manager import Transcript
+from activities.metrics import record_tool_call
 from activities.tools.handle import ToolError, ToolHandle
 from activities.tracing import traced_tool_call
 from db.call_journal import DONE
@@ -106,6 +107,7 @@ class JournaledTool(BaseTool):
         )
         await self._journal.record(key, entry.model_dump(mode="json"))
         self._transcript.add(entry, key)
+        record_tool_call(info.name)
         return _for_agent(entry)
 
 

@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from api.authorization import Principal, authenticate
 from api.egress import EgressDep
+from api.metrics import ApiMetrics
 from api.services.generations import GenerationService
 from api.services.identity import IdentityService
 from api.services.mcp_servers import McpServerService
@@ -101,6 +102,14 @@ def get_blobs(request: Request) -> BlobStore:
 BlobsDep = Annotated[BlobStore, Depends(get_blobs)]
 
 
+def get_metrics(request: Request) -> ApiMetrics:
+    metrics: ApiMetrics = request.app.state.metrics
+    return metrics
+
+
+MetricsDep = Annotated[ApiMetrics, Depends(get_metrics)]
+
+
 def get_call_journal(request: Request) -> CallJournal:
     return CallJournal(request.app.state.blobs)
 
@@ -133,9 +142,13 @@ def get_run_lister(
 
 
 def get_run_operator(
-    temporal: TemporalDep, settings: SettingsDep, blobs: BlobsDep, principal: PrincipalDep
+    temporal: TemporalDep,
+    settings: SettingsDep,
+    blobs: BlobsDep,
+    principal: PrincipalDep,
+    metrics: MetricsDep,
 ) -> RunOperator:
-    return RunOperator(temporal, settings, blobs, principal.workspace.id)
+    return RunOperator(temporal, settings, blobs, principal.workspace.id, metrics)
 
 
 def get_generation_service(

@@ -15,6 +15,7 @@ from fastapi.staticfiles import StaticFiles
 from api.authorization import ROLE_EXTENSION, Allow
 from api.egress import check_configured_urls
 from api.errors import install_error_handlers
+from api.metrics import ApiMetrics
 from api.middleware import install_security
 from api.oidc import OidcProvider
 from api.routes import (
@@ -28,6 +29,7 @@ from api.routes import (
     imports,
     mcp_servers,
     me,
+    metrics,
     models,
     oidc,
     runs,
@@ -197,6 +199,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.blobs = BlobStore(app.state.sessions, BlobCipher.of(app.state.secrets))
         app.state.temporal = TemporalGateway(settings, app.state.blobs)
         app.state.sign_in_limiter = SignInLimiter()
+        app.state.metrics = ApiMetrics()
         app.state.oidc = OidcProvider(settings) if settings.KASAL_AUTH == "oidc" else None
         try:
             yield
@@ -232,6 +235,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(auth.router)
     app.include_router(oidc.router)
     app.include_router(health.router)
+    app.include_router(metrics.router)
     # Path links to the app's pages (as webhooks send) redirect to its hash routes.
     app.include_router(app_links.router)
     install_error_handlers(app)

@@ -20,6 +20,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from api.authorization import Principal
 from api.errors import Conflict, Forbidden, NotFound, Unavailable
+from api.metrics import ApiMetrics
 from api.schemas.runs import CancelAccepted, DecisionRequest, SkipRequest, StepRead
 from api.services.run_access import RunAccess
 from api.services.run_reading import resolve_blobs
@@ -36,10 +37,16 @@ UPDATE_ACCEPT_TIMEOUT = timedelta(seconds=5)
 
 class RunOperator(RunAccess):
     def __init__(
-        self, temporal: TemporalGateway, settings: Settings, blobs: BlobStore, workspace: str
+        self,
+        temporal: TemporalGateway,
+        settings: Settings,
+        blobs: BlobStore,
+        workspace: str,
+        metrics: ApiMetrics,
     ) -> None:
         super().__init__(temporal, settings, workspace)
         self.blobs = blobs
+        self.metrics = metrics
 
     async def decide(
         self,
@@ -59,7 +66,9 @@ class RunOperator(RunAccess):
             actor=actor.email,
             actor_role=actor.role.value,
         )
-        return await self._update(run_id, "decide", decision, idempotency_key)
+        step = await self._update(run_id, "decide", decision, idempotency_key)
+        self.metrics.observe_gate_wait(step)
+        return step
 
     async def retry_step(
         self, run_id: str, step_id: str, actor: Principal, idempotency_key: str | None

@@ -24,6 +24,7 @@ from activities.metrics import record_llm_call
 from activities.model_registry import FunctionCalling, ModelConfig
 from activities.pricing import call_cost_micros, prices_of
 from activities.tracing import llm_span, set_llm_usage
+from activities.usage_log import UsageLog
 from db.call_journal import DONE
 from db.model_configs import ModelPrices, allowed_params
 from db.repositories.call_journal import CallKey
@@ -82,6 +83,7 @@ class KasalLLM(LLM):
 
     _transcript: Transcript = PrivateAttr(default_factory=Transcript)
     _journal: StepJournal = PrivateAttr()
+    _usage_log: UsageLog = PrivateAttr()
     _answer_only: bool = PrivateAttr(default=True)
     _function_calling: FunctionCalling = PrivateAttr(default="auto")
     _prices: ModelPrices | None = PrivateAttr(default=None)
@@ -141,6 +143,7 @@ class KasalLLM(LLM):
             reply = await _unwrapped(LLM.acall)(self, messages, *args, **kwargs)
             entry = self._entry(messages, started, reply)
             set_llm_usage(span, entry)
+        await self._usage_log.record(entry)  # made and paid for, even if journaling fails
         await journal.record(key, entry.model_dump(mode="json"))
         self._transcript.add(entry, key)
         record_llm_call(entry)
@@ -203,6 +206,7 @@ def build_llm(
     loop: asyncio.AbstractEventLoop,
     *,
     journal: StepJournal,
+    usage_log: UsageLog,
     with_tools: bool = False,
 ) -> KasalLLM:
     """A fresh LLM for one step attempt, routed through litellm with its retries off.
@@ -223,6 +227,7 @@ def build_llm(
     llm._transcript = transcript
     llm._loop = loop
     llm._journal = journal
+    llm._usage_log = usage_log
     llm._answer_only = not with_tools
     llm._function_calling = config.function_calling
     llm._prices = prices_of(config)

@@ -26,6 +26,7 @@ from activities.structured_output import (
 )
 from activities.tools.agent_tools import agent_tools
 from activities.tools.toolbox import ToolEnvironment, open_toolbox
+from activities.usage_log import UsageLog, UsageOwner
 from api.schemas.transcripts import ATTEMPT_TRANSCRIPT_KIND, AttemptRecord
 from db.blobs import BlobStore
 from db.call_journal import CallJournal
@@ -123,6 +124,18 @@ class TaskStepActivities:
                 timeout.total_seconds() * LLM_TIMEOUT_MARGIN,
                 self._crew.loop,
                 journal=journal,
+                usage_log=UsageLog(
+                    self._blobs,
+                    asyncio.get_running_loop(),
+                    UsageOwner(
+                        workspace=input.workspace,
+                        run_id=input.run_id,
+                        step_id=input.step_id,
+                        workflow_id=input.workflow_id,
+                        workflow_name=input.workflow_name,
+                        model_config_name=config.name,
+                    ),
+                ),
                 with_tools=bool(toolbox.tools),
             )
             tools = agent_tools(toolbox.tools, journal, transcript, asyncio.get_running_loop())

@@ -22,6 +22,7 @@ from api.services.run_reading import RunReader
 from api.services.run_starting import RunStarter
 from api.services.schedules import ScheduleService
 from api.services.tools import ToolService
+from api.services.usage import UsageService
 from api.services.workflows import WorkflowService
 from api.services.workspaces import WorkspaceService
 from api.temporal import TemporalGateway
@@ -86,6 +87,10 @@ def get_model_service(uow: UowDep, secrets: SecretsDep, egress: EgressDep) -> Mo
 
 def get_tool_service(uow: UowDep, secrets: SecretsDep, egress: EgressDep) -> ToolService:
     return ToolService(uow, secrets, egress)
+
+
+def get_usage_service(uow: UowDep) -> UsageService:
+    return UsageService(uow)
 
 
 def get_mcp_server_service(
@@ -161,6 +166,7 @@ WorkflowServiceDep = Annotated[WorkflowService, Depends(get_workflow_service)]
 GenerationServiceDep = Annotated[GenerationService, Depends(get_generation_service)]
 ModelServiceDep = Annotated[ModelConfigService, Depends(get_model_service)]
 ToolServiceDep = Annotated[ToolService, Depends(get_tool_service)]
+UsageServiceDep = Annotated[UsageService, Depends(get_usage_service)]
 McpServerServiceDep = Annotated[McpServerService, Depends(get_mcp_server_service)]
 RunStarterDep = Annotated[RunStarter, Depends(get_run_starter)]
 RunReaderDep = Annotated[RunReader, Depends(get_run_reader)]

@@ -36,6 +36,7 @@ from api.routes import (
     schedules,
     tools,
     transcripts,
+    usage,
     users,
     workflows,
     workspaces,
@@ -225,6 +226,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     api.include_router(forks.router)
     api.include_router(schedules.router)
     api.include_router(transcripts.router)
+    api.include_router(usage.router)
     api.include_router(me.router)
     api.include_router(workspaces.router)
     api.include_router(users.router)

@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     Float,
     ForeignKey,
@@ -273,3 +274,29 @@ class AuditEntry(Base):
     workspace: Mapped[str | None] = mapped_column(String(100), nullable=True)
     source_ip: Mapped[str | None] = mapped_column(String(100), nullable=True)
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class LlmUsageRow(Base):
+    """One LLM call a step really made, never one replayed from the call journal: what it
+    used and cost, and whose it was. The usage page sums these; they outlive the run's
+    history and its journal, and a fork's copied steps add none (it paid nothing for them)."""
+
+    __tablename__ = "llm_usage"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    workspace: Mapped[str] = mapped_column(String(100))
+    run_id: Mapped[str] = mapped_column(String(200))
+    step_id: Mapped[str] = mapped_column(String(64))
+    workflow_id: Mapped[str] = mapped_column(String(64))
+    workflow_name: Mapped[str] = mapped_column(String(200))
+    model_config_name: Mapped[str] = mapped_column(String(100))
+    model: Mapped[str] = mapped_column(String(300))  # the litellm model string
+    prompt_tokens: Mapped[int] = mapped_column(Integer)
+    completion_tokens: Mapped[int] = mapped_column(Integer)
+    cached_tokens: Mapped[int] = mapped_column(Integer)
+    total_tokens: Mapped[int] = mapped_column(Integer)
+    cost_micros: Mapped[int] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    # Every question the usage page asks is one workspace over a span of time.
+    __table_args__ = (Index("ix_llm_usage_workspace_created_at", "workspace", "created_at"),)

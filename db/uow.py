@@ -17,6 +17,7 @@ from db.repositories.identity import (
 )
 from db.repositories.model_configs import ModelConfigRepository
 from db.repositories.tools import McpServerRepository, ToolRepository
+from db.repositories.usage import UsageRepository
 from db.repositories.workflows import WorkflowRepository
 
 
@@ -31,12 +32,14 @@ class UnitOfWork:
     workspaces: WorkspaceRepository
     credentials: CredentialRepository
     audit: AuditRepository
+    usage: UsageRepository
 
     def __init__(
         self, sessions: async_sessionmaker[Any], workspace: str = DEFAULT_WORKSPACE
     ) -> None:
         """``workspace`` scopes every query on what lives in a workspace (definitions,
-        model configs, tools, MCP servers); users and workspaces themselves are global."""
+        model configs, tools, MCP servers, LLM usage); users and workspaces themselves
+        are global."""
         self._sessions = sessions
         self.workspace = workspace
 
@@ -51,6 +54,7 @@ class UnitOfWork:
         self.workspaces = WorkspaceRepository(self.session)
         self.credentials = CredentialRepository(self.session)
         self.audit = AuditRepository(self.session)
+        self.usage = UsageRepository(self.session, self.workspace)
         return self
 
     async def __aexit__(

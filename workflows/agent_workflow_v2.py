@@ -304,6 +304,8 @@ class AgentWorkflowV2:
                     feedback=self._run.feedback.get(step_id),
                     tools=[self._plan.tools[name] for name in agent.tools],
                     workspace=self._plan.meta.workspace,
+                    workflow_id=self._plan.meta.workflow_id,
+                    workflow_name=self._plan.meta.workflow_name,
                     output_schema=step.output_schema,
                 ),
                 result_type=RunTaskStepResult,

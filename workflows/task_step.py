@@ -79,6 +79,9 @@ class RunTaskStepInput(BaseModel):
     tools: list[PinnedTool] = []  # the agent's tools, as the plan pinned them
     # The run's workspace: whose model configs the step's agent uses.
     workspace: str = "default"
+    # The run's workflow, whose name its calls are counted under on the usage page.
+    workflow_id: str = ""
+    workflow_name: str = ""
     # The step's JSON Schema: its answer is then parsed, validated and repaired once.
     output_schema: dict[str, Any] | None = None
 

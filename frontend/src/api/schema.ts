@@ -272,6 +272,14 @@ export interface paths {
     /** Delete */
     delete: operations["tools-delete"];
   };
+  "/api/v1/usage": {
+    /**
+     * Get All
+     * @description The calls the workspace's steps really made (a call replayed by a retry counts
+     * once), summed per group.
+     */
+    get: operations["usage-get_all"];
+  };
   "/api/v1/users/{user_id}": {
     /**
      * Delete
@@ -2064,6 +2072,56 @@ export interface components {
       kind: "builtin" | "http" | "mcp";
       /** Name */
       name: string;
+    };
+    /**
+     * UsageReport
+     * @description Every LLM call made in the workspace from ``from`` to ``to`` (UTC days, both
+     * included), by group; by day, every day of the span has a row, zero or not.
+     */
+    UsageReport: {
+      /**
+       * From
+       * Format: date
+       */
+      from: string;
+      /**
+       * Group By
+       * @enum {string}
+       */
+      group_by: "day" | "workflow" | "model";
+      /** Items */
+      items: components["schemas"]["UsageRow"][];
+      /**
+       * To
+       * Format: date
+       */
+      to: string;
+      total: components["schemas"]["UsageRow"];
+    };
+    /**
+     * UsageRow
+     * @description The LLM calls of one group. ``key``: the UTC day (YYYY-MM-DD), the workflow id or
+     * the model config name; ``name``: the day, the workflow's name or the model config name.
+     */
+    UsageRow: {
+      /** Cached Tokens */
+      cached_tokens: number;
+      /** Completion Tokens */
+      completion_tokens: number;
+      /** Cost Micros */
+      cost_micros: number;
+      /** Cost Usd */
+      cost_usd: number;
+      /** Key */
+      key: string;
+      /** Llm Calls */
+      llm_calls: number;
+      /** Name */
+      name: string;
+      /** Prompt Tokens */
+      prompt_tokens: number;
+      /** Total Tokens */
+      total_tokens: number;
     };
     /** UserRead */
     UserRead: {
@@ -4502,6 +4560,57 @@ export interface operations {
       /** @description Successful Response */
       204: {
         content: never;
+      };
+      /** @description No principal: sign in, or send `Authorization: Bearer <API token or JWT>` */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description The principal's role in this workspace does not allow this */
+      403: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description No such resource */
+      404: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description The request is invalid: every problem, each with its location */
+      422: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+    };
+  };
+  /**
+   * Get All
+   * @description The calls the workspace's steps really made (a call replayed by a retry counts
+   * once), summed per group.
+   */
+  "usage-get_all": {
+    parameters: {
+      query?: {
+        /** @description First UTC day; default 29 days before to */
+        from?: string | null;
+        /** @description Last UTC day, included; default today */
+        to?: string | null;
+        group_by?: "day" | "workflow" | "model";
+        /** @description csv: the same rows as a file */
+        format?: "json" | "csv";
+      };
+    };
+    responses: {
+      /** @description Successful Response */
+      200: {
+        content: {
+          "application/json": components["schemas"]["UsageReport"];
+          "text/csv": string;
+        };
       };
       /** @description No principal: sign in, or send `Authorization: Bearer <API token or JWT>` */
       401: {

@@ -19,7 +19,9 @@ from crewai import LLM
 from crewai.types.usage_metrics import UsageMetrics
 from pydantic import PrivateAttr
 
+from temporalio.exceptions import ApplicationError
 from activities.journal import StepJournal
+from activities.budget_guard import BudgetGuard
 from activities.metrics import record_llm_call
 from activities.model_registry import FunctionCalling, ModelConfig
 from activities.pricing import call_cost_micros, prices_of
@@ -40,7 +42,10 @@ class Transcript:
     entries, for this attempt's result, and where each is in the call journal, which is
     what is stored."""
 
-    def __init__(self) -> None:
+    def __init__(self, execution: int | None = None) -> None:
+        # The step's execution: a call replayed from an earlier one (a step that stopped
+        # over budget continues its journal) was reported, and paid for, by that one.
+        self.execution = execution
         self.entries: list[TranscriptEntry] = []
         self.calls: list[CallRef] = []
 
@@ -62,13 +67,16 @@ class Transcript:
         but, failing, never reported. A replay costs nothing more."""
         total = TokenUsage()
         for entry in self.entries:
-            if isinstance(entry, LLMCall):
+            if isinstance(entry, LLMCall) and self._paid_by_this_execution(entry):
                 total = total + entry.usage
         return total
 
 
 class KasalLLM(LLM):
     """A CrewAI LLM that journals its calls, records a transcript and copes with small
+    def _paid_by_this_execution(self, entry: LLMCall) -> bool:
+        return not entry.replayed or entry.execution in (None, self.execution)
+
     models' replies.
 
     Every call is looked up in the step's call journal first: a retried attempt gets the
@@ -93,6 +101,7 @@ class KasalLLM(LLM):
     # CrewAI 1.15's agent executor calls the sync ``call`` from a worker thread even on
     # its async path. That thread hands the call to the activity's event loop, so the
     # HTTP request is async (pooled, and closed at once when the step is cancelled)
+    _budget: BudgetGuard | None = PrivateAttr(default=None)
     # and the thread only waits.
     #
     # CrewAI also wraps every LLM's call methods in a rate-limit retry loop of its own
@@ -145,6 +154,12 @@ class KasalLLM(LLM):
             set_llm_usage(span, entry)
         await self._usage_log.record(entry)  # made and paid for, even if journaling fails
         await journal.record(key, entry.model_dump(mode="json"))
+        if self._budget is not None:
+            try:
+                await self._budget.before_call(_plain_messages(messages), self._transcript.usage)
+            except ApplicationError as stop:
+                journal.fail(stop)  # raised by the activity whatever CrewAI makes of it
+                raise
         self._transcript.add(entry, key)
         record_llm_call(entry)
         return reply
@@ -233,6 +248,7 @@ def build_llm(
     llm._prices = prices_of(config)
     return llm
 
+            execution=self._transcript.execution,
 
 def _sampling(config: ModelConfig) -> dict[str, Any]:
     # Filtered here too: a config may come from elsewhere than the API (a registry, a
@@ -251,6 +267,7 @@ def _api_key(config: ModelConfig) -> str | None:
     # None, litellm would send the worker's OPENAI_API_KEY (or another provider's key from
     # the environment) to that server. Self-hosted servers need no key anyway, but the
     # OpenAI SDK insists on one.
+    budget: BudgetGuard | None = None,
     return NO_KEY if config.api_base else None
 
 
@@ -277,6 +294,7 @@ def _plain_messages(messages: Any) -> list[dict[str, Any]]:
             "role": str(message.get("role", "")),
             "content": content if content is None else str(content),
         }
+    llm._budget = budget
         if message.get("tool_calls"):
             entry["tool_calls"] = _tool_calls(message["tool_calls"])
         if message.get("tool_call_id"):

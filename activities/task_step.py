@@ -12,6 +12,7 @@ from crewai.tools import BaseTool
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from activities.budget_guard import BudgetGuard, max_completion_tokens, on_loop
 from activities.crew_runtime import CrewRuntime
 from activities.egress import EgressRefused, check_url
 from activities.heartbeat import heartbeating
@@ -19,6 +20,7 @@ from activities.journal import Scrubber, StepJournal
 from activities.llm_errors import classify, redact
 from activities.llm_manager import KasalLLM, Transcript, build_llm
 from activities.model_registry import ModelConfig, ModelRegistry, UnknownModel
+from activities.pricing import prices_of
 from activities.structured_output import (
     OutputSchemaMismatch,
     conform,
@@ -32,7 +34,10 @@ from db.blobs import BlobStore
 from db.call_journal import CallJournal
 from workflows.task_step import (
     INLINE_OUTPUT_LIMIT,
+    REQUEST_ALLOWANCE,
     RUN_TASK_STEP,
+    Allowance,
+    AllowanceRequest,
     RunTaskStepInput,
     RunTaskStepResult,
     preview,
@@ -66,7 +71,7 @@ class TaskStepActivities:
         async with heartbeating():
             info = activity.info()
             started_at = datetime.now(UTC)
-            transcript = Transcript()
+            transcript = Transcript(execution=_execution_of(info.activity_id))
             try:
                 result = await self._run(input, info.attempt, transcript)
             except asyncio.CancelledError:
@@ -114,7 +119,8 @@ class TaskStepActivities:
                 asyncio.get_running_loop(),
                 run_id=input.run_id,
                 step_id=input.step_id,
-                execution=_execution_of(activity.info().activity_id),
+                # A step that stopped over budget continues its journal: nothing paid twice.
+                execution=input.journal_execution or _execution_of(activity.info().activity_id),
                 attempt=attempt,
                 scrub=Scrubber(toolbox.secrets + _key_of(config)),
             )
@@ -137,6 +143,7 @@ class TaskStepActivities:
                     ),
                 ),
                 with_tools=bool(toolbox.tools),
+                budget=_budget_guard(input, config, attempt),
             )
             tools = agent_tools(toolbox.tools, journal, transcript, asyncio.get_running_loop())
 
@@ -222,6 +229,30 @@ class TaskStepActivities:
             activity.logger.warning(
                 "could not store the failed attempt's transcript", exc_info=True
             )
+
+
+def _budget_guard(input: RunTaskStepInput, config: ModelConfig, attempt: int) -> BudgetGuard | None:
+    """What stops the step before a call over its run's budget; None without a budget."""
+    if input.allowance is None:
+        return None
+    run = activity.client().get_workflow_handle(input.run_id)
+    execution = _execution_of(activity.info().activity_id)
+
+    async def ask_for_more(needed: Allowance) -> Allowance | None:
+        request = AllowanceRequest(step_id=input.step_id, execution=execution, needed=needed)
+        granted: Allowance | None = await run.execute_update(
+            REQUEST_ALLOWANCE, request, result_type=Allowance
+        )
+        return granted
+
+    return BudgetGuard(
+        input.allowance,
+        on_loop(asyncio.get_running_loop(), ask_for_more),
+        model=config.model,
+        prices=prices_of(config),
+        max_completion_tokens=max_completion_tokens(config),
+        attempt=attempt,
+    )
 
 
 def _execution_of(activity_id: str) -> int:

@@ -21,6 +21,8 @@ from workflows.children import (
     ChildStatus,
 )
 from workflows.engine.events import (
+    AllowanceRequested,
+    BudgetRaised,
     CancelGateTimer,
     CancelRequested,
     CancelTask,
@@ -54,7 +56,7 @@ from workflows.engine.views import page_of_steps, run_result, run_summary
 from workflows.gate_timers import GATE_ALARM_PREFIXES, gate_alarm_summary, gate_timer_summary
 from workflows.map_results import store_map_results
 from workflows.notify import start_notification
-from workflows.plan import PlanTaskStep
+from workflows.plan import BudgetLimits, PlanTaskStep
 from workflows.run_state import (
     AgentWorkflowResult,
     Decision,
@@ -68,7 +70,7 @@ from workflows.search_attributes import (
     KASAL_COST_MICROS,
     KASAL_STATUS,
 )
-from workflows.step_actions import StepAction
+from workflows.step_actions import BudgetChange, StepAction
 from workflows.task_activity import (
     activity_id,
     activity_summary,
@@ -76,8 +78,17 @@ from workflows.task_activity import (
     failure_message,
     heartbeat_timeout,
     retry_policy,
+    stopped_over_budget,
 )
-from workflows.task_step import RUN_TASK_STEP, RunTaskStepInput, RunTaskStepResult, StepContext
+from workflows.task_step import (
+    REQUEST_ALLOWANCE,
+    RUN_TASK_STEP,
+    Allowance,
+    AllowanceRequest,
+    RunTaskStepInput,
+    RunTaskStepResult,
+    StepContext,
+)
 
 # Update ids the API derives from an Idempotency-Key start with this; the run remembers
 # them across continue-as-new, where Temporal's own de-duplication ends.
@@ -195,6 +206,23 @@ class AgentWorkflowV2:
     def _validate_skip_step(self, action: StepAction) -> None:
         self._validate(self._skip(action))
 
+    @workflow.update(name=REQUEST_ALLOWANCE)
+    def request_allowance(self, request: AllowanceRequest) -> Allowance | None:
+        """A running step's activity asks for more of the budget (engine/budget.py)."""
+        event = AllowanceRequested(
+            at=workflow.now(),
+            step_id=request.step_id,
+            execution=request.execution,
+            needed=request.needed,
+        )
+        return self._feed(event).allowance
+
+    @workflow.update
+    def raise_budget(self, change: BudgetChange) -> BudgetLimits | None:
+        """An operator's new limits; a step paused over budget is then retried or skipped."""
+        self._feed(BudgetRaised(at=workflow.now(), limits=change.limits, actor=change.actor))
+        return self._run.budget
+
     def _decided(self, decision: Decision, via: str) -> Decided:
         recorded = RecordedDecision(**decision.model_dump(), decided_at=workflow.now())
         return Decided(
@@ -245,9 +273,7 @@ class AgentWorkflowV2:
 
     def _carry_out(self, command: Command) -> None:
         if isinstance(command, StartTask):
-            self._activities[command.step_id] = asyncio.create_task(
-                self._execute_task(command.step_id, command.execution)
-            )
+            self._activities[command.step_id] = asyncio.create_task(self._execute_task(command))
         elif isinstance(command, StartChild):
             self._activities[command.step_id] = asyncio.create_task(self._execute_child(command))
         elif isinstance(command, StoreMapResults):
@@ -287,7 +313,8 @@ class AgentWorkflowV2:
                     ]
                 )
 
-    async def _execute_task(self, step_id: str, execution: int) -> None:
+    async def _execute_task(self, command: StartTask) -> None:
+        step_id, execution = command.step_id, command.execution
         step = self._graph.steps[step_id]
         assert isinstance(step, PlanTaskStep)
         agent = self._plan.agents[step.agent]
@@ -307,6 +334,8 @@ class AgentWorkflowV2:
                     workflow_id=self._plan.meta.workflow_id,
                     workflow_name=self._plan.meta.workflow_name,
                     output_schema=step.output_schema,
+                    allowance=command.allowance,
+                    journal_execution=command.journal_execution,
                 ),
                 result_type=RunTaskStepResult,
                 activity_id=activity_id(step_id, execution),
@@ -320,6 +349,7 @@ class AgentWorkflowV2:
                 ),
             )
         except ActivityError as err:
+            spent = stopped_over_budget(err)
             event: RunEvent = TaskFailed(
                 at=workflow.now(),
                 step_id=step_id,
@@ -327,6 +357,8 @@ class AgentWorkflowV2:
                 error=failure_message(err),
                 attempts=attempts_used(err, step),
                 cancelled=isinstance(err.cause, TemporalCancelledError),
+                over_budget=spent is not None,
+                usage=spent,
             )
         except asyncio.CancelledError:
             # The run cancelled the task (CancelTask): the activity has stopped, as

@@ -33,6 +33,7 @@ from workflows.branch_checks import (
 from workflows.definition import (
     AgentSpec,
     ApprovalStep,
+    BudgetSpec,
     ConditionStep,
     InputSpec,
     LoopStep,
@@ -45,6 +46,7 @@ from workflows.definition import (
 )
 from workflows.plan import (
     AnyPlanStep,
+    BudgetLimits,
     ChildWorkflow,
     Plan,
     PlanApprovalStep,
@@ -56,6 +58,7 @@ from workflows.plan import (
     PlanWorkflowStep,
     RunMeta,
 )
+from workflows.task_step import MICROS_PER_USD
 from workflows.tools import PinnedTool, resolve_tool, tool_problem
 
 Loc = list[str | int]
@@ -484,6 +487,18 @@ def build_plan(
         max_parallel=parsed.max_parallel,
         meta=RunMeta(webhook_url=webhook_url, slack_webhook_url=slack_webhook_url),
         tools=pinned,
+        budget=budget_limits(parsed.budget),
+    )
+
+
+def budget_limits(spec: BudgetSpec | None) -> BudgetLimits | None:
+    """A definition's or a run request's budget as limits; cost in micro-dollars."""
+    if spec is None or (spec.max_cost_usd is None and spec.max_tokens is None):
+        return None
+    cost = spec.max_cost_usd
+    return BudgetLimits(
+        max_cost_micros=None if cost is None else round(cost * MICROS_PER_USD),
+        max_tokens=spec.max_tokens,
     )
 
 

@@ -207,9 +207,17 @@ class NotifySpec(_Strict):
     slack_webhook_url: str | None = None
 
 
+class BudgetSpec(_Strict):
+    """A run's spending limits: its LLM calls pause before one would cross either."""
+
+    max_cost_usd: float | None = Field(default=None, gt=0, allow_inf_nan=False)
+    max_tokens: int | None = Field(default=None, ge=1)
+
+
 class WorkflowDefinition(_Strict):
     inputs: list[InputSpec] = []
     agents: list[AgentSpec] = []
     steps: list[Step] = Field(min_length=1)
     max_parallel: int = Field(default=16, ge=1, le=1000)
     notify: NotifySpec | None = None
+    budget: BudgetSpec | None = None

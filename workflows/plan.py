@@ -134,6 +134,28 @@ class RunMeta(BaseModel):
     parent_step_id: str | None = None
 
 
+class BudgetLimits(BaseModel):
+    """A run's limits, cost in micro-dollars; None: that one is not limited."""
+
+    model_config = ConfigDict(frozen=True)
+
+    max_cost_micros: int | None = None
+    max_tokens: int | None = None
+
+    def stricter(self, other: BudgetLimits | None) -> BudgetLimits:
+        """Each limit at the lower of the two (a definition's and a run request's)."""
+        if other is None:
+            return self
+        return BudgetLimits(
+            max_cost_micros=_lower(self.max_cost_micros, other.max_cost_micros),
+            max_tokens=_lower(self.max_tokens, other.max_tokens),
+        )
+
+
+def _lower(a: int | None, b: int | None) -> int | None:
+    return b if a is None else a if b is None else min(a, b)
+
+
 class Plan(BaseModel):
     model_config = ConfigDict(frozen=True)
 
@@ -144,6 +166,7 @@ class Plan(BaseModel):
     meta: RunMeta = RunMeta()
     # Every tool an agent names, by that name, pinned at the version the run compiled.
     tools: dict[str, PinnedTool] = {}
+    budget: BudgetLimits | None = None
 
     def step(self, step_id: str) -> AnyPlanStep:
         for step in self.steps:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel
 
+from workflows.plan import BudgetLimits
 from workflows.run_state import StepState
 from workflows.status import StepStatus
 
@@ -15,6 +16,14 @@ class StepAction(BaseModel):
     actor: str = ""
     output: str | None = None
     output_ref: str | None = None  # set by the API when a large output went to the blob store
+
+
+class BudgetChange(BaseModel):
+    """An operator's new limits for a run (``raise_budget``); each one given replaces the
+    run's, one left out stays."""
+
+    limits: BudgetLimits
+    actor: str = ""
 
 
 def refusal(state: StepState | None, step_id: str, expected: StepStatus) -> tuple[str, str] | None:

@@ -18,6 +18,7 @@ from temporalio.exceptions import (
 
 from workflows.definition import AgentSpec
 from workflows.plan import PlanTaskStep
+from workflows.task_step import TokenUsage
 
 # A step on a worker that died runs again elsewhere this long after the crash, plus its
 # first retry interval. What keeps it from being shorter is the server, not the worker:
@@ -33,6 +34,8 @@ FAST_HEARTBEAT_MAX_PARALLEL = 100
 MAX_RETRY_INTERVAL = timedelta(minutes=5)
 SUMMARY_LENGTH = 80
 ACTIVITY_ID_SEPARATOR = "#"
+# The error a step's activity raises when a call would cross its budget.
+BUDGET_EXCEEDED = "BudgetExceeded"
 
 
 def activity_id(step_id: str, execution: int) -> str:
@@ -73,6 +76,16 @@ def attempts_used(err: ActivityError, step: PlanTaskStep) -> int:
     if err.retry_state == RetryState.MAXIMUM_ATTEMPTS_REACHED:
         return step.retry.max_attempts
     return 1
+
+
+def stopped_over_budget(err: ActivityError) -> TokenUsage | None:
+    """What a step that stopped before a call over its budget spent; None for any other
+    failure. The activity sends it as its error's second detail (after the attempt)."""
+    cause = err.cause
+    if not isinstance(cause, ApplicationError) or cause.type != BUDGET_EXCEEDED:
+        return None
+    spent = cause.details[1] if len(cause.details) > 1 else None
+    return TokenUsage.model_validate(spent) if isinstance(spent, dict) else TokenUsage()
 
 
 def failure_message(err: ActivityError | ChildWorkflowError) -> str:

@@ -58,6 +58,26 @@ class TokenUsage(BaseModel):
         return self.cost_micros / MICROS_PER_USD
 
 
+class Allowance(BaseModel):
+    """What a step may spend of its run's budget; None: that one is not limited."""
+
+    cost_micros: int | None = None
+    tokens: int | None = None
+
+
+# The update a running step asks its run for more of the budget with.
+REQUEST_ALLOWANCE = "request_allowance"
+
+
+class AllowanceRequest(BaseModel):
+    """A running step asks its run for more of the budget (the ``request_allowance``
+    update): ``needed`` more than its allowance, for the call it is about to make."""
+
+    step_id: str
+    execution: int
+    needed: Allowance
+
+
 class StepContext(BaseModel):
     """An upstream task's output, handed to the next task as context."""
 
@@ -84,6 +104,10 @@ class RunTaskStepInput(BaseModel):
     workflow_name: str = ""
     # The step's JSON Schema: its answer is then parsed, validated and repaired once.
     output_schema: dict[str, Any] | None = None
+    # What it may spend of the run's budget (None: no budget), and the execution whose
+    # call journal it continues (None: its own).
+    allowance: Allowance | None = None
+    journal_execution: int | None = None
 
 
 class LLMCall(BaseModel):
@@ -98,6 +122,8 @@ class LLMCall(BaseModel):
     started_at: datetime
     # Answered from the call journal by a retried attempt: not made, and not paid, again.
     replayed: bool = False
+    # The step's execution that made the call (None in records from before it was kept).
+    execution: int | None = None
 
 
 class ToolCall(BaseModel):

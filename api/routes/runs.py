@@ -23,6 +23,8 @@ from api.schemas.events import RUN_EVENT
 from api.schemas.runs import (
     ApprovalPage,
     CancelAccepted,
+    BudgetRaise,
+    BudgetRead,
     DecisionRequest,
     HistoryEvent,
     RetryRequest,
@@ -186,6 +188,15 @@ async def retry_step(
     step_id: str,
     service: RunOperatorDep,
     # Accepted for old clients; its only field, `actor`, is ignored.
+@router.post("/runs/{run_id}/budget", response_model=BudgetRead, responses=OPERATION_ERRORS)
+async def raise_budget(
+    principal: Operator, run_id: str, body: BudgetRaise, service: RunOperatorDep
+) -> BudgetRead:
+    """Give an open run new limits (each one sent replaces the run's); a step paused over
+    budget then runs again on retry, replaying the calls it paid for. 409 if closed."""
+    return await service.raise_budget(run_id, body, principal)
+
+
     body: RetryRequest | None = None,
     idempotency_key: IdempotencyKey = None,
 ) -> StepRead:

@@ -6,9 +6,17 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, Field, computed_field, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    Field,
+    computed_field,
+    field_validator,
+    model_validator,
+)
 
 from api.limits import run_inputs_within_limit, skip_output_within_limit
+from workflows.definition import BudgetSpec
 from workflows.run_state import AgentWorkflowResult, StepState
 from workflows.status import RunStatus
 from workflows.task_step import MICROS_PER_USD, TokenUsage, TranscriptEntry
@@ -17,6 +25,25 @@ from workflows.task_step import MICROS_PER_USD, TokenUsage, TranscriptEntry
 class RunCreate(BaseModel):
     inputs: Annotated[dict[str, Any], AfterValidator(run_inputs_within_limit)] = {}
     version: int | None = None
+    # With the definition's budget, the stricter of each limit holds.
+    budget: BudgetSpec | None = None
+
+
+class BudgetRead(BaseModel):
+    """A run's limits now; null: not limited."""
+
+    max_cost_usd: float | None
+    max_tokens: int | None
+
+
+class BudgetRaise(BudgetSpec):
+    """New limits for a run: each one given replaces the run's, one left out stays."""
+
+    @model_validator(mode="after")
+    def _one_limit_at_least(self) -> BudgetRaise:
+        if self.max_cost_usd is None and self.max_tokens is None:
+            raise ValueError("give max_cost_usd, max_tokens or both")
+        return self
 
 
 class DecisionRequest(BaseModel):

@@ -19,6 +19,8 @@ from temporalio.converter import DataConverter
 from workflows.agent_workflow_v2 import IDEMPOTENT_UPDATE_PREFIX
 from workflows.children import CHILD_STATUS_SIGNAL, ChildStatus, parse_child_run_id
 from workflows.engine.events import (
+    AllowanceRequested,
+    BudgetRaised,
     CancelRequested,
     CancelTask,
     ChildFinished,
@@ -42,9 +44,9 @@ from workflows.engine.state import AgentWorkflowV2Input, RunData
 from workflows.gate_timers import parse_gate_alarm_summary, parse_gate_timer_summary
 from workflows.map_results import STORE_MAP_RESULTS, StoredMapResults, parse_store_activity_id
 from workflows.run_state import AgentWorkflowResult, Decision, RecordedDecision
-from workflows.step_actions import StepAction
-from workflows.task_activity import ACTIVITY_ID_SEPARATOR
-from workflows.task_step import RunTaskStepResult
+from workflows.step_actions import BudgetChange, StepAction
+from workflows.task_activity import ACTIVITY_ID_SEPARATOR, BUDGET_EXCEEDED
+from workflows.task_step import AllowanceRequest, RunTaskStepResult, TokenUsage
 
 T = TypeVar("T")
 E = EventType
@@ -188,7 +190,7 @@ class _Fold:
             E.EVENT_TYPE_ACTIVITY_TASK_TIMED_OUT,
             E.EVENT_TYPE_ACTIVITY_TASK_CANCELED,
         ):
-            self.activity_ended(raw, at)
+            await self.activity_ended(raw, at)
         elif kind == E.EVENT_TYPE_TIMER_STARTED:
             summary = await self.decode_one(raw.user_metadata.summary, str)
             gate = parse_gate_timer_summary(summary) if summary else None
@@ -307,11 +309,13 @@ class _Fold:
             self.feed(ContinueAsNewSuggested(at=self.suggested_at))
         self.suggested_at = None
 
-    def activity_ended(self, raw: RawEvent, at: Any) -> None:
+    async def activity_ended(self, raw: RawEvent, at: Any) -> None:
         kind = raw.event_type
+        spent: TokenUsage | None = None
         if kind == E.EVENT_TYPE_ACTIVITY_TASK_FAILED:
             ended = raw.activity_task_failed_event_attributes
             scheduled, message = ended.scheduled_event_id, ended.failure.message
+            spent = await self.spent_over_budget(ended.failure)
         elif kind == E.EVENT_TYPE_ACTIVITY_TASK_TIMED_OUT:
             timed_out = raw.activity_task_timed_out_event_attributes
             scheduled, message = timed_out.scheduled_event_id, timed_out.failure.message
@@ -332,8 +336,21 @@ class _Fold:
                 error=f"storing its results: {message}" if store else message,
                 attempts=1 if store else self.attempts.get(scheduled, 1),
                 cancelled=kind == E.EVENT_TYPE_ACTIVITY_TASK_CANCELED,
+                over_budget=spent is not None,
+                usage=spent,
             )
         )
+
+    async def spent_over_budget(self, failure: Any) -> TokenUsage | None:
+        """What ``stopped_over_budget`` reads in the workflow, from the failure's proto."""
+        info = failure.application_failure_info
+        if info.type != BUDGET_EXCEEDED:
+            return None
+        details = list(info.details.payloads)
+        if len(details) < 2:
+            return TokenUsage()
+        [spent] = await self.converter.decode(details[1:2], [TokenUsage])
+        return spent  # type: ignore[no-any-return]
 
     async def update_accepted(self, raw: RawEvent, at: Any) -> None:
         request = raw.workflow_execution_update_accepted_event_attributes.accepted_request
@@ -345,6 +362,14 @@ class _Fold:
             if decision is not None:
                 recorded = RecordedDecision(**decision.model_dump(), decided_at=at)
                 self.feed(Decided(at=at, decision=recorded, request_key=key))
+        elif name == "request_allowance":
+            request = await self.decode(args, AllowanceRequest)
+            if request is not None:
+                self.feed(AllowanceRequested(at=at, **request.model_dump()))
+        elif name == "raise_budget":
+            change = await self.decode(args, BudgetChange)
+            if change is not None:
+                self.feed(BudgetRaised(at=at, limits=change.limits, actor=change.actor))
         elif name in ("retry_step", "skip_step"):
             action = await self.decode(args, StepAction)
             if action is None:

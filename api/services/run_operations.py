@@ -21,16 +21,25 @@ from temporalio.service import RPCError, RPCStatusCode
 from api.authorization import Principal
 from api.errors import Conflict, Forbidden, NotFound, Unavailable
 from api.metrics import ApiMetrics
-from api.schemas.runs import CancelAccepted, DecisionRequest, SkipRequest, StepRead
+from api.schemas.runs import (
+    BudgetRaise,
+    BudgetRead,
+    CancelAccepted,
+    DecisionRequest,
+    SkipRequest,
+    StepRead,
+)
 from api.services.run_access import RunAccess
 from api.services.run_reading import resolve_blobs
 from api.temporal import TemporalGateway
 from db.blobs import BlobStore
 from kasal.settings import Settings
 from workflows.agent_workflow_v2 import IDEMPOTENT_UPDATE_PREFIX
+from workflows.compiler import budget_limits
+from workflows.plan import BudgetLimits
 from workflows.run_state import Decision, StepState
-from workflows.step_actions import StepAction
-from workflows.task_step import INLINE_OUTPUT_LIMIT, preview
+from workflows.step_actions import BudgetChange, StepAction
+from workflows.task_step import INLINE_OUTPUT_LIMIT, MICROS_PER_USD, preview
 
 UPDATE_ACCEPT_TIMEOUT = timedelta(seconds=5)
 
@@ -93,6 +102,34 @@ class RunOperator(RunAccess):
             )
             action = action.model_copy(update={"output": preview(body.output), "output_ref": ref})
         return await self._update(run_id, "skip_step", action, idempotency_key)
+
+    async def raise_budget(self, run_id: str, body: BudgetRaise, actor: Principal) -> BudgetRead:
+        """New limits for an open run; a step paused over budget is then retried or skipped."""
+        handle = await self._handle(run_id)
+        if (await self._describe(handle)).status != WorkflowExecutionStatus.RUNNING:
+            raise Conflict(f"run {run_id} is closed")
+        limits = budget_limits(body)
+        assert limits is not None  # BudgetRaise holds one limit at least
+        try:
+            budget = await handle.execute_update(
+                "raise_budget",
+                BudgetChange(limits=limits, actor=actor.email),
+                result_type=BudgetLimits,
+                rpc_timeout=UPDATE_ACCEPT_TIMEOUT,
+            )
+        except WorkflowUpdateRPCTimeoutOrCancelledError:
+            raise Unavailable(
+                f"no worker accepted the request within {UPDATE_ACCEPT_TIMEOUT.seconds} s"
+            ) from None
+        except RPCError as err:
+            if err.status == RPCStatusCode.NOT_FOUND:
+                raise Conflict(f"run {run_id} closed before it took the request") from None
+            raise Unavailable(f"Temporal did not answer: {err.message}") from None
+        cost = budget.max_cost_micros if budget else None
+        return BudgetRead(
+            max_cost_usd=None if cost is None else cost / MICROS_PER_USD,
+            max_tokens=budget.max_tokens if budget else None,
+        )
 
     async def cancel(self, run_id: str, idempotency_key: str | None) -> CancelAccepted:
         """Ask the run to stop; steps in flight hear it through their heartbeats."""

@@ -14,6 +14,7 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 from api.errors import NotFound
 from api.schemas.runs import RunCreate, RunCreated
 from api.services.run_access import RunAccess, RunHandle, listed_status
+from api.services.run_budgets import with_budget
 from api.temporal import TemporalGateway
 from db.base import utcnow
 from db.run_plans import VersionMissing, compile_version
@@ -45,6 +46,7 @@ class RunStarter(RunAccess):
     ) -> RunCreated:
         """Compile the chosen version with the inputs and start one Temporal workflow."""
         plan = await self.compile(workflow_id, data.version, data.inputs)
+        plan = await with_budget(self.uow, plan, data.budget)
         client = await self.temporal.client()
         run_id = new_run_id(workflow_id, idempotency_key)
         if idempotency_key is not None:

@@ -12,9 +12,10 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, Field
 
 from workflows.engine.state import MapEntry
+from workflows.plan import BudgetLimits
 from workflows.run_state import RecordedDecision
 from workflows.status import RunStatus
-from workflows.task_step import TokenUsage
+from workflows.task_step import Allowance, TokenUsage
 
 
 class _Event(BaseModel):
@@ -46,6 +47,10 @@ class TaskFailed(_Event):
     attempts: int
     # The run asked for the cancel: the step ends cancelled, not failed.
     cancelled: bool = False
+    # The step stopped before a call that would cross its budget (BudgetExceeded): it
+    # pauses with reason budget, whatever its on_failure, having spent ``usage``.
+    over_budget: bool = False
+    usage: TokenUsage | None = None
 
 
 class Decided(_Event):
@@ -88,6 +93,23 @@ class SkipRequested(_Event):
     output: str = ""
     output_ref: str | None = None
     request_key: str | None = None
+
+
+class AllowanceRequested(_Event):
+    """A running step asks for more of the budget (an update from its activity)."""
+
+    kind: Literal["allowance_requested"] = "allowance_requested"
+    step_id: str
+    execution: int
+    needed: Allowance
+
+
+class BudgetRaised(_Event):
+    """An operator set new limits (``POST /runs/{run_id}/budget``)."""
+
+    kind: Literal["budget_raised"] = "budget_raised"
+    limits: BudgetLimits
+    actor: str = ""
 
 
 class CancelRequested(_Event):
@@ -157,6 +179,8 @@ RunEvent = Annotated[
     | RetryRequested
     | SkipRequested
     | CancelRequested
+    | AllowanceRequested
+    | BudgetRaised
     | ChildStarted
     | ChildFinished
     | MapResultsStored
@@ -172,6 +196,10 @@ class StartTask(BaseModel):
     kind: Literal["start_task"] = "start_task"
     step_id: str
     execution: int
+    # What it may spend of the run's budget, and the execution whose call journal it
+    # continues (an earlier one, when it stopped over budget: nothing is paid twice).
+    allowance: Allowance | None = None
+    journal_execution: int | None = None
 
 
 class StartChild(BaseModel):

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from workflows.engine.branches import Expressions, join_verdict
+from workflows.engine.budget import allowed, grant_first, grant_more, raise_limits, release
 from workflows.engine.child_steps import (
     child_finished,
     child_start,
@@ -26,6 +27,8 @@ from workflows.engine.child_steps import (
     map_results_stored,
 )
 from workflows.engine.events import (
+    AllowanceRequested,
+    BudgetRaised,
     CancelGateTimer,
     CancelRequested,
     CancelTask,
@@ -73,8 +76,9 @@ from workflows.plan import (
     PlanRouterStep,
     PlanTaskStep,
 )
-from workflows.run_state import RecordedDecision, StepState, attention_status
+from workflows.run_state import PauseReason, RecordedDecision, StepState, attention_status
 from workflows.status import RunStatus, StepStatus, open_run_status
+from workflows.task_step import Allowance
 
 
 class PlanGraph:
@@ -96,6 +100,7 @@ class Transition:
     commands: list[Command] = field(default_factory=list)
     refusal: Refusal | None = None
     step: StepState | None = None  # the step an operator's request acted on
+    allowance: Allowance | None = None  # what a step that asked for more may now spend
 
 
 def reduce(run: RunData, graph: PlanGraph, event: RunEvent) -> Transition:
@@ -135,6 +140,10 @@ def reduce(run: RunData, graph: PlanGraph, event: RunEvent) -> Transition:
             state.child_status = event.status
     elif isinstance(event, ContinueAsNewSuggested):
         run.draining = True
+    elif isinstance(event, AllowanceRequested):
+        out.allowance = _allowance_requested(run, event)
+    elif isinstance(event, BudgetRaised):
+        raise_limits(run, event.limits)
     else:
         acted = _operator_request(run, graph, event, out)
         _settle(run, graph, event.at, out)
@@ -159,10 +168,21 @@ def _resume(run: RunData, graph: PlanGraph, at: datetime, out: Transition) -> No
         _promote(run, graph, list(graph.order), at, out)
 
 
+def _allowance_requested(run: RunData, event: AllowanceRequested) -> Allowance | None:
+    """More for a running step, as far as the budget goes; a closing or draining run, or a
+    stale execution, gets no more than it holds."""
+    state = _current_execution(run, event.step_id, event.execution)
+    if state is None or run.budget is None or run.closing is not None or run.draining:
+        return allowed(run, event.step_id)
+    return grant_more(run, event.step_id, event.needed)
+
+
 def _task_succeeded(run: RunData, graph: PlanGraph, event: TaskSucceeded, out: Transition) -> None:
     state = _current_execution(run, event.step_id, event.execution)
     if state is None:
         return
+    release(run, state.id)
+    run.continued_journals.pop(state.id, None)
     state.status = StepStatus.COMPLETED
     state.attempt += event.attempts - 1
     state.output, state.output_ref = event.output, event.output_ref
@@ -179,20 +199,23 @@ def _task_failed(run: RunData, graph: PlanGraph, event: TaskFailed, out: Transit
         return
     state.attempt += event.attempts - 1
     state.finished_at = event.at
+    release(run, state.id)
+    if event.usage is not None:
+        state.usage = event.usage if state.usage is None else state.usage + event.usage
     if event.cancelled:
         state.status = StepStatus.CANCELLED
         return
     state.error = event.error
+    if event.over_budget and run.closing is None:
+        run.continued_journals.setdefault(state.id, event.execution)
+        _pause(state, out, "budget")
+        return
     step = graph.steps[state.id]
     if run.closing is not None or (isinstance(step, PlanTaskStep) and step.on_failure == "fail"):
         state.status = StepStatus.FAILED
         _close(run, "failed", state.id, f"step '{state.id}' failed: {event.error}", event.at, out)
         return
-    state.status = StepStatus.PAUSED
-    state.pause_reason = "failure"
-    out.commands.append(
-        Notify(event="needs_attention", status=RunStatus.NEEDS_ATTENTION, step_id=state.id)
-    )
+    _pause(state, out)
 
 
 def _gate_expired(run: RunData, graph: PlanGraph, event: GateExpired, out: Transition) -> None:
@@ -359,9 +382,9 @@ def _promote(
             _enqueue(run, graph, step_id)
 
 
-def _pause(state: StepState, out: Transition) -> None:
+def _pause(state: StepState, out: Transition, reason: PauseReason = "failure") -> None:
     state.status = StepStatus.PAUSED
-    state.pause_reason = "failure"
+    state.pause_reason = reason
     out.commands.append(
         Notify(event="needs_attention", status=RunStatus.NEEDS_ATTENTION, step_id=state.id)
     )
@@ -452,7 +475,14 @@ def _start_tasks(run: RunData, graph: PlanGraph, at: datetime, out: Transition) 
             state.status = StepStatus.RUNNING
             state.execution += 1
             state.attempt += 1
-            out.commands.append(StartTask(step_id=step_id, execution=state.execution))
+            out.commands.append(
+                StartTask(
+                    step_id=step_id,
+                    execution=state.execution,
+                    allowance=grant_first(run, step_id),
+                    journal_execution=run.continued_journals.get(step_id),
+                )
+            )
             continue
         child = child_start(run, graph.plan, graph.expressions, state, step, at)
         if child is not None:

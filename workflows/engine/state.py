@@ -12,10 +12,10 @@ from typing import Any, Literal
 
 from pydantic import BaseModel
 
-from workflows.plan import Plan
+from workflows.plan import BudgetLimits, Plan
 from workflows.run_state import StepState
 from workflows.status import RunStatus, StepStatus
-from workflows.task_step import TokenUsage
+from workflows.task_step import Allowance, TokenUsage
 
 # Idempotency keys a run remembers across continue-as-new: an HTTP client retries a
 # request within minutes, long before two hundred other requests arrive.
@@ -61,6 +61,13 @@ class RunData(BaseModel):
     published_status: RunStatus | None = None
     # The KasalCostMicros search attribute as last upserted (UpsertCost).
     published_cost_micros: int = 0
+    # The budget (the plan's, as operators raised it) and what each running step may
+    # spend from it (engine/budget.py).
+    budget: BudgetLimits | None = None
+    allowances: dict[str, Allowance] = {}
+    # Steps that stopped over budget: the execution whose call journal their retry
+    # continues, so that the calls they paid for are replayed, not made again.
+    continued_journals: dict[str, int] = {}
     # The KasalApprovers search attribute as last upserted (UpsertApprovers).
     published_approvers: list[str] = []
     notifications: int = 0
@@ -76,7 +83,10 @@ class RunData(BaseModel):
 
     @classmethod
     def for_plan(cls, plan: Plan) -> RunData:
-        return cls(steps={s.id: StepState(id=s.id, type=s.type) for s in plan.steps})
+        return cls(
+            steps={s.id: StepState(id=s.id, type=s.type) for s in plan.steps},
+            budget=plan.budget,
+        )
 
     def running(self) -> int:
         return sum(1 for s in self.steps.values() if s.status == StepStatus.RUNNING)

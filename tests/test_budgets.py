@@ -1,0 +1,143 @@
+"""Budgets that pause, never overspend (issue 13): a step stops before the LLM call that
+would cross its run's budget, an operator raises it and retries, and nothing is paid twice."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import litellm
+
+from tests.api_stack import ApiStack
+from tests.helpers import agent, marker, task
+from tests.stub_llm import Call, Reply, StubLLM
+from tests.test_api_runs import start, wait_for_run
+from tests.test_costs import PRICES
+from tests.test_output_schema import LABEL
+
+MAX_COMPLETION = 16
+
+
+async def budgeted_model(api: ApiStack, stub_llm: StubLLM, name: str) -> None:
+    response = await api.http.post(
+        "/models",
+        json={
+            "name": name,
+            "model": "openai/stub-model",
+            "api_base": stub_llm.url,
+            "max_tokens": MAX_COMPLETION,
+            "prices": PRICES,
+        },
+    )
+    assert response.status_code == 201, response.text
+
+
+async def create(api: ApiStack, name: str, spec: dict[str, Any]) -> str:
+    response = await api.http.post("/workflows", json={"name": name, "spec": spec})
+    assert response.status_code == 201, response.text
+    return str(response.json()["id"])
+
+
+def worst_case_tokens(call: Call) -> int:
+    """The estimate the step makes before a call (activities/budget_guard.py)."""
+    prompt = litellm.token_counter(model="openai/stub-model", messages=call.body["messages"])
+    return int(prompt) + MAX_COMPLETION
+
+
+async def test_a_step_stops_before_a_call_over_the_budget_and_runs_after_a_raise(
+    api: ApiStack, stub_llm: StubLLM
+) -> None:
+    await budgeted_model(api, stub_llm, "metered")
+    stub_llm.script(marker("a"), Reply("an answer"))
+    spec = {"agents": [agent(llm="metered")], "steps": [task("a")]}
+    workflow_id = await create(api, "metered", spec)
+    run_id = (await start(api, workflow_id, budget={"max_cost_usd": 0.000001}))["run_id"]
+
+    run = await wait_for_run(api, run_id, "needs_attention")
+    [step] = run["steps"]
+    assert (step["status"], step["pause_reason"]) == ("paused", "budget")
+    assert stub_llm.call_count(marker("a")) == 0  # stopped before calling
+
+    raised = await api.http.post(f"/runs/{run_id}/budget", json={"max_cost_usd": 1.0})
+    assert raised.status_code == 200, raised.text
+    assert raised.json() == {"max_cost_usd": 1.0, "max_tokens": None}
+    retried = await api.http.post(f"/runs/{run_id}/steps/a/retry")
+    assert retried.status_code == 200, retried.text
+    run = await wait_for_run(api, run_id, "completed")
+    assert run["cost_micros"] > 0 and stub_llm.call_count(marker("a")) == 1
+
+
+async def test_a_retry_after_a_budget_pause_replays_what_was_paid_and_never_overspends(
+    api: ApiStack, stub_llm: StubLLM
+) -> None:
+    """A step of two calls (an answer, then its repair) gets a token budget that holds the
+    first call's worst case, but not the first call's use plus the second's worst case."""
+    await budgeted_model(api, stub_llm, "metered")
+    replies = (Reply('{"label": "bug"}'), Reply('{"label": "bug", "confidence": 0.5}'))
+    spec = {
+        "agents": [agent(llm="metered")],
+        "steps": [task("classify", output_schema=LABEL)],
+    }
+    workflow_id = await create(api, "classify", spec)
+
+    # Unbudgeted, to learn what each call asks: the budgeted run asks the same.
+    stub_llm.script(marker("classify"), *replies)
+    run_id = (await start(api, workflow_id))["run_id"]
+    await wait_for_run(api, run_id, "completed")
+    first, second = stub_llm.calls(marker("classify"))
+    budget = worst_case_tokens(first)
+    assert (
+        first.usage is not None and first.usage["total_tokens"] + worst_case_tokens(second) > budget
+    )
+    stub_llm.reset()
+
+    stub_llm.script(marker("classify"), *replies)
+    run_id = (await start(api, workflow_id, budget={"max_tokens": budget}))["run_id"]
+    run = await wait_for_run(api, run_id, "needs_attention")
+    [step] = run["steps"]
+    assert (step["status"], step["pause_reason"]) == ("paused", "budget")
+    assert stub_llm.call_count(marker("classify")) == 1  # the repair was never sent
+    # What was spent is counted, and within the budget: no overshoot at all here.
+    assert step["usage"]["llm_calls"] == 1
+    assert run["usage"]["total_tokens"] <= budget
+
+    raised = await api.http.post(f"/runs/{run_id}/budget", json={"max_tokens": budget * 10})
+    assert raised.status_code == 200, raised.text
+    assert (await api.http.post(f"/runs/{run_id}/steps/classify/retry")).status_code == 200
+    run = await wait_for_run(api, run_id, "completed")
+
+    # The answer was replayed from the journal, not asked again: one call each, each
+    # counted once in the step's usage.
+    calls = stub_llm.calls(marker("classify"))
+    assert len(calls) == 2
+    [step] = run["steps"]
+    assert step["usage"]["llm_calls"] == 2
+    assert step["usage"]["total_tokens"] == sum(c.usage["total_tokens"] for c in calls)  # type: ignore[index]
+
+
+async def test_a_cost_budget_on_a_model_without_a_price_is_refused(
+    api: ApiStack, stub_llm: StubLLM
+) -> None:
+    response = await api.http.post(
+        "/models",
+        json={
+            "name": "unpriced",
+            "model": "openai/unknown-model",
+            "api_base": "https://llm.example",
+        },
+    )
+    assert response.status_code == 201, response.text
+    spec = {"agents": [agent(llm="unpriced")], "steps": [task("a")]}
+    workflow_id = await create(api, "unpriced", spec)
+
+    refused = await api.http.post(
+        f"/workflows/{workflow_id}/runs", json={"budget": {"max_cost_usd": 5}}
+    )
+    assert refused.status_code == 422, refused.text
+    [problem] = refused.json()["detail"]
+    assert problem["loc"] == ["body", "budget", "max_cost_usd"]
+    assert "unpriced" in problem["msg"]
+    # A token budget needs no price.
+    accepted = await api.http.post(
+        f"/workflows/{workflow_id}/runs", json={"budget": {"max_tokens": 1000}}
+    )
+    assert accepted.status_code == 201, accepted.text

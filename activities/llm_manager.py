@@ -18,10 +18,10 @@ import litellm
 from crewai import LLM
 from crewai.types.usage_metrics import UsageMetrics
 from pydantic import PrivateAttr
-
 from temporalio.exceptions import ApplicationError
-from activities.journal import StepJournal
+
 from activities.budget_guard import BudgetGuard
+from activities.journal import StepJournal
 from activities.metrics import record_llm_call
 from activities.model_registry import FunctionCalling, ModelConfig
 from activities.pricing import call_cost_micros, prices_of
@@ -71,12 +71,12 @@ class Transcript:
                 total = total + entry.usage
         return total
 
-
-class KasalLLM(LLM):
-    """A CrewAI LLM that journals its calls, records a transcript and copes with small
     def _paid_by_this_execution(self, entry: LLMCall) -> bool:
         return not entry.replayed or entry.execution in (None, self.execution)
 
+
+class KasalLLM(LLM):
+    """A CrewAI LLM that journals its calls, records a transcript and copes with small
     models' replies.
 
     Every call is looked up in the step's call journal first: a retried attempt gets the
@@ -95,13 +95,13 @@ class KasalLLM(LLM):
     _answer_only: bool = PrivateAttr(default=True)
     _function_calling: FunctionCalling = PrivateAttr(default="auto")
     _prices: ModelPrices | None = PrivateAttr(default=None)
+    _budget: BudgetGuard | None = PrivateAttr(default=None)
     _loop: asyncio.AbstractEventLoop | None = PrivateAttr(default=None)
     _in_flight: set[Future[Any]] = PrivateAttr(default_factory=set)
 
     # CrewAI 1.15's agent executor calls the sync ``call`` from a worker thread even on
     # its async path. That thread hands the call to the activity's event loop, so the
     # HTTP request is async (pooled, and closed at once when the step is cancelled)
-    _budget: BudgetGuard | None = PrivateAttr(default=None)
     # and the thread only waits.
     #
     # CrewAI also wraps every LLM's call methods in a rate-limit retry loop of its own
@@ -147,6 +147,12 @@ class KasalLLM(LLM):
             entry = LLMCall.model_validate(found.record).model_copy(update={"replayed": True})
             self._transcript.add(entry, key, replayed=True)
             return entry.tool_calls or entry.reply
+        if self._budget is not None:
+            try:
+                await self._budget.before_call(_plain_messages(messages), self._transcript.usage)
+            except ApplicationError as stop:
+                journal.fail(stop)  # raised by the activity whatever CrewAI makes of it
+                raise
         started = self._started()
         with llm_span(self.model) as span:
             reply = await _unwrapped(LLM.acall)(self, messages, *args, **kwargs)
@@ -154,12 +160,6 @@ class KasalLLM(LLM):
             set_llm_usage(span, entry)
         await self._usage_log.record(entry)  # made and paid for, even if journaling fails
         await journal.record(key, entry.model_dump(mode="json"))
-        if self._budget is not None:
-            try:
-                await self._budget.before_call(_plain_messages(messages), self._transcript.usage)
-            except ApplicationError as stop:
-                journal.fail(stop)  # raised by the activity whatever CrewAI makes of it
-                raise
         self._transcript.add(entry, key)
         record_llm_call(entry)
         return reply
@@ -206,6 +206,7 @@ class KasalLLM(LLM):
             usage=usage.model_copy(update={"cost_micros": call_cost_micros(self._prices, usage)}),
             latency_ms=round((time.perf_counter() - clock) * 1000, 1),
             started_at=started_at,
+            execution=self._transcript.execution,
         )
 
     def _as_crewai_reply(self, reply: Any) -> Any:
@@ -223,6 +224,7 @@ def build_llm(
     journal: StepJournal,
     usage_log: UsageLog,
     with_tools: bool = False,
+    budget: BudgetGuard | None = None,
 ) -> KasalLLM:
     """A fresh LLM for one step attempt, routed through litellm with its retries off.
 
@@ -246,9 +248,9 @@ def build_llm(
     llm._answer_only = not with_tools
     llm._function_calling = config.function_calling
     llm._prices = prices_of(config)
+    llm._budget = budget
     return llm
 
-            execution=self._transcript.execution,
 
 def _sampling(config: ModelConfig) -> dict[str, Any]:
     # Filtered here too: a config may come from elsewhere than the API (a registry, a
@@ -267,7 +269,6 @@ def _api_key(config: ModelConfig) -> str | None:
     # None, litellm would send the worker's OPENAI_API_KEY (or another provider's key from
     # the environment) to that server. Self-hosted servers need no key anyway, but the
     # OpenAI SDK insists on one.
-    budget: BudgetGuard | None = None,
     return NO_KEY if config.api_base else None
 
 
@@ -294,7 +295,6 @@ def _plain_messages(messages: Any) -> list[dict[str, Any]]:
             "role": str(message.get("role", "")),
             "content": content if content is None else str(content),
         }
-    llm._budget = budget
         if message.get("tool_calls"):
             entry["tool_calls"] = _tool_calls(message["tool_calls"])
         if message.get("tool_call_id"):

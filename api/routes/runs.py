@@ -22,9 +22,9 @@ from api.schemas.errors import error_responses
 from api.schemas.events import RUN_EVENT
 from api.schemas.runs import (
     ApprovalPage,
-    CancelAccepted,
     BudgetRaise,
     BudgetRead,
+    CancelAccepted,
     DecisionRequest,
     HistoryEvent,
     RetryRequest,
@@ -179,15 +179,6 @@ async def decide(
     return await service.decide(run_id, step_id, body, principal, idempotency_key)
 
 
-@router.post(
-    "/runs/{run_id}/steps/{step_id}/retry", response_model=StepRead, responses=OPERATION_ERRORS
-)
-async def retry_step(
-    principal: Operator,
-    run_id: str,
-    step_id: str,
-    service: RunOperatorDep,
-    # Accepted for old clients; its only field, `actor`, is ignored.
 @router.post("/runs/{run_id}/budget", response_model=BudgetRead, responses=OPERATION_ERRORS)
 async def raise_budget(
     principal: Operator, run_id: str, body: BudgetRaise, service: RunOperatorDep
@@ -197,6 +188,15 @@ async def raise_budget(
     return await service.raise_budget(run_id, body, principal)
 
 
+@router.post(
+    "/runs/{run_id}/steps/{step_id}/retry", response_model=StepRead, responses=OPERATION_ERRORS
+)
+async def retry_step(
+    principal: Operator,
+    run_id: str,
+    step_id: str,
+    service: RunOperatorDep,
+    # Accepted for old clients; its only field, `actor`, is ignored.
     body: RetryRequest | None = None,
     idempotency_key: IdempotencyKey = None,
 ) -> StepRead:

@@ -169,6 +169,16 @@ async def test_backfill_starts_a_run_for_each_time_in_the_range(api: ApiStack) -
     assert sorted(datetime.fromisoformat(a["scheduled_at"]) for a in scheduled) == [
         hour - timedelta(hours=h) for h in (3, 2, 1)
     ]
+    # The runs list filters on the schedule, and nothing but an id reaches the query.
+    listed = await api.http.get("/runs", params={"schedule_id": schedule_id})
+    assert sorted(r["run_id"] for r in listed.json()["items"]) == sorted(ids)
+    quoted = await api.http.get("/runs", params={"schedule_id": "x' OR 'a'='a"})
+    assert quoted.status_code == 422
+    assert quoted.json()["detail"][0]["loc"] == ["query", "schedule_id"]
+
+    # Deleting the workflow deletes its schedules: none starts a run of it again.
+    assert (await api.http.delete(f"/workflows/{workflow_id}")).status_code == 204
+    assert (await api.http.get(f"/schedules/{schedule_id}")).status_code == 404
 
 
 async def test_a_schedule_is_checked_when_saved_and_belongs_to_its_workspace(

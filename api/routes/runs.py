@@ -39,6 +39,8 @@ from api.services.run_events import run_events
 from workflows.status import RunStatus
 
 router = APIRouter(tags=["runs"])
+# Schedule ids are Kasal's (`schedule-<uuid>`); nothing else may reach a visibility query.
+SCHEDULE_ID_PATTERN = r"^[A-Za-z0-9_.:-]{1,200}$"
 
 
 def _page_token(
@@ -81,11 +83,19 @@ async def get_all(
     page_token: PageTokenDep,
     workflow_id: uuid.UUID | None = None,
     status: RunStatus | None = None,
+    schedule_id: Annotated[
+        str | None,
+        Query(pattern=SCHEDULE_ID_PATTERN, description="Only the runs this schedule started"),
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> RunPage:
     """Newest first; pass a page's `next_page_token` back for the runs that started before."""
     return await service.get_all(
-        workflow_id=workflow_id, status=status, limit=limit, page_token=page_token
+        workflow_id=workflow_id,
+        status=status,
+        schedule_id=schedule_id,
+        limit=limit,
+        page_token=page_token,
     )
 
 

@@ -9,7 +9,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Header, Query, Response, status
 
 from api.authorization import Editor, Viewer
-from api.deps import WorkflowServiceDep
+from api.deps import ScheduleServiceDep, WorkflowServiceDep
 from api.etags import parse_if_match, version_etag
 from api.schemas.errors import ErrorResponse, error_responses
 from api.schemas.workflows import (
@@ -117,9 +117,18 @@ async def update(
 @router.delete(
     "/{workflow_id}",
     status_code=status.HTTP_204_NO_CONTENT,
-    responses=error_responses(404, 422),
+    responses=error_responses(404, 422, 503),
 )
-async def delete(_: Editor, workflow_id: uuid.UUID, service: WorkflowServiceDep) -> None:
+async def delete(
+    _: Editor,
+    workflow_id: uuid.UUID,
+    service: WorkflowServiceDep,
+    schedules: ScheduleServiceDep,
+) -> None:
+    """Archive the workflow: it leaves the list and frees its name, its runs go on, and
+    its schedules are deleted first, so none starts a run of it again."""
+    await service.get(workflow_id)  # 404 before touching its schedules
+    await schedules.delete_of_workflow(workflow_id)
     await service.delete(workflow_id)
 
 

@@ -64,12 +64,15 @@ class RunLister(RunAccess):
         status: RunStatus | None,
         limit: int,
         page_token: str | None,
+        schedule_id: str | None = None,
     ) -> RunPage:
         """Runs from Temporal's visibility store, newest first, a page after a cursor."""
         client = await self.temporal.client()
         clauses = [self.runs_query, "ExecutionStatus != 'ContinuedAsNew'"]
         if workflow_id is not None:
             clauses.append(f"KasalWorkflowId = '{workflow_id}'")
+        if schedule_id is not None:
+            clauses.append(f"KasalScheduleId = '{schedule_id}'")
         if status is not None:
             clauses.append(_STATUS_QUERY[status])
         page, more = await _newest_runs(client, clauses, limit, decode_page_token(page_token))

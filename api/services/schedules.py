@@ -11,6 +11,7 @@ the cron expression, which Temporal keeps only as calendars, rides in the action
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import uuid
 from datetime import timedelta
 from typing import Any
@@ -130,6 +131,23 @@ class ScheduleService:
         """The schedule goes; runs it started stay, and finish."""
         handle = await self._handle(schedule_id)
         await self._call(handle.delete())
+
+    async def delete_of_workflow(self, workflow_id: uuid.UUID) -> int:
+        """Every schedule of a workflow that is being deleted: none fires for it again.
+        How many went."""
+        client = await self.starter.temporal.client()
+        query = (
+            f"{KASAL_WORKSPACE.name} = '{self.workspace}' "
+            f"AND {KASAL_WORKFLOW_ID.name} = '{workflow_id}'"
+        )
+        try:
+            ids = [listed.id async for listed in await client.list_schedules(query)]
+        except RPCError as err:
+            raise Unavailable(f"Temporal did not answer: {err.message}") from None
+        for schedule_id in ids:
+            with contextlib.suppress(NotFound):  # deleted meanwhile: gone all the same
+                await self._call(client.get_schedule_handle(schedule_id).delete())
+        return len(ids)
 
     async def pause(self, schedule_id: str, note: str) -> ScheduleRead:
         await self._call((await self._handle(schedule_id)).pause(note=note))

@@ -5,6 +5,7 @@ import { TokensPage } from './features/account/TokensPage';
 import { ApprovalCount } from './features/approvals/ApprovalCount';
 import { ApprovalsPage } from './features/approvals/ApprovalsPage';
 import { DesignerPage } from './features/designer/DesignerPage';
+import { ModelsPage } from './features/models/ModelsPage';
 import { RunConsolePage } from './features/runs/RunConsolePage';
 import { RunsPage } from './features/runs/RunsPage';
 import { SchedulesPage } from './features/schedules/SchedulesPage';
@@ -12,6 +13,7 @@ import { SignInPage } from './features/session/SignInPage';
 import { UserMenu } from './features/session/UserMenu';
 import { WorkspaceSwitcher } from './features/session/WorkspaceSwitcher';
 import { ToolsPage } from './features/tools/ToolsPage';
+import { UsagePage } from './features/usage/UsagePage';
 import { WorkflowsPage } from './features/workflows/WorkflowsPage';
 import { href, navigate, parseRoute, signInPath, useRoute, type Route } from './router';
 import { useDesigner } from './stores/designer-store';
@@ -25,6 +27,8 @@ const NAV: { label: string; path: string; pages: Route['page'][] }[] = [
   { label: 'Approvals', path: '/approvals', pages: ['approvals'] },
   { label: 'Schedules', path: '/schedules', pages: ['schedules'] },
   { label: 'Tools', path: '/tools', pages: ['tools'] },
+  { label: 'Models', path: '/models', pages: ['models'] },
+  { label: 'Usage', path: '/usage', pages: ['usage'] },
 ];
 
 listenForSignOut();
@@ -45,6 +49,10 @@ function Page({ route }: { route: Route }) {
       return <SchedulesPage />;
     case 'tools':
       return <ToolsPage />;
+    case 'models':
+      return <ModelsPage />;
+    case 'usage':
+      return <UsagePage />;
     case 'tokens':
       return <TokensPage />;
     case 'members':

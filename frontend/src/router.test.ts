@@ -13,6 +13,8 @@ describe('parseRoute', () => {
     expect(parseRoute('#/runs/kasal%2F1')).toEqual({ page: 'run', runId: 'kasal/1' });
     expect(parseRoute('#/approvals')).toEqual({ page: 'approvals' });
     expect(parseRoute('#/tools')).toEqual({ page: 'tools' });
+    expect(parseRoute('#/models')).toEqual({ page: 'models' });
+    expect(parseRoute('#/usage')).toEqual({ page: 'usage' });
     expect(parseRoute('#/nope/x/y')).toEqual({ page: 'not-found', path: '/nope/x/y' });
   });
 

@@ -10,6 +10,8 @@ export type Route =
   | { page: 'approvals' }
   | { page: 'schedules' }
   | { page: 'tools' }
+  | { page: 'models' }
+  | { page: 'usage' }
   | { page: 'sign-in'; next: string; linkExpired: boolean }
   | { page: 'tokens' }
   | { page: 'members' }
@@ -36,6 +38,8 @@ export function parseRoute(hash: string): Route {
   if (first === 'approvals' && !second) return { page: 'approvals' };
   if (first === 'schedules' && !second) return { page: 'schedules' };
   if (first === 'tools' && !second) return { page: 'tools' };
+  if (first === 'models' && !second) return { page: 'models' };
+  if (first === 'usage' && !second) return { page: 'usage' };
   if (first === 'sign-in' && !second) {
     return { page: 'sign-in', next: safeNext(query.get('next')), linkExpired: query.get('link') === 'expired' };
   }

@@ -19,6 +19,8 @@ import type {
   Me,
   Member,
   ModelConfig,
+  ModelConfigCreate,
+  ModelConfigUpdate,
   Role,
   Run,
   RunCreated,
@@ -37,6 +39,8 @@ import type {
   WorkflowPage,
   WorkflowVersion,
   Workspace,
+  UsageGroupBy,
+  UsageReport,
 } from './types';
 
 const API_BASE = '/api/v1';
@@ -103,6 +107,13 @@ function query(params: Record<string, string | number | undefined>): string {
   return text ? `?${text}` : '';
 }
 
+/** `from` and `to` are UTC days (YYYY-MM-DD), both included; either left out takes the server's default. */
+export interface UsageQuery {
+  from?: string;
+  to?: string;
+  group_by: UsageGroupBy;
+}
+
 export interface WorkflowWrite {
   name: string;
   description: string;
@@ -125,6 +136,12 @@ export const api = {
     request<GenerationStarted>('POST', '/workflows/generate', body),
   getGeneration: (id: string) => request<Generation>('GET', `/workflows/generations/${id}`),
   listModels: () => request<ModelConfig[]>('GET', '/models'),
+  createModel: (body: ModelConfigCreate) => request<ModelConfig>('POST', '/models', body),
+  updateModel: (name: string, body: ModelConfigUpdate) =>
+    request<ModelConfig>('PUT', `/models/${encodeURIComponent(name)}`, body),
+  getUsage: (params: UsageQuery) => request<UsageReport>('GET', `/usage${query({ ...params })}`),
+  /** The same report as a CSV file, for a download link. */
+  usageCsvUrl: (params: UsageQuery) => `${API_BASE}/usage${query({ ...params, format: 'csv' })}`,
 
   /** Every tool agents may name: built-ins, HTTP tools, and tested MCP servers' tools. */
   listTools: (kind?: ToolKind) => request<ToolCatalogue>('GET', `/tools${query({ kind })}`),

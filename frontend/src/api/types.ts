@@ -47,6 +47,13 @@ export type Generation = Pick<Schemas['GenerationRead'], 'status'> & {
 };
 
 export type ModelConfig = Schemas['ModelConfigRead'];
+export type ModelConfigCreate = Schemas['ModelConfigCreate'];
+export type ModelConfigUpdate = Schemas['ModelConfigUpdate'];
+export type ModelPrices = Schemas['ModelPrices'];
+
+export type UsageGroupBy = Schemas['UsageReport']['group_by'];
+export type UsageReport = Schemas['UsageReport'];
+export type UsageRow = Schemas['UsageRow'];
 
 export type TemporalLink = Schemas['TemporalLink'];
 export type RunCreated = Schemas['RunCreated'];

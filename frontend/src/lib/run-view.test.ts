@@ -74,4 +74,22 @@ describe('child runs of maps and loops', () => {
     ]);
     expect(groupAsStep(groups[0]!)).toMatchObject({ id: 'fetch', status: 'paused', items_total: 3, items_done: 2 });
   });
+
+  it('gives a template step the tokens and cost of all its items', () => {
+    const usage = (tokens: number, micros: number) => ({
+      prompt_tokens: tokens - 1,
+      completion_tokens: 1,
+      cached_tokens: 0,
+      total_tokens: tokens,
+      llm_calls: 1,
+      cost_micros: micros,
+    });
+    const items = [step('fetch-0', { usage: usage(10, 300) }), step('fetch-1', { usage: usage(5, 200) })];
+    const [group] = groupItems(items, ['fetch']);
+    expect(groupAsStep(group!)).toMatchObject({
+      usage: { total_tokens: 15, llm_calls: 2, cost_micros: 500 },
+      cost_micros: 500,
+      cost_usd: 0.0005,
+    });
+  });
 });

@@ -2,7 +2,7 @@
  * What the run console derives from a run's steps: which branch edges were taken, which
  * map or loop a child run carries out, and a map's items grouped by template step.
  */
-import type { Step, StepStatus } from '../api/types';
+import type { Step, StepStatus, TokenUsage } from '../api/types';
 import type { AppEdge } from '../nodes/types';
 import type { Definition } from './definition';
 import { edgeBranch } from './graph';
@@ -94,9 +94,13 @@ export function groupItems(steps: Step[], templateIds: string[]): ItemGroup[] {
 
 /** A group as one step on the template's graph: its status and its items done out of all. */
 export function groupAsStep(group: ItemGroup): Step {
+  const usage = sumUsage(group.items.map((item) => item.usage));
   return {
     ...group.items[0]!,
     id: group.templateId,
+    usage,
+    cost_micros: usage.cost_micros,
+    cost_usd: usage.cost_micros / 1_000_000,
     status: group.status,
     items_total: group.items.length,
     items_done: group.done,
@@ -104,4 +108,14 @@ export function groupAsStep(group: ItemGroup): Step {
     child_run_ids: [],
     child_status: null,
   };
+}
+
+/** What several steps' LLM calls used and cost together: a template step stands for all its items. */
+export function sumUsage(usages: (TokenUsage | null | undefined)[]): TokenUsage {
+  const total: TokenUsage = { prompt_tokens: 0, completion_tokens: 0, cached_tokens: 0, total_tokens: 0, llm_calls: 0, cost_micros: 0 };
+  for (const usage of usages) {
+    if (!usage) continue;
+    for (const key of Object.keys(total) as (keyof TokenUsage)[]) total[key] += usage[key];
+  }
+  return total;
 }

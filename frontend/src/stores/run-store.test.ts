@@ -48,6 +48,9 @@ const run: Run = {
   forks: [],
   temporal: { namespace: 'default', workflow_id: 'run-1', run_id: 'r', web_url: 'http://temporal/x' },
   trace_url: null,
+  usage: { prompt_tokens: 0, completion_tokens: 0, cached_tokens: 0, total_tokens: 0, llm_calls: 0, cost_micros: 0 },
+  cost_micros: 0,
+  cost_usd: 0,
 };
 
 const state = () => useRunStore.getState();

@@ -16,6 +16,7 @@ import { usePermission, useSession } from '../../stores/session-store';
 import { RoleNote } from '../account/RoleNote';
 import { RunGraph } from './RunGraph';
 import { DecisionForm } from './StepActions';
+import { RunTotal } from './RunTotal';
 import { StepPanel } from './StepPanel';
 import { StepList } from './StepList';
 import { ChildAttention } from './StepProgress';
@@ -130,6 +131,7 @@ export function RunConsolePage({ runId }: { runId: string }) {
             Run <span className="mono">{run.run_id}</span> · started {formatDateTime(run.started_at)}
             {run.closed_at && ` · closed ${formatDateTime(run.closed_at)}`}
           </p>
+          <RunTotal usage={run.usage} />
         </div>
         <div className="console__status">
           <StatusBadge run={run.status} />

@@ -1,5 +1,5 @@
 // @vitest-environment jsdom
-import { cleanup, fireEvent, render, screen, waitFor } from '@testing-library/react';
+import { cleanup, fireEvent, render, screen, waitFor, within } from '@testing-library/react';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { Run, Step } from '../../api/types';
 import { useRunStore } from '../../stores/run-store';
@@ -103,7 +103,7 @@ describe('step panel', () => {
       type: 'task',
       status: 'completed',
       output: '## Notes\n- **one**',
-      usage: { prompt_tokens: 10, completion_tokens: 5, total_tokens: 15, llm_calls: 1 },
+      usage: { prompt_tokens: 1200, completion_tokens: 5, cached_tokens: 1000, total_tokens: 1205, llm_calls: 1, cost_micros: 3_100 },
       transcript: [
         {
           kind: 'llm',
@@ -112,7 +112,7 @@ describe('step panel', () => {
           reply: 'Notes',
           tool_calls: [],
           replayed: false,
-          usage: { prompt_tokens: 10, completion_tokens: 5, total_tokens: 15, llm_calls: 1 },
+          usage: { prompt_tokens: 1200, completion_tokens: 5, cached_tokens: 1000, total_tokens: 1205, llm_calls: 1, cost_micros: 3_100 },
           latency_ms: 1200,
           started_at: '2025-01-01T00:00:00Z',
         },
@@ -123,10 +123,24 @@ describe('step panel', () => {
     expect(await screen.findByRole('heading', { name: 'Notes' })).toBeTruthy();
     expect(screen.getByText('one').tagName).toBe('STRONG');
     expect(screen.getByText(/1\. LLM/).closest('details')?.open).toBe(false);
-    expect(screen.getByText(/15 \(10 prompt \+ 5 completion\)/)).toBeTruthy();
+    const usage = within(screen.getByRole('region', { name: 'Usage' }));
+    const fact = (term: string) => usage.getByText(term).nextElementSibling?.textContent;
+    expect([fact('Prompt tokens'), fact('Completion tokens'), fact('Cached tokens'), fact('Total tokens')]).toEqual([
+      '1,200',
+      '5',
+      '1,000',
+      '1,205',
+    ]);
+    expect([fact('LLM calls'), fact('Cost')]).toEqual(['1', '$0.0031']);
     // The endpoint knows no finished attempt yet: the step's own calls stay shown.
     await waitFor(() => expect(vi.mocked(fetch)).toHaveBeenCalledWith('/api/v1/runs/run-1/steps/research/transcript', expect.anything()));
     expect(screen.getByText(/1\. LLM/)).toBeTruthy();
+  });
+
+  it('says nothing of usage for a step that made no LLM call', () => {
+    respond({});
+    render(<StepPanel runId="run-1" step={step({ usage: { prompt_tokens: 0, completion_tokens: 0, cached_tokens: 0, total_tokens: 0, llm_calls: 0, cost_micros: 0 } })} definition={definition} onClose={() => undefined} />);
+    expect(screen.queryByRole('region', { name: 'Usage' })).toBeNull();
   });
 
   it('offers Approve and Reject only to the gate\'s approvers, and says who decides', () => {

@@ -10,6 +10,7 @@ import { RoleNote } from '../account/RoleNote';
 import { DecisionForm, PausedActions } from './StepActions';
 import { StepOutput } from './StepOutput';
 import { StepProgress } from './StepProgress';
+import { StepUsage } from './StepUsage';
 import { StepTranscriptView } from './Transcript';
 
 interface Props {
@@ -72,17 +73,8 @@ export function StepPanel({ runId, step, definition, onClose }: Props) {
             <dd>{duration}</dd>
           </>
         )}
-        {step.usage && (
-          <>
-            <dt>Tokens</dt>
-            <dd>
-              {step.usage.total_tokens} ({step.usage.prompt_tokens} prompt + {step.usage.completion_tokens} completion)
-            </dd>
-            <dt>LLM calls</dt>
-            <dd>{step.usage.llm_calls}</dd>
-          </>
-        )}
       </dl>
+      {step.usage && step.usage.llm_calls > 0 && <StepUsage usage={step.usage} />}
 
       {step.error && (
         <section>

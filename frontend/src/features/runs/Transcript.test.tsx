@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { AttemptTranscript, LlmCall, Step, ToolCall } from '../../api/types';
 import { StepPanel } from './StepPanel';
 
-const usage = { prompt_tokens: 10, completion_tokens: 5, total_tokens: 15, llm_calls: 1 };
+const usage = { prompt_tokens: 10, completion_tokens: 5, cached_tokens: 0, total_tokens: 15, llm_calls: 1, cost_micros: 0 };
 
 const llm = (extra: Partial<LlmCall>): LlmCall => ({
   kind: 'llm',

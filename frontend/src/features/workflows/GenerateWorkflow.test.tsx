@@ -16,6 +16,7 @@ const model = (name: string): ModelConfig => ({
   max_tokens: null,
   params: {},
   function_calling: 'auto',
+  prices: null,
   created_at: '2026-12-01T00:00:00Z',
   updated_at: '2026-12-01T00:00:00Z',
 });

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from tests.api_stack import ApiStack, issue_token
-from tests.helpers import agent, marker, task
+from tests.helpers import agent, fast_retry, marker, task
 from tests.stub_llm import Reply, StubLLM
 from tests.test_api_runs import start, wait_for_run
 from tests.test_costs import priced_model
@@ -92,6 +92,31 @@ async def test_usage_by_day_workflow_and_model_sums_to_the_runs_costs(
     async with api.client_as(token, workspace=personal) as elsewhere:
         theirs = (await elsewhere.get("/usage", params={"group_by": "model"})).json()
     assert (theirs["items"], theirs["total"]["cost_micros"]) == ([], 0)
+
+
+async def test_a_call_replayed_by_a_retry_is_counted_once(api: ApiStack, stub_llm: StubLLM) -> None:
+    await priced_model(api, stub_llm, "priced")
+    stub_llm.script(
+        marker("a"),
+        Reply('{"label": "bug"}'),
+        Reply.error(500, "the model's server fell over"),  # the repair call, attempt 1
+        Reply('{"label": "bug", "confidence": 0.5}'),
+    )
+    schema = {
+        "type": "object",
+        "properties": {"label": {"type": "string"}, "confidence": {"type": "number"}},
+        "required": ["label", "confidence"],
+    }
+    step = task("a", output_schema=schema, retry=fast_retry(max_attempts=2))
+    run = await _run(api, "retried", {"agents": [agent(llm="priced")], "steps": [step]})
+
+    # Attempt 2 replayed the answer attempt 1 paid for, and made the repair: two calls
+    # paid, one failed, and the usage page counts what the run counts.
+    assert stub_llm.call_count(marker("a")) == 3
+    assert run["steps"][0]["attempt"] == 2
+    [row] = (await _usage(api, group_by="workflow"))["items"]
+    assert (row["llm_calls"], row["cost_micros"]) == (2, run["cost_micros"])
+    assert row["total_tokens"] == run["usage"]["total_tokens"]
 
 
 async def test_usage_as_csv_has_a_header_row_and_the_same_rows(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 from db.models import ModelConfigRow
 from db.secrets import SecretBox
@@ -43,6 +43,14 @@ class ModelPrices(BaseModel):
     input_per_mtok: float = Field(ge=0, allow_inf_nan=False)
     output_per_mtok: float = Field(ge=0, allow_inf_nan=False)
     cached_per_mtok: float | None = Field(default=None, ge=0, allow_inf_nan=False)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _a_json_number(cls, value: Any) -> Any:
+        """As the schema says: a price is a number, not `false` nor the text "3"."""
+        if isinstance(value, bool | str):
+            raise ValueError("must be a number")
+        return value
 
 
 def allowed_params(params: Mapping[str, Any]) -> dict[str, Any]:

@@ -9,6 +9,7 @@ from typing import Annotated, Any, Literal
 from pydantic import (
     AfterValidator,
     BaseModel,
+    ConfigDict,
     Field,
     computed_field,
     field_validator,
@@ -36,14 +37,25 @@ class BudgetRead(BaseModel):
     max_tokens: int | None
 
 
-class BudgetRaise(BudgetSpec):
+class BudgetRaise(BaseModel):
     """New limits for a run: each one given replaces the run's, one left out stays."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"anyOf": [{"required": ["max_cost_usd"]}, {"required": ["max_tokens"]}]},
+    )
+
+    max_cost_usd: float = Field(default=None, gt=0, allow_inf_nan=False)  # type: ignore[assignment]
+    max_tokens: int = Field(default=None, ge=1)  # type: ignore[assignment]
 
     @model_validator(mode="after")
     def _one_limit_at_least(self) -> BudgetRaise:
         if self.max_cost_usd is None and self.max_tokens is None:
             raise ValueError("give max_cost_usd, max_tokens or both")
         return self
+
+    def as_spec(self) -> BudgetSpec:
+        return BudgetSpec(max_cost_usd=self.max_cost_usd, max_tokens=self.max_tokens)
 
 
 class DecisionRequest(BaseModel):

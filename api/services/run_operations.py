@@ -108,7 +108,7 @@ class RunOperator(RunAccess):
         handle = await self._handle(run_id)
         if (await self._describe(handle)).status != WorkflowExecutionStatus.RUNNING:
             raise Conflict(f"run {run_id} is closed")
-        limits = budget_limits(body)
+        limits = budget_limits(body.as_spec())
         assert limits is not None  # BudgetRaise holds one limit at least
         try:
             budget = await handle.execute_update(

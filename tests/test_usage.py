@@ -154,6 +154,10 @@ async def test_usage_refuses_an_unknown_grouping_and_a_backwards_span(api: ApiSt
     assert response.status_code == 422
     assert response.json()["detail"][0]["loc"] == ["query", "group_by"]
 
+    response = await api.http.get("/usage", params={"to": "0"})  # not read as a timestamp
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["loc"] == ["query", "to"]
+
     today = datetime.now(UTC).date()
     backwards = {"from": str(today), "to": str(today - timedelta(days=1))}
     response = await api.http.get("/usage", params=backwards)

@@ -139,6 +139,14 @@ export interface paths {
      */
     delete: operations["runs-delete"];
   };
+  "/api/v1/runs/{run_id}/budget": {
+    /**
+     * Raise Budget
+     * @description Give an open run new limits (each one sent replaces the run's); a step paused over
+     * budget then runs again on retry, replaying the calls it paid for. 409 if closed.
+     */
+    post: operations["runs-raise_budget"];
+  };
   "/api/v1/runs/{run_id}/cancel": {
     /** Cancel */
     post: operations["runs-cancel"];
@@ -305,7 +313,11 @@ export interface paths {
      * @description Save a new version (n+1). Without If-Match, a save that loses a race is 409.
      */
     put: operations["workflows-update"];
-    /** Delete */
+    /**
+     * Delete
+     * @description Archive the workflow: it leaves the list and frees its name, its runs go on, and
+     * its schedules are deleted first, so none starts a run of it again.
+     */
     delete: operations["workflows-delete"];
   };
   "/api/v1/workflows/{workflow_id}/export": {
@@ -581,6 +593,36 @@ export interface components {
        * Format: date-time
        */
       start_at: string;
+    };
+    /**
+     * BudgetRaise
+     * @description New limits for a run: each one given replaces the run's, one left out stays.
+     */
+    BudgetRaise: {
+      /** Max Cost Usd */
+      max_cost_usd?: number;
+      /** Max Tokens */
+      max_tokens?: number;
+    };
+    /**
+     * BudgetRead
+     * @description A run's limits now; null: not limited.
+     */
+    BudgetRead: {
+      /** Max Cost Usd */
+      max_cost_usd: number | null;
+      /** Max Tokens */
+      max_tokens: number | null;
+    };
+    /**
+     * BudgetSpec
+     * @description A run's spending limits: its LLM calls pause before one would cross either.
+     */
+    BudgetSpec: {
+      /** Max Cost Usd */
+      max_cost_usd?: number | null;
+      /** Max Tokens */
+      max_tokens?: number | null;
     };
     /** CallEvent */
     CallEvent: {
@@ -1056,6 +1098,8 @@ export interface components {
     };
     /** LLMCall */
     LLMCall: {
+      /** Execution */
+      execution: number | null;
       /**
        * Kind
        * @default llm
@@ -1432,6 +1476,7 @@ export interface components {
     Role: "viewer" | "operator" | "editor" | "admin";
     /** RunCreate */
     RunCreate: {
+      budget?: components["schemas"]["BudgetSpec"] | null;
       /**
        * Inputs
        * @default {}
@@ -3302,6 +3347,8 @@ export interface operations {
       query?: {
         workflow_id?: string | null;
         status?: components["schemas"]["RunStatus"] | null;
+        /** @description Only the runs this schedule started */
+        schedule_id?: string | null;
         limit?: number;
         /** @description The `next_page_token` of the page before */
         page_token?: string | null;
@@ -3430,6 +3477,73 @@ export interface operations {
       };
       /** @description No such resource */
       404: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description The request is invalid: every problem, each with its location */
+      422: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description Temporal or a worker does not answer; try again later */
+      503: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+    };
+  };
+  /**
+   * Raise Budget
+   * @description Give an open run new limits (each one sent replaces the run's); a step paused over
+   * budget then runs again on retry, replaying the calls it paid for. 409 if closed.
+   */
+  "runs-raise_budget": {
+    parameters: {
+      path: {
+        run_id: string;
+      };
+    };
+    requestBody: {
+      content: {
+        "application/json": components["schemas"]["BudgetRaise"];
+      };
+    };
+    responses: {
+      /** @description Successful Response */
+      200: {
+        content: {
+          "application/json": components["schemas"]["BudgetRead"];
+        };
+      };
+      /** @description The request cannot be served as sent: a body that is not JSON, a page token this API did not give out, an empty If-Match */
+      400: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description No principal: sign in, or send `Authorization: Bearer <API token or JWT>` */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description The principal's role in this workspace does not allow this */
+      403: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description No such resource */
+      404: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description Conflicts with the resource's state (a taken name, a closed run, a gate that is not waiting, a race another request won) */
+      409: {
         content: {
           "application/json": components["schemas"]["ErrorResponse"];
         };
@@ -4905,7 +5019,11 @@ export interface operations {
       };
     };
   };
-  /** Delete */
+  /**
+   * Delete
+   * @description Archive the workflow: it leaves the list and frees its name, its runs go on, and
+   * its schedules are deleted first, so none starts a run of it again.
+   */
   "workflows-delete": {
     parameters: {
       path: {
@@ -4937,6 +5055,12 @@ export interface operations {
       };
       /** @description The request is invalid: every problem, each with its location */
       422: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description Temporal or a worker does not answer; try again later */
+      503: {
         content: {
           "application/json": components["schemas"]["ErrorResponse"];
         };

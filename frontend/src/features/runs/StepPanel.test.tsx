@@ -112,6 +112,7 @@ describe('step panel', () => {
           reply: 'Notes',
           tool_calls: [],
           replayed: false,
+          execution: null,
           usage: { prompt_tokens: 1200, completion_tokens: 5, cached_tokens: 1000, total_tokens: 1205, llm_calls: 1, cost_micros: 3_100 },
           latency_ms: 1200,
           started_at: '2025-01-01T00:00:00Z',

@@ -16,6 +16,7 @@ const llm = (extra: Partial<LlmCall>): LlmCall => ({
   latency_ms: 1200,
   started_at: '2025-01-01T00:00:00Z',
   replayed: false,
+  execution: null,
   ...extra,
 });
 

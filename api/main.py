@@ -34,6 +34,7 @@ from api.routes import (
     oidc,
     runs,
     schedules,
+    timeline,
     tools,
     transcripts,
     usage,
@@ -226,6 +227,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     api.include_router(forks.router)
     api.include_router(schedules.router)
     api.include_router(transcripts.router)
+    api.include_router(timeline.router)
     api.include_router(usage.router)
     api.include_router(me.router)
     api.include_router(workspaces.router)

@@ -205,6 +205,18 @@ export interface paths {
      */
     get: operations["runs-step_transcript"];
   };
+  "/api/v1/runs/{run_id}/timeline": {
+    /**
+     * Timeline
+     * @description One document for a Gantt view of the run: per step its attempts (start, end,
+     * outcome, error) with the LLM and tool calls each made, the backoff or pause between
+     * failed attempts, and an approval gate's waits. Bars still going have a null end.
+     *
+     * Child runs' steps are not included: a step lists the runs it started, each with its
+     * own timeline.
+     */
+    get: operations["runs-timeline"];
+  };
   "/api/v1/schedules": {
     /**
      * Get All
@@ -1583,6 +1595,24 @@ export interface components {
       /** Workflow Name */
       workflow_name: string;
     };
+    /** RunTimeline */
+    RunTimeline: {
+      /** Closed At */
+      closed_at: string | null;
+      /**
+       * Now
+       * Format: date-time
+       * @description When this was read: where bars still going end
+       */
+      now: string;
+      /** Run Id */
+      run_id: string;
+      /** Started At */
+      started_at: string | null;
+      status: components["schemas"]["RunStatus"];
+      /** Steps */
+      steps: components["schemas"]["TimelineStep"][];
+    };
     /**
      * ScheduledRun
      * @description One of the schedule's recent actions, and the run it started.
@@ -1960,6 +1990,193 @@ export interface components {
       web_url: string;
       /** Workflow Id */
       workflow_id: string;
+    };
+    /**
+     * TimelineAttempt
+     * @description One Temporal attempt of one execution of a task step.
+     */
+    TimelineAttempt: {
+      /**
+       * Attempt
+       * @description Temporal's attempt within the execution, from 1
+       */
+      attempt: number;
+      /**
+       * Calls
+       * @description The calls this attempt made, in order; each lies within the attempt
+       */
+      calls: (components["schemas"]["TimelineLlmCall"] | components["schemas"]["TimelineToolCall"])[];
+      /** Error */
+      error: string | null;
+      /**
+       * Execution
+       * @description 1, then one more each time an operator retries
+       */
+      execution: number;
+      /**
+       * Finished At
+       * @description Null while the attempt runs
+       */
+      finished_at: string | null;
+      /**
+       * Outcome
+       * @enum {string}
+       */
+      outcome: "succeeded" | "failed" | "running";
+      /**
+       * Replayed Calls
+       * @description Calls answered from the call journal (an earlier attempt made them): not drawn again
+       * @default 0
+       */
+      replayed_calls: number;
+      /**
+       * Started At
+       * Format: date-time
+       */
+      started_at: string;
+    };
+    /**
+     * TimelineGap
+     * @description Time between a step's attempts: Temporal's retry backoff after a failed attempt
+     * (``backoff``), or a paused step waiting for an operator's retry (``paused``).
+     */
+    TimelineGap: {
+      /**
+       * Ended At
+       * @description When the next attempt started; for a backoff under way, when it is due; null: still waiting
+       */
+      ended_at: string | null;
+      /**
+       * Execution
+       * @description The execution whose failed attempt the gap follows
+       */
+      execution: number;
+      /**
+       * Kind
+       * @enum {string}
+       */
+      kind: "backoff" | "paused";
+      /**
+       * Started At
+       * Format: date-time
+       */
+      started_at: string;
+    };
+    /**
+     * TimelineGateWait
+     * @description An approval gate waiting for a decision, one round.
+     */
+    TimelineGateWait: {
+      /**
+       * Actor
+       * @default
+       */
+      actor: string;
+      /** Decision */
+      decision: ("approve" | "reject") | null;
+      /**
+       * Ended At
+       * @description The decision's time; null: still waiting
+       */
+      ended_at: string | null;
+      /** Round */
+      round: number;
+      /**
+       * Started At
+       * Format: date-time
+       */
+      started_at: string;
+    };
+    /** TimelineLlmCall */
+    TimelineLlmCall: {
+      /** Call Index */
+      call_index: number;
+      /** Cost Usd */
+      cost_usd: number;
+      /**
+       * Finished At
+       * @description Null: no answer recorded yet
+       */
+      finished_at: string | null;
+      /**
+       * Kind
+       * @default llm
+       * @constant
+       */
+      kind: "llm";
+      /** Latency Ms */
+      latency_ms: number;
+      /** Model */
+      model: string;
+      /**
+       * Started At
+       * Format: date-time
+       */
+      started_at: string;
+      usage: components["schemas"]["TokenUsage"];
+    };
+    /** TimelineStep */
+    TimelineStep: {
+      /**
+       * Attempts
+       * @default []
+       */
+      attempts: components["schemas"]["TimelineAttempt"][];
+      /**
+       * Child Run Ids
+       * @description Runs this step started (maps, loops, sub-workflows): not drawn here; each has its own timeline
+       * @default []
+       */
+      child_run_ids: string[];
+      /** Finished At */
+      finished_at: string | null;
+      /**
+       * Gaps
+       * @default []
+       */
+      gaps: components["schemas"]["TimelineGap"][];
+      /**
+       * Gate Waits
+       * @default []
+       */
+      gate_waits: components["schemas"]["TimelineGateWait"][];
+      /** Started At */
+      started_at: string | null;
+      status: components["schemas"]["StepStatus"];
+      /** Step Id */
+      step_id: string;
+      /**
+       * Type
+       * @enum {string}
+       */
+      type: "task" | "approval" | "condition" | "router" | "map" | "loop" | "workflow";
+    };
+    /** TimelineToolCall */
+    TimelineToolCall: {
+      /** Call Index */
+      call_index: number;
+      /** Error */
+      error: string | null;
+      /**
+       * Finished At
+       * @description Null: started (a recorded intent) and never reported back
+       */
+      finished_at: string | null;
+      /**
+       * Kind
+       * @default tool
+       * @constant
+       */
+      kind: "tool";
+      /** Latency Ms */
+      latency_ms: number;
+      /**
+       * Started At
+       * Format: date-time
+       */
+      started_at: string;
+      /** Tool */
+      tool: string;
     };
     /** TokenCreate */
     TokenCreate: {
@@ -4034,6 +4251,60 @@ export interface operations {
       200: {
         content: {
           "application/json": components["schemas"]["StepTranscript"];
+        };
+      };
+      /** @description No principal: sign in, or send `Authorization: Bearer <API token or JWT>` */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description The principal's role in this workspace does not allow this */
+      403: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description No such resource */
+      404: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description The request is invalid: every problem, each with its location */
+      422: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description Temporal or a worker does not answer; try again later */
+      503: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+    };
+  };
+  /**
+   * Timeline
+   * @description One document for a Gantt view of the run: per step its attempts (start, end,
+   * outcome, error) with the LLM and tool calls each made, the backoff or pause between
+   * failed attempts, and an approval gate's waits. Bars still going have a null end.
+   *
+   * Child runs' steps are not included: a step lists the runs it started, each with its
+   * own timeline.
+   */
+  "runs-timeline": {
+    parameters: {
+      path: {
+        run_id: string;
+      };
+    };
+    responses: {
+      /** @description Successful Response */
+      200: {
+        content: {
+          "application/json": components["schemas"]["RunTimeline"];
         };
       };
       /** @description No principal: sign in, or send `Authorization: Bearer <API token or JWT>` */

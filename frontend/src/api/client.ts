@@ -26,6 +26,7 @@ import type {
   RunCreated,
   RunPage,
   RunStatus,
+  RunTimeline,
   Schedule,
   SchedulePage,
   ScheduleWrite,
@@ -184,6 +185,8 @@ export const api = {
       undefined,
       signal,
     ),
+  getRunTimeline: (runId: string, signal?: AbortSignal) =>
+    request<RunTimeline>('GET', `/runs/${encodeURIComponent(runId)}/timeline`, undefined, signal),
   cancelRun: (runId: string) => request<CancelAccepted>('POST', `/runs/${encodeURIComponent(runId)}/cancel`),
 
   listSchedules: () => request<SchedulePage>('GET', '/schedules'),

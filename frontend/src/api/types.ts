@@ -69,6 +69,12 @@ export type TranscriptEntry = Step['transcript'][number];
 export type AttemptTranscript = Schemas['AttemptTranscript'];
 /** `GET /runs/{id}/steps/{step}/transcript`: every finished attempt, by execution then attempt. */
 export type StepTranscript = Schemas['StepTranscript'];
+export type RunTimeline = Schemas['RunTimeline'];
+export type TimelineStep = Schemas['TimelineStep'];
+export type TimelineAttempt = Schemas['TimelineAttempt'];
+export type TimelineCall = TimelineAttempt['calls'][number];
+export type TimelineGap = Schemas['TimelineGap'];
+export type TimelineGateWait = Schemas['TimelineGateWait'];
 export type Decision = Schemas['RecordedDecision'];
 export type CancelAccepted = Schemas['CancelAccepted'];
 

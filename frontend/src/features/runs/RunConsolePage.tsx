@@ -19,6 +19,7 @@ import { DecisionForm } from './StepActions';
 import { RunTotal } from './RunTotal';
 import { StepPanel } from './StepPanel';
 import { StepList } from './StepList';
+import { TimelineView } from './TimelineView';
 import { ChildAttention } from './StepProgress';
 import { useRunEvents } from './useRunEvents';
 import { useRunGraph } from './useRunGraph';
@@ -92,9 +93,34 @@ function YourDecisions({ run, definition }: { run: Run; definition: Definition |
   });
 }
 
-/** One run: its graph coloured by live step status, its controls and the selected step. */
+type ConsoleView = 'graph' | 'timeline';
+
+/** The console's two views of the run: its graph, and its timeline. */
+function ViewTabs({ view, onChange }: { view: ConsoleView; onChange: (view: ConsoleView) => void }) {
+  const tab = (name: ConsoleView, text: string) => (
+    <button
+      type="button"
+      role="tab"
+      id={`console-tab-${name}`}
+      aria-selected={view === name}
+      aria-controls={`console-view-${name}`}
+      onClick={() => onChange(name)}
+    >
+      {text}
+    </button>
+  );
+  return (
+    <div className="console__views" role="tablist" aria-label="Run views">
+      {tab('graph', 'Graph')}
+      {tab('timeline', 'Timeline')}
+    </div>
+  );
+}
+
+/** One run: its graph coloured by live step status (or its timeline), its controls and the selected step. */
 export function RunConsolePage({ runId }: { runId: string }) {
   useRunEvents(runId);
+  const [view, setView] = useState<ConsoleView>('graph');
   const { run, selectedStepId, connection, error, selectStep } = useRunStore(
     useShallow((s) => ({
       run: s.run,
@@ -153,7 +179,13 @@ export function RunConsolePage({ runId }: { runId: string }) {
       {error && <Notice>{error}</Notice>}
       <YourDecisions run={run} definition={definition} />
       <ChildAttention steps={run.steps} />
-      <div className="console__body">
+      <ViewTabs view={view} onChange={setView} />
+      {view === 'timeline' && (
+        <div role="tabpanel" id="console-view-timeline" aria-labelledby="console-tab-timeline" className="console__timeline">
+          <TimelineView run={run} />
+        </div>
+      )}
+      <div className="console__body" role="tabpanel" id="console-view-graph" aria-labelledby="console-tab-graph" hidden={view !== 'graph'}>
         <section className="console__graph">
           {graph && (
             <ReactFlowProvider>

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from concurrent.futures import Future
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any
 
@@ -22,6 +23,8 @@ from temporalio.exceptions import ApplicationError
 
 from activities.budget_guard import BudgetGuard
 from activities.journal import StepJournal
+from activities.live_output import CURRENT_CALL, LiveOutput
+from activities.llm_stream import stream_reply
 from activities.metrics import record_llm_call
 from activities.model_registry import FunctionCalling, ModelConfig
 from activities.pricing import call_cost_micros, prices_of
@@ -98,6 +101,7 @@ class KasalLLM(LLM):
     _budget: BudgetGuard | None = PrivateAttr(default=None)
     _loop: asyncio.AbstractEventLoop | None = PrivateAttr(default=None)
     _in_flight: set[Future[Any]] = PrivateAttr(default_factory=set)
+    _live: LiveOutput | None = PrivateAttr(default=None)
 
     # CrewAI 1.15's agent executor calls the sync ``call`` from a worker thread even on
     # its async path. That thread hands the call to the activity's event loop, so the
@@ -155,7 +159,8 @@ class KasalLLM(LLM):
                 raise
         started = self._started()
         with llm_span(self.model) as span:
-            reply = await _unwrapped(LLM.acall)(self, messages, *args, **kwargs)
+            async with self._live_call(key):
+                reply = await _unwrapped(LLM.acall)(self, messages, *args, **kwargs)
             entry = self._entry(messages, started, reply)
             set_llm_usage(span, entry)
         await self._usage_log.record(entry)  # made and paid for, even if journaling fails
@@ -163,6 +168,40 @@ class KasalLLM(LLM):
         self._transcript.add(entry, key)
         record_llm_call(entry)
         return reply
+
+    @asynccontextmanager
+    async def _live_call(self, key: CallKey) -> AsyncIterator[None]:
+        """While the call streams, its text is published as live output; the row goes
+        when the reply is whole (the journal keeps it) or the call fails."""
+        if self._live is None:
+            yield
+            return
+        live = self._live.of_call(key, self._journal.attempt)
+        token = CURRENT_CALL.set(live)
+        try:
+            yield
+            await live.flush()
+        finally:
+            CURRENT_CALL.reset(token)
+            await live.close()
+
+    async def _ahandle_streaming_response(
+        self,
+        params: dict[str, Any],
+        callbacks: list[Any] | None = None,
+        available_functions: dict[str, Any] | None = None,
+        from_task: Any = None,
+        from_agent: Any = None,
+        response_model: Any = None,
+    ) -> Any:
+        # CrewAI's own handler would journal a cut-off reply as whole (llm_stream.py).
+        if response_model is not None:  # structured output comes in one piece
+            return await self._ahandle_non_streaming_response(
+                params, callbacks, available_functions, from_task, from_agent, response_model
+            )
+        return await stream_reply(
+            self, params, callbacks, available_functions, from_task, from_agent
+        )
 
     def supports_function_calling(self) -> bool:
         """Native tool calls or the ReAct text format, as the model config says; "auto"
@@ -223,6 +262,7 @@ def build_llm(
     *,
     journal: StepJournal,
     usage_log: UsageLog,
+    live: LiveOutput | None = None,
     with_tools: bool = False,
     budget: BudgetGuard | None = None,
 ) -> KasalLLM:
@@ -239,9 +279,12 @@ def build_llm(
         timeout=timeout,
         num_retries=0,
         max_retries=0,
+        # Streamed, so the run console shows the reply as it comes (activities/llm_stream.py).
+        stream=True,
         **sampling,
     )
     llm._transcript = transcript
+    llm._live = live
     llm._loop = loop
     llm._journal = journal
     llm._usage_log = usage_log

@@ -17,6 +17,7 @@ from activities.crew_runtime import CrewRuntime
 from activities.egress import EgressRefused, check_url
 from activities.heartbeat import heartbeating
 from activities.journal import Scrubber, StepJournal
+from activities.live_output import LiveOutput
 from activities.llm_errors import classify, redact
 from activities.llm_manager import KasalLLM, Transcript, build_llm
 from activities.model_registry import ModelConfig, ModelRegistry, UnknownModel
@@ -32,6 +33,7 @@ from activities.usage_log import UsageLog, UsageOwner
 from api.schemas.transcripts import ATTEMPT_TRANSCRIPT_KIND, AttemptRecord
 from db.blobs import BlobStore
 from db.call_journal import CallJournal
+from db.live_tokens import LiveTokenStore
 from workflows.task_step import (
     INLINE_OUTPUT_LIMIT,
     REQUEST_ALLOWANCE,
@@ -144,6 +146,7 @@ class TaskStepActivities:
                 ),
                 with_tools=bool(toolbox.tools),
                 budget=_budget_guard(input, config, attempt),
+                live=LiveOutput(LiveTokenStore(self._blobs), asyncio.get_running_loop()),
             )
             tools = agent_tools(toolbox.tools, journal, transcript, asyncio.get_running_loop())
 

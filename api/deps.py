@@ -28,6 +28,7 @@ from api.services.workspaces import WorkspaceService
 from api.temporal import TemporalGateway
 from db.blobs import BlobStore
 from db.call_journal import CallJournal
+from db.live_token_listener import LiveTokenListener
 from db.secrets import SecretBox
 from db.uow import UnitOfWork
 from kasal.settings import Settings
@@ -120,6 +121,14 @@ def get_call_journal(request: Request) -> CallJournal:
 
 
 CallJournalDep = Annotated[CallJournal, Depends(get_call_journal)]
+
+
+def get_live_tokens(request: Request) -> LiveTokenListener:
+    live: LiveTokenListener = request.app.state.live_tokens
+    return live
+
+
+LiveTokensDep = Annotated[LiveTokenListener, Depends(get_live_tokens)]
 
 
 def get_run_starter(

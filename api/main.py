@@ -48,6 +48,7 @@ from api.services.sign_in_limit import SignInLimiter
 from api.temporal import TemporalGateway
 from db.blob_cipher import BlobCipher
 from db.blobs import BlobStore
+from db.live_token_listener import LiveTokenListener
 from db.migrate import upgrade_to_head
 from db.secrets import load_secret_box
 from db.session import create_engine, session_factory
@@ -200,6 +201,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # One store for the app: its SQLite write lock must be shared by every request.
         app.state.blobs = BlobStore(app.state.sessions, BlobCipher.of(app.state.secrets))
         app.state.temporal = TemporalGateway(settings, app.state.blobs)
+        app.state.live_tokens = LiveTokenListener(engine, app.state.blobs)
         app.state.sign_in_limiter = SignInLimiter()
         app.state.metrics = ApiMetrics()
         app.state.oidc = OidcProvider(settings) if settings.KASAL_AUTH == "oidc" else None
@@ -208,6 +210,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         finally:
             if app.state.oidc is not None:
                 await app.state.oidc.close()
+            await app.state.live_tokens.close()
             await engine.dispose()
 
     app = FastAPI(

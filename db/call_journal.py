@@ -51,6 +51,7 @@ class JournalChange:
     kind: str
     call_index: int
     status: str
+    attempt: int  # the attempt that made the call (or, for an intent, means to)
     record: dict[str, Any] | None
     cursor: JournalCursor
 
@@ -152,6 +153,7 @@ class CallJournal:
                     kind=row.kind,
                     call_index=row.call_index,
                     status=row.status,
+                    attempt=row.attempt,
                     record=self._open(row.record, run_id),
                     cursor=(row.updated_at, row.id),
                 )

@@ -300,3 +300,23 @@ class LlmUsageRow(Base):
 
     # Every question the usage page asks is one workspace over a span of time.
     __table_args__ = (Index("ix_llm_usage_workspace_created_at", "workspace", "created_at"),)
+
+
+class LiveTokenRow(Base):
+    """The text so far of one LLM call that is streaming (db/live_tokens.py): a page
+    opened mid-step starts from it, and on SQLite the API polls it. The row goes when
+    the call ends; the call journal keeps the finished reply."""
+
+    __tablename__ = "live_tokens"
+
+    run_id: Mapped[str] = mapped_column(String(200))
+    step_id: Mapped[str] = mapped_column(String(64))
+    execution: Mapped[int] = mapped_column(Integer)
+    call_index: Mapped[int] = mapped_column(Integer)
+    attempt: Mapped[int] = mapped_column(Integer)
+    text: Mapped[str] = mapped_column(Text)  # sealed like a blob when there is a cipher
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (
+        PrimaryKeyConstraint("run_id", "step_id", "execution", "call_index", name="pk_live_tokens"),
+    )

@@ -83,7 +83,9 @@ class Reply:
     ``status >= 400`` answers with an OpenAI-shaped JSON error (``error_body`` if
     given).  ``delay`` seconds are waited before answering; ``hang`` never
     answers until the client disconnects or the server stops; ``held`` answers
-    once the test calls ``stub.release()``.  ``echo_key``
+    once the test calls ``stub.release()``.  A streamed reply comes in chunks of eight
+    words, ``chunk_delay`` seconds apart, and stops after ``pause_after`` chunks until
+    ``stub.release()``.  ``echo_key``
     puts the client's bearer key into the 401 message (see ``echo_key_401``).
     """
 
@@ -99,6 +101,10 @@ class Reply:
     tool_calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     # Prompt tokens the reply says it served from the provider's cache.
     cached_tokens: int = 0
+    # Streamed replies: seconds between chunks, and a chunk count after which the
+    # stream stops until the test calls ``stub.release()`` (a step caught mid-reply).
+    chunk_delay: float = 0.0
+    pause_after: int | None = None
 
     @classmethod
     def calls_tools(cls, *calls: tuple[str, dict[str, Any]]) -> Reply:
@@ -174,6 +180,8 @@ class Call:
     finished_mono: float | None = None
     finished_wall: float | None = None
     disconnected: bool = False
+    # A streamed reply's text chunks as sent: (time.monotonic(), characters sent so far).
+    chunks: list[tuple[float, int]] = field(default_factory=list)
 
     @property
     def duration(self) -> float | None:
@@ -485,11 +493,22 @@ class StubLLM:
 
         words = reply.text.split(" ")
         pieces = [" ".join(words[i : i + 8]) for i in range(0, len(words), 8)]
+        sent = 0
         try:
             yield chunk({"role": "assistant", "content": ""}, None)
-            for i, piece in enumerate(pieces):
-                yield chunk({"content": piece if i == 0 else " " + piece}, None)
-            yield chunk({}, "stop", usage=usage)
+            for i, piece in enumerate(pieces if not reply.tool_calls else []):
+                if i == reply.pause_after:
+                    await self._released.wait()
+                elif i and reply.chunk_delay:
+                    await asyncio.sleep(reply.chunk_delay)
+                content = piece if i == 0 else " " + piece
+                sent += len(content)
+                call.chunks.append((time.monotonic(), sent))
+                yield chunk({"content": content}, None)
+            for index, tool_call in enumerate(reply.message().get("tool_calls") or []):
+                yield chunk({"tool_calls": [{"index": index, **tool_call}]}, None)
+            finish = "tool_calls" if reply.tool_calls else "stop"
+            yield chunk({}, finish, usage=usage)
             yield "data: [DONE]\n\n"
         finally:
             call._finish(reply.status)

@@ -11,6 +11,7 @@ from fastapi.responses import StreamingResponse
 from api.authorization import Admin, Operator, Viewer
 from api.deps import (
     CallJournalDep,
+    LiveTokensDep,
     RunDeleterDep,
     RunListerDep,
     RunOperatorDep,
@@ -112,9 +113,11 @@ async def get(_: Viewer, run_id: str, service: RunReaderDep) -> RunRead:
             "description": (
                 "A stream of server-sent events: `snapshot` (a RunRead), then `step` (a "
                 "StepRead), `call` (a CallEvent: an LLM or tool call of a running step "
-                "started or finished) and `run` (`{run_id, status}`) as they change; `error` "
-                "(`{run_id, message}`) when the run can no longer be followed, and the "
-                "stream ends. The schema is one event's."
+                "started or finished), `llm_call` and `tool_call` (an LlmCallEvent or "
+                "ToolCallEvent: a call finished), `token` (a TokenEvent: an LLM call's text "
+                "as it streams, first the text so far) and `run` (`{run_id, status}`) as "
+                "they change; `error` (`{run_id, message}`) when the run can no longer be "
+                "followed, and the stream ends. The schema is one event's."
             ),
             "content": {"text/event-stream": {"schema": RUN_EVENT}},
         },
@@ -122,12 +125,18 @@ async def get(_: Viewer, run_id: str, service: RunReaderDep) -> RunRead:
     },
 )
 async def events(
-    _: Viewer, run_id: str, request: Request, service: RunReaderDep, calls: CallJournalDep
+    _: Viewer,
+    run_id: str,
+    request: Request,
+    service: RunReaderDep,
+    calls: CallJournalDep,
+    live: LiveTokensDep,
 ) -> StreamingResponse:
-    """Server-sent events: `snapshot`, then `step`, `call` and `run` as they change."""
+    """Server-sent events: `snapshot`, then `step`, `call`, `llm_call`, `tool_call`,
+    `token` and `run` as they change."""
     first = await service.get(run_id)  # a 404 comes before the stream starts
     return StreamingResponse(
-        run_events(service, calls, first, request.is_disconnected),
+        run_events(service, calls, live, first, request.is_disconnected),
         media_type="text/event-stream",
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
     )

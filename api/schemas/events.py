@@ -6,11 +6,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from api.schemas.calls import CallEvent
+from api.schemas.calls import CallEvent, LlmCallEvent, TokenEvent, ToolCallEvent
 
 _REF = "#/components/schemas/"
 # Models that only the stream sends, for api/main.py to add to the document's components.
-STREAM_EVENT_MODELS = (CallEvent,)
+STREAM_EVENT_MODELS = (CallEvent, TokenEvent, LlmCallEvent, ToolCallEvent)
 
 
 def _event(name: str, description: str, data: dict[str, Any]) -> dict[str, Any]:
@@ -40,6 +40,21 @@ RUN_EVENT = {
             "call",
             "An LLM or tool call of a running step started (intent) or finished",
             {"$ref": f"{_REF}CallEvent"},
+        ),
+        _event(
+            "token",
+            "Text of a running step's LLM call as it streams; a call's texts join to its reply",
+            {"$ref": f"{_REF}TokenEvent"},
+        ),
+        _event(
+            "llm_call",
+            "An LLM call finished: its model, usage, cost and latency (after its tokens)",
+            {"$ref": f"{_REF}LlmCallEvent"},
+        ),
+        _event(
+            "tool_call",
+            "A tool call finished: its tool, latency and error",
+            {"$ref": f"{_REF}ToolCallEvent"},
         ),
         _event(
             "run",

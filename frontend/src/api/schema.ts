@@ -4,11 +4,6 @@
  */
 
 
-/** OneOf type helpers */
-type Without<T, U> = { [P in Exclude<keyof T, keyof U>]?: never };
-type XOR<T, U> = (T | U) extends object ? (Without<T, U> & U) | (Without<U, T> & T) : T | U;
-type OneOf<T extends any[]> = T extends [infer Only] ? Only : T extends [infer A, infer B, ...infer Rest] ? OneOf<[XOR<A, B>, ...Rest]> : never;
-
 export interface paths {
   "/api/v1/approvals": {
     /**
@@ -154,7 +149,8 @@ export interface paths {
   "/api/v1/runs/{run_id}/events": {
     /**
      * Events
-     * @description Server-sent events: `snapshot`, then `step`, `call` and `run` as they change.
+     * @description Server-sent events: `snapshot`, then `step`, `call`, `llm_call`, `tool_call`,
+     * `token` and `run` as they change.
      */
     get: operations["runs-events"];
   };
@@ -1145,6 +1141,30 @@ export interface components {
       tool_calls: {
           [key: string]: unknown;
         }[];
+      usage: components["schemas"]["TokenUsage"];
+    };
+    /**
+     * LlmCallEvent
+     * @description An LLM call that finished (`llm_call` events): what it used, cost and took.
+     */
+    LlmCallEvent: {
+      /** Attempt */
+      attempt: number;
+      /** Call Index */
+      call_index: number;
+      /** Execution */
+      execution: number;
+      /**
+       * Latency Ms
+       * @default null
+       */
+      latency_ms: number | null;
+      /** Model */
+      model: string;
+      /** Run Id */
+      run_id: string;
+      /** Step Id */
+      step_id: string;
       usage: components["schemas"]["TokenUsage"];
     };
     /**
@@ -2191,6 +2211,25 @@ export interface components {
        */
       name?: string;
     };
+    /**
+     * TokenEvent
+     * @description Text of an LLM call while it streams (`token` events): in order, a call's texts
+     * join to its reply, and its `llm_call` event comes after them.
+     */
+    TokenEvent: {
+      /** Attempt */
+      attempt: number;
+      /** Call Index */
+      call_index: number;
+      /** Execution */
+      execution: number;
+      /** Run Id */
+      run_id: string;
+      /** Step Id */
+      step_id: string;
+      /** Text */
+      text: string;
+    };
     /** TokenIssued */
     TokenIssued: {
       /**
@@ -2303,6 +2342,34 @@ export interface components {
        * Format: date-time
        */
       started_at: string;
+      /** Tool */
+      tool: string;
+    };
+    /**
+     * ToolCallEvent
+     * @description A tool call that finished (`tool_call` events): how long it took, and its error.
+     */
+    ToolCallEvent: {
+      /** Attempt */
+      attempt: number;
+      /** Call Index */
+      call_index: number;
+      /**
+       * Error
+       * @default null
+       */
+      error: string | null;
+      /** Execution */
+      execution: number;
+      /**
+       * Latency Ms
+       * @default null
+       */
+      latency_ms: number | null;
+      /** Run Id */
+      run_id: string;
+      /** Step Id */
+      step_id: string;
       /** Tool */
       tool: string;
     };
@@ -3837,7 +3904,8 @@ export interface operations {
   };
   /**
    * Events
-   * @description Server-sent events: `snapshot`, then `step`, `call` and `run` as they change.
+   * @description Server-sent events: `snapshot`, then `step`, `call`, `llm_call`, `tool_call`,
+   * `token` and `run` as they change.
    */
   "runs-events": {
     parameters: {
@@ -3846,30 +3914,42 @@ export interface operations {
       };
     };
     responses: {
-      /** @description A stream of server-sent events: `snapshot` (a RunRead), then `step` (a StepRead), `call` (a CallEvent: an LLM or tool call of a running step started or finished) and `run` (`{run_id, status}`) as they change; `error` (`{run_id, message}`) when the run can no longer be followed, and the stream ends. The schema is one event's. */
+      /** @description A stream of server-sent events: `snapshot` (a RunRead), then `step` (a StepRead), `call` (a CallEvent: an LLM or tool call of a running step started or finished), `llm_call` and `tool_call` (an LlmCallEvent or ToolCallEvent: a call finished), `token` (a TokenEvent: an LLM call's text as it streams, first the text so far) and `run` (`{run_id, status}`) as they change; `error` (`{run_id, message}`) when the run can no longer be followed, and the stream ends. The schema is one event's. */
       200: {
         content: {
-          "text/event-stream": OneOf<[{
+          "text/event-stream": {
             data: string;
             /** @constant */
             event: "snapshot";
-          }, {
+          } | {
             data: string;
             /** @constant */
             event: "step";
-          }, {
+          } | {
             data: string;
             /** @constant */
             event: "call";
-          }, {
+          } | {
+            data: string;
+            /** @constant */
+            event: "token";
+          } | {
+            data: string;
+            /** @constant */
+            event: "llm_call";
+          } | {
+            data: string;
+            /** @constant */
+            event: "tool_call";
+          } | {
             data: string;
             /** @constant */
             event: "run";
-          }, {
+          } | {
             data: string;
             /** @constant */
             event: "error";
-          }]>;
+          };
         };
       };
       /** @description No principal: sign in, or send `Authorization: Bearer <API token or JWT>` */

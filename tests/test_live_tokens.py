@@ -1,0 +1,101 @@
+"""Live tokens: a step's LLM reply reaches the run's event stream as it streams, beside
+Temporal (db/live_tokens.py), on SQLite and on Postgres, and one turn is one HTTP call."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+from tests.api_stack import ApiStack
+from tests.helpers import agent, marker, task
+from tests.stub_llm import Reply, StubLLM
+from tests.test_api_events import read_events
+from tests.test_api_runs import create_workflow, start, wait_for_run
+
+WORDS = [f"word{i}" for i in range(40)]
+REPLY = "Final Answer: " + " ".join(WORDS)
+# The stub streams eight words a chunk: these are the first two chunks.
+FIRST_TWO_CHUNKS = " ".join(["Final", "Answer:", *WORDS[:14]])
+
+
+def one_step(**fields: Any) -> dict[str, Any]:
+    return {"agents": [agent()], "steps": [task("draft", **fields)]}
+
+
+async def first_token_after_snapshot(http: httpx.AsyncClient, run_id: str) -> dict[str, Any]:
+    """What a page opened now sees of the step's reply: the stream's first event after
+    its snapshot."""
+    async with http.stream("GET", f"/runs/{run_id}/events") as response:
+        events = read_events(response)
+        kinds = []
+        async for event, data in events:
+            if event is None:
+                continue
+            kinds.append(event)
+            if event == "token":
+                assert kinds == ["snapshot", "token"]
+                return dict(data)
+    raise AssertionError(f"the stream ended without a token: {kinds}")
+
+
+async def test_a_streaming_reply_reaches_the_console_token_by_token(
+    api: ApiStack, stub_llm: StubLLM
+) -> None:
+    # The reply stops after two chunks until released: the step is caught mid-reply.
+    stub_llm.script(marker("draft"), Reply(REPLY, pause_after=2, chunk_delay=0.05))
+    run_id = (await start(api, await create_workflow(api, one_step())))["run_id"]
+
+    seen: list[tuple[str, dict[str, Any]]] = []
+    async with api.http.stream("GET", f"/runs/{run_id}/events") as response:
+        async for event, data in read_events(response):
+            if event is None:
+                continue
+            seen.append((event, data))
+            so_far = "".join(d["text"] for e, d in seen if e == "token")
+            if event == "token" and so_far == FIRST_TWO_CHUNKS:
+                # A page opened now starts from the text so far, in one event.
+                opened = await first_token_after_snapshot(api.http, run_id)
+                assert opened["text"] == FIRST_TWO_CHUNKS
+                assert (opened["step_id"], opened["call_index"]) == ("draft", 0)
+                stub_llm.release()
+            if event == "llm_call":
+                break
+
+    tokens = [data for event, data in seen if event == "token"]
+    assert "".join(t["text"] for t in tokens) == REPLY
+    assert len(tokens) > 1  # it came in pieces, not at the end
+    assert {(t["step_id"], t["execution"], t["attempt"], t["call_index"]) for t in tokens} == {
+        ("draft", 1, 1, 0)
+    }
+    finished = seen[-1][1]
+    assert (finished["step_id"], finished["call_index"], finished["attempt"]) == ("draft", 0, 1)
+    assert finished["model"] == "openai/stub-model"
+    assert finished["usage"]["completion_tokens"] == len(REPLY.split())
+    assert finished["latency_ms"] > 0
+
+    # One streaming HTTP call for the one turn: CrewAI's fallback never asked again.
+    calls = stub_llm.calls(marker("draft"))
+    assert [call.stream for call in calls] == [True]
+    run = await wait_for_run(api, run_id, "completed")
+    assert run["steps"][0]["output"] == " ".join(WORDS)
+    transcript = (await api.http.get(f"/runs/{run_id}/steps/draft/transcript")).json()
+    llm_calls = [c for c in transcript["attempts"][0]["entries"] if c["kind"] == "llm"]
+    assert [c["reply"] for c in llm_calls] == [REPLY]
+    # The call ended: its live row went, the journal keeps the reply.
+    async with api.http.stream("GET", f"/runs/{run_id}/events") as response:
+        assert [e async for e, _ in read_events(response) if e is not None] == ["snapshot"]
+
+
+async def test_a_stream_without_text_is_not_asked_again_without_streaming(
+    api: ApiStack, stub_llm: StubLLM
+) -> None:
+    """CrewAI's own handler silently asks again, not streaming, when a stream brings no
+    text: here the empty reply is the turn's answer, from one HTTP call."""
+    stub_llm.script(marker("draft"), Reply(""))
+    run_id = (await start(api, await create_workflow(api, one_step())))["run_id"]
+    await wait_for_run(api, run_id, "completed")
+    transcript = (await api.http.get(f"/runs/{run_id}/steps/draft/transcript")).json()
+    turns = [c for a in transcript["attempts"] for c in a["entries"] if c["kind"] == "llm"]
+    assert [turn["reply"] for turn in turns] == [""]
+    assert [call.stream for call in stub_llm.calls(marker("draft"))] == [True]

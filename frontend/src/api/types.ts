@@ -102,11 +102,16 @@ export type McpServerUpdate = WithHeaders<Schemas['McpServerUpdate']> & { secret
 export type Approval = Schemas['PendingApproval'];
 export type ApprovalPage = Schemas['ApprovalPage'];
 
+/** Text of a running step's LLM call as it streams (the `token` event). */
+export type TokenEvent = Schemas['TokenEvent'];
+
 /** The run console's event stream (`GET /runs/{id}/events`), event by event. */
 export interface RunEvents {
   snapshot: Run;
   step: Step;
   run: { run_id: string; status: RunStatus };
+  /** A running step's LLM call, as it streams: a call's texts join to its reply. */
+  token: TokenEvent;
   /** The stream lost track of the run and ends; an EventSource reconnects. */
   error: { run_id: string; message: string };
 }

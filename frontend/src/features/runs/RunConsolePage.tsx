@@ -15,6 +15,7 @@ import { useRunStore, type Connection } from '../../stores/run-store';
 import { usePermission, useSession } from '../../stores/session-store';
 import { RoleNote } from '../account/RoleNote';
 import { RunGraph } from './RunGraph';
+import { LiveOutput } from './LiveOutput';
 import { DecisionForm } from './StepActions';
 import { RunTotal } from './RunTotal';
 import { StepPanel } from './StepPanel';
@@ -179,6 +180,7 @@ export function RunConsolePage({ runId }: { runId: string }) {
       {error && <Notice>{error}</Notice>}
       <YourDecisions run={run} definition={definition} />
       <ChildAttention steps={run.steps} />
+      <LiveOutput steps={run.steps} />
       <ViewTabs view={view} onChange={setView} />
       {view === 'timeline' && (
         <div role="tabpanel" id="console-view-timeline" aria-labelledby="console-tab-timeline" className="console__timeline">

@@ -2,6 +2,7 @@
 import { act, cleanup, renderHook } from '@testing-library/react';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { Run } from '../../api/types';
+import { useLiveOutputStore } from '../../stores/live-output-store';
 import { useRunStore } from '../../stores/run-store';
 import { useRunEvents } from './useRunEvents';
 
@@ -88,5 +89,19 @@ describe('useRunEvents', () => {
     renderHook(() => useRunEvents('run-1'));
     act(() => stream().fail(FakeEventSource.CLOSED));
     expect(useRunStore.getState().connection).toBe('polling');
+  });
+
+  it("keeps a running step's streamed text, and lets it go when the step stops running", () => {
+    renderHook(() => useRunEvents('run-1'));
+    const token = { run_id: 'run-1', step_id: 'draft', execution: 1, attempt: 1, call_index: 0 };
+    act(() => {
+      stream().open();
+      stream().send('snapshot', { ...run, steps: [{ id: 'draft', status: 'running' }] });
+      stream().send('token', { ...token, text: 'Final Answer:' });
+      stream().send('token', { ...token, text: ' ok' });
+    });
+    expect(useLiveOutputStore.getState().byStep.draft?.text).toBe('Final Answer: ok');
+    act(() => stream().send('step', { id: 'draft', status: 'completed' }));
+    expect(useLiveOutputStore.getState().byStep.draft).toBeUndefined();
   });
 });

@@ -2,13 +2,14 @@ import { useEffect } from 'react';
 import { api, errorMessage } from '../../api/client';
 import type { Run, RunEvents, RunStatus } from '../../api/types';
 import { isRunClosed } from '../../lib/status';
+import { useLiveOutputStore } from '../../stores/live-output-store';
 import { useRunStore } from '../../stores/run-store';
 
 const POLL_MS = 2000;
 
 /**
  * Keep the run store on one run: listen to its event stream (`snapshot`, `step`,
- * `run`), and poll GET /runs/{id} every ~2 s once the stream cannot be had. Both stop
+ * `run`, and `token`, the running steps' text as it streams), and poll GET /runs/{id} every ~2 s once the stream cannot be had. Both stop
  * when the run is closed.
  *
  * When the server loses track of the run it says why in an `error` event and ends the
@@ -21,6 +22,7 @@ export function useRunEvents(runId: string): void {
   useEffect(() => {
     const store = useRunStore.getState();
     store.reset();
+    useLiveOutputStore.getState().reset();
     let stopped = false;
     let source: EventSource | undefined;
     let timer: ReturnType<typeof setTimeout> | undefined;
@@ -37,6 +39,7 @@ export function useRunEvents(runId: string): void {
     };
     const onSnapshot = (run: Run) => {
       useRunStore.getState().applySnapshot(run);
+      for (const step of run.steps) if (step.status !== 'running') useLiveOutputStore.getState().clearStep(step.id);
       closeIfDone(run.status);
     };
     const poll = async () => {
@@ -69,7 +72,12 @@ export function useRunEvents(runId: string): void {
         JSON.parse(event.data) as RunEvents[Name];
       stream.onopen = () => useRunStore.getState().setConnection('live');
       stream.addEventListener('snapshot', (event) => onSnapshot(data<'snapshot'>(event)));
-      stream.addEventListener('step', (event) => useRunStore.getState().applyStep(data<'step'>(event)));
+      stream.addEventListener('step', (event) => {
+        const step = data<'step'>(event);
+        useRunStore.getState().applyStep(step);
+        if (step.status !== 'running') useLiveOutputStore.getState().clearStep(step.id);
+      });
+      stream.addEventListener('token', (event) => useLiveOutputStore.getState().applyToken(data<'token'>(event)));
       stream.addEventListener('run', (event) => {
         const change = data<'run'>(event);
         useRunStore.getState().applyRunStatus(change);

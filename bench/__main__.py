@@ -6,11 +6,12 @@ import asyncio
 import json
 import sys
 
-from bench import closing, in_flight, recovery, step_overhead
+from bench import closing, in_flight, live_tokens, recovery, step_overhead
 
 BENCHMARKS = {
     "closing": closing.main,
     "in_flight": in_flight.main,
+    "live_tokens": live_tokens.main,
     "recovery": recovery.main,
     "step_overhead": step_overhead.main,
 }

@@ -20,8 +20,9 @@ from workflows.engine.events import (
     TaskFailed,
     TaskSucceeded,
 )
-from workflows.engine.reducer import PlanGraph, Transition, reduce
+from workflows.engine.reducer import reduce
 from workflows.engine.state import RunData
+from workflows.engine.transitions import PlanGraph, Transition
 from workflows.plan import Plan
 from workflows.run_state import RecordedDecision
 from workflows.status import StepStatus

@@ -6,13 +6,10 @@ Every run started since v2 runs here. Runs started earlier finish on ``AgentWork
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
 from typing import NoReturn
 
 from temporalio import workflow
-from temporalio.exceptions import ActivityError, ApplicationError
-from temporalio.exceptions import CancelledError as TemporalCancelledError
-from temporalio.workflow import ActivityCancellationType
+from temporalio.exceptions import ApplicationError
 
 from workflows.approver_notice import start_approver_notice
 from workflows.child_runs import run_child, tell_parent
@@ -43,15 +40,14 @@ from workflows.engine.events import (
     StartGateTimer,
     StartTask,
     StoreMapResults,
-    TaskFailed,
-    TaskSucceeded,
     UpsertApprovers,
     UpsertCost,
     UpsertStatus,
 )
 from workflows.engine.gates import OperatorRequest, refusal
-from workflows.engine.reducer import PlanGraph, Transition, reduce
+from workflows.engine.reducer import reduce
 from workflows.engine.state import AgentWorkflowV2Input, RunData
+from workflows.engine.transitions import PlanGraph, Transition
 from workflows.engine.views import page_of_steps, run_result, run_summary
 from workflows.gate_timers import GATE_ALARM_PREFIXES, gate_alarm_summary, gate_timer_summary
 from workflows.map_results import store_map_results
@@ -71,32 +67,16 @@ from workflows.search_attributes import (
     KASAL_STATUS,
 )
 from workflows.step_actions import BudgetChange, StepAction
-from workflows.task_activity import (
-    activity_id,
-    activity_summary,
-    attempts_used,
-    failure_message,
-    heartbeat_timeout,
-    retry_policy,
-    stopped_over_budget,
-)
+from workflows.task_runs import run_task
 from workflows.task_step import (
     REQUEST_ALLOWANCE,
-    RUN_TASK_STEP,
     Allowance,
     AllowanceRequest,
-    RunTaskStepInput,
-    RunTaskStepResult,
-    StepContext,
 )
 
 # Update ids the API derives from an Idempotency-Key start with this; the run remembers
 # them across continue-as-new, where Temporal's own de-duplication ends.
 IDEMPOTENT_UPDATE_PREFIX = "idem:"
-# A step's activity task cancelled by the run (closing) reports as a cancelled failure.
-# Before this patch the task ended with asyncio's CancelledError and reported nothing:
-# the step stayed running, and a closing run waited for it for good.
-CANCELLED_TASK_REPORTED = "cancelled-task-reported"
 # Approver notices (ApproverNoticeWorkflow) and the KasalApprovers search attribute are
 # new commands: histories from before them replay without.
 APPROVERS_NOTIFIED = "approvers-notified-and-searchable"
@@ -314,87 +294,13 @@ class AgentWorkflowV2:
                 )
 
     async def _execute_task(self, command: StartTask) -> None:
-        step_id, execution = command.step_id, command.execution
-        step = self._graph.steps[step_id]
-        assert isinstance(step, PlanTaskStep)
-        agent = self._plan.agents[step.agent]
         try:
-            result = await workflow.execute_activity(
-                RUN_TASK_STEP,
-                RunTaskStepInput(
-                    run_id=workflow.info().workflow_id,
-                    step_id=step_id,
-                    agent=agent,
-                    description=step.description,
-                    expected_output=step.expected_output,
-                    context=self._context_for(step),
-                    feedback=self._run.feedback.get(step_id),
-                    tools=[self._plan.tools[name] for name in agent.tools],
-                    workspace=self._plan.meta.workspace,
-                    workflow_id=self._plan.meta.workflow_id,
-                    workflow_name=self._plan.meta.workflow_name,
-                    output_schema=step.output_schema,
-                    allowance=command.allowance,
-                    journal_execution=command.journal_execution,
-                ),
-                result_type=RunTaskStepResult,
-                activity_id=activity_id(step_id, execution),
-                start_to_close_timeout=timedelta(seconds=step.timeout_seconds),
-                heartbeat_timeout=heartbeat_timeout(self._plan.max_parallel),
-                retry_policy=retry_policy(step),
-                # A closing run waits until the step has really stopped.
-                cancellation_type=ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
-                summary=activity_summary(
-                    agent, step, content_free=self._plan.meta.content_free_summaries
-                ),
-            )
-        except ActivityError as err:
-            spent = stopped_over_budget(err)
-            event: RunEvent = TaskFailed(
-                at=workflow.now(),
-                step_id=step_id,
-                execution=execution,
-                error=failure_message(err),
-                attempts=attempts_used(err, step),
-                cancelled=isinstance(err.cause, TemporalCancelledError),
-                over_budget=spent is not None,
-                usage=spent,
-            )
-        except asyncio.CancelledError:
-            # The run cancelled the task (CancelTask): the activity has stopped, as
-            # WAIT_CANCELLATION_COMPLETED waits for, or it was never sent to start.
-            if not workflow.patched(CANCELLED_TASK_REPORTED):
-                raise
-            event = TaskFailed(
-                at=workflow.now(),
-                step_id=step_id,
-                execution=execution,
-                error="cancelled",
-                attempts=1,
-                cancelled=True,
-            )
-        else:
-            event = TaskSucceeded(
-                at=workflow.now(),
-                step_id=step_id,
-                execution=execution,
-                output=result.output,
-                output_ref=result.output_ref,
-                usage=result.usage,
-                attempts=result.attempt,
-                transcript_ref=result.transcript_ref,
-            )
+            step = self._graph.steps[command.step_id]
+            assert isinstance(step, PlanTaskStep)
+            ended = await run_task(self._plan, step, self._run, command)
         finally:
-            self._activities.pop(step_id, None)
-        self._feed(event)
-
-    def _context_for(self, step: PlanTaskStep) -> list[StepContext]:
-        given = [StepContext(**context.model_dump()) for context in step.given_context]
-        return given + [
-            StepContext(step_id=upstream, output=state.output, output_ref=state.output_ref)
-            for upstream in step.context_from
-            if (state := self._run.steps[upstream]).output is not None
-        ]
+            self._activities.pop(command.step_id, None)
+        self._feed(ended)
 
     async def _execute_child(self, command: StartChild) -> None:
         step = self._graph.steps[command.step_id]

@@ -32,10 +32,21 @@ PASSTHROUGH_MODULES = (
     "pydantic_core",
     "annotated_types",
     "workflows.definition",
+    # The whole engine, so that every part of it (PlanGraph's expressions, the errors
+    # they raise and catch) is one module: half inside the sandbox and half outside, an
+    # EvaluationError raised by one copy went past an except of the other.
+    "workflows.engine.branches",
+    "workflows.engine.budget",
+    "workflows.engine.child_events",
+    "workflows.engine.child_steps",
     "workflows.engine.events",
+    "workflows.engine.gates",
     "workflows.engine.reducer",
     "workflows.engine.state",
+    "workflows.engine.transitions",
     "workflows.engine.views",
+    "workflows.expression_eval",
+    "workflows.expressions",
     "workflows.plan",
     "workflows.run_state",
     "workflows.status",

@@ -39,8 +39,9 @@ from workflows.engine.events import (
     TaskFailed,
     TaskSucceeded,
 )
-from workflows.engine.reducer import PlanGraph, reduce
+from workflows.engine.reducer import reduce
 from workflows.engine.state import AgentWorkflowV2Input, RunData
+from workflows.engine.transitions import PlanGraph
 from workflows.gate_timers import parse_gate_alarm_summary, parse_gate_timer_summary
 from workflows.map_results import STORE_MAP_RESULTS, StoredMapResults, parse_store_activity_id
 from workflows.run_state import AgentWorkflowResult, Decision, RecordedDecision

@@ -74,6 +74,15 @@ class Transcript:
                 total = total + entry.usage
         return total
 
+    @property
+    def made_cost_micros(self) -> int:
+        """What the calls this attempt made (not replayed) cost."""
+        return sum(
+            entry.usage.cost_micros
+            for entry in self.entries
+            if isinstance(entry, LLMCall) and not entry.replayed
+        )
+
     def _paid_by_this_execution(self, entry: LLMCall) -> bool:
         return not entry.replayed or entry.execution in (None, self.execution)
 
@@ -153,7 +162,7 @@ class KasalLLM(LLM):
             return entry.tool_calls or entry.reply
         if self._budget is not None:
             try:
-                await self._budget.before_call(_plain_messages(messages), self._transcript.usage)
+                await self._budget.before_call(_plain_messages(messages), self._transcript)
             except ApplicationError as stop:
                 journal.fail(stop)  # raised by the activity whatever CrewAI makes of it
                 raise

@@ -34,6 +34,7 @@ from api.schemas.transcripts import ATTEMPT_TRANSCRIPT_KIND, AttemptRecord
 from db.blobs import BlobStore
 from db.call_journal import CallJournal
 from db.live_tokens import LiveTokenStore
+from db.monthly_budget import monthly_headroom
 from workflows.task_step import (
     INLINE_OUTPUT_LIMIT,
     REQUEST_ALLOWANCE,
@@ -145,7 +146,12 @@ class TaskStepActivities:
                     ),
                 ),
                 with_tools=bool(toolbox.tools),
-                budget=_budget_guard(input, config, attempt),
+                budget=_budget_guard(
+                    input,
+                    config,
+                    attempt,
+                    await monthly_headroom(self._blobs.sessions, input.workspace),
+                ),
                 live=LiveOutput(LiveTokenStore(self._blobs), asyncio.get_running_loop()),
             )
             tools = agent_tools(toolbox.tools, journal, transcript, asyncio.get_running_loop())
@@ -234,9 +240,12 @@ class TaskStepActivities:
             )
 
 
-def _budget_guard(input: RunTaskStepInput, config: ModelConfig, attempt: int) -> BudgetGuard | None:
-    """What stops the step before a call over its run's budget; None without a budget."""
-    if input.allowance is None:
+def _budget_guard(
+    input: RunTaskStepInput, config: ModelConfig, attempt: int, monthly_left: int | None
+) -> BudgetGuard | None:
+    """What stops the step before a call over its run's budget or its workspace's month;
+    None with neither."""
+    if input.allowance is None and monthly_left is None:
         return None
     run = activity.client().get_workflow_handle(input.run_id)
     execution = _execution_of(activity.info().activity_id)
@@ -251,6 +260,7 @@ def _budget_guard(input: RunTaskStepInput, config: ModelConfig, attempt: int) ->
     return BudgetGuard(
         input.allowance,
         on_loop(asyncio.get_running_loop(), ask_for_more),
+        monthly_left=monthly_left,
         model=config.model,
         prices=prices_of(config),
         max_completion_tokens=max_completion_tokens(config),

@@ -14,6 +14,7 @@ from api.services.generations import GenerationService
 from api.services.identity import IdentityService
 from api.services.mcp_servers import McpServerService
 from api.services.models import ModelConfigService
+from api.services.monthly_budget import MonthlyBudgetService
 from api.services.run_deletion import RunDeleter
 from api.services.run_forking import RunForker
 from api.services.run_listing import RunLister
@@ -92,6 +93,10 @@ def get_tool_service(uow: UowDep, secrets: SecretsDep, egress: EgressDep) -> Too
 
 def get_usage_service(uow: UowDep) -> UsageService:
     return UsageService(uow)
+
+
+def get_monthly_budget_service(uow: UowDep) -> MonthlyBudgetService:
+    return MonthlyBudgetService(uow)
 
 
 def get_mcp_server_service(
@@ -176,6 +181,7 @@ GenerationServiceDep = Annotated[GenerationService, Depends(get_generation_servi
 ModelServiceDep = Annotated[ModelConfigService, Depends(get_model_service)]
 ToolServiceDep = Annotated[ToolService, Depends(get_tool_service)]
 UsageServiceDep = Annotated[UsageService, Depends(get_usage_service)]
+MonthlyBudgetServiceDep = Annotated[MonthlyBudgetService, Depends(get_monthly_budget_service)]
 McpServerServiceDep = Annotated[McpServerService, Depends(get_mcp_server_service)]
 RunStarterDep = Annotated[RunStarter, Depends(get_run_starter)]
 RunReaderDep = Annotated[RunReader, Depends(get_run_reader)]

@@ -22,6 +22,7 @@ from api.routes import (
     app_links,
     audit,
     auth,
+    budget,
     codec,
     forks,
     generations,
@@ -232,6 +233,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     api.include_router(transcripts.router)
     api.include_router(timeline.router)
     api.include_router(usage.router)
+    api.include_router(budget.router)
     api.include_router(me.router)
     api.include_router(workspaces.router)
     api.include_router(users.router)

@@ -223,6 +223,8 @@ class WorkspaceRow(Base):
         Uuid, ForeignKey("users.id", ondelete="SET NULL"), nullable=True
     )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # What its runs' LLM calls may cost in a calendar month (UTC); null: no cap.
+    max_cost_micros_per_month: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
 
 
 class Membership(Base):

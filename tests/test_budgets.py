@@ -141,3 +141,33 @@ async def test_a_cost_budget_on_a_model_without_a_price_is_refused(
         f"/workflows/{workflow_id}/runs", json={"budget": {"max_tokens": 1000}}
     )
     assert accepted.status_code == 201, accepted.text
+
+
+async def test_a_workspaces_monthly_cap_pauses_a_run_before_a_call_that_would_cross_it(
+    api: ApiStack, stub_llm: StubLLM
+) -> None:
+    await budgeted_model(api, stub_llm, "metered")
+    stub_llm.script(marker("a"), Reply("an answer"))
+    spec = {"agents": [agent(llm="metered")], "steps": [task("a")]}
+    workflow_id = await create(api, "capped", spec)
+    capped = await api.http.put("/budget", json={"max_cost_usd_per_month": 0.000001})
+    assert capped.status_code == 200, capped.text
+    assert capped.json()["max_cost_usd_per_month"] == 0.000001
+
+    run_id = (await start(api, workflow_id))["run_id"]
+    run = await wait_for_run(api, run_id, "needs_attention")
+    [step] = run["steps"]
+    assert (step["status"], step["pause_reason"]) == ("paused", "budget")
+    assert "monthly budget" in step["error"]
+    assert stub_llm.call_count(marker("a")) == 0
+
+    before = (await api.http.get("/budget")).json()["spent_this_month_micros"]
+    assert (await api.http.put("/budget", json={"max_cost_usd_per_month": 1000})).status_code == 200
+    assert (await api.http.post(f"/runs/{run_id}/steps/a/retry")).status_code == 200
+    run = await wait_for_run(api, run_id, "completed")
+    spent = (await api.http.get("/budget")).json()
+    assert spent["spent_this_month_micros"] == before + run["cost_micros"] > before
+    assert (await api.http.put("/budget", json={"max_cost_usd_per_month": None})).status_code == 200
+    refused = await api.http.put("/budget", json={"max_cost_usd_per_month": -1})
+    assert refused.status_code == 422
+    assert refused.json()["detail"][0]["loc"] == ["body", "max_cost_usd_per_month"]

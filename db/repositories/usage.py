@@ -40,6 +40,13 @@ class UsageRepository:
         row.workspace = self.workspace
         self.session.add(row)
 
+    async def cost_since(self, start: datetime) -> int:
+        """What the workspace's calls made since ``start`` cost, in micro-dollars."""
+        query = select(func.coalesce(func.sum(LlmUsageRow.cost_micros), 0)).where(
+            LlmUsageRow.workspace == self.workspace, LlmUsageRow.created_at >= start
+        )
+        return int((await self.session.execute(query)).scalar_one())
+
     async def sums(self, start: datetime, end: datetime, group_by: UsageGroup) -> list[UsageSum]:
         """The calls made in [start, end), summed per group, ordered by key."""
         group, name = self._group(group_by)

@@ -38,7 +38,10 @@ class LiveCallOutput:
 
     def add(self, piece: str) -> None:
         """More text of the call, from any thread or loop."""
-        self._loop.call_soon_threadsafe(self._add, piece)
+        try:
+            self._loop.call_soon_threadsafe(self._add, piece)
+        except RuntimeError:  # the activity's loop closed: the worker is stopping
+            log.debug("live tokens of %s dropped: the activity's loop is closed", self.call)
 
     async def flush(self) -> None:
         """Publish what has not been yet: before the call's reply is journaled, so the
@@ -88,7 +91,12 @@ class LiveCallOutput:
         if running is self._loop:
             await work
             return
-        await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(work, self._loop))
+        try:
+            future = asyncio.run_coroutine_threadsafe(work, self._loop)
+        except RuntimeError:  # the activity's loop closed: the worker is stopping
+            work.close()
+            return
+        await asyncio.wrap_future(future)
 
 
 class LiveOutput:

@@ -113,6 +113,13 @@ class LiveTokenStore:
                 delete(LiveTokenRow).where(*_key(call), LiveTokenRow.attempt == call.attempt)
             )
 
+    async def delete_runs(self, run_ids: list[str]) -> None:
+        """Rows a call left when its worker died mid-stream, of runs Temporal dropped."""
+        if not run_ids:
+            return
+        async with self._blobs.writing(), self._sessions() as session, session.begin():
+            await session.execute(delete(LiveTokenRow).where(LiveTokenRow.run_id.in_(run_ids)))
+
     async def of_run(self, run_id: str) -> list[LiveText]:
         """The text so far of each of the run's calls that is streaming now."""
         async with self._sessions() as session:

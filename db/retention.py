@@ -26,6 +26,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from db.base import utcnow
 from db.blobs import BlobStore
 from db.call_journal import CallJournal
+from db.live_tokens import LiveTokenStore
 
 # Blobs younger than this are never deleted: a client stores a workflow's input before
 # the workflow exists, and a fork copies its parent's blobs before it starts, so
@@ -56,7 +57,8 @@ async def delete_blobs_of_runs_gone(
     blobs: BlobStore, client: Client, now: datetime | None = None
 ) -> RetentionSweep:
     """Delete every blob of the runs Temporal has dropped: outputs, transcripts, payloads,
-    and their calls in the call journal beside the blobs.
+    and their calls in the call journal beside the blobs, and any live text a call left
+    when its worker died mid-stream.
 
     Temporal drops a closed run after its namespace's retention
     (``KASAL_RUN_RETENTION_DAYS``); until then, and while a run is open, describe()
@@ -69,4 +71,5 @@ async def delete_blobs_of_runs_gone(
     gone = await runs_gone(client, [run_id for run_id in candidates if run_id])
     deleted = await blobs.delete_blobs_of_runs(gone, created_before=before)
     await CallJournal(blobs).delete_runs(gone, created_before=before)
+    await LiveTokenStore(blobs).delete_runs(gone)
     return RetentionSweep(runs_gone=gone, blobs_deleted=deleted)

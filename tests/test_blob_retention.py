@@ -24,7 +24,7 @@ from activities.model_registry import StaticModelRegistry
 from db.base import utcnow
 from db.blobs import BlobStore
 from db.migrate import upgrade_to_head
-from db.models import Blob, CallJournalRow
+from db.models import Blob, CallJournalRow, LiveTokenRow
 from db.session import create_engine, session_factory
 from db.uow import UnitOfWork
 from kasal.settings import Settings
@@ -90,12 +90,29 @@ async def store_blobs(
                 updated_at=created_at,
             )
         )
+        # And the live text of a call whose worker died mid-stream.
+        uow.session.add(
+            LiveTokenRow(
+                run_id=run_id,
+                step_id="a",
+                execution=1,
+                call_index=1,
+                attempt=1,
+                text="Thought: half a",
+                updated_at=created_at,
+            )
+        )
     return ids
 
 
 async def journaled_runs(sessions: async_sessionmaker[Any]) -> set[str]:
     async with UnitOfWork(sessions) as uow:
         return set((await uow.session.execute(select(CallJournalRow.run_id))).scalars())
+
+
+async def live_runs(sessions: async_sessionmaker[Any]) -> set[str]:
+    async with UnitOfWork(sessions) as uow:
+        return set((await uow.session.execute(select(LiveTokenRow.run_id))).scalars())
 
 
 async def still_stored(blobs: BlobStore, ids: dict[str, uuid.UUID]) -> set[str]:
@@ -147,6 +164,9 @@ async def test_the_sweep_deletes_every_blob_of_a_dropped_run_and_none_temporal_s
         journaled = await journaled_runs(sessions)
         assert gone not in journaled
         assert {open_run.id, closed_run.id, gone_lately, ""} <= journaled
+        live = await live_runs(sessions)
+        assert gone not in live
+        assert {open_run.id, closed_run.id, gone_lately, ""} <= live
         for ids in kept.values():
             assert await still_stored(blobs, ids) == {"output", "transcript", "payload"}
         await assert_replays(sweep)

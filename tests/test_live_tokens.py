@@ -3,12 +3,20 @@ Temporal (db/live_tokens.py), on SQLite and on Postgres, and one turn is one HTT
 
 from __future__ import annotations
 
+import asyncio
+import uuid
 from typing import Any
 
 import httpx
 
+from api.services.live_tokens import TokenFollower
+from db.blobs import BlobStore
+from db.live_token_listener import LiveTokenListener
+from db.live_tokens import NOTIFY_CHARS, LiveCall, LiveTokenStore
+from db.migrate import upgrade_to_head
+from db.session import create_engine, session_factory
 from tests.api_stack import ApiStack
-from tests.helpers import agent, marker, task
+from tests.helpers import agent, eventually, marker, task
 from tests.stub_llm import Reply, StubLLM
 from tests.test_api_events import read_events
 from tests.test_api_runs import create_workflow, start, wait_for_run
@@ -99,3 +107,37 @@ async def test_a_stream_without_text_is_not_asked_again_without_streaming(
     turns = [c for a in transcript["attempts"] for c in a["entries"] if c["kind"] == "llm"]
     assert [turn["reply"] for turn in turns] == [""]
     assert [call.stream for call in stub_llm.calls(marker("draft"))] == [True]
+
+
+async def test_a_large_batch_arrives_whole_and_a_lost_one_is_read_again(database_url: str) -> None:
+    """A batch larger than a notification's payload goes as several; a listener that
+    missed one reads the row instead (on SQLite it always reads rows)."""
+    await asyncio.to_thread(upgrade_to_head, database_url)
+    engine = create_engine(database_url)
+    try:
+        blobs = BlobStore(session_factory(engine))
+        store, listener = LiveTokenStore(blobs), LiveTokenListener(engine, blobs)
+        call = LiveCall(f"run-{uuid.uuid4()}", "draft", 1, 1, 0)
+        text = "".join(f"w{i} é " for i in range(NOTIFY_CHARS))  # several notifications' worth
+        async with listener.subscribe(call.run_id) as subscription:
+            tokens = TokenFollower(call.run_id, subscription)
+            assert await tokens.events() == []  # nothing streams yet; now it listens
+            await store.publish(call, text[:10], 0)
+            await store.publish(call, text, 10)
+
+            async def joined() -> str:
+                received.extend(event.text for event in await tokens.events())
+                return "".join(received)
+
+            received: list[str] = []
+            assert await eventually(joined, lambda so_far: so_far == text) == text
+            # A notification that never came: the next poll reads the row, and only
+            # what is new goes out.
+            subscription.resync()
+            await store.publish(call, text + "!", len(text))
+            assert await eventually(joined, lambda so_far: so_far == text + "!") == text + "!"
+            await store.drop(call)
+            assert await store.of_run(call.run_id) == []
+    finally:
+        await listener.close()
+        await engine.dispose()

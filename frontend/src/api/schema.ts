@@ -21,6 +21,18 @@ export interface paths {
      */
     get: operations["audit-get_page"];
   };
+  "/api/v1/budget": {
+    /**
+     * Get
+     * @description The cap, and what the workspace's LLM calls cost this month (UTC) so far.
+     */
+    get: operations["budget-get"];
+    /**
+     * Put
+     * @description Set the cap (null: none). A step paused by it runs again on retry once it allows.
+     */
+    put: operations["budget-put"];
+  };
   "/api/v1/codec/decode": {
     /**
      * Decode
@@ -1435,6 +1447,29 @@ export interface components {
       /** Output Per Mtok */
       output_per_mtok: number;
     };
+    /** MonthlyBudgetRead */
+    MonthlyBudgetRead: {
+      /** Max Cost Usd Per Month */
+      max_cost_usd_per_month: number | null;
+      /**
+       * Month Start
+       * Format: date-time
+       */
+      month_start: string;
+      /** Spent This Month Micros */
+      spent_this_month_micros: number;
+      /** Spent This Month Usd */
+      spent_this_month_usd: number;
+    };
+    /**
+     * MonthlyBudgetWrite
+     * @description The cap on what the workspace's runs' LLM calls cost a calendar month (UTC);
+     * null removes it.
+     */
+    MonthlyBudgetWrite: {
+      /** Max Cost Usd Per Month */
+      max_cost_usd_per_month: number | null;
+    };
     /** PendingApproval */
     PendingApproval: {
       /**
@@ -2730,6 +2765,81 @@ export interface operations {
       200: {
         content: {
           "application/json": components["schemas"]["AuditPage"];
+        };
+      };
+      /** @description No principal: sign in, or send `Authorization: Bearer <API token or JWT>` */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description The principal's role in this workspace does not allow this */
+      403: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description No such resource */
+      404: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description The request is invalid: every problem, each with its location */
+      422: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+    };
+  };
+  /**
+   * Get
+   * @description The cap, and what the workspace's LLM calls cost this month (UTC) so far.
+   */
+  "budget-get": {
+    responses: {
+      /** @description Successful Response */
+      200: {
+        content: {
+          "application/json": components["schemas"]["MonthlyBudgetRead"];
+        };
+      };
+      /** @description No principal: sign in, or send `Authorization: Bearer <API token or JWT>` */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description The principal's role in this workspace does not allow this */
+      403: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+      /** @description No such resource */
+      404: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
+    };
+  };
+  /**
+   * Put
+   * @description Set the cap (null: none). A step paused by it runs again on retry once it allows.
+   */
+  "budget-put": {
+    requestBody: {
+      content: {
+        "application/json": components["schemas"]["MonthlyBudgetWrite"];
+      };
+    };
+    responses: {
+      /** @description Successful Response */
+      200: {
+        content: {
+          "application/json": components["schemas"]["MonthlyBudgetRead"];
         };
       };
       /** @description No principal: sign in, or send `Authorization: Bearer <API token or JWT>` */

@@ -21,8 +21,12 @@ import type {
   ModelConfig,
   ModelConfigCreate,
   ModelConfigUpdate,
+  MonthlyBudget,
   Role,
   Run,
+  RunBudget,
+  RunBudgetRaise,
+  RunBudgetSpec,
   RunCreated,
   RunPage,
   RunStatus,
@@ -143,6 +147,10 @@ export const api = {
   getUsage: (params: UsageQuery) => request<UsageReport>('GET', `/usage${query({ ...params })}`),
   /** The same report as a CSV file, for a download link. */
   usageCsvUrl: (params: UsageQuery) => `${API_BASE}/usage${query({ ...params, format: 'csv' })}`,
+  getMonthlyBudget: () => request<MonthlyBudget>('GET', '/budget'),
+  /** `null` removes the cap. */
+  setMonthlyBudget: (maxCostUsdPerMonth: number | null) =>
+    request<MonthlyBudget>('PUT', '/budget', { max_cost_usd_per_month: maxCostUsdPerMonth }),
 
   /** Every tool agents may name: built-ins, HTTP tools, and tested MCP servers' tools. */
   listTools: (kind?: ToolKind) => request<ToolCatalogue>('GET', `/tools${query({ kind })}`),
@@ -159,8 +167,8 @@ export const api = {
   /** A worker connects and lists the server's tools; `ok: false` says why it could not. */
   testMcpServer: (name: string) => request<McpProbeResult>('POST', `/mcp-servers/${encodeURIComponent(name)}/test`),
 
-  startRun: (workflowId: string, inputs: Record<string, string>, version?: number) =>
-    request<RunCreated>('POST', `/workflows/${workflowId}/runs`, { inputs, version }),
+  startRun: (workflowId: string, inputs: Record<string, string>, version?: number, budget?: RunBudgetSpec) =>
+    request<RunCreated>('POST', `/workflows/${workflowId}/runs`, { inputs, version, budget }),
   listRuns: (params: { workflow_id?: string; status?: RunStatus | ''; limit?: number; next_page_token?: string }) =>
     request<RunPage>('GET', `/runs${query(params)}`),
   getRun: (runId: string) => request<Run>('GET', `/runs/${encodeURIComponent(runId)}`),
@@ -171,6 +179,9 @@ export const api = {
       comment,
       round,
     }),
+  /** Give an open run new limits; a step paused over budget then runs again on retry. */
+  raiseBudget: (runId: string, body: RunBudgetRaise) =>
+    request<RunBudget>('POST', `/runs/${encodeURIComponent(runId)}/budget`, body),
   retryStep: (runId: string, stepId: string) =>
     request<Step>('POST', `/runs/${encodeURIComponent(runId)}/steps/${encodeURIComponent(stepId)}/retry`, {}),
   skipStep: (runId: string, stepId: string, output: string) =>

@@ -55,6 +55,15 @@ export type UsageGroupBy = Schemas['UsageReport']['group_by'];
 export type UsageReport = Schemas['UsageReport'];
 export type UsageRow = Schemas['UsageRow'];
 
+/** A run's spending limits as a start request gives them; each left out or null: not limited. */
+export type RunBudgetSpec = Schemas['BudgetSpec'];
+/** New limits for an open run: each one given replaces the run's. */
+export type RunBudgetRaise = Schemas['BudgetRaise'];
+/** A run's limits after a raise; null: not limited. */
+export type RunBudget = Schemas['BudgetRead'];
+/** The workspace's monthly cap (null: none) and what its LLM calls cost this month (UTC). */
+export type MonthlyBudget = Schemas['MonthlyBudgetRead'];
+
 export type TemporalLink = Schemas['TemporalLink'];
 export type RunCreated = Schemas['RunCreated'];
 export type RunSummary = Schemas['RunSummary'];

@@ -1,9 +1,10 @@
-import { useState } from 'react';
+import { useRef, useState } from 'react';
 import { api, errorMessage } from '../../api/client';
 import type { Step } from '../../api/types';
 import { Field } from '../../components/Field';
 import { Notice } from '../../components/Notice';
 import { useRunStore } from '../../stores/run-store';
+import { BudgetRaise } from './BudgetRaise';
 
 /** Run one action on a step and put the step it answers with into the store. */
 function useStepAction(): { busy: boolean; error: string | null; run: (action: () => Promise<Step>) => Promise<boolean> } {
@@ -53,16 +54,37 @@ export function DecisionForm({ runId, step }: { runId: string; step: Step }) {
   );
 }
 
-/** Retry a paused step, or skip it with the output the next steps should get. */
+/**
+ * Retry a paused step, or skip it with the output the next steps should get. A step
+ * paused over budget says which budget and offers a raise of the run's limits first.
+ */
 export function PausedActions({ runId, step }: { runId: string; step: Step }) {
   const [output, setOutput] = useState('');
   const { busy, error, run } = useStepAction();
+  const retryButton = useRef<HTMLButtonElement>(null);
+  const overBudget = step.pause_reason === 'budget';
   return (
     <div className="action-box">
-      <p className="small">This step failed and waits for you: run it again, or skip it.</p>
+      {overBudget ? (
+        <>
+          <p className="small">
+            <strong>Paused over budget:</strong> {step.error ?? 'the next LLM call could cross a budget.'}
+          </p>
+          <p className="small muted">Raise the run's limits, then retry. The workspace's monthly budget is set by admins on the Usage page.</p>
+          <BudgetRaise runId={runId} onRaised={() => retryButton.current?.focus()} />
+        </>
+      ) : (
+        <p className="small">This step failed and waits for you: run it again, or skip it.</p>
+      )}
       <div className="button-row">
-        <button type="button" className="btn btn--primary" disabled={busy} onClick={() => run(() => api.retryStep(runId, step.id))}>
-          Retry
+        <button
+          ref={retryButton}
+          type="button"
+          className="btn btn--primary"
+          disabled={busy}
+          onClick={() => run(() => api.retryStep(runId, step.id))}
+        >
+          {overBudget ? 'Retry step' : 'Retry'}
         </button>
       </div>
       <Field label="Output" hint="What the steps after it get instead of this step's output.">

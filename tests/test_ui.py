@@ -244,6 +244,24 @@ async def test_a_steps_tool_calls_show_in_its_panel(
     await expect(tool_call).to_contain_text("42")
 
 
+async def test_the_console_shows_a_running_steps_reply_as_it_streams(
+    api: ApiStack, page: Page, stub_llm: StubLLM
+) -> None:
+    words = " ".join(f"word{i}" for i in range(24))
+    # The reply stops after its first chunk (eight words) until released.
+    stub_llm.script(marker("a"), Reply(f"Final Answer: {words}", pause_after=1))
+    run_id = (
+        await start(api, await create_workflow(api, {"agents": [agent()], "steps": [task("a")]}))
+    )["run_id"]
+    await page.goto(f"/#/runs/{run_id}")
+    live = page.get_by_role("log", name="Live output")
+    await expect(live).to_contain_text("Final Answer: word0 word1 word2 word3 word4 word5")
+    await expect(live).not_to_contain_text("word6")
+    stub_llm.release()
+    await wait_for_run(api, run_id, "completed")
+    await expect(live).to_have_count(0)  # the step's output is the record now
+
+
 async def test_sign_in_by_form_returns_to_the_page_asked_for(
     api: ApiStack, browser: Browser
 ) -> None:

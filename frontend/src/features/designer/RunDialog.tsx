@@ -3,6 +3,7 @@ import { api, ApiError, errorMessage } from '../../api/client';
 import { Dialog } from '../../components/Dialog';
 import { Field } from '../../components/Field';
 import { Notice } from '../../components/Notice';
+import { budgetIssues, parseCostLimit, parseTokenLimit, type BudgetMessages } from '../../lib/budget-limits';
 import type { InputSpec } from '../../lib/definition';
 import { runInputIssues } from '../../lib/validation';
 import { navigate } from '../../router';
@@ -16,24 +17,42 @@ interface Props {
   onClose: () => void;
 }
 
-/** Ask for the run's inputs, start the run and open its console. */
+/** Ask for the run's inputs and optional budget, start the run and open its console. */
 export function RunDialog({ workflowId, version, inputs, unsaved, onClose }: Props) {
   const [values, setValues] = useState<Record<string, string>>(() =>
     Object.fromEntries(inputs.map((input) => [input.name, input.default ?? ''])),
   );
   const [errors, setErrors] = useState<Record<string, string[]>>({});
+  const [cost, setCost] = useState('');
+  const [tokens, setTokens] = useState('');
+  const [budgetErrors, setBudgetErrors] = useState<BudgetMessages>({});
   const [busy, setBusy] = useState(false);
 
   const submit = async (event: FormEvent) => {
     event.preventDefault();
-    setBusy(true);
     setErrors({});
+    const maxCost = parseCostLimit(cost);
+    const maxTokens = parseTokenLimit(tokens);
+    setBudgetErrors({
+      max_cost_usd: maxCost.error ? [maxCost.error] : undefined,
+      max_tokens: maxTokens.error ? [maxTokens.error] : undefined,
+    });
+    if (maxCost.error || maxTokens.error) return;
+    // No limit given: no budget in the request, so a definition's own budget applies.
+    const budget =
+      maxCost.value === undefined && maxTokens.value === undefined
+        ? undefined
+        : { max_cost_usd: maxCost.value, max_tokens: maxTokens.value };
+    setBusy(true);
     const given = Object.fromEntries(Object.entries(values).filter(([, value]) => value !== ''));
     try {
-      const run = await api.startRun(workflowId, given, version);
+      const run = await api.startRun(workflowId, given, version, budget);
       navigate(`/runs/${encodeURIComponent(run.run_id)}`);
     } catch (error) {
-      setErrors(error instanceof ApiError && error.issues.length ? runInputIssues(error.issues) : { '': [errorMessage(error)] });
+      const issues = error instanceof ApiError ? error.issues : [];
+      const { budget: onBudget, rest } = budgetIssues(issues, ['budget']);
+      setBudgetErrors(onBudget);
+      setErrors(issues.length ? runInputIssues(rest) : { '': [errorMessage(error)] });
       setBusy(false);
     }
   };
@@ -62,6 +81,38 @@ export function RunDialog({ workflowId, version, inputs, unsaved, onClose }: Pro
             )}
           </Field>
         ))}
+        <fieldset className="field">
+          <legend className="field__label">Budget (optional)</legend>
+          <p className="field__hint">The run pauses before an LLM call that could cross either limit; raise it from the console.</p>
+          <Field label="Budget (USD)" errors={budgetErrors.max_cost_usd}>
+            {(control) => (
+              <input
+                {...control}
+                className="input"
+                type="number"
+                inputMode="decimal"
+                min="0"
+                step="any"
+                value={cost}
+                onChange={(e) => setCost(e.target.value)}
+              />
+            )}
+          </Field>
+          <Field label="Token budget" errors={budgetErrors.max_tokens}>
+            {(control) => (
+              <input
+                {...control}
+                className="input"
+                type="number"
+                inputMode="numeric"
+                min="1"
+                step="1"
+                value={tokens}
+                onChange={(e) => setTokens(e.target.value)}
+              />
+            )}
+          </Field>
+        </fieldset>
         {errors[''] && <Notice>{errors[''].join(' · ')}</Notice>}
         <div className="dialog__actions">
           <button type="button" className="btn btn--ghost" onClick={onClose}>

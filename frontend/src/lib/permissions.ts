@@ -22,6 +22,8 @@ export const MINIMUM_ROLE = {
   manageMembers: 'admin',
   /** The audit log. */
   readAudit: 'admin',
+  /** The workspace's monthly budget. */
+  setBudget: 'admin',
 } as const satisfies Record<string, Role>;
 
 export type Action = keyof typeof MINIMUM_ROLE;
@@ -32,6 +34,7 @@ const WHAT: Record<Action, string> = {
   configure: 'add, change or test models, tools and MCP servers',
   manageMembers: 'manage members',
   readAudit: 'read the audit log',
+  setBudget: "set the workspace's monthly budget",
 };
 
 const PLURAL: Record<Role, string> = { viewer: 'Viewers', operator: 'Operators', editor: 'Editors', admin: 'Admins' };

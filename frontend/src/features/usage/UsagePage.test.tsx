@@ -28,6 +28,14 @@ function report(url: URL): UsageReport {
   return { from: url.searchParams.get('from')!, to: url.searchParams.get('to')!, group_by: groupBy, items, total };
 }
 
+const monthlyBudget = {
+  max_cost_usd_per_month: 10,
+  month_start: '2026-11-01T00:00:00Z',
+  spent_this_month_micros: 2_500_000,
+  spent_this_month_usd: 2.5,
+};
+
+/** The usage reports asked for, in order (the monthly budget's requests aside). */
 let requested: URL[];
 
 beforeEach(() => {
@@ -37,6 +45,7 @@ beforeEach(() => {
     'fetch',
     vi.fn(async (path: string) => {
       const url = new URL(path, 'http://kasal.test');
+      if (url.pathname === '/api/v1/budget') return new Response(JSON.stringify(monthlyBudget), { status: 200 });
       requested.push(url);
       return new Response(JSON.stringify(report(url)), { status: 200 });
     }),
@@ -97,9 +106,20 @@ describe('usage page', () => {
   it('says why the server refused a span', async () => {
     vi.stubGlobal(
       'fetch',
-      vi.fn(async () => new Response(JSON.stringify({ detail: [{ loc: ['query', 'to'], msg: 'must not be before from', type: 'value_error' }] }), { status: 422 })),
+      vi.fn(async (path: string) =>
+        path === '/api/v1/budget'
+          ? new Response(JSON.stringify(monthlyBudget), { status: 200 })
+          : new Response(JSON.stringify({ detail: [{ loc: ['query', 'to'], msg: 'must not be before from', type: 'value_error' }] }), { status: 422 }),
+      ),
     );
     render(<UsagePage />);
     expect((await screen.findByRole('alert')).textContent).toContain('must not be before from');
+  });
+
+  it("shows the workspace's monthly budget above the report", async () => {
+    render(<UsagePage />);
+    const section = await screen.findByRole('region', { name: 'Monthly budget' });
+    expect((await within(section).findByRole('progressbar', { name: 'Spent this month' })).getAttribute('value')).toBe('2500000');
+    expect(within(section).getByText(/spent this month/).textContent).toBe('$2.50 of $10.00 spent this month (since 2026-11-01, UTC).');
   });
 });

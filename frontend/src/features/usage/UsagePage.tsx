@@ -3,6 +3,7 @@ import { api, errorMessage } from '../../api/client';
 import type { UsageGroupBy, UsageReport, UsageRow } from '../../api/types';
 import { type Column, ListTable } from '../../components/ListTable';
 import { formatCount, formatTokens, formatUsd } from '../../lib/usage-format';
+import { MonthlyBudgetPanel } from './MonthlyBudgetPanel';
 
 const UsageCharts = lazy(() => import('./UsageCharts').then((module) => ({ default: module.UsageCharts })));
 
@@ -23,7 +24,10 @@ function lastDays(days: number, now = new Date()): { from: string; to: string } 
   return { from: utcDay(from), to: utcDay(now) };
 }
 
-/** Tokens and cost of the workspace's LLM calls by day, by workflow or by model, drawn and as a CSV file. */
+/**
+ * The workspace's monthly budget, then tokens and cost of its LLM calls by day, by workflow
+ * or by model, drawn and as a CSV file.
+ */
 export function UsagePage() {
   const [groupBy, setGroupBy] = useState<UsageGroupBy>('day');
   const [span, setSpan] = useState(() => lastDays(DEFAULT_DAYS));
@@ -62,6 +66,7 @@ export function UsagePage() {
           Download CSV
         </a>
       </header>
+      <MonthlyBudgetPanel />
       <form className="usage-controls" onSubmit={(e) => e.preventDefault()}>
         <fieldset className="segmented">
           <legend>Group by</legend>

@@ -210,8 +210,9 @@ class NotifySpec(_Strict):
 class BudgetSpec(_Strict):
     """A run's spending limits: its LLM calls pause before one would cross either."""
 
-    max_cost_usd: float | None = Field(default=None, gt=0, allow_inf_nan=False)
-    max_tokens: int | None = Field(default=None, ge=1)
+    # Bounded so that micro-dollars fit a 64-bit integer anywhere they are kept.
+    max_cost_usd: float | None = Field(default=None, gt=0, le=1e9, allow_inf_nan=False)
+    max_tokens: int | None = Field(default=None, ge=1, le=2**53)
 
 
 class WorkflowDefinition(_Strict):

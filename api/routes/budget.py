@@ -18,7 +18,7 @@ async def get(_: Viewer, service: MonthlyBudgetServiceDep) -> MonthlyBudgetRead:
     return await service.get()
 
 
-@router.put("", response_model=MonthlyBudgetRead, responses=error_responses(404, 422))
+@router.put("", response_model=MonthlyBudgetRead, responses=error_responses(400, 404, 422))
 async def put(
     _: Admin, body: MonthlyBudgetWrite, service: MonthlyBudgetServiceDep
 ) -> MonthlyBudgetRead:

@@ -8,6 +8,9 @@ from pydantic import BaseModel, ConfigDict, Field, computed_field
 
 from workflows.task_step import MICROS_PER_USD
 
+# A billion dollars a month: in micro-dollars it still fits the database's 64-bit integer.
+MAX_USD = 1e9
+
 
 class MonthlyBudgetWrite(BaseModel):
     """The cap on what the workspace's runs' LLM calls cost a calendar month (UTC);
@@ -15,7 +18,7 @@ class MonthlyBudgetWrite(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    max_cost_usd_per_month: float | None = Field(gt=0, allow_inf_nan=False)
+    max_cost_usd_per_month: float | None = Field(gt=0, le=MAX_USD, allow_inf_nan=False)
 
 
 class MonthlyBudgetRead(BaseModel):

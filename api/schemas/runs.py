@@ -45,8 +45,8 @@ class BudgetRaise(BaseModel):
         json_schema_extra={"anyOf": [{"required": ["max_cost_usd"]}, {"required": ["max_tokens"]}]},
     )
 
-    max_cost_usd: float = Field(default=None, gt=0, allow_inf_nan=False)  # type: ignore[assignment]
-    max_tokens: int = Field(default=None, ge=1)  # type: ignore[assignment]
+    max_cost_usd: float = Field(default=None, gt=0, le=1e9, allow_inf_nan=False)  # type: ignore[assignment]
+    max_tokens: int = Field(default=None, ge=1, le=2**53)  # type: ignore[assignment]
 
     @model_validator(mode="after")
     def _one_limit_at_least(self) -> BudgetRaise:

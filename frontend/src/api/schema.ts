@@ -2842,6 +2842,12 @@ export interface operations {
           "application/json": components["schemas"]["MonthlyBudgetRead"];
         };
       };
+      /** @description The request cannot be served as sent: a body that is not JSON, a page token this API did not give out, an empty If-Match */
+      400: {
+        content: {
+          "application/json": components["schemas"]["ErrorResponse"];
+        };
+      };
       /** @description No principal: sign in, or send `Authorization: Bearer <API token or JWT>` */
       401: {
         content: {

@@ -11,7 +11,7 @@ import asyncio
 import time
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import Future
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
 from datetime import UTC, datetime
 from typing import Any
 
@@ -22,6 +22,7 @@ from pydantic import PrivateAttr
 from temporalio.exceptions import ApplicationError
 
 from activities.budget_guard import BudgetGuard
+from activities.call_limits import CallSlots
 from activities.journal import StepJournal
 from activities.live_output import CURRENT_CALL, LiveOutput
 from activities.llm_stream import stream_reply
@@ -108,6 +109,7 @@ class KasalLLM(LLM):
     _function_calling: FunctionCalling = PrivateAttr(default="auto")
     _prices: ModelPrices | None = PrivateAttr(default=None)
     _budget: BudgetGuard | None = PrivateAttr(default=None)
+    _slots: CallSlots | None = PrivateAttr(default=None)
     _loop: asyncio.AbstractEventLoop | None = PrivateAttr(default=None)
     _in_flight: set[Future[Any]] = PrivateAttr(default_factory=set)
     _live: LiveOutput | None = PrivateAttr(default=None)
@@ -166,17 +168,21 @@ class KasalLLM(LLM):
             except ApplicationError as stop:
                 journal.fail(stop)  # raised by the activity whatever CrewAI makes of it
                 raise
-        started = self._started()
-        with llm_span(self.model) as span:
-            async with self._live_call(key):
-                reply = await _unwrapped(LLM.acall)(self, messages, *args, **kwargs)
-            entry = self._entry(messages, started, reply)
-            set_llm_usage(span, entry)
+        async with self._slot():  # the model config's max_concurrency and rpm
+            started = self._started()
+            with llm_span(self.model) as span:
+                async with self._live_call(key):
+                    reply = await _unwrapped(LLM.acall)(self, messages, *args, **kwargs)
+                entry = self._entry(messages, started, reply)
+                set_llm_usage(span, entry)
         await self._usage_log.record(entry)  # made and paid for, even if journaling fails
         await journal.record(key, entry.model_dump(mode="json"))
         self._transcript.add(entry, key)
         record_llm_call(entry)
         return reply
+
+    def _slot(self) -> AbstractAsyncContextManager[None]:
+        return self._slots.held() if self._slots is not None else nullcontext()
 
     @asynccontextmanager
     async def _live_call(self, key: CallKey) -> AsyncIterator[None]:
@@ -274,6 +280,7 @@ def build_llm(
     live: LiveOutput | None = None,
     with_tools: bool = False,
     budget: BudgetGuard | None = None,
+    slots: CallSlots | None = None,
 ) -> KasalLLM:
     """A fresh LLM for one step attempt, routed through litellm with its retries off.
 
@@ -301,6 +308,7 @@ def build_llm(
     llm._function_calling = config.function_calling
     llm._prices = prices_of(config)
     llm._budget = budget
+    llm._slots = slots
     return llm
 
 

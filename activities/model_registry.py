@@ -31,6 +31,9 @@ class ModelConfig(BaseModel):
     params: dict[str, Any] = {}
     function_calling: FunctionCalling = "auto"
     prices: ModelPrices | None = None
+    # Limits on its calls across every worker (db/model_limits.py).
+    max_concurrency: int | None = Field(default=None, ge=1)
+    rpm: int | None = Field(default=None, ge=1)
 
 
 class UnknownModel(LookupError):

@@ -13,6 +13,7 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities.budget_guard import BudgetGuard, max_completion_tokens, on_loop
+from activities.call_limits import CallSlots
 from activities.crew_runtime import CrewRuntime
 from activities.egress import EgressRefused, check_url
 from activities.heartbeat import heartbeating
@@ -34,6 +35,7 @@ from api.schemas.transcripts import ATTEMPT_TRANSCRIPT_KIND, AttemptRecord
 from db.blobs import BlobStore
 from db.call_journal import CallJournal
 from db.live_tokens import LiveTokenStore
+from db.model_limits import CallLimits, ModelLimiter
 from db.monthly_budget import monthly_headroom
 from workflows.task_step import (
     INLINE_OUTPUT_LIMIT,
@@ -65,6 +67,7 @@ class TaskStepActivities:
         self._crew = crew
         self._journal = journal
         self._tools = tools
+        self._limiter = ModelLimiter(blobs.sessions, blobs.writing)
 
     @activity.defn(name=RUN_TASK_STEP)
     async def run_task_step(self, input: RunTaskStepInput) -> RunTaskStepResult:
@@ -153,6 +156,12 @@ class TaskStepActivities:
                     await monthly_headroom(self._blobs.sessions, input.workspace),
                 ),
                 live=LiveOutput(LiveTokenStore(self._blobs), asyncio.get_running_loop()),
+                slots=CallSlots(
+                    self._limiter,
+                    CallLimits(input.workspace, config.name, config.max_concurrency, config.rpm),
+                    timeout,
+                    asyncio.get_running_loop(),
+                ),
             )
             tools = agent_tools(toolbox.tools, journal, transcript, asyncio.get_running_loop())
 

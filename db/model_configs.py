@@ -70,4 +70,6 @@ def decrypted_config(row: ModelConfigRow, box: SecretBox) -> dict[str, Any]:
         "params": allowed_params(row.params or {}),
         "function_calling": row.function_calling or "auto",
         "prices": row.prices,
+        "max_concurrency": row.max_concurrency,
+        "rpm": row.rpm,
     }

@@ -89,6 +89,9 @@ class ModelConfigRow(Base):
     function_calling: Mapped[str] = mapped_column(String(10), default="auto", server_default="auto")
     # ModelPrices as JSON; null: litellm's price map (or 0 for a local model) prices calls.
     prices: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    # Limits on its calls across every worker (db/model_limits.py); null: none.
+    max_concurrency: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    rpm: Mapped[int | None] = mapped_column(Integer, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
@@ -321,4 +324,23 @@ class LiveTokenRow(Base):
 
     __table_args__ = (
         PrimaryKeyConstraint("run_id", "step_id", "execution", "call_index", name="pk_live_tokens"),
+    )
+
+
+class ModelCallLeaseRow(Base):
+    """One LLM call's hold on its model config's limits: in flight until released (or,
+    for a worker that died, until it expires), and counted against ``rpm`` for a minute
+    from its start."""
+
+    __tablename__ = "model_call_leases"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    workspace: Mapped[str] = mapped_column(String(100))
+    config_name: Mapped[str] = mapped_column(String(100))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    released: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    __table_args__ = (
+        Index("ix_model_call_leases_config_started", "workspace", "config_name", "started_at"),
     )

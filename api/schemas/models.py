@@ -23,6 +23,7 @@ def _a_json_number(value: Any) -> Any:
 FunctionCalling = Literal["auto", "native", "react"]
 
 Temperature = Annotated[float, Ge(0), Le(2), BeforeValidator(_a_json_number)]
+CallLimit = Annotated[int, Ge(1), Le(1_000_000), BeforeValidator(_a_json_number)]
 MaxTokens = Annotated[int, Ge(1), BeforeValidator(_a_json_number)]
 
 
@@ -47,6 +48,12 @@ class ModelConfigBase(BaseModel):
             "unpriced otherwise"
         ),
     )
+    max_concurrency: CallLimit | None = Field(
+        default=None, description="At most this many calls in flight, across every worker"
+    )
+    rpm: CallLimit | None = Field(
+        default=None, description="At most this many calls started a minute, across every worker"
+    )
 
 
 class ModelConfigCreate(ModelConfigBase):
@@ -66,6 +73,8 @@ class ModelConfigUpdate(BaseModel):
     params: dict[str, Any] | None = None
     function_calling: FunctionCalling = Field(default=None)  # type: ignore[assignment]
     prices: ModelPrices | None = None
+    max_concurrency: CallLimit | None = None
+    rpm: CallLimit | None = None
 
 
 class ModelConfigRead(ModelConfigBase):

@@ -42,6 +42,8 @@ class ModelConfigService:
                 params=data.params,
                 function_calling=data.function_calling,
                 prices=data.prices.model_dump() if data.prices else None,
+                max_concurrency=data.max_concurrency,
+                rpm=data.rpm,
                 created_at=now,
                 updated_at=now,
             )
@@ -68,7 +70,15 @@ class ModelConfigService:
         async with self.uow as uow:
             row = await self._existing(uow, name)
             sent = data.model_fields_set
-            for field in ("model", "api_base", "temperature", "max_tokens", "function_calling"):
+            for field in (
+                "model",
+                "api_base",
+                "temperature",
+                "max_tokens",
+                "function_calling",
+                "max_concurrency",
+                "rpm",
+            ):
                 if field in sent:
                     setattr(row, field, getattr(data, field))
             if "params" in sent:
@@ -117,6 +127,8 @@ def _read(row: ModelConfigRow) -> ModelConfigRead:
         params=row.params or {},
         function_calling=row.function_calling,  # type: ignore[arg-type]
         prices=ModelPrices.model_validate(row.prices) if row.prices else None,
+        max_concurrency=row.max_concurrency,
+        rpm=row.rpm,
         has_api_key=row.api_key_encrypted is not None,
         created_at=row.created_at,
         updated_at=row.updated_at,

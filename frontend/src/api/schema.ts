@@ -1343,6 +1343,11 @@ export interface components {
        * @enum {string}
        */
       function_calling?: "auto" | "native" | "react";
+      /**
+       * Max Concurrency
+       * @description At most this many calls in flight, across every worker
+       */
+      max_concurrency?: number | null;
       /** Max Tokens */
       max_tokens?: number | null;
       /**
@@ -1361,6 +1366,11 @@ export interface components {
       };
       /** @description USD per million tokens; they win over litellm's price map. Without them a model litellm does not know costs 0 when it runs on this machine, and is unpriced otherwise */
       prices?: components["schemas"]["ModelPrices"] | null;
+      /**
+       * Rpm
+       * @description At most this many calls started a minute, across every worker
+       */
+      rpm?: number | null;
       /** Temperature */
       temperature?: number | null;
     };
@@ -1382,6 +1392,11 @@ export interface components {
       function_calling: "auto" | "native" | "react";
       /** Has Api Key */
       has_api_key: boolean;
+      /**
+       * Max Concurrency
+       * @description At most this many calls in flight, across every worker
+       */
+      max_concurrency: number | null;
       /** Max Tokens */
       max_tokens: number | null;
       /**
@@ -1400,6 +1415,11 @@ export interface components {
       };
       /** @description USD per million tokens; they win over litellm's price map. Without them a model litellm does not know costs 0 when it runs on this machine, and is unpriced otherwise */
       prices: components["schemas"]["ModelPrices"] | null;
+      /**
+       * Rpm
+       * @description At most this many calls started a minute, across every worker
+       */
+      rpm: number | null;
       /** Temperature */
       temperature: number | null;
       /**
@@ -1422,6 +1442,8 @@ export interface components {
        * @enum {string}
        */
       function_calling?: "auto" | "native" | "react";
+      /** Max Concurrency */
+      max_concurrency?: number | null;
       /** Max Tokens */
       max_tokens?: number | null;
       /** Model */
@@ -1431,6 +1453,8 @@ export interface components {
         [key: string]: unknown;
       } | null;
       prices?: components["schemas"]["ModelPrices"] | null;
+      /** Rpm */
+      rpm?: number | null;
       /** Temperature */
       temperature?: number | null;
     };

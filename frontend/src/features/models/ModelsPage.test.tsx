@@ -16,6 +16,8 @@ const config = (extra: Partial<ModelConfig> = {}): ModelConfig => ({
   params: {},
   function_calling: 'auto',
   prices: null,
+  max_concurrency: null,
+  rpm: null,
   created_at: '2026-11-30T00:00:00Z',
   updated_at: '2026-11-30T00:00:00Z',
   ...extra,

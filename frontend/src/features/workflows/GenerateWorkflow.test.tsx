@@ -17,6 +17,8 @@ const model = (name: string): ModelConfig => ({
   params: {},
   function_calling: 'auto',
   prices: null,
+  max_concurrency: null,
+  rpm: null,
   created_at: '2026-12-01T00:00:00Z',
   updated_at: '2026-12-01T00:00:00Z',
 });

@@ -2,6 +2,7 @@ import { useState, type FormEvent } from 'react';
 import { api, ApiError, errorMessage } from '../../api/client';
 import { Dialog } from '../../components/Dialog';
 import { Field } from '../../components/Field';
+import { UsdField } from '../../components/UsdField';
 import { Notice } from '../../components/Notice';
 import { budgetIssues, parseCostLimit, parseTokenLimit, type BudgetMessages } from '../../lib/budget-limits';
 import type { InputSpec } from '../../lib/definition';
@@ -84,20 +85,7 @@ export function RunDialog({ workflowId, version, inputs, unsaved, onClose }: Pro
         <fieldset className="field">
           <legend className="field__label">Budget (optional)</legend>
           <p className="field__hint">The run pauses before an LLM call that could cross either limit; raise it from the console.</p>
-          <Field label="Budget (USD)" errors={budgetErrors.max_cost_usd}>
-            {(control) => (
-              <input
-                {...control}
-                className="input"
-                type="number"
-                inputMode="decimal"
-                min="0"
-                step="any"
-                value={cost}
-                onChange={(e) => setCost(e.target.value)}
-              />
-            )}
-          </Field>
+          <UsdField label="Budget (USD)" errors={budgetErrors.max_cost_usd} value={cost} onChange={setCost} />
           <Field label="Token budget" errors={budgetErrors.max_tokens}>
             {(control) => (
               <input

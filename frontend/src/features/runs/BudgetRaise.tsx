@@ -2,6 +2,7 @@ import { useState, type FormEvent } from 'react';
 import { api, ApiError, errorMessage } from '../../api/client';
 import type { RunBudget, RunBudgetRaise } from '../../api/types';
 import { Field } from '../../components/Field';
+import { UsdField } from '../../components/UsdField';
 import { Notice } from '../../components/Notice';
 import { budgetIssues, parseCostLimit, parseTokenLimit, type BudgetMessages } from '../../lib/budget-limits';
 import { formatCount, formatUsd } from '../../lib/usage-format';
@@ -61,20 +62,13 @@ export function BudgetRaise({ runId, onRaised }: Props) {
 
   return (
     <form className="form" onSubmit={submit} noValidate aria-label="Raise budget">
-      <Field label="Max cost (USD)" errors={fieldErrors.max_cost_usd} hint="Replaces the run's cost limit; empty keeps it.">
-        {(control) => (
-          <input
-            {...control}
-            className="input"
-            type="number"
-            inputMode="decimal"
-            min="0"
-            step="any"
-            value={cost}
-            onChange={(e) => setCost(e.target.value)}
-          />
-        )}
-      </Field>
+      <UsdField
+        label="Max cost (USD)"
+        errors={fieldErrors.max_cost_usd}
+        hint="Replaces the run's cost limit; empty keeps it."
+        value={cost}
+        onChange={setCost}
+      />
       <Field label="Max tokens" errors={fieldErrors.max_tokens} hint="Replaces the run's token limit; empty keeps it.">
         {(control) => (
           <input

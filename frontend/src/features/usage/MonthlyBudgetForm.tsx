@@ -1,7 +1,7 @@
 import { useState, type FormEvent } from 'react';
 import { api, ApiError, errorMessage } from '../../api/client';
 import type { MonthlyBudget, ValidationIssue } from '../../api/types';
-import { Field } from '../../components/Field';
+import { UsdField } from '../../components/UsdField';
 import { Notice } from '../../components/Notice';
 import { parseCostLimit } from '../../lib/budget-limits';
 
@@ -43,20 +43,13 @@ export function MonthlyBudgetForm({ budget, onSaved }: Props) {
 
   return (
     <form className="form form--inline" onSubmit={submit} noValidate aria-label="Monthly budget">
-      <Field label="Monthly budget (USD)" errors={fieldErrors} hint="Empty: no cap. Runs pause before an LLM call that could cross it.">
-        {(control) => (
-          <input
-            {...control}
-            className="input"
-            type="number"
-            inputMode="decimal"
-            min="0"
-            step="any"
-            value={text}
-            onChange={(e) => setText(e.target.value)}
-          />
-        )}
-      </Field>
+      <UsdField
+        label="Monthly budget (USD)"
+        errors={fieldErrors}
+        hint="Empty: no cap. Runs pause before an LLM call that could cross it."
+        value={text}
+        onChange={setText}
+      />
       <button type="submit" className="btn btn--primary" disabled={busy} aria-busy={busy}>
         Save monthly budget
       </button>

@@ -60,7 +60,7 @@ format: $(INSTALLED)
 gen-api: $(INSTALLED) $(NODE_MODULES)
 	cd frontend && npm run gen:api
 
-bench: $(INSTALLED)
+bench: $(INSTALLED) $(FRONTEND_BUILT) $(CHROMIUM)
 	$(PY) -m bench
 
 # The fault harness for longer, with a fresh seed (printed, so a failure can be rerun).

@@ -1,4 +1,5 @@
-"""Run every benchmark and print its numbers as JSON lines."""
+"""`python -m bench` (make bench): the goals of issue 13 as a table (bench/goals.py).
+`python -m bench NAME ...` runs the older benchmarks by name, each printed as a JSON line."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import json
 import sys
 
 from bench import closing, in_flight, live_tokens, recovery, step_overhead
+from bench.goals import run_goals
 
 BENCHMARKS = {
     "closing": closing.main,
@@ -23,4 +25,7 @@ async def run(names: list[str]) -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(run(sys.argv[1:] or list(BENCHMARKS)))
+    if sys.argv[1:]:
+        asyncio.run(run(sys.argv[1:]))
+    else:
+        asyncio.run(run_goals())

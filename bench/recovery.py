@@ -34,7 +34,7 @@ from workflows.agent_workflow_v2 import AgentWorkflowV2
 from workflows.engine.state import AgentWorkflowV2Input
 from workflows.task_activity import HEARTBEAT_TIMEOUT, heartbeat_timeout
 
-RUNS = 3
+RUNS = int(os.environ.get("KASAL_BENCH_RECOVERY_RUNS", "3"))
 
 
 def spawn_worker(bench: Bench, task_queue: str) -> subprocess.Popen[bytes]:

@@ -1,0 +1,99 @@
+"""P3: N one-step runs started at once through the API, one worker process, the LLM
+answering in 1 s; runs completed a second against bare Temporal's K one-activity
+workflows started the same way (all at once, by the client) on the same server.
+
+Where the time goes is reported beside the figure: how long the API took to answer all
+the starts, and at what rate the steps' LLM calls reached the stub (the worker's start
+pacing, MAX_STEP_STARTS_PER_SECOND, caps that rate).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+import uuid
+
+from bench.bare_worker import BareRun
+from bench.report import Figure, ratio
+from bench.stack import STEP_MARKER, Stack, spec_of
+from worker.main import MAX_STEP_STARTS_PER_SECOND
+
+GOAL = 0.8
+LATENCY = 1.0
+
+
+def call_rate(stack: Stack, marker: str) -> float:
+    """LLM calls a second at the stub, from the first call's arrival to the last's."""
+    starts = sorted(call.started_mono for call in stack.stub.calls(marker))
+    return round((len(starts) - 1) / (starts[-1] - starts[0]), 1) if len(starts) > 1 else 0.0
+
+
+async def kasal_runs(stack: Stack, runs: int) -> dict[str, float]:
+    stack.llm_latency(LATENCY)
+    workflow_id = await stack.create_workflow(spec_of([("only", [])]))
+    started = time.perf_counter()
+    launched = await asyncio.gather(*(stack.launch(workflow_id) for _ in range(runs)))
+    all_started = time.perf_counter() - started
+    results = await asyncio.gather(
+        *(stack.run_handle(run_id).result() for run_id, _ in launched), return_exceptions=True
+    )
+    wall = time.perf_counter() - started
+    completed = sum(not isinstance(result, BaseException) for result in results)
+    return {
+        "runs": runs,
+        "completed": completed,
+        "seconds": round(wall, 1),
+        "runs_per_second": round(completed / wall, 1),
+        "seconds_until_all_started": round(all_started, 1),
+        "llm_calls_per_second_at_stub": call_rate(stack, STEP_MARKER),
+    }
+
+
+async def bare_runs(stack: Stack, runs: int) -> dict[str, float]:
+    stack.llm_latency(LATENCY)
+    started = time.perf_counter()
+    handles = await asyncio.gather(
+        *(
+            stack.client.start_workflow(
+                "BareWorkflow",
+                BareRun(stack.stub.url, 1),
+                id=f"bare-{uuid.uuid4()}",
+                task_queue=stack.bare_task_queue,
+            )
+            for _ in range(runs)
+        )
+    )
+    all_started = time.perf_counter() - started
+    results = await asyncio.gather(*(h.result() for h in handles), return_exceptions=True)
+    wall = time.perf_counter() - started
+    completed = sum(not isinstance(result, BaseException) for result in results)
+    return {
+        "runs": runs,
+        "completed": completed,
+        "seconds": round(wall, 1),
+        "runs_per_second": round(completed / wall, 1),
+        "seconds_until_all_started": round(all_started, 1),
+        "llm_calls_per_second_at_stub": call_rate(stack, STEP_MARKER),
+    }
+
+
+async def p3(stack: Stack) -> Figure:
+    runs = int(os.environ.get("KASAL_BENCH_P3_RUNS", "1000"))
+    bare = await bare_runs(stack, runs)
+    kasal = await kasal_runs(stack, runs)
+    against_bare = ratio(kasal["runs_per_second"], bare["runs_per_second"])
+    all_completed = kasal["completed"] == runs and bare["completed"] == runs
+    return Figure(
+        case="P3",
+        what=f"{runs} one-step runs at once through the API, 1 worker, 1 s LLM latency",
+        figure=f"{against_bare}x bare Temporal's throughput; all completed: {all_completed}",
+        goal=f"≥ {GOAL}x bare, all complete",
+        met=against_bare >= GOAL and all_completed,
+        details={
+            "kasal": kasal,
+            "bare_temporal": bare,
+            "ratio_to_bare": against_bare,
+            "worker_max_step_starts_per_second": MAX_STEP_STARTS_PER_SECOND,
+        },
+    )

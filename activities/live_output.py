@@ -17,7 +17,7 @@ from collections.abc import Coroutine
 from contextvars import ContextVar
 from typing import Any
 
-from db.live_tokens import LiveCall, LiveTokenStore
+from db.live_tokens import LIVE_TEXT_LIMIT, LiveCall, LiveTokenStore
 from db.repositories.call_journal import CallKey
 
 log = logging.getLogger(__name__)
@@ -30,7 +30,8 @@ class LiveCallOutput:
 
     def __init__(self, store: LiveTokenStore, loop: asyncio.AbstractEventLoop, call: LiveCall):
         self._store, self._loop, self.call = store, loop, call
-        self._text = ""
+        self._pieces: list[str] = []
+        self._length = 0
         self._sent = 0
         self._last_publish = 0.0
         self._pending: asyncio.Task[None] | None = None
@@ -53,7 +54,11 @@ class LiveCallOutput:
         await self._on_loop(self._close())
 
     def _add(self, piece: str) -> None:
-        self._text += piece
+        room = LIVE_TEXT_LIMIT - self._length
+        if room <= 0:
+            return
+        self._pieces.append(piece[:room])
+        self._length += len(self._pieces[-1])
         if self._pending is None or self._pending.done():
             self._pending = asyncio.create_task(self._publish_soon())
 
@@ -64,9 +69,9 @@ class LiveCallOutput:
     async def _publish(self) -> None:
         self._lock = self._lock or asyncio.Lock()
         async with self._lock:
-            so_far, at = self._text, self._sent
-            if len(so_far) == at:
+            if self._length == self._sent:
                 return
+            so_far, at = "".join(self._pieces), self._sent
             try:
                 await self._store.publish(self.call, so_far, at)
             except Exception:

@@ -28,6 +28,10 @@ from db.blobs import BlobStore
 from db.models import LiveTokenRow
 
 CHANNEL = "kasal_live_tokens"
+# Live text shows a call's reply as it comes, up to this many characters: beyond, the
+# step's output is the record. Each batch rewrites the text so far, so without a bound a
+# reply of megabytes would be written again and again, growing each time.
+LIVE_TEXT_LIMIT = 64 * 1024
 # Characters of text per notification: even at 4 bytes a character, or 6 for a JSON
 # escape, one piece and its key stay under Postgres's 8,000-byte payload limit.
 NOTIFY_CHARS = 1000

@@ -47,6 +47,9 @@ from starlette.routing import Route
 __all__ = ["Call", "Reply", "StubLLM", "stub_llm", "stub_llm_server"]
 
 STUB_MODEL = "stub"
+# Parsing a streamed chunk costs litellm about half a millisecond: a reply of megabytes in
+# eight-word chunks took a minute to read, so long replies come in larger chunks.
+MAX_STREAMED_CHUNKS = 100
 DEFAULT_TEXT = "Final Answer: ok"
 
 # OpenAI's error "type" / "code" for the statuses tests usually script.
@@ -84,7 +87,8 @@ class Reply:
     given).  ``delay`` seconds are waited before answering; ``hang`` never
     answers until the client disconnects or the server stops; ``held`` answers
     once the test calls ``stub.release()``.  A streamed reply comes in chunks of eight
-    words, ``chunk_delay`` seconds apart, and stops after ``pause_after`` chunks until
+    words (more for a long one: ``MAX_STREAMED_CHUNKS`` at most), ``chunk_delay`` seconds
+    apart, and stops after ``pause_after`` chunks until
     ``stub.release()``.  ``echo_key``
     puts the client's bearer key into the 401 message (see ``echo_key_401``).
     """
@@ -492,7 +496,8 @@ class StubLLM:
             return f"data: {json.dumps(data)}\n\n"
 
         words = reply.text.split(" ")
-        pieces = [" ".join(words[i : i + 8]) for i in range(0, len(words), 8)]
+        size = max(8, -(-len(words) // MAX_STREAMED_CHUNKS))
+        pieces = [" ".join(words[i : i + size]) for i in range(0, len(words), size)]
         sent = 0
         try:
             yield chunk({"role": "assistant", "content": ""}, None)

@@ -5,14 +5,16 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 
 from api.services.live_tokens import TokenFollower
 from db.blobs import BlobStore
+from db.call_journal import JournalChange
 from db.live_token_listener import LiveTokenListener
-from db.live_tokens import NOTIFY_CHARS, LiveCall, LiveTokenStore
+from db.live_tokens import LIVE_TEXT_LIMIT, NOTIFY_CHARS, LiveCall, LiveTokenStore
 from db.migrate import upgrade_to_head
 from db.session import create_engine, session_factory
 from tests.api_stack import ApiStack
@@ -141,3 +143,22 @@ async def test_a_large_batch_arrives_whole_and_a_lost_one_is_read_again(database
     finally:
         await listener.close()
         await engine.dispose()
+
+
+def test_live_text_stops_at_its_limit_and_the_reply_is_the_record() -> None:
+    """A reply of megabytes is not rewritten into the live row at every batch: live text
+    covers a call's first LIVE_TEXT_LIMIT characters, and so do its last token events."""
+    follower = TokenFollower("run-1", None)  # type: ignore[arg-type]  # ended() reads no rows
+    reply = "x" * (LIVE_TEXT_LIMIT + 5000)
+    change = JournalChange(
+        step_id="a",
+        execution=1,
+        kind="llm",
+        call_index=0,
+        status="done",
+        attempt=1,
+        record={"reply": reply},
+        cursor=(datetime.now(UTC), uuid.uuid4()),
+    )
+    [last] = follower.ended(change)
+    assert last.text == reply[:LIVE_TEXT_LIMIT]

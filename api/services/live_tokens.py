@@ -4,7 +4,8 @@ once (db/live_token_listener.py says what arrived, possibly overlapping).
 A call's tokens end with its reply: when the journal says the call finished, whatever of
 the reply has not been sent yet goes first (the last batch may come after the journal's
 word, or a quick call may never have been seen streaming), so a call's `token` texts
-always join to its reply and come before its `llm_call`. When the rows show that a call
+always join to its reply (its first ``LIVE_TEXT_LIMIT`` characters) and come before its
+`llm_call`. When the rows show that a call
 the stream follows stopped streaming, the stream asks the journal at once rather than at
 its next look (``take_call_ended``), so the reply's end is not late.
 """
@@ -14,7 +15,7 @@ from __future__ import annotations
 from api.schemas.calls import TokenEvent
 from db.call_journal import JournalChange
 from db.live_token_listener import LiveSubscription
-from db.live_tokens import LiveCall
+from db.live_tokens import LIVE_TEXT_LIMIT, LiveCall
 
 _Call = tuple[str, int, int, int]  # step, execution, attempt, call index
 ASK_JOURNAL_TIMES = 3
@@ -63,9 +64,12 @@ class TokenFollower:
         self._ended.add(call)
         sent = self._sent.pop(call, 0)
         reply = (change.record or {}).get("reply")
-        if not isinstance(reply, str) or len(reply) <= sent:
+        if not isinstance(reply, str):
             return []
-        return [self._event(call, reply[sent:])]
+        shown = reply[:LIVE_TEXT_LIMIT]  # live text's bound; the step's output has the rest
+        if len(shown) <= sent:
+            return []
+        return [self._event(call, shown[sent:])]
 
     def _event(self, call: _Call, text: str) -> TokenEvent:
         step_id, execution, attempt, call_index = call

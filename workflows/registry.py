@@ -32,6 +32,15 @@ PASSTHROUGH_MODULES = (
     "pydantic_core",
     "annotated_types",
     "workflows.definition",
+    # The compiler and what a child run's plan is made with: re-imported in the sandbox,
+    # their pydantic models were rebuilt for every run a worker started (a third of its
+    # CPU with 200 one-step runs at once; bench/throughput.py).
+    "workflows.branch_checks",
+    "workflows.children",
+    "workflows.compiler",
+    "workflows.gate_timers",
+    "workflows.roles",
+    "workflows.search_attributes",
     # The whole engine, so that every part of it (PlanGraph's expressions, the errors
     # they raise and catch) is one module: half inside the sandbox and half outside, an
     # EvaluationError raised by one copy went past an except of the other.

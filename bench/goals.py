@@ -8,7 +8,9 @@ its module), so a development run can be tiny.
 
 from __future__ import annotations
 
+import asyncio
 import os
+import signal
 import traceback
 from collections.abc import Awaitable, Callable
 
@@ -40,6 +42,11 @@ def failed(case: str, error: BaseException) -> Figure:
 
 
 async def run_goals() -> list[Figure]:
+    # The stack's processes run in sessions of their own: on SIGTERM, unwind so that the
+    # stack stops them rather than leave them running.
+    main = asyncio.current_task()
+    assert main is not None
+    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, main.cancel)
     cases = chosen()
     figures: dict[str, Figure] = {}
     if any(case in STACK_CASES for case in cases):

@@ -648,7 +648,16 @@ def test_plan_names_models_but_carries_no_config() -> None:
     defn = definition(agents=[agent(), agent("editor", llm="claude")])
     plan = compile_plan(defn, INPUTS, MODELS)
     assert {a.id: a.llm for a in plan.agents.values()} == {"writer": "gpt", "editor": "claude"}
-    assert set(Plan.model_fields) == {"inputs", "agents", "steps", "max_parallel", "meta", "tools"}
+    # No model config (no key, no endpoint): only names, and the run's limits.
+    assert set(Plan.model_fields) == {
+        "inputs",
+        "agents",
+        "steps",
+        "max_parallel",
+        "meta",
+        "tools",
+        "budget",
+    }
     # The plan round-trips through JSON (it is pinned in the workflow's input).
     assert Plan.model_validate_json(plan.model_dump_json()) == plan
 

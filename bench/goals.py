@@ -57,12 +57,14 @@ async def run_goals() -> list[Figure]:
                     figures[case] = await STACK_CASES[case](stack)
                 except Exception as error:
                     figures[case] = failed(case, error)
+                print(f"bench: {case}: {figures[case].figure}", flush=True)
     for case in (c for c in cases if c in OWN_STACK_CASES):
         print(f"bench: {case} …", flush=True)
         try:
             figures[case] = await OWN_STACK_CASES[case]()
         except Exception as error:
             figures[case] = failed(case, error)
+        print(f"bench: {case}: {figures[case].figure}", flush=True)
     ordered = [figures[case] for case in cases]
     print_table(ordered)
     write_results(ordered)

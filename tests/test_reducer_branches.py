@@ -137,22 +137,29 @@ def test_a_loop_waits_out_continue_as_new_between_iterations_and_goes_on_after()
     assert (refine.status, refine.iteration, refine.output) == (StepStatus.COMPLETED, 2, "good")
 
 
-def test_a_map_takes_its_chunks_in_order_and_a_child_that_fails_pauses_it_for_a_retry() -> None:
-    definition = {
-        "inputs": [{"name": "items", "default": '["a", "b", "c"]'}],
-        "agents": [agent()],
-        "steps": [
-            {
-                "id": "each",
-                "type": "map",
-                "items": "items",
-                "chunk_size": 2,
-                "steps": [task("work", description="{item}")],
-            }
-        ],
-    }
-    driver = ReducerDriver(definition)
+def three_items_in_chunks_of_two() -> ReducerDriver:
+    """A started run of one map over three items, two to a child run."""
+    driver = ReducerDriver(
+        {
+            "inputs": [{"name": "items", "default": '["a", "b", "c"]'}],
+            "agents": [agent()],
+            "steps": [
+                {
+                    "id": "each",
+                    "type": "map",
+                    "items": "items",
+                    "chunk_size": 2,
+                    "steps": [task("work", description="{item}")],
+                }
+            ],
+        }
+    )
     driver.start()
+    return driver
+
+
+def test_a_map_takes_its_chunks_in_order_and_a_child_that_fails_pauses_it_for_a_retry() -> None:
+    driver = three_items_in_chunks_of_two()
     first = children_started(driver)[-1]
     assert (first.items, first.first_index) == (["a", "b"], 0)
     driver.feed(
@@ -175,21 +182,7 @@ def test_a_map_takes_its_chunks_in_order_and_a_child_that_fails_pauses_it_for_a_
 
 
 def test_a_large_maps_results_go_to_blobs_and_a_failed_store_is_retried_not_rerun() -> None:
-    definition = {
-        "inputs": [{"name": "items", "default": '["a", "b", "c"]'}],
-        "agents": [agent()],
-        "steps": [
-            {
-                "id": "each",
-                "type": "map",
-                "items": "items",
-                "chunk_size": 2,
-                "steps": [task("work", description="{item}")],
-            }
-        ],
-    }
-    driver = ReducerDriver(definition)
-    driver.start()
+    driver = three_items_in_chunks_of_two()
     large = "x" * 800  # two of them do not fit in a preview
     finish_child(driver, "each", outputs={"work-0": large, "work-1": large})
     [batch] = stores_asked(driver)

@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 
 from temporalio.client import Client, WorkflowHandle
 from temporalio.contrib.pydantic import pydantic_data_converter
-from temporalio.worker import Replayer, Worker
+from temporalio.worker import Replayer, Worker, WorkflowRunner
 
 from api.services.call_records import attempt_transcript
 from db.blobs import BlobStore
@@ -112,10 +112,10 @@ def step_statuses(state: RunState) -> dict[str, StepStatus]:
     return {s.id: s.status for s in state.steps}
 
 
-def replayer() -> Replayer:
+def replayer(runner: WorkflowRunner | None = None) -> Replayer:
     return Replayer(
         workflows=WORKFLOWS,
-        workflow_runner=workflow_runner(),
+        workflow_runner=runner or workflow_runner(),
         data_converter=pydantic_data_converter,
     )
 

@@ -25,48 +25,29 @@ WORKFLOWS = [
     ScheduledRunWorkflow,
 ]
 
-# Pure data modules, deterministic and side-effect free: importing them once, outside
-# the sandbox, spares every workflow run from rebuilding their pydantic schemas.
-PASSTHROUGH_MODULES = (
-    "pydantic",
-    "pydantic_core",
-    "annotated_types",
-    "workflows.definition",
-    # The compiler and what a child run's plan is made with: re-imported in the sandbox,
-    # their pydantic models were rebuilt for every run a worker started (a third of its
-    # CPU with 200 one-step runs at once; bench/throughput.py).
-    "workflows.branch_checks",
-    "workflows.children",
-    "workflows.compiler",
-    "workflows.gate_timers",
-    "workflows.roles",
-    "workflows.search_attributes",
-    # The whole engine, so that every part of it (PlanGraph's expressions, the errors
-    # they raise and catch) is one module: half inside the sandbox and half outside, an
-    # EvaluationError raised by one copy went past an except of the other.
-    "workflows.engine.branches",
-    "workflows.engine.budget",
-    "workflows.engine.child_events",
-    "workflows.engine.child_steps",
-    "workflows.engine.events",
-    "workflows.engine.gates",
-    "workflows.engine.reducer",
-    "workflows.engine.state",
-    "workflows.engine.transitions",
-    "workflows.engine.views",
-    "workflows.expression_eval",
-    "workflows.expressions",
-    "workflows.plan",
-    "workflows.run_state",
-    "workflows.status",
-    "workflows.step_actions",
-    "workflows.task_activity",
-    "workflows.task_step",
-    "workflows.tools",
-)
+# Third-party pure data libraries, and Kasal's whole workflows package: imported once,
+# outside the sandbox. Re-imported in it, every workflow run a worker started rebuilt the
+# package's pydantic models and recompiled its modules from source: a third of the
+# worker's CPU with 300 one-step runs at once (py-spy, bench/throughput.py), more than
+# CrewAI's. One copy also keeps every class one class: half inside the sandbox and half
+# outside, an EvaluationError raised by one copy went past an except of the other.
+# The package is pure and deterministic by design (it imports nothing with side effects);
+# tests replay every recorded history under the SDK's isolating sandbox too
+# (isolating_workflow_runner), so a workflow that reaches for the clock, randomness or
+# I/O still fails there.
+THIRD_PARTY_PASSTHROUGH = ("pydantic", "pydantic_core", "annotated_types")
+PASSTHROUGH_MODULES = (*THIRD_PARTY_PASSTHROUGH, "workflows")
 
 
 def workflow_runner() -> SandboxedWorkflowRunner:
     return SandboxedWorkflowRunner(
         restrictions=SandboxRestrictions.default.with_passthrough_modules(*PASSTHROUGH_MODULES)
+    )
+
+
+def isolating_workflow_runner() -> SandboxedWorkflowRunner:
+    """The SDK's sandbox with our modules re-imported for every run, and its restrictions
+    on what they call: slower, for checking determinism in tests."""
+    return SandboxedWorkflowRunner(
+        restrictions=SandboxRestrictions.default.with_passthrough_modules(*THIRD_PARTY_PASSTHROUGH)
     )

@@ -100,6 +100,8 @@ async def _warm_up() -> None:
     """
     from crewai import LLM, Agent, Task
 
+    from activities.agent_executor import KasalAgentExecutor
+
     llm = LLM(model="openai/warm-up", api_key="warm-up", mock_response="Final Answer: ok")
     agent = Agent(
         role="Warm-up",
@@ -111,6 +113,7 @@ async def _warm_up() -> None:
         allow_delegation=False,
         cache=False,
         verbose=False,
+        executor_class=KasalAgentExecutor,
     )
     try:
         await agent.aexecute_task(Task(description="Warm up.", expected_output="ok", agent=agent))

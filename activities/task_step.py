@@ -12,6 +12,7 @@ from crewai.tools import BaseTool
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from activities.agent_executor import KasalAgentExecutor
 from activities.budget_guard import BudgetGuard, max_completion_tokens, on_loop
 from activities.call_limits import CallSlots
 from activities.crew_runtime import CrewRuntime
@@ -317,6 +318,7 @@ def _agent_and_task(
         allow_delegation=False,
         cache=False,
         verbose=False,
+        executor_class=KasalAgentExecutor,
     )
     description = input.description
     if input.feedback:

@@ -1,6 +1,6 @@
 """`make bench`: the goals of issue 13 (P1-P7 and the API load check), each a ratio
 against an anchor measured in the same run, printed as a table with the machine beside
-every figure and written to bench/results.json.
+every figure and written to .kasal/bench/results.json.
 
 KASAL_BENCH_CASES picks some (``P1,P4,load``); each case's size has its own knob (see
 its module), so a development run can be tiny.

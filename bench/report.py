@@ -1,6 +1,6 @@
 """The goal benchmarks' report: one row a case, each figure a ratio against an anchor
 measured in the same run, with the machine beside it; printed as a table and written
-to bench/results.json."""
+to .kasal/bench/results.json."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-RESULTS = Path(__file__).parent / "results.json"
+RESULTS = Path(__file__).parent.parent / ".kasal" / "bench" / "results.json"
 
 
 def machine() -> str:
@@ -73,4 +73,5 @@ def write_results(figures: list[Figure], path: Path = RESULTS) -> None:
         },
         "figures": [asdict(f) for f in figures],
     }
+    path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n")

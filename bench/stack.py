@@ -55,6 +55,7 @@ READY_TIMEOUT_SECONDS = 120.0
 STEP_MARKER = "STEP-"
 STUB_MODEL = "stub"
 BENCH_ADMIN = "bench@kasal.test"
+LAUNCH_ATTEMPTS = 3
 
 
 class TraceSink:
@@ -125,6 +126,7 @@ class Stack:
     bare_task_queue: str
     traces: TraceSink
     sign_in_token: str  # one-time: the browser's (P7)
+    launch_retries: int = 0
 
     def llm_latency(self, seconds: float) -> None:
         """Every step's LLM call (and the bare activity's) answers after ``seconds``."""
@@ -139,9 +141,25 @@ class Stack:
         return str(created.json()["id"])
 
     async def launch(self, workflow_id: str) -> tuple[str, float]:
-        """POST /runs: the run's id and the seconds until the API answered (started)."""
+        """POST /runs: the run's id and the seconds until the API answered (started).
+
+        As a client should: with an Idempotency-Key, sent again when the connection broke
+        before an answer, so a launch is never lost nor started twice. Those second tries
+        are counted (``launch_retries``) and their time is in the launch's."""
+        key = str(uuid.uuid4())
         started = time.perf_counter()
-        response = await self.http.post(f"/workflows/{workflow_id}/runs", json={"inputs": {}})
+        for attempt in range(1, LAUNCH_ATTEMPTS + 1):
+            try:
+                response = await self.http.post(
+                    f"/workflows/{workflow_id}/runs",
+                    json={"inputs": {}},
+                    headers={"Idempotency-Key": key},
+                )
+                break
+            except httpx.TransportError:
+                if attempt == LAUNCH_ATTEMPTS:
+                    raise
+                self.launch_retries += 1
         seconds = time.perf_counter() - started
         response.raise_for_status()
         return str(response.json()["run_id"]), seconds

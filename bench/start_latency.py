@@ -85,6 +85,7 @@ async def load_check(stack: Stack) -> Figure:
     workflow_id = await stack.create_workflow(spec_of(ONE_STEP))
     # Unloaded anchor: what one launch takes alone, the figure the loaded ones compare to.
     alone = [(await stack.launch(workflow_id))[1] for _ in range(5)]
+    retries_before = stack.launch_retries
     started = time.perf_counter()
 
     async def paced(index: int) -> tuple[str | None, float, str | None]:
@@ -118,6 +119,7 @@ async def load_check(stack: Stack) -> Figure:
             "seconds_to_send_all": round(sent_seconds, 1),
             "failed": len(failed),
             "failures": failed[:5],
+            "launches_sent_again": stack.launch_retries - retries_before,
             "lost": lost,
             "not_completed_within_seconds": {str(int(PATIENCE_SECONDS)): unfinished},
             "start_ms_p50": ms(p50),

@@ -48,6 +48,7 @@ def call_rate(stack: Stack, marker: str) -> float:
 async def kasal_runs(stack: Stack, runs: int) -> dict[str, float]:
     stack.llm_latency(LATENCY)
     workflow_id = await stack.create_workflow(spec_of([("only", [])]))
+    retries_before = stack.launch_retries
     started = time.perf_counter()
     launched = await asyncio.gather(*(stack.launch(workflow_id) for _ in range(runs)))
     all_started = time.perf_counter() - started
@@ -59,6 +60,7 @@ async def kasal_runs(stack: Stack, runs: int) -> dict[str, float]:
         "seconds": round(wall, 1),
         "runs_per_second": round(done / wall, 1),
         "seconds_until_all_started": round(all_started, 1),
+        "launches_sent_again": stack.launch_retries - retries_before,
         "llm_calls_per_second_at_stub": call_rate(stack, STEP_MARKER),
     }
 

@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from temporalio.client import Client
-from temporalio.worker import Worker
+from temporalio.worker import FixedSizeSlotSupplier, Worker, WorkerTuner
 
 from activities.approver_email import ApproverMailer, SmtpSettings
 from activities.crew_runtime import CrewRuntime
@@ -46,6 +46,7 @@ from worker.activity_metrics import ActivityMetrics
 from worker.metrics_endpoint import metrics_endpoint
 from worker.schedules import ensure_blob_retention_schedule
 from worker.sdk_metrics import SdkMetrics
+from worker.step_slots import LoopPacedSlots
 from workflows.egress import EgressPolicy
 from workflows.registry import WORKFLOWS, workflow_runner
 from workflows.task_activity import HEARTBEAT_TIMEOUT
@@ -64,6 +65,8 @@ HEARTBEAT_FLUSH_INTERVAL = min(HEARTBEAT_TIMEOUT * 0.8, timedelta(seconds=10))
 # default): the run's next step waits that long after a step retried elsewhere completes.
 # A live worker's core picks its tasks up in milliseconds, GIL or no GIL.
 STICKY_QUEUE_SCHEDULE_TO_START = timedelta(seconds=3)
+# The SDK's own number of workflow task slots, kept when a tuner replaces its defaults.
+DEFAULT_SLOTS = 100
 
 
 def freeze_startup_heap() -> None:
@@ -128,7 +131,7 @@ def build_worker(
         workflow_runner=workflow_runner(),
         # Step durations and activities in flight, for /metrics (never in workflow code).
         interceptors=[ActivityMetrics()],
-        max_concurrent_activities=max_concurrent_activities,
+        tuner=step_tuner(max_concurrent_activities, crew.loop),
         # What starved heartbeats in a burst of starts was the garbage collector
         # (freeze_startup_heap) and steps heartbeating in the same instant
         # (activities/heartbeat.py), not CrewAI's work. Pacing stays only because 1,000
@@ -138,6 +141,18 @@ def build_worker(
         max_heartbeat_throttle_interval=HEARTBEAT_FLUSH_INTERVAL,
         sticky_queue_schedule_to_start_timeout=STICKY_QUEUE_SCHEDULE_TO_START,
         graceful_shutdown_timeout=graceful_shutdown_timeout,
+    )
+
+
+def step_tuner(max_concurrent_activities: int, crew_loop: asyncio.AbstractEventLoop) -> WorkerTuner:
+    """The SDK's fixed slots (its defaults) for all but steps, which take what the worker's
+    loop and CrewAI's keep up with (worker/step_slots.py), up to
+    ``max_concurrent_activities``."""
+    return WorkerTuner.create_composite(
+        workflow_supplier=FixedSizeSlotSupplier(DEFAULT_SLOTS),
+        activity_supplier=LoopPacedSlots(max_concurrent_activities, [crew_loop]),
+        local_activity_supplier=FixedSizeSlotSupplier(DEFAULT_SLOTS),
+        nexus_supplier=FixedSizeSlotSupplier(DEFAULT_SLOTS),
     )
 
 

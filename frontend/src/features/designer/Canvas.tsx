@@ -15,6 +15,12 @@ const isNodeKind = (value: string): value is NodeKind => (NODE_KINDS as string[]
 const isValidConnection: IsValidConnection = (connection) =>
   connectionKind(useDesigner.getState().nodes, connection) !== null;
 
+// Module constants, not inline literals: React Flow copies a changed prop into its store,
+// and a new object each render meant a second store update (every node's, edge's and
+// handle's selector run again) on each pointer move of a drag.
+const FIT_VIEW_OPTIONS = { maxZoom: 1 };
+const DELETE_KEYS = ['Backspace', 'Delete'];
+
 /** The editable canvas: drop palette items, drag nodes, connect handles. */
 export function DesignerCanvas() {
   const { nodes, edges, onNodesChange, onEdgesChange, onConnect, addNode, deleteNode } = useDesigner(
@@ -66,9 +72,9 @@ export function DesignerCanvas() {
           onEdgesChange={onEdgesChange}
           onConnect={onConnect}
           isValidConnection={isValidConnection}
-          deleteKeyCode={['Backspace', 'Delete']}
+          deleteKeyCode={DELETE_KEYS}
           fitView
-          fitViewOptions={{ maxZoom: 1 }}
+          fitViewOptions={FIT_VIEW_OPTIONS}
         >
           <Background gap={20} />
           <Controls showInteractive={false} />

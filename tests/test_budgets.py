@@ -3,6 +3,7 @@ would cross its run's budget, an operator raises it and retries, and nothing is 
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import litellm
@@ -171,3 +172,34 @@ async def test_a_workspaces_monthly_cap_pauses_a_run_before_a_call_that_would_cr
     refused = await api.http.put("/budget", json={"max_cost_usd_per_month": -1})
     assert refused.status_code == 422
     assert refused.json()["detail"][0]["loc"] == ["body", "max_cost_usd_per_month"]
+
+
+async def test_two_operators_raising_and_retrying_a_budget_pause_at_once_pay_once(
+    api: ApiStack, stub_llm: StubLLM
+) -> None:
+    """One raises the cost limit while another sets a token limit, then both retry: each
+    raise changes only the limit it names, one retry wins, and the step calls once."""
+    await budgeted_model(api, stub_llm, "metered")
+    stub_llm.script(marker("a"), Reply("an answer", delay=0.5))
+    spec = {"agents": [agent(llm="metered")], "steps": [task("a")]}
+    workflow_id = await create(api, "metered-twice", spec)
+    run_id = (await start(api, workflow_id, budget={"max_cost_usd": 0.000001}))["run_id"]
+    await wait_for_run(api, run_id, "needs_attention")
+
+    cost, tokens = await asyncio.gather(
+        api.http.post(f"/runs/{run_id}/budget", json={"max_cost_usd": 1.0}),
+        api.http.post(f"/runs/{run_id}/budget", json={"max_tokens": 1_000_000}),
+    )
+    assert cost.status_code == tokens.status_code == 200, (cost.text, tokens.text)
+    both = {"max_cost_usd": 1.0, "max_tokens": 1_000_000}
+    # The update applied second answers with both limits; the first with its own.
+    assert both in (cost.json(), tokens.json())
+    assert cost.json()["max_cost_usd"] == 1.0 and tokens.json()["max_tokens"] == 1_000_000
+
+    retries = await asyncio.gather(
+        *(api.http.post(f"/runs/{run_id}/steps/a/retry", json={"actor": a}) for a in "AB")
+    )
+    assert sorted(r.status_code for r in retries) == [200, 409], [r.text for r in retries]
+    run = await wait_for_run(api, run_id, "completed")
+    assert stub_llm.call_count(marker("a")) == 1
+    assert 0 < run["cost_micros"] <= 1_000_000

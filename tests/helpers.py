@@ -20,8 +20,9 @@ from db.call_journal import CallJournal
 from db.payload_store import inline_history, payload_store_of
 from tests.conftest import STUB_MODEL
 from workflows.agent_workflow_v2 import AgentWorkflowV2
-from workflows.compiler import NO_CHILDREN, Children, compile_plan
+from workflows.compiler import compile_plan
 from workflows.engine.state import AgentWorkflowV2Input
+from workflows.plan_building import NO_CHILDREN, Children
 from workflows.registry import WORKFLOWS, workflow_runner
 from workflows.run_state import AgentWorkflowResult, RunState, StepState
 from workflows.status import StepStatus

@@ -13,11 +13,11 @@ from workflows.compiler import (
     CompileError,
     compile_plan,
     pydantic_errors,
-    render,
     validate_definition,
 )
 from workflows.definition import RetrySpec, WorkflowDefinition
 from workflows.plan import Plan, PlanApprovalStep, PlanTaskStep
+from workflows.plan_building import render
 from workflows.tools import BUILTIN_BY_NAME, HttpToolSpec, McpServerSpec, PinnedTool, pin_builtin
 
 MODELS = {"gpt", "claude"}

@@ -19,13 +19,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from workflows.branch_checks import TemplateStep
-from workflows.compiler import (
-    CompilationFailed,
-    build_plan,
-    plan_steps,
-    resolve_inputs,
-    topological,
-)
+from workflows.compiler import CompilationFailed, resolve_inputs
 from workflows.definition import ConditionStep, RouterStep
 from workflows.engine.branches import as_text
 from workflows.engine.child_steps import item_step_id
@@ -40,6 +34,7 @@ from workflows.plan import (
     PlanTaskStep,
     PlanWorkflowStep,
 )
+from workflows.plan_building import build_plan, plan_steps, topological
 from workflows.status import RunStatus
 
 CHILD_STATUS_SIGNAL = "child_status"

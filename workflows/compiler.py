@@ -12,9 +12,8 @@ only looks names up (``tools.get(name)``), so a caller may answer names it canno
 
 from __future__ import annotations
 
-import heapq
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, TypeVar
@@ -28,12 +27,9 @@ from workflows.branch_checks import (
     check_branches,
     check_call,
     check_template,
-    workflow_key,
 )
 from workflows.definition import (
     AgentSpec,
-    ApprovalStep,
-    BudgetSpec,
     ConditionStep,
     InputSpec,
     LoopStep,
@@ -44,38 +40,24 @@ from workflows.definition import (
     WorkflowCallStep,
     WorkflowDefinition,
 )
-from workflows.plan import (
-    AnyPlanStep,
-    BudgetLimits,
-    ChildWorkflow,
-    Plan,
-    PlanApprovalStep,
-    PlanConditionStep,
-    PlanLoopStep,
-    PlanMapStep,
-    PlanRouterStep,
-    PlanTaskStep,
-    PlanWorkflowStep,
-    RunMeta,
+from workflows.plan import Plan
+from workflows.plan_building import (
+    NO_CHILDREN,
+    PLACEHOLDER_TOKEN,
+    Children,
+    build_plan,
+    topological,
 )
-from workflows.task_step import MICROS_PER_USD
-from workflows.tools import PinnedTool, resolve_tool, tool_problem
+from workflows.tools import PinnedTool, tool_problem
 
 Loc = list[str | int]
 
 _STEP_TAGS = {"task", "approval", "condition", "router", "map", "loop", "workflow"}
-# "{{" and "}}" are literal braces; "{name}" is a placeholder; anything else with a
-# brace is malformed.
-_TOKEN = re.compile(r"\{\{|\}\}|\{([^{}]*)\}|[{}]")
 _PLACEHOLDER_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 InputValue = str | int | float | bool
 
 NO_TOOLS: Mapping[str, PinnedTool] = MappingProxyType({})
-# The definitions ``workflow`` steps call, by ``name@version`` (branch_checks.workflow_key),
-# as the caller resolved them, or why it could not.
-Children = Mapping[str, ChildWorkflow | str]
-NO_CHILDREN: Children = MappingProxyType({})
 
 
 class CompileError(BaseModel):
@@ -136,7 +118,7 @@ def called_workflows(definition: Mapping[str, Any]) -> list[tuple[str, int | str
 
 def step_order(definition: WorkflowDefinition) -> list[str]:
     """Step ids in the order a plan takes them."""
-    return [step.id for step in _topological_order(definition)]
+    return [step.id for step in topological(definition.steps)]
 
 
 # --- checking ---------------------------------------------------------------------------
@@ -389,7 +371,7 @@ def _check_placeholders(errors: _Errors, document: _Document) -> None:
 
 
 def _check_template(errors: _Errors, loc: Loc, text: str, declared: set[str]) -> None:
-    for match in _TOKEN.finditer(text):
+    for match in PLACEHOLDER_TOKEN.finditer(text):
         token = match.group(0)
         if token in ("{{", "}}"):
             continue
@@ -437,144 +419,6 @@ def _resolve_inputs(
         else:
             errors.add(["inputs", spec.name], "must be text, a number or a boolean")
     return values, errors.items
-
-
-# --- building ---------------------------------------------------------------------------
-
-
-def render(text: str, values: Mapping[str, str]) -> str:
-    """Fill placeholders once; the result is final text and is never interpolated again."""
-
-    def replace(match: re.Match[str]) -> str:
-        token = match.group(0)
-        if token in ("{{", "}}"):
-            return token[0]
-        return values[match.group(1)]
-
-    return _TOKEN.sub(replace, text)
-
-
-def build_plan(
-    parsed: WorkflowDefinition,
-    values: Mapping[str, str],
-    tools: Mapping[str, PinnedTool],
-    children: Children = NO_CHILDREN,
-) -> Plan:
-    """The plan of a checked definition with its input values (a child run's too)."""
-    agents = {
-        agent.id: agent.model_copy(
-            update={
-                name: render(getattr(agent, name), values) for name in ("role", "goal", "backstory")
-            }
-        )
-        for agent in parsed.agents
-    }
-    steps = plan_steps(_topological_order(parsed), values, children)
-    webhook_url = parsed.notify.webhook_url if parsed.notify else None
-    slack_webhook_url = parsed.notify.slack_webhook_url if parsed.notify else None
-    pinned: dict[str, PinnedTool] = {}
-    for agent in parsed.agents:
-        for name in agent.tools:
-            if name not in pinned:
-                tool = resolve_tool(name, tools)
-                assert tool is not None, "unknown tools are rejected before building"
-                # Keyed, and named, as the agents write it.
-                pinned[name] = tool if tool.name == name else tool.model_copy(update={"name": name})
-    return Plan(
-        inputs=dict(values),
-        agents=agents,
-        steps=steps,
-        max_parallel=parsed.max_parallel,
-        meta=RunMeta(webhook_url=webhook_url, slack_webhook_url=slack_webhook_url),
-        tools=pinned,
-        budget=budget_limits(parsed.budget),
-    )
-
-
-def budget_limits(spec: BudgetSpec | None) -> BudgetLimits | None:
-    """A definition's or a run request's budget as limits; cost in micro-dollars."""
-    if spec is None or (spec.max_cost_usd is None and spec.max_tokens is None):
-        return None
-    cost = spec.max_cost_usd
-    return BudgetLimits(
-        max_cost_micros=None if cost is None else round(cost * MICROS_PER_USD),
-        max_tokens=spec.max_tokens,
-    )
-
-
-def plan_steps(
-    ordered: Iterable[AnyDefinitionStep],
-    values: Mapping[str, str],
-    children: Children = NO_CHILDREN,
-) -> list[AnyPlanStep]:
-    """Steps in topological order, rendered, each with the upstream outputs it reads.
-
-    What a step hands downstream as context: its own output if it has one (a task, a
-    map, a loop, a sub-workflow), else (a gate, a condition, a router) the nearest
-    outputs above it. Each step is visited once.
-    """
-    hands_on: dict[str, list[str]] = {}
-    steps: list[AnyPlanStep] = []
-    for step in ordered:
-        upstream: list[str] = []
-        for dep in step.after:
-            upstream += [task for task in hands_on.get(dep, []) if task not in upstream]
-        fields = step.model_dump(by_alias=True)
-        hands_on[step.id] = [step.id]
-        if isinstance(step, ApprovalStep):
-            hands_on[step.id] = upstream
-            steps.append(PlanApprovalStep(**fields, upstream_tasks=upstream))
-        elif isinstance(step, TaskStep):
-            fields["description"] = render(step.description, values)
-            fields["expected_output"] = render(step.expected_output, values)
-            steps.append(PlanTaskStep(**fields, context_from=upstream))
-        elif isinstance(step, ConditionStep):
-            hands_on[step.id] = upstream
-            steps.append(PlanConditionStep.model_validate(fields))
-        elif isinstance(step, RouterStep):
-            hands_on[step.id] = upstream
-            steps.append(PlanRouterStep.model_validate(fields))
-        elif isinstance(step, MapStep):
-            steps.append(PlanMapStep(**fields, context_from=upstream))
-        elif isinstance(step, LoopStep):
-            steps.append(PlanLoopStep(**fields, context_from=upstream))
-        else:
-            child = children[workflow_key(step)]
-            assert isinstance(child, ChildWorkflow), "unresolved workflows are rejected"
-            fields["inputs"] = {
-                name: render(value, values) if isinstance(value, str) else value
-                for name, value in step.inputs.items()
-            }
-            steps.append(PlanWorkflowStep(**fields, child=child))
-    return steps
-
-
-def _topological_order(parsed: WorkflowDefinition) -> list[AnyDefinitionStep]:
-    return topological(parsed.steps)
-
-
-def topological(steps: Sequence[AnyDefinitionStep]) -> list[AnyDefinitionStep]:
-    """Kahn's algorithm, always taking the earliest ready step in definition order.
-
-    The order must not depend on hashing, so that every process builds the same plan.
-    """
-    waiting_on = [len(s.after) for s in steps]
-    dependents: dict[str, list[int]] = {s.id: [] for s in steps}
-    for i, step in enumerate(steps):
-        for dep in step.after:
-            dependents[dep].append(i)
-    ready = [i for i, count in enumerate(waiting_on) if count == 0]
-    heapq.heapify(ready)
-    ordered: list[AnyDefinitionStep] = []
-    while ready:
-        i = heapq.heappop(ready)
-        ordered.append(steps[i])
-        for dependent in dependents[steps[i].id]:
-            waiting_on[dependent] -= 1
-            if waiting_on[dependent] == 0:
-                heapq.heappush(ready, dependent)
-    assert len(ordered) == len(steps), "cycles are rejected before building"
-    return ordered
 
 
 def _dotted(loc: Loc) -> str:

@@ -6,9 +6,9 @@ from __future__ import annotations
 from api.egress import refuse
 from db.model_prices import known_prices
 from db.uow import UnitOfWork
-from workflows.compiler import budget_limits
 from workflows.definition import BudgetSpec
 from workflows.plan import Plan
+from workflows.plan_building import budget_limits
 
 
 async def with_budget(uow: UnitOfWork, plan: Plan, requested: BudgetSpec | None) -> Plan:

@@ -35,8 +35,8 @@ from api.temporal import TemporalGateway
 from db.blobs import BlobStore
 from kasal.settings import Settings
 from workflows.agent_workflow_v2 import IDEMPOTENT_UPDATE_PREFIX
-from workflows.compiler import budget_limits
 from workflows.plan import BudgetLimits
+from workflows.plan_building import budget_limits
 from workflows.run_state import Decision, StepState
 from workflows.step_actions import BudgetChange, StepAction
 from workflows.task_step import INLINE_OUTPUT_LIMIT, MICROS_PER_USD, preview

@@ -19,13 +19,13 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from activities.model_registry import StaticModelRegistry
-from activities.tools.mcp import (
+from activities.tools.mcp import open_mcp_tools
+from activities.tools.mcp_connection import (
     McpConnectError,
     McpConnectionLost,
     McpStdioDisabled,
     McpToolError,
     McpToolTimeout,
-    open_mcp_tools,
 )
 from activities.tools.toolbox import ToolEnvironment
 from db.blobs import BlobStore

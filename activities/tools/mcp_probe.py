@@ -14,7 +14,8 @@ from typing import Protocol
 
 from temporalio import activity
 
-from activities.tools.mcp import McpConnectError, open_mcp_tools
+from activities.tools.mcp import open_mcp_tools
+from activities.tools.mcp_connection import McpConnectError
 from workflows.egress import DEFAULT_POLICY, EgressPolicy
 from workflows.mcp_probe import PROBE_MCP_SERVER
 from workflows.tools import McpProbeResult, McpServerSpec

@@ -93,7 +93,8 @@ export interface RouterStep {
 /** The steps a map or loop runs each time: tasks, gates and branches between them. */
 export type TemplateStep = TaskStep | ApprovalStep | ConditionStep | RouterStep;
 
-/** Runs `steps` once per item of the JSON list `items`, `max_parallel` at a time. */
+/** Runs `steps` once per item of the JSON list `items`, `max_parallel` at a time, in
+ * child runs of `chunk_size` items each. */
 export interface MapStep {
   id: string;
   type: 'map';
@@ -102,6 +103,7 @@ export interface MapStep {
   items: string;
   steps: TemplateStep[];
   max_parallel?: number;
+  chunk_size?: number;
 }
 
 /** Runs `steps` until `until` holds or `max_iterations` have run. */
@@ -161,5 +163,7 @@ export const DEFAULTS = {
   maxRejections: 3,
   join: 'all' as Join,
   mapMaxParallel: 8,
+  // Items run in child runs of this many each, one chunk after another (the API's default).
+  mapChunkSize: 100,
   maxIterations: 10,
 };

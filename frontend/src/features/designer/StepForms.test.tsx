@@ -102,11 +102,13 @@ describe('forms of the new step types', () => {
     expect(errorOf('Route 1 if')).toContain("unknown step 'c'");
   });
 
-  it('a map: items, max parallel and template steps as JSON, kept as a draft while they do not parse', () => {
+  it('a map: items, max parallel, chunk size and template steps as JSON, kept as a draft while they do not parse', () => {
     render(<Designer />);
     add('Add map');
+    expect((screen.getByRole('spinbutton', { name: 'Chunk size' }) as HTMLInputElement).value).toBe('100');
     type('Items', 'inputs.urls');
     type('Max parallel', '3');
+    type('Chunk size', '25');
     type('Template steps', '[{"id": "fetch", "type": "task"');
     expect(errorOf('Template steps')).toMatch(/Not valid JSON/);
     expect(step('map_1')).toMatchObject({ steps: [] });
@@ -114,7 +116,15 @@ describe('forms of the new step types', () => {
     expect(errorOf('Template steps')).toMatch(/JSON list of steps/);
     const template = [{ id: 'fetch', type: 'task', agent: 'a', description: 'Fetch {item}', expected_output: 'Text' }];
     type('Template steps', JSON.stringify(template));
-    expect(step('map_1')).toEqual({ id: 'map_1', type: 'map', items: 'inputs.urls', max_parallel: 3, steps: template, after: [] });
+    expect(step('map_1')).toEqual({
+      id: 'map_1',
+      type: 'map',
+      items: 'inputs.urls',
+      max_parallel: 3,
+      chunk_size: 25,
+      steps: template,
+      after: [],
+    });
 
     act(() =>
       useDesigner.getState().setValidation(

@@ -42,7 +42,7 @@ function useNodeEditing<N extends MapNode | LoopNode>(id: string) {
   return { rename: (next: string) => renameNode(id, next), update: (patch: Partial<N['data']>) => updateNodeData<N>(id, patch) };
 }
 
-/** A map: the list to run over, how many items at a time, and the steps each item runs. */
+/** A map: the list to run over, how many items at a time and per child run, and the steps each item runs. */
 export function MapForm({ id, data, issues }: Props<MapData>) {
   const { rename, update } = useNodeEditing<MapNode>(id);
   return (
@@ -62,6 +62,16 @@ export function MapForm({ id, data, issues }: Props<MapData>) {
         onChange={(max_parallel) => update({ max_parallel })}
         scope={id}
         errors={issues.max_parallel}
+        min={1}
+        step={1}
+      />
+      <NumberField
+        label="Chunk size"
+        value={data.chunk_size}
+        fallback={DEFAULTS.mapChunkSize}
+        onChange={(chunk_size) => update({ chunk_size })}
+        scope={id}
+        errors={issues.chunk_size}
         min={1}
         step={1}
       />

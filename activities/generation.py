@@ -26,6 +26,7 @@ from activities.heartbeat import heartbeating
 from activities.llm_errors import classify
 from activities.llm_manager import complete
 from activities.model_registry import ModelConfig, ModelRegistry, UnknownModel
+from db.called_workflows import resolve_called_workflows
 from db.secrets import SecretBox
 from db.uow import UnitOfWork
 from db.user_tools import load_user_tools
@@ -33,6 +34,7 @@ from workflows.compiler import NO_TOOLS, CompilationFailed, CompileError, valida
 from workflows.definition import WorkflowDefinition
 from workflows.egress import EgressPolicy
 from workflows.generation import PROPOSE_DEFINITION, Proposal, ProposeDefinitionInput
+from workflows.plan_building import NO_CHILDREN, Children
 from workflows.tools import BUILTIN_TOOLS, PinnedTool
 
 # The HTTP call gives up a little before the activity's own timeout, so that the
@@ -75,11 +77,20 @@ Answer with the whole corrected definition as one JSON object, and nothing else.
 
 
 class WorkspaceCatalogue(Protocol):
-    """What a workspace's definitions may name: its model configs and its user tools."""
+    """What a workspace's definitions may name: its model configs, its user tools and
+    its saved definitions, which ``workflow`` steps call."""
 
     async def model_names(self, workspace: str) -> set[str]: ...
 
     async def user_tools(self, workspace: str) -> Mapping[str, PinnedTool]: ...
+
+    async def called_workflows(
+        self,
+        workspace: str,
+        spec: Mapping[str, Any],
+        models: set[str],
+        tools: Mapping[str, PinnedTool],
+    ) -> Children: ...
 
 
 class DatabaseCatalogue:
@@ -97,6 +108,17 @@ class DatabaseCatalogue:
         async with UnitOfWork(self._sessions, workspace) as uow:
             return await load_user_tools(uow, self._secrets)
 
+    async def called_workflows(
+        self,
+        workspace: str,
+        spec: Mapping[str, Any],
+        models: set[str],
+        tools: Mapping[str, PinnedTool],
+    ) -> Children:
+        """The saved definitions ``spec`` calls, resolved as when it is saved or run."""
+        async with UnitOfWork(self._sessions, workspace) as uow:
+            return await resolve_called_workflows(uow, spec, models, tools)
+
 
 class RegistryCatalogue:
     """A worker without a database: its model registry's names, and no user tools."""
@@ -109,6 +131,15 @@ class RegistryCatalogue:
 
     async def user_tools(self, workspace: str) -> Mapping[str, PinnedTool]:
         return NO_TOOLS
+
+    async def called_workflows(
+        self,
+        workspace: str,
+        spec: Mapping[str, Any],
+        models: set[str],
+        tools: Mapping[str, PinnedTool],
+    ) -> Children:
+        return NO_CHILDREN  # no saved definitions without a database
 
 
 class GenerationActivities:
@@ -139,7 +170,13 @@ class GenerationActivities:
                 )
             except Exception as exc:
                 raise classify(exc, config, attempt) from None
-        return compiled(answer, names, tools)
+        spec = first_json_object(answer)
+        children = (
+            await self._catalogue.called_workflows(request.workspace, spec, names, tools)
+            if spec is not None and len(answer) <= MAX_ANSWER_CHARS
+            else NO_CHILDREN
+        )
+        return compiled(answer, names, tools, children)
 
     async def _config(self, name: str, workspace: str) -> ModelConfig:
         try:
@@ -183,8 +220,14 @@ def messages(
     return conversation
 
 
-def compiled(answer: str, models: set[str], tools: Mapping[str, PinnedTool]) -> Proposal:
-    """The answer's definition, with what the compiler says of it."""
+def compiled(
+    answer: str,
+    models: set[str],
+    tools: Mapping[str, PinnedTool],
+    children: Children = NO_CHILDREN,
+) -> Proposal:
+    """The answer's definition, with what the compiler says of it; ``children`` are the
+    saved definitions its ``workflow`` steps call, resolved."""
     if len(answer) > MAX_ANSWER_CHARS:
         problem = f"the answer is {len(answer)} characters long; at most {MAX_ANSWER_CHARS}"
         return Proposal(
@@ -195,7 +238,7 @@ def compiled(answer: str, models: set[str], tools: Mapping[str, PinnedTool]) -> 
         problem = "the answer holds no JSON object; answer with the definition as JSON"
         return Proposal(answer=answer, errors=[CompileError(loc=[], msg=problem)])
     try:
-        validate_definition(spec, models, tools)
+        validate_definition(spec, models, tools, children)
     except CompilationFailed as failed:
         return Proposal(answer=answer, spec=spec, errors=failed.errors)
     return Proposal(answer=answer, spec=spec)

@@ -182,3 +182,37 @@ async def test_429s_and_500s_are_retried_and_an_answer_without_json_is_repaired(
     calls = stub_llm.calls(INSTRUCTIONS)
     assert [call.status for call in calls] == [429, 500, 200, 200]
     assert "holds no JSON object" in calls[3].messages_text
+
+
+@sqlite_only
+async def test_a_generated_call_to_a_saved_workflow_is_resolved_like_a_saved_one(
+    api: ApiStack, stub_llm: StubLLM
+) -> None:
+    """The catalogue resolves the saved definitions a generated one calls: a call with an
+    input the callee lacks goes back to the model with the callee's inputs, and the
+    repaired call compiles."""
+    callee = {"inputs": [{"name": "text"}], "agents": [agent()], "steps": [task("sum")]}
+    saved = await api.http.post("/workflows", json={"name": "summarise", "spec": callee})
+    assert saved.status_code == 201, saved.text
+
+    def calling(input_name: str) -> dict[str, Any]:
+        call = {"id": "call", "type": "workflow", "workflow": "summarise"}
+        return {
+            "inputs": [{"name": "topic"}],
+            "agents": [agent()],
+            "steps": [{**call, "inputs": {input_name: "{topic}"}}],
+        }
+
+    stub_llm.script(INSTRUCTIONS, answer(calling("body")), answer(calling("text")))
+    body = await finished(api.http, await generate(api.http))
+    assert body == {"status": "completed", "spec": calling("text"), "errors": None}
+    _, repair = stub_llm.calls(INSTRUCTIONS)
+    errors = json.loads(_errors_of(repair.body["messages"][-1]["content"]))
+    assert {
+        "loc": ["steps", 0, "inputs"],
+        "msg": "workflow 'summarise' needs the input 'text'",
+    } in errors
+    assert {
+        "loc": ["steps", 0, "inputs", "body"],
+        "msg": "workflow 'summarise' has no input 'body' (inputs: text)",
+    } in errors

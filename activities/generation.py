@@ -26,6 +26,7 @@ from activities.heartbeat import heartbeating
 from activities.llm_errors import classify
 from activities.llm_manager import complete
 from activities.model_registry import ModelConfig, ModelRegistry, UnknownModel
+from api.output_schemas import output_schema_errors
 from db.called_workflows import resolve_called_workflows
 from db.secrets import SecretBox
 from db.uow import UnitOfWork
@@ -237,11 +238,14 @@ def compiled(
     if spec is None:
         problem = "the answer holds no JSON object; answer with the definition as JSON"
         return Proposal(answer=answer, errors=[CompileError(loc=[], msg=problem)])
+    # Saving checks the tasks' output schemas beside the compiler (api/output_schemas.py):
+    # a draft that compiles here must save.
+    errors = output_schema_errors(spec)
     try:
         validate_definition(spec, models, tools, children)
     except CompilationFailed as failed:
-        return Proposal(answer=answer, spec=spec, errors=failed.errors)
-    return Proposal(answer=answer, spec=spec)
+        errors = [*failed.errors, *errors]
+    return Proposal(answer=answer, spec=spec, errors=errors)
 
 
 def first_json_object(text: str) -> dict[str, Any] | None:

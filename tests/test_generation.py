@@ -216,3 +216,22 @@ async def test_a_generated_call_to_a_saved_workflow_is_resolved_like_a_saved_one
         "loc": ["steps", 0, "inputs", "body"],
         "msg": "workflow 'summarise' has no input 'body' (inputs: text)",
     } in errors
+
+
+@sqlite_only
+async def test_a_generated_output_schema_that_is_no_json_schema_goes_back_to_the_model(
+    api: ApiStack, stub_llm: StubLLM
+) -> None:
+    """Saving refuses it, so a draft with it is no answer: the model repairs it."""
+
+    def with_schema(schema: dict[str, Any]) -> dict[str, Any]:
+        return {"agents": [agent()], "steps": [{**task("label"), "output_schema": schema}]}
+
+    broken, fixed = with_schema({"type": "label"}), with_schema({"type": "object"})
+    stub_llm.script(INSTRUCTIONS, answer(broken), answer(fixed))
+    body = await finished(api.http, await generate(api.http))
+    assert body == {"status": "completed", "spec": fixed, "errors": None}
+    _, repair = stub_llm.calls(INSTRUCTIONS)
+    [error] = json.loads(_errors_of(repair.body["messages"][-1]["content"]))
+    assert error["loc"] == ["steps", 0, "output_schema"]
+    assert error["msg"].startswith("not a valid JSON Schema")

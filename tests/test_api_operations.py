@@ -209,3 +209,41 @@ async def test_a_retried_call_with_the_same_idempotency_key_acts_once(
     # A new key is a new request, and the step is not paused now.
     other = await api.http.post(path, json={}, headers={"Idempotency-Key": "retry-8e1"})
     assert other.status_code == 409
+
+
+async def test_two_operators_retrying_a_paused_map_item_at_once_run_it_once_more(
+    api: ApiStack, stub_llm: StubLLM
+) -> None:
+    """A map's item pauses in the map's child run; two operators retry it there at once:
+    one 200, one 409, and the item's model is asked once more, not twice."""
+    stub_llm.script("CITY=Lima", Reply.error(401), Reply("summary of Lima", delay=0.5))
+    stub_llm.script("CITY=", Reply("fine"))
+    definition = {
+        "inputs": [{"name": "cities"}],
+        "agents": [agent()],
+        "steps": [
+            {
+                "id": "each",
+                "type": "map",
+                "items": "cities",
+                "steps": [task("summarize", description="Summarize CITY={item}.")],
+            }
+        ],
+    }
+    workflow_id = await create_workflow(api, definition)
+    run_id = (await start(api, workflow_id, inputs={"cities": '["Oslo", "Lima"]'}))["run_id"]
+    await wait_for_run(api, run_id, "needs_attention")
+    [child_id] = (await step(api, run_id, "each"))["child_run_ids"]
+    await eventually(
+        lambda: step(api, child_id, "summarize-1"), lambda item: item["status"] == "paused"
+    )
+
+    path = f"/runs/{child_id}/steps/summarize-1/retry"
+    answers = await asyncio.gather(
+        *(api.http.post(path, json={"actor": who}) for who in ("ops one", "ops two"))
+    )
+    assert sorted(a.status_code for a in answers) == [200, 409], [a.text for a in answers]
+    run = await wait_for_run(api, run_id, "completed")
+    each = next(s for s in run["steps"] if s["id"] == "each")
+    assert json.loads(each["output"]) == ["fine", "summary of Lima"]
+    assert stub_llm.call_count("CITY=Lima") == 2

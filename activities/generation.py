@@ -122,7 +122,8 @@ class DatabaseCatalogue:
 
 
 class RegistryCatalogue:
-    """A worker without a database: its model registry's names, and no user tools."""
+    """A worker without a database: its model registry's names, no user tools and no
+    saved definitions."""
 
     def __init__(self, models: ModelRegistry) -> None:
         self._models = models
@@ -140,7 +141,7 @@ class RegistryCatalogue:
         models: set[str],
         tools: Mapping[str, PinnedTool],
     ) -> Children:
-        return NO_CHILDREN  # no saved definitions without a database
+        return NO_CHILDREN
 
 
 class GenerationActivities:
@@ -171,13 +172,13 @@ class GenerationActivities:
                 )
             except Exception as exc:
                 raise classify(exc, config, attempt) from None
-        spec = first_json_object(answer)
-        children = (
-            await self._catalogue.called_workflows(request.workspace, spec, names, tools)
-            if spec is not None and len(answer) <= MAX_ANSWER_CHARS
-            else NO_CHILDREN
+        proposal = read_answer(answer)
+        if proposal.spec is None:
+            return proposal
+        children = await self._catalogue.called_workflows(
+            request.workspace, proposal.spec, names, tools
         )
-        return compiled(answer, names, tools, children)
+        return checked(proposal, names, tools, children)
 
     async def _config(self, name: str, workspace: str) -> ModelConfig:
         try:
@@ -221,14 +222,8 @@ def messages(
     return conversation
 
 
-def compiled(
-    answer: str,
-    models: set[str],
-    tools: Mapping[str, PinnedTool],
-    children: Children = NO_CHILDREN,
-) -> Proposal:
-    """The answer's definition, with what the compiler says of it; ``children`` are the
-    saved definitions its ``workflow`` steps call, resolved."""
+def read_answer(answer: str) -> Proposal:
+    """The definition the answer holds, or why it holds none."""
     if len(answer) > MAX_ANSWER_CHARS:
         problem = f"the answer is {len(answer)} characters long; at most {MAX_ANSWER_CHARS}"
         return Proposal(
@@ -238,14 +233,26 @@ def compiled(
     if spec is None:
         problem = "the answer holds no JSON object; answer with the definition as JSON"
         return Proposal(answer=answer, errors=[CompileError(loc=[], msg=problem)])
-    # Saving checks the tasks' output schemas beside the compiler (api/output_schemas.py):
-    # a draft that compiles here must save.
-    errors = output_schema_errors(spec)
+    return Proposal(answer=answer, spec=spec)
+
+
+def checked(
+    proposal: Proposal,
+    models: set[str],
+    tools: Mapping[str, PinnedTool],
+    children: Children,
+) -> Proposal:
+    """``proposal`` with what saving would say of its definition: the compiler's errors,
+    against ``children`` (the saved definitions its ``workflow`` steps call, resolved),
+    and the tasks' output schemas (api/output_schemas.py), so that a draft that passes
+    here saves."""
+    assert proposal.spec is not None
+    errors = output_schema_errors(proposal.spec)
     try:
-        validate_definition(spec, models, tools, children)
+        validate_definition(proposal.spec, models, tools, children)
     except CompilationFailed as failed:
         errors = [*failed.errors, *errors]
-    return Proposal(answer=answer, spec=spec, errors=errors)
+    return proposal.model_copy(update={"errors": errors})
 
 
 def first_json_object(text: str) -> dict[str, Any] | None:

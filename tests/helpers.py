@@ -58,6 +58,23 @@ def task(step_id: str, after: list[str] | None = None, **fields: Any) -> dict[st
     }
 
 
+def city_map(*after_map: dict[str, Any], **map_fields: Any) -> dict[str, Any]:
+    """A definition whose map ``each`` summarizes every city of the input ``cities``, its
+    calls marked ``CITY=<city>``; then the steps ``after_map``."""
+    each = {
+        "id": "each",
+        "type": "map",
+        "items": "cities",
+        **map_fields,
+        "steps": [task("summarize", description="Summarize CITY={item}.")],
+    }
+    return {
+        "inputs": [{"name": "cities"}],
+        "agents": [agent()],
+        "steps": [each, *after_map],
+    }
+
+
 def marker(step_id: str) -> str:
     return f"STEP-{step_id.upper()}"
 

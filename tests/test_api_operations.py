@@ -8,7 +8,7 @@ from typing import Any
 
 from kasal.binaries import temporal_cli
 from tests.api_stack import ADMIN_EMAIL, ApiStack
-from tests.helpers import agent, assert_replays, eventually, marker, task
+from tests.helpers import agent, assert_replays, city_map, eventually, marker, task
 from tests.stub_llm import Reply, StubLLM
 from tests.test_api_runs import create_workflow, start, wait_for_run
 
@@ -218,19 +218,7 @@ async def test_two_operators_retrying_a_paused_map_item_at_once_run_it_once_more
     one 200, one 409, and the item's model is asked once more, not twice."""
     stub_llm.script("CITY=Lima", Reply.error(401), Reply("summary of Lima", delay=0.5))
     stub_llm.script("CITY=", Reply("fine"))
-    definition = {
-        "inputs": [{"name": "cities"}],
-        "agents": [agent()],
-        "steps": [
-            {
-                "id": "each",
-                "type": "map",
-                "items": "cities",
-                "steps": [task("summarize", description="Summarize CITY={item}.")],
-            }
-        ],
-    }
-    workflow_id = await create_workflow(api, definition)
+    workflow_id = await create_workflow(api, city_map())
     run_id = (await start(api, workflow_id, inputs={"cities": '["Oslo", "Lima"]'}))["run_id"]
     await wait_for_run(api, run_id, "needs_attention")
     [child_id] = (await step(api, run_id, "each"))["child_run_ids"]

@@ -15,6 +15,7 @@ from db.blobs import BlobStore
 from tests.helpers import (
     agent,
     assert_replays,
+    city_map,
     eventually,
     marker,
     start_run,
@@ -208,20 +209,7 @@ async def test_a_maps_large_results_are_stored_in_batches_and_joined_in_item_ord
     for city in cities:
         stub_llm.script(f"CITY={city}", Reply(f"{city} " * 150))
     stub_llm.script(marker("combine"))
-    definition = {
-        "inputs": [{"name": "cities"}],
-        "agents": [agent()],
-        "steps": [
-            {
-                "id": "each",
-                "type": "map",
-                "items": "cities",
-                "chunk_size": 2,
-                "steps": [task("summarize", description="Summarize CITY={item}.")],
-            },
-            task("combine", after=["each"]),
-        ],
-    }
+    definition = city_map(task("combine", after=["each"]), chunk_size=2)
     handle = await start_run(client, worker, definition, {"cities": json.dumps(cities)})
     result = await handle.result()
 
@@ -262,19 +250,7 @@ async def test_a_map_item_that_fails_pauses_only_that_item(
 ) -> None:
     stub_llm.script("CITY=Lima", Reply(status=401), Reply("summary of Lima"))
     stub_llm.script("CITY=", Reply("fine"))
-    definition = {
-        "inputs": [{"name": "cities"}],
-        "agents": [agent()],
-        "steps": [
-            {
-                "id": "each",
-                "type": "map",
-                "items": "cities",
-                "steps": [task("summarize", description="Summarize CITY={item}.")],
-            }
-        ],
-    }
-    handle = await start_run(client, worker, definition, {"cities": '["Oslo", "Lima", "Bern"]'})
+    handle = await start_run(client, worker, city_map(), {"cities": '["Oslo", "Lima", "Bern"]'})
     parent = await wait_for_status(handle, lambda s: s.status == RunStatus.NEEDS_ATTENTION)
     each = next(s for s in parent.steps if s.id == "each")
     assert each.status == StepStatus.RUNNING

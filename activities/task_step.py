@@ -24,6 +24,7 @@ from activities.llm_errors import classify, redact
 from activities.llm_manager import KasalLLM, Transcript, build_llm
 from activities.model_registry import ModelConfig, ModelRegistry, UnknownModel
 from activities.pricing import prices_of
+from activities.silent_worker import leave_silent_workers_queue
 from activities.structured_output import (
     OutputSchemaMismatch,
     conform,
@@ -79,6 +80,8 @@ class TaskStepActivities:
             info = activity.info()
             started_at = datetime.now(UTC)
             transcript = Transcript(execution=_execution_of(info.activity_id))
+            # Before the work, so that the reset lands before this attempt's completion.
+            await leave_silent_workers_queue()
             try:
                 result = await self._run(input, info.attempt, transcript)
             except asyncio.CancelledError:

@@ -78,9 +78,12 @@ async def test_a_worker_killed_mid_step_is_replaced_and_nothing_finished_runs_ag
     await eventually(lambda: calls(stub_llm, marker("b")), lambda n: n == 1, timeout=60)
 
     first.kill()
-    spawn(api, tmp_path, worker_processes)
+    second = spawn(api, tmp_path, worker_processes)
     # The retry waits for the heartbeat timeout to notice the dead worker.
     run = await wait_for_run(api, run_id, "completed", timeout=90)
+    # The run was sticky to the dead worker: the retried step sent its next workflow task
+    # to the shared queue (activities/silent_worker.py) rather than wait for that worker.
+    assert "the run's sticky queue is reset" in second.log()
 
     assert [s["output"] for s in run["steps"]] == ["a done", "b done", "c done"]
     assert stub_llm.call_count(marker("a")) == 1  # finished before the crash: never again

@@ -62,8 +62,10 @@ MAX_STEP_STARTS_PER_SECOND = 20
 HEARTBEAT_FLUSH_INTERVAL = min(HEARTBEAT_TIMEOUT * 0.8, timedelta(seconds=10))
 # A workflow task goes first to the queue of the worker that ran the workflow last. If that
 # worker died, the server moves the task to the shared queue after this long (10 s by
-# default): the run's next step waits that long after a step retried elsewhere completes.
-# A live worker's core picks its tasks up in milliseconds, GIL or no GIL.
+# default), unless the worker's last poll is ~10 s old. A step retried because its worker
+# went silent resets the run's sticky queue (activities/silent_worker.py), so its run does
+# not wait; this bounds the wait for other tasks. A live worker's core picks its tasks up
+# in milliseconds, GIL or no GIL.
 STICKY_QUEUE_SCHEDULE_TO_START = timedelta(seconds=3)
 # The SDK's own number of workflow task slots, kept when a tuner replaces its defaults.
 DEFAULT_SLOTS = 100

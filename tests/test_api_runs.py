@@ -158,6 +158,24 @@ async def test_the_same_idempotency_key_gives_one_run(api: ApiStack, stub_llm: S
     assert stub_llm.call_count() == 2  # two steps, once
 
 
+async def test_launches_racing_with_one_idempotency_key_start_one_run(
+    api: ApiStack, stub_llm: StubLLM
+) -> None:
+    workflow_id = await create_workflow(api)
+    body = {"inputs": {"topic": "cats"}}
+    headers = {"Idempotency-Key": "launch-race"}
+    answers = await asyncio.gather(
+        *(
+            api.http.post(f"/workflows/{workflow_id}/runs", json=body, headers=headers)
+            for _ in range(4)
+        )
+    )
+    assert [a.status_code for a in answers] == [201] * 4
+    assert len({a.json()["run_id"] for a in answers}) == 1
+    await wait_for_run(api, answers[0].json()["run_id"], "completed")
+    assert stub_llm.call_count() == 2  # two steps, once
+
+
 async def test_a_replayed_idempotency_key_reports_the_run_as_it_is_now(api: ApiStack) -> None:
     gated = {
         **TOPIC_SPEC,

@@ -3,7 +3,6 @@ workflow; the same Idempotency-Key finds the run it started before."""
 
 from __future__ import annotations
 
-import contextlib
 import uuid
 from typing import Any
 
@@ -47,12 +46,8 @@ class RunStarter(RunAccess):
         """Compile the chosen version with the inputs and start one Temporal workflow."""
         plan = await self.compile(workflow_id, data.version, data.inputs)
         plan = await with_budget(self.uow, plan, data.budget)
-        client = await self.temporal.client()
-        run_id = new_run_id(workflow_id, idempotency_key)
-        if idempotency_key is not None:
-            with contextlib.suppress(NotFound):
-                return await self._replay(client, workflow_id, run_id)
-        return await self.start(plan, run_id)
+        # A key seen before finds its run when the start is refused: no lookup first.
+        return await self.start(plan, new_run_id(workflow_id, idempotency_key))
 
     async def compile(
         self, workflow_id: uuid.UUID, version: int | None, inputs: dict[str, Any]
@@ -87,9 +82,10 @@ class RunStarter(RunAccess):
                 static_details=run_details(meta),
                 # The trace of this request, which the run's spans join: its console links to it.
                 memo=trace_memo(),
-                # With an Idempotency-Key the run id is derived from it: a request racing
-                # another with the same key finds the run that one started, open or closed.
-                id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+                # With an Idempotency-Key the run id is derived from it: a request sent
+                # again, or racing another with the same key, is refused the start, open
+                # run or closed, and answers with the run the first one started.
+                id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
                 id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
             )
         except WorkflowAlreadyStartedError:

@@ -1,6 +1,12 @@
 """A step attempt's live output: the text of its streaming LLM calls, published in
 batches about every 100 ms (db/live_tokens.py), so the run console shows it as it comes.
 
+The first batch waits its 100 ms too, so a call whose whole reply streams within one
+batch writes nothing live: no row, no flush, no drop. Its text reaches the console from
+the journal, before its ``llm_call`` event, as the last batch's remainder always does
+(api/services/live_tokens.py). Most calls of a fast model are such calls, and each
+write is a transaction on the step's critical path.
+
 Text arrives on CrewAI's loop, chunk by chunk; the database belongs to the activity's
 loop, so every chunk is handed there, in order, and batched there. Live output is a
 view, never the record: a batch that cannot be published is logged and skipped (the
@@ -33,6 +39,7 @@ class LiveCallOutput:
         self._pieces: list[str] = []
         self._length = 0
         self._sent = 0
+        self._published = False
         self._last_publish = 0.0
         self._pending: asyncio.Task[None] | None = None
         self._lock: asyncio.Lock | None = None  # made on the activity's loop
@@ -46,8 +53,9 @@ class LiveCallOutput:
 
     async def flush(self) -> None:
         """Publish what has not been yet: before the call's reply is journaled, so the
-        live text is whole by the time the journal says the call finished."""
-        await self._on_loop(self._publish())
+        live text is whole by the time the journal says the call finished. Nothing, when
+        nothing was published before: the journal's reply is the whole text."""
+        await self._on_loop(self._flush())
 
     async def close(self) -> None:
         """The call ended: its row goes (the journal has the reply, or it failed)."""
@@ -59,6 +67,8 @@ class LiveCallOutput:
             return
         self._pieces.append(piece[:room])
         self._length += len(self._pieces[-1])
+        if not self._last_publish:  # the first batch waits as long as the others
+            self._last_publish = time.monotonic()
         if self._pending is None or self._pending.done():
             self._pending = asyncio.create_task(self._publish_soon())
 
@@ -72,17 +82,24 @@ class LiveCallOutput:
             if self._length == self._sent:
                 return
             so_far, at = "".join(self._pieces), self._sent
+            self._published = True  # a failed write may have left a row too
             try:
                 await self._store.publish(self.call, so_far, at)
             except Exception:
                 log.warning("could not publish live tokens of %s", self.call, exc_info=True)
             self._sent, self._last_publish = len(so_far), time.monotonic()
 
+    async def _flush(self) -> None:
+        if self._published:
+            await self._publish()
+
     async def _close(self) -> None:
         if self._pending is not None:
             self._pending.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._pending
+        if not self._published:
+            return
         try:
             await self._store.drop(self.call)
         except Exception:

@@ -9,7 +9,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 import httpx
+from sqlalchemy.event import listen
 
+from activities.live_output import LiveCallOutput
 from api.services.live_tokens import TokenFollower
 from db.blobs import BlobStore
 from db.call_journal import JournalChange
@@ -162,3 +164,36 @@ def test_live_text_stops_at_its_limit_and_the_reply_is_the_record() -> None:
     )
     [last] = follower.ended(change)
     assert last.text == reply[:LIVE_TEXT_LIMIT]
+
+
+async def test_a_call_done_within_one_batch_writes_nothing_live(database_url: str) -> None:
+    """The first batch waits its 100 ms too: a reply that streams whole within it costs no
+    write on the step's path (the journal carries its text to the console); one that
+    streams longer is published, then flushed and dropped."""
+    await asyncio.to_thread(upgrade_to_head, database_url)
+    engine = create_engine(database_url)
+    statements: list[str] = []
+    listen(engine.sync_engine, "before_cursor_execute", lambda *a: statements.append(a[2]))
+    try:
+        store = LiveTokenStore(BlobStore(session_factory(engine)))
+        loop = asyncio.get_running_loop()
+        quick = LiveCallOutput(store, loop, LiveCall(f"run-{uuid.uuid4()}", "draft", 1, 1, 0))
+        for word in WORDS:
+            quick.add(word)
+        await asyncio.sleep(0)  # add() hands each piece to the loop, as from CrewAI's
+        await quick.flush()
+        await quick.close()
+        assert [s for s in statements if "live_tokens" in s] == []
+
+        slow = LiveCallOutput(store, loop, LiveCall(f"run-{uuid.uuid4()}", "draft", 1, 1, 0))
+        slow.add("first words")
+        await eventually(lambda: store.of_run(slow.call.run_id), lambda rows: len(rows) == 1)
+        slow.add(", then more")
+        await asyncio.sleep(0)
+        await slow.flush()
+        [row] = await store.of_run(slow.call.run_id)
+        assert row.text == "first words, then more"
+        await slow.close()
+        assert await store.of_run(slow.call.run_id) == []
+    finally:
+        await engine.dispose()

@@ -52,7 +52,6 @@ from workflows.registry import WORKFLOWS, workflow_runner
 from workflows.task_activity import HEARTBEAT_TIMEOUT
 
 log = logging.getLogger("kasal.worker")
-MAX_STEP_STARTS_PER_SECOND = 20
 # The SDK sends a step's heartbeats to the server at most once per flush interval: the
 # first at once, then the newest one handed over (activities/heartbeat.py) every interval,
 # and never more than 0.8 of the timeout apart. Every step of a run heartbeats into the
@@ -134,12 +133,11 @@ def build_worker(
         # Step durations and activities in flight, for /metrics (never in workflow code).
         interceptors=[ActivityMetrics()],
         tuner=step_tuner(max_concurrent_activities, crew.loop),
-        # What starved heartbeats in a burst of starts was the garbage collector
+        # No pacing of step starts: the tuner takes a step only while the loops keep up,
+        # and a fixed rate (it was 20 a second) spaced even one run's chain of quick
+        # steps. What starved heartbeats in a burst of starts was the garbage collector
         # (freeze_startup_heap) and steps heartbeating in the same instant
-        # (activities/heartbeat.py), not CrewAI's work. Pacing stays only because 1,000
-        # steps of one run were measured with it at this timeout; without it they were
-        # measured only at 8 s, where the server's heartbeat rate was the limit.
-        max_activities_per_second=MAX_STEP_STARTS_PER_SECOND,
+        # (activities/heartbeat.py), not the number of starts.
         max_heartbeat_throttle_interval=HEARTBEAT_FLUSH_INTERVAL,
         sticky_queue_schedule_to_start_timeout=STICKY_QUEUE_SCHEDULE_TO_START,
         graceful_shutdown_timeout=graceful_shutdown_timeout,

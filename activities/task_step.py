@@ -108,7 +108,11 @@ class TaskStepActivities:
         self, input: RunTaskStepInput, attempt: int, transcript: Transcript
     ) -> RunTaskStepResult:
         try:
-            config = await self._models.resolve(input.agent.llm, input.workspace)
+            # Both reads before the first call, side by side: one wait, not two.
+            config, monthly_left = await asyncio.gather(
+                self._models.resolve(input.agent.llm, input.workspace),
+                monthly_headroom(self._blobs.sessions, input.workspace),
+            )
         except UnknownModel as exc:
             raise ApplicationError(
                 str(exc), attempt, type="UnknownModel", non_retryable=True
@@ -153,12 +157,7 @@ class TaskStepActivities:
                     ),
                 ),
                 with_tools=bool(toolbox.tools),
-                budget=_budget_guard(
-                    input,
-                    config,
-                    attempt,
-                    await monthly_headroom(self._blobs.sessions, input.workspace),
-                ),
+                budget=_budget_guard(input, config, attempt, monthly_left),
                 live=LiveOutput(LiveTokenStore(self._blobs), asyncio.get_running_loop()),
                 slots=CallSlots(
                     self._limiter,

@@ -8,24 +8,30 @@ from typing import Any
 
 import litellm
 
+from temporalio.client import WorkflowExecutionStatus
+
 from tests.api_stack import ApiStack
-from tests.helpers import agent, marker, task
+from tests.helpers import agent, eventually, marker, task
 from tests.stub_llm import Call, Reply, StubLLM
 from tests.test_api_runs import start, wait_for_run
 from tests.test_costs import PRICES
 from tests.test_output_schema import LABEL
 
 MAX_COMPLETION = 16
+# Enough steps for a history past the test server's continue-as-new suggestion.
+QUICK_STEPS = 200
 
 
-async def budgeted_model(api: ApiStack, stub_llm: StubLLM, name: str) -> None:
+async def budgeted_model(
+    api: ApiStack, stub_llm: StubLLM, name: str, max_tokens: int = MAX_COMPLETION
+) -> None:
     response = await api.http.post(
         "/models",
         json={
             "name": name,
             "model": "openai/stub-model",
             "api_base": stub_llm.url,
-            "max_tokens": MAX_COMPLETION,
+            "max_tokens": max_tokens,
             "prices": PRICES,
         },
     )
@@ -203,3 +209,52 @@ async def test_two_operators_raising_and_retrying_a_budget_pause_at_once_pay_onc
     run = await wait_for_run(api, run_id, "completed")
     assert stub_llm.call_count(marker("a")) == 1
     assert 0 < run["cost_micros"] <= 1_000_000
+
+
+async def test_a_budget_pause_outlives_continue_as_new_and_a_raise_then_retry_pays_once(
+    api: ApiStack, stub_llm: StubLLM
+) -> None:
+    """One step's worst case crosses the run's token budget and pauses at once; the run's
+    other steps go on, until its history is long enough to continue as new. The pause,
+    and what the other steps spent, are carried into the new execution: the raise and the
+    retry land there, and every step's model was asked once."""
+    await budgeted_model(api, stub_llm, "metered")
+    await budgeted_model(api, stub_llm, "verbose", max_tokens=2_000_000)
+    quick = [task(f"q{i}", agent="counter") for i in range(QUICK_STEPS)]
+    spec = {
+        "agents": [agent("counter", llm="metered"), agent("writer", llm="verbose")],
+        "steps": [task("essay"), *quick],
+        "max_parallel": 32,
+    }
+    workflow_id = await create(api, "budget-across-executions", spec)
+    stub_llm.script(marker("essay"), Reply("an essay"))
+    stub_llm.script("STEP-Q", Reply("done"))
+    budget = 1_000_000  # the quick steps' worst cases fit; the essay's two million do not
+    run_id = (await start(api, workflow_id, budget={"max_tokens": budget}))["run_id"]
+
+
+    async def read() -> dict[str, Any]:
+        return dict((await api.http.get(f"/runs/{run_id}")).json())
+
+    def settled(run: dict[str, Any]) -> bool:  # the essay paused, the rest all done
+        return [s["status"] for s in run["steps"]].count("completed") == QUICK_STEPS
+
+    run = await eventually(read, settled, timeout=180)
+    assert run["status"] == "needs_attention"
+    by_id = {step["id"]: step for step in run["steps"]}
+    assert (by_id["essay"]["status"], by_id["essay"]["pause_reason"]) == ("paused", "budget")
+    assert {by_id[q["id"]]["status"] for q in quick} == {"completed"}
+    assert stub_llm.call_count(marker("essay")) == 0
+    executions = [e async for e in api.env.client.list_workflows(f"WorkflowId = '{run_id}'")]
+    assert WorkflowExecutionStatus.CONTINUED_AS_NEW in {e.status for e in executions}
+    spent = run["usage"]["total_tokens"]
+    assert 0 < spent <= budget
+
+    raised = await api.http.post(f"/runs/{run_id}/budget", json={"max_tokens": 10_000_000})
+    assert raised.status_code == 200, raised.text
+    assert (await api.http.post(f"/runs/{run_id}/steps/essay/retry")).status_code == 200
+    run = await wait_for_run(api, run_id, "completed", timeout=60)
+    assert stub_llm.call_count(marker("essay")) == 1
+    assert stub_llm.call_count("STEP-Q") == QUICK_STEPS  # nothing asked twice
+    # The usage of the steps done before continuing as new still counts.
+    assert run["usage"]["total_tokens"] > spent

@@ -55,8 +55,10 @@ def test_each_step_starts_with_a_share_and_two_branches_cannot_both_take_the_res
         ("left", Allowance(tokens=BUDGET // 10)),
         ("right", Allowance(tokens=BUDGET // 10)),
     ]
-    # Left asks for all that is left: it gets what no one holds.
-    assert ask(driver, "left", 900) == Allowance(tokens=100 + 800)
+    # Left asks for more than is free: a part would not let its call start, so it gets
+    # none. Then for all that is left: it gets what no one holds.
+    assert ask(driver, "left", 900) == Allowance(tokens=100)
+    assert ask(driver, "left", 800) == Allowance(tokens=100 + 800)
     # Right asks for a little more: there is nothing more to give.
     assert ask(driver, "right", 50) == Allowance(tokens=100)
     # Left ends having spent 300: the rest of its allowance is free again.
@@ -64,9 +66,25 @@ def test_each_step_starts_with_a_share_and_two_branches_cannot_both_take_the_res
     assert ask(driver, "right", 50) == Allowance(tokens=100 + 100)
 
 
+def test_a_wide_runs_steps_each_start_with_a_share_of_the_budget() -> None:
+    """A step that starts while its siblings hold their shares still gets one: a run of
+    32 at once splits the budget 32 ways, not ten (the ten would hold it all)."""
+    driver = ReducerDriver(
+        {
+            "agents": [agent()],
+            "steps": [task(f"s{i}") for i in range(40)],
+            "max_parallel": 32,
+            "budget": {"max_tokens": 3200},
+        }
+    )
+    driver.start()
+    starts = [c for c in driver.commands if isinstance(c, StartTask)]
+    assert [c.allowance for c in starts] == [Allowance(tokens=100)] * 32
+
+
 def test_a_raise_frees_more_for_a_step_that_asks_again() -> None:
     driver = two_branches()
-    ask(driver, "left", 900)
+    ask(driver, "left", 800)
     assert ask(driver, "right", 500) == Allowance(tokens=100)
     driver.feed(BudgetRaised(at=driver.now, limits=BudgetLimits(max_tokens=5000)))
     assert ask(driver, "right", 500) == Allowance(tokens=100 + 500)

@@ -104,7 +104,7 @@ def reduce(run: RunData, graph: PlanGraph, event: RunEvent) -> Transition:
     elif isinstance(event, ContinueAsNewSuggested):
         run.draining = True
     elif isinstance(event, AllowanceRequested):
-        out.allowance = _allowance_requested(run, event)
+        out.allowance = _allowance_requested(run, event, graph.width)
     elif isinstance(event, BudgetRaised):
         raise_limits(run, event.limits)
     else:
@@ -131,13 +131,14 @@ def _resume(run: RunData, graph: PlanGraph, at: datetime, out: Transition) -> No
         promote(run, graph, list(graph.order), at, out)
 
 
-def _allowance_requested(run: RunData, event: AllowanceRequested) -> Allowance | None:
-    """More for a running step, as far as the budget goes; a closing or draining run, or a
-    stale execution, gets no more than it holds."""
+def _allowance_requested(run: RunData, event: AllowanceRequested, width: int) -> Allowance | None:
+    """More for a running step, when the budget has it; a closing run, or a stale
+    execution, gets no more than it holds. A draining run still gives: its steps in
+    flight finish before it continues as new, and should not pause for want of it."""
     state = current_execution(run, event.step_id, event.execution)
-    if state is None or run.budget is None or run.closing is not None or run.draining:
+    if state is None or run.budget is None or run.closing is not None:
         return allowed(run, event.step_id)
-    return grant_more(run, event.step_id, event.needed)
+    return grant_more(run, event.step_id, event.needed, width)
 
 
 def _task_succeeded(run: RunData, graph: PlanGraph, event: TaskSucceeded, out: Transition) -> None:

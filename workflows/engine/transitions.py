@@ -47,6 +47,8 @@ class PlanGraph:
             for dep in step.after:
                 self.dependents[dep].append(step.id)
         self.expressions = Expressions()
+        # The most steps that can hold a share of the budget at once.
+        self.width = min(plan.max_parallel, len(plan.steps))
 
 
 @dataclass
@@ -155,7 +157,7 @@ def start_tasks(run: RunData, graph: PlanGraph, at: datetime, out: Transition) -
                 StartTask(
                     step_id=step_id,
                     execution=state.execution,
-                    allowance=grant_first(run, step_id),
+                    allowance=grant_first(run, step_id, graph.width),
                     journal_execution=run.continued_journals.get(step_id),
                 )
             )

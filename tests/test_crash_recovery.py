@@ -117,6 +117,45 @@ async def test_a_step_on_a_killed_worker_runs_again_on_another_within_seconds(
     assert stub_llm.call_count(marker("c")) == 1
 
 
+async def test_a_worker_killed_mid_step_of_a_sub_workflow_loses_neither_run(
+    api: ApiStack, stub_llm: StubLLM, tmp_path: Path, worker_processes: list[WorkerProcess]
+) -> None:
+    """The step in flight is the child's: the child's step runs again on the new worker,
+    the child completes, and the parent, which waited without a step of its own in
+    flight, goes on. Each finished step, parent's or child's, was asked once."""
+    await api.stop_worker()
+    stub_llm.script(marker("pick"), Reply("tides"))
+    stub_llm.script(marker("research"), Reply.timeout(), Reply("research done"))
+    stub_llm.script(marker("write"), Reply("written"))
+    child = {"agents": [agent()], "steps": [task("research")]}
+    response = await api.http.post("/workflows", json={"name": "research", "spec": child})
+    assert response.status_code == 201, response.text
+    parent = {
+        "agents": [agent()],
+        "steps": [
+            task("pick"),
+            {"id": "sub", "type": "workflow", "after": ["pick"], "workflow": "research"},
+            task("write", after=["sub"]),
+        ],
+    }
+    first = spawn(api, tmp_path, worker_processes)
+    run_id = (await start(api, await create_workflow(api, parent)))["run_id"]
+    await eventually(lambda: calls(stub_llm, marker("research")), lambda n: n == 1, timeout=60)
+
+    first.kill()
+    spawn(api, tmp_path, worker_processes)
+    run = await wait_for_run(api, run_id, "completed", timeout=90)
+
+    assert [s["status"] for s in run["steps"]] == ["completed"] * 3
+    assert run["steps"][1]["output"] == "research done"
+    assert stub_llm.call_count(marker("pick")) == 1
+    assert stub_llm.call_count(marker("research")) == 2  # in flight at the crash
+    assert stub_llm.call_count(marker("write")) == 1
+    [child_run_id] = run["steps"][1]["child_run_ids"]
+    child_run = await wait_for_run(api, child_run_id, "completed")
+    assert child_run["steps"][0]["attempt"] == 2
+
+
 async def log_of(process: WorkerProcess) -> str:
     return process.log()
 

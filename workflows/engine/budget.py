@@ -21,8 +21,8 @@ from workflows.engine.state import RunData
 from workflows.plan import BudgetLimits
 from workflows.task_step import Allowance
 
-# A step's first allowance, and the least extra it is given: this share of each limit,
-# or one over the run's max_parallel when that is more.
+# A step's first allowance, and the least extra it is given: one over this many of each
+# limit, or over the number of steps the run can have running at once when that is more.
 ALLOWANCE_SHARE = 10
 
 

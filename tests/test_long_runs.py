@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from temporalio.client import Client, WorkflowExecutionStatus
@@ -11,7 +12,7 @@ from temporalio.worker import Worker
 
 from tests.api_stack import ApiStack
 from tests.conftest import SUGGEST_CONTINUE_AS_NEW_EVENTS
-from tests.helpers import agent, assert_replays, start_run, task
+from tests.helpers import agent, assert_replays, eventually, start_run, task
 from tests.stub_llm import StubLLM
 from tests.test_api_runs import create_workflow, listed_runs, start, wait_for_run
 
@@ -83,3 +84,51 @@ async def test_the_api_reads_a_continued_run_whole(api: ApiStack, stub_llm: Stub
     listed = [r for r in await listed_runs(api, limit=50) if r["run_id"] in (run_id, short_id)]
     assert [r["run_id"] for r in listed] == [short_id, run_id]
     assert listed[1]["started_at"] == run["started_at"]
+
+
+async def test_a_parent_waits_out_its_childs_gate_then_continues_as_new_losing_nothing(
+    api: ApiStack, stub_llm: StubLLM
+) -> None:
+    """A sub-workflow's gate waits while the parent's other steps push its history past
+    the continue-as-new suggestion. A child is in flight, so the parent drains: it starts
+    no more steps until the gate is decided, then continues as new and runs the rest.
+    Every step, parent's or child's, is asked once, and the decision is recorded once."""
+    child = {
+        "agents": [agent()],
+        "steps": [
+            task("research"),
+            {"id": "check", "type": "approval", "after": ["research"], "message": "Good?"},
+        ],
+    }
+    created = await api.http.post("/workflows", json={"name": "research", "spec": child})
+    assert created.status_code == 201, created.text
+    quick = [task(f"q{i}") for i in range(SUGGEST_CONTINUE_AS_NEW_EVENTS // 4)]
+    parent = {
+        "agents": [agent()],
+        "steps": [{"id": "sub", "type": "workflow", "workflow": "research"}, *quick],
+        "max_parallel": 32,
+    }
+    run_id = (await start(api, await create_workflow(api, parent)))["run_id"]
+
+    async def read() -> dict[str, Any]:
+        return dict((await api.http.get(f"/runs/{run_id}")).json())
+
+    def draining(run: dict[str, Any]) -> bool:  # the child waits; the rest held back
+        statuses = {s["status"] for s in run["steps"][1:]}
+        waits = run["steps"][0]["child_status"] == "waiting_for_approval"
+        return waits and "running" not in statuses and "pending" in statuses
+
+    run = await eventually(read, draining, timeout=120)
+    [child_id] = run["steps"][0]["child_run_ids"]
+    decided = await api.http.post(
+        f"/runs/{child_id}/steps/check/decision", json={"decision": "approve"}
+    )
+    assert decided.status_code == 200, decided.text
+
+    run = await wait_for_run(api, run_id, "completed", timeout=180)
+    assert {s["status"] for s in run["steps"]} == {"completed"}
+    assert stub_llm.call_count() == len(quick) + 1  # the child's research, and each q once
+    executions = [e async for e in api.env.client.list_workflows(f"WorkflowId = '{run_id}'")]
+    assert WorkflowExecutionStatus.CONTINUED_AS_NEW in {e.status for e in executions}
+    child_run = await wait_for_run(api, child_id, "completed")
+    assert [d["decision"] for d in child_run["steps"][1]["decisions"]] == ["approve"]

@@ -7,7 +7,6 @@ import asyncio
 from typing import Any
 
 import litellm
-
 from temporalio.client import WorkflowExecutionStatus
 
 from tests.api_stack import ApiStack
@@ -231,7 +230,6 @@ async def test_a_budget_pause_outlives_continue_as_new_and_a_raise_then_retry_pa
     stub_llm.script("STEP-Q", Reply("done"))
     budget = 1_000_000  # the quick steps' worst cases fit; the essay's two million do not
     run_id = (await start(api, workflow_id, budget={"max_tokens": budget}))["run_id"]
-
 
     async def read() -> dict[str, Any]:
         return dict((await api.http.get(f"/runs/{run_id}")).json())

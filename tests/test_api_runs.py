@@ -22,8 +22,10 @@ TOPIC_SPEC: dict[str, Any] = {
 }
 
 
-async def create_workflow(api: ApiStack, spec: dict[str, Any] = TOPIC_SPEC) -> str:
-    response = await api.http.post("/workflows", json={"name": "brief", "spec": spec})
+async def create_workflow(
+    api: ApiStack, spec: dict[str, Any] = TOPIC_SPEC, name: str = "brief"
+) -> str:
+    response = await api.http.post("/workflows", json={"name": name, "spec": spec})
     assert response.status_code == 201, response.text
     return str(response.json()["id"])
 

@@ -12,7 +12,7 @@ from temporalio.client import WorkflowExecutionStatus
 from tests.api_stack import ApiStack
 from tests.helpers import agent, eventually, marker, task
 from tests.stub_llm import Call, Reply, StubLLM
-from tests.test_api_runs import start, wait_for_run
+from tests.test_api_runs import create_workflow, start, wait_for_run
 from tests.test_costs import PRICES
 from tests.test_output_schema import LABEL
 
@@ -37,12 +37,6 @@ async def budgeted_model(
     assert response.status_code == 201, response.text
 
 
-async def create(api: ApiStack, name: str, spec: dict[str, Any]) -> str:
-    response = await api.http.post("/workflows", json={"name": name, "spec": spec})
-    assert response.status_code == 201, response.text
-    return str(response.json()["id"])
-
-
 def worst_case_tokens(call: Call) -> int:
     """The estimate the step makes before a call (activities/budget_guard.py)."""
     prompt = litellm.token_counter(model="openai/stub-model", messages=call.body["messages"])
@@ -55,7 +49,7 @@ async def test_a_step_stops_before_a_call_over_the_budget_and_runs_after_a_raise
     await budgeted_model(api, stub_llm, "metered")
     stub_llm.script(marker("a"), Reply("an answer"))
     spec = {"agents": [agent(llm="metered")], "steps": [task("a")]}
-    workflow_id = await create(api, "metered", spec)
+    workflow_id = await create_workflow(api, spec, name="metered")
     run_id = (await start(api, workflow_id, budget={"max_cost_usd": 0.000001}))["run_id"]
 
     run = await wait_for_run(api, run_id, "needs_attention")
@@ -83,7 +77,7 @@ async def test_a_retry_after_a_budget_pause_replays_what_was_paid_and_never_over
         "agents": [agent(llm="metered")],
         "steps": [task("classify", output_schema=LABEL)],
     }
-    workflow_id = await create(api, "classify", spec)
+    workflow_id = await create_workflow(api, spec, name="classify")
 
     # Unbudgeted, to learn what each call asks: the budgeted run asks the same.
     stub_llm.script(marker("classify"), *replies)
@@ -133,7 +127,7 @@ async def test_a_cost_budget_on_a_model_without_a_price_is_refused(
     )
     assert response.status_code == 201, response.text
     spec = {"agents": [agent(llm="unpriced")], "steps": [task("a")]}
-    workflow_id = await create(api, "unpriced", spec)
+    workflow_id = await create_workflow(api, spec, name="unpriced")
 
     refused = await api.http.post(
         f"/workflows/{workflow_id}/runs", json={"budget": {"max_cost_usd": 5}}
@@ -155,7 +149,7 @@ async def test_a_workspaces_monthly_cap_pauses_a_run_before_a_call_that_would_cr
     await budgeted_model(api, stub_llm, "metered")
     stub_llm.script(marker("a"), Reply("an answer"))
     spec = {"agents": [agent(llm="metered")], "steps": [task("a")]}
-    workflow_id = await create(api, "capped", spec)
+    workflow_id = await create_workflow(api, spec, name="capped")
     capped = await api.http.put("/budget", json={"max_cost_usd_per_month": 0.000001})
     assert capped.status_code == 200, capped.text
     assert capped.json()["max_cost_usd_per_month"] == 0.000001
@@ -187,7 +181,7 @@ async def test_two_operators_raising_and_retrying_a_budget_pause_at_once_pay_onc
     await budgeted_model(api, stub_llm, "metered")
     stub_llm.script(marker("a"), Reply("an answer", delay=0.5))
     spec = {"agents": [agent(llm="metered")], "steps": [task("a")]}
-    workflow_id = await create(api, "metered-twice", spec)
+    workflow_id = await create_workflow(api, spec, name="metered-twice")
     run_id = (await start(api, workflow_id, budget={"max_cost_usd": 0.000001}))["run_id"]
     await wait_for_run(api, run_id, "needs_attention")
 
@@ -225,7 +219,7 @@ async def test_a_budget_pause_outlives_continue_as_new_and_a_raise_then_retry_pa
         "steps": [task("essay"), *quick],
         "max_parallel": 32,
     }
-    workflow_id = await create(api, "budget-across-executions", spec)
+    workflow_id = await create_workflow(api, spec, name="budget-across-executions")
     stub_llm.script(marker("essay"), Reply("an essay"))
     stub_llm.script("STEP-Q", Reply("done"))
     budget = 1_000_000  # the quick steps' worst cases fit; the essay's two million do not

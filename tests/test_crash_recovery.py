@@ -128,8 +128,7 @@ async def test_a_worker_killed_mid_step_of_a_sub_workflow_loses_neither_run(
     stub_llm.script(marker("research"), Reply.timeout(), Reply("research done"))
     stub_llm.script(marker("write"), Reply("written"))
     child = {"agents": [agent()], "steps": [task("research")]}
-    response = await api.http.post("/workflows", json={"name": "research", "spec": child})
-    assert response.status_code == 201, response.text
+    await create_workflow(api, child, name="research")
     parent = {
         "agents": [agent()],
         "steps": [

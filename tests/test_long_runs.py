@@ -100,8 +100,7 @@ async def test_a_parent_waits_out_its_childs_gate_then_continues_as_new_losing_n
             {"id": "check", "type": "approval", "after": ["research"], "message": "Good?"},
         ],
     }
-    created = await api.http.post("/workflows", json={"name": "research", "spec": child})
-    assert created.status_code == 201, created.text
+    await create_workflow(api, child, name="research")
     quick = [task(f"q{i}") for i in range(SUGGEST_CONTINUE_AS_NEW_EVENTS // 4)]
     parent = {
         "agents": [agent()],

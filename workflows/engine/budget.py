@@ -1,9 +1,9 @@
 """A run's budget, shared by its parallel steps through allowances (README, "Budgets").
 
 The run holds its limits and what each running step was allowed. A step starts with an
-allowance (a tenth of each limit, or what is left when that is less) and spends from it
-without asking; only when a call would not fit does it ask the run for more (an update),
-and it gets the larger of what it asked and another tenth, as far as the budget goes.
+allowance (a share of each limit, below, or what is left when that is less) and spends
+from it without asking; only when a call would not fit does it ask the run for more (an
+update), and it gets the larger of what it asked and another share.
 What a step was allowed is reserved for it until it ends, when the run counts what it
 spent and the rest goes back. So two branches can never spend the same last dollar:
 together they were never allowed more than the budget minus what was already spent.

@@ -55,10 +55,15 @@ class CrewRuntime:
         self._steps = 0
         self._pool: ThreadPoolExecutor | None = None
         self.loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(
-            target=self.loop.run_forever, name="crewai-loop", daemon=True
-        )
+        self._thread = threading.Thread(target=self._serve, name="crewai-loop", daemon=True)
         self._thread.start()
+
+    def _serve(self) -> None:
+        # Until a task that never ends, not run_forever: anyio, which litellm uses at the
+        # end of every streamed reply, finds a loop's root task by run_until_complete's
+        # callback and remembers it. Under run_forever it found none, and looked through
+        # every task on the loop, one per step in flight, for each reply.
+        self.loop.run_until_complete(_until_the_process_ends())
 
     def _reserve(self, max_steps: int) -> None:
         # CrewAI 1.15 runs each LLM turn of its executor in the loop's default pool; the
@@ -88,6 +93,10 @@ class CrewRuntime:
         except asyncio.CancelledError:
             future.cancel()
             raise
+
+
+async def _until_the_process_ends() -> None:
+    await asyncio.get_running_loop().create_future()
 
 
 async def _warm_up() -> None:

@@ -1,4 +1,5 @@
-"""CrewAI's agent executor, without the pydantic class it built for every task.
+"""CrewAI's agent executor, without the pydantic class it built for every task, nor the
+usage listener it attached to the process's event bus for every task.
 
 CrewAI's ``AgentExecutor`` is a Flow whose state type, ``AgentExecutorState``, is not a
 ``FlowState``. For such a type the Flow declares a new ``StateWithId(FlowState, ...)``
@@ -23,7 +24,16 @@ class ExecutorState(FlowState, AgentExecutorState):
 
 
 class KasalAgentExecutor(AgentExecutor):
-    """AgentExecutor whose state class is built once, not once per task."""
+    """AgentExecutor whose state class is built once, not once per task, and which sums
+    no usage of its own."""
+
+    def _attach_usage_aggregation_listener(self) -> None:
+        """Attach nothing. The Flow would put a listener on the process-wide event bus for
+        each kickoff, to sum its LLM calls' tokens, and every LLM call's completion calls
+        every listener attached. With a few hundred steps in flight, that was a few
+        hundred calls for each, and past 256 listeners each call inspected its listener
+        again (CrewAI's signature cache holds 256). Nothing reads an executor's sum: Kasal
+        counts each call's tokens itself (activities/llm_manager.py)."""
 
 
 # Set after the class statement, as Flow's own ``Flow[State]`` does: pydantic would take

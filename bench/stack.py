@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -19,6 +20,7 @@ import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from functools import partial
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from threading import Thread
@@ -31,6 +33,7 @@ from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
 from temporalio.client import Client, WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
+from activities.tools.pdeathsig_exec import die_with_parent
 from api.services.identity import IdentityService
 from bench.harness import AGENT
 from db.blob_cipher import BlobCipher
@@ -209,6 +212,8 @@ def _spawn(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[
             stdout=out,
             stderr=subprocess.STDOUT,
             start_new_session=True,
+            # A bench killed outright (SIGKILL, no unwinding) takes its stack with it.
+            preexec_fn=partial(die_with_parent, signal.SIGTERM, os.getpid()),
         )
 
 

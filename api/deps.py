@@ -1,4 +1,8 @@
-"""Dependencies: settings, the unit of work, Temporal, and the services built on them."""
+"""Dependencies: settings, the unit of work, Temporal, and the services built on them.
+
+Each is ``async def`` though none awaits: FastAPI runs a plain ``def`` dependency on its
+thread pool, a hop there and back for each (five on a run's launch), where an
+``async def`` one runs on the loop at once. The routes' own providers do the same."""
 
 from __future__ import annotations
 
@@ -35,36 +39,38 @@ from db.uow import UnitOfWork
 from kasal.settings import Settings
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
 
-def get_engine(request: Request) -> AsyncEngine:
+async def get_engine(request: Request) -> AsyncEngine:
     engine: AsyncEngine = request.app.state.engine
     return engine
 
 
-def get_uow(request: Request, principal: Annotated[Principal, Depends(authenticate)]) -> UnitOfWork:
+async def get_uow(
+    request: Request, principal: Annotated[Principal, Depends(authenticate)]
+) -> UnitOfWork:
     """A unit of work in the workspace the request acts in."""
     return UnitOfWork(request.app.state.sessions, principal.workspace.id)
 
 
-def get_identity_service(request: Request) -> IdentityService:
+async def get_identity_service(request: Request) -> IdentityService:
     # Users and credentials belong to no workspace; signing in has no principal yet.
     return IdentityService(UnitOfWork(request.app.state.sessions))
 
 
-def get_workspace_service(request: Request) -> WorkspaceService:
+async def get_workspace_service(request: Request) -> WorkspaceService:
     return WorkspaceService(UnitOfWork(request.app.state.sessions))
 
 
-def get_temporal(request: Request) -> TemporalGateway:
+async def get_temporal(request: Request) -> TemporalGateway:
     gateway: TemporalGateway = request.app.state.temporal
     return gateway
 
 
-def get_secrets(request: Request) -> SecretBox:
+async def get_secrets(request: Request) -> SecretBox:
     box: SecretBox = request.app.state.secrets
     return box
 
@@ -79,33 +85,37 @@ WorkspaceServiceDep = Annotated[WorkspaceService, Depends(get_workspace_service)
 PrincipalDep = Annotated[Principal, Depends(authenticate)]
 
 
-def get_workflow_service(uow: UowDep, secrets: SecretsDep, egress: EgressDep) -> WorkflowService:
+async def get_workflow_service(
+    uow: UowDep, secrets: SecretsDep, egress: EgressDep
+) -> WorkflowService:
     return WorkflowService(uow, secrets, egress)
 
 
-def get_model_service(uow: UowDep, secrets: SecretsDep, egress: EgressDep) -> ModelConfigService:
+async def get_model_service(
+    uow: UowDep, secrets: SecretsDep, egress: EgressDep
+) -> ModelConfigService:
     return ModelConfigService(uow, secrets, egress)
 
 
-def get_tool_service(uow: UowDep, secrets: SecretsDep, egress: EgressDep) -> ToolService:
+async def get_tool_service(uow: UowDep, secrets: SecretsDep, egress: EgressDep) -> ToolService:
     return ToolService(uow, secrets, egress)
 
 
-def get_usage_service(uow: UowDep) -> UsageService:
+async def get_usage_service(uow: UowDep) -> UsageService:
     return UsageService(uow)
 
 
-def get_monthly_budget_service(uow: UowDep) -> MonthlyBudgetService:
+async def get_monthly_budget_service(uow: UowDep) -> MonthlyBudgetService:
     return MonthlyBudgetService(uow)
 
 
-def get_mcp_server_service(
+async def get_mcp_server_service(
     uow: UowDep, secrets: SecretsDep, temporal: TemporalDep, settings: SettingsDep
 ) -> McpServerService:
     return McpServerService(uow, secrets, temporal, settings)
 
 
-def get_blobs(request: Request) -> BlobStore:
+async def get_blobs(request: Request) -> BlobStore:
     blobs: BlobStore = request.app.state.blobs
     return blobs
 
@@ -113,7 +123,7 @@ def get_blobs(request: Request) -> BlobStore:
 BlobsDep = Annotated[BlobStore, Depends(get_blobs)]
 
 
-def get_metrics(request: Request) -> ApiMetrics:
+async def get_metrics(request: Request) -> ApiMetrics:
     metrics: ApiMetrics = request.app.state.metrics
     return metrics
 
@@ -121,14 +131,14 @@ def get_metrics(request: Request) -> ApiMetrics:
 MetricsDep = Annotated[ApiMetrics, Depends(get_metrics)]
 
 
-def get_call_journal(request: Request) -> CallJournal:
+async def get_call_journal(request: Request) -> CallJournal:
     return CallJournal(request.app.state.blobs)
 
 
 CallJournalDep = Annotated[CallJournal, Depends(get_call_journal)]
 
 
-def get_live_tokens(request: Request) -> LiveTokenListener:
+async def get_live_tokens(request: Request) -> LiveTokenListener:
     live: LiveTokenListener = request.app.state.live_tokens
     return live
 
@@ -136,31 +146,31 @@ def get_live_tokens(request: Request) -> LiveTokenListener:
 LiveTokensDep = Annotated[LiveTokenListener, Depends(get_live_tokens)]
 
 
-def get_run_starter(
+async def get_run_starter(
     uow: UowDep, temporal: TemporalDep, settings: SettingsDep, secrets: SecretsDep
 ) -> RunStarter:
     return RunStarter(uow, temporal, settings, secrets)
 
 
-def get_run_forker(
+async def get_run_forker(
     uow: UowDep, temporal: TemporalDep, settings: SettingsDep, blobs: BlobsDep, secrets: SecretsDep
 ) -> RunForker:
     return RunForker(uow, temporal, settings, blobs, secrets)
 
 
-def get_run_reader(
+async def get_run_reader(
     temporal: TemporalDep, settings: SettingsDep, blobs: BlobsDep, principal: PrincipalDep
 ) -> RunReader:
     return RunReader(temporal, settings, blobs, principal.workspace.id)
 
 
-def get_run_lister(
+async def get_run_lister(
     temporal: TemporalDep, settings: SettingsDep, principal: PrincipalDep
 ) -> RunLister:
     return RunLister(temporal, settings, principal.workspace.id)
 
 
-def get_run_operator(
+async def get_run_operator(
     temporal: TemporalDep,
     settings: SettingsDep,
     blobs: BlobsDep,
@@ -170,7 +180,7 @@ def get_run_operator(
     return RunOperator(temporal, settings, blobs, principal.workspace.id, metrics)
 
 
-def get_generation_service(
+async def get_generation_service(
     uow: UowDep, temporal: TemporalDep, settings: SettingsDep, principal: PrincipalDep
 ) -> GenerationService:
     return GenerationService(uow, temporal, settings, principal.workspace.id)
@@ -190,7 +200,7 @@ RunListerDep = Annotated[RunLister, Depends(get_run_lister)]
 RunOperatorDep = Annotated[RunOperator, Depends(get_run_operator)]
 
 
-def get_run_deleter(
+async def get_run_deleter(
     temporal: TemporalDep, settings: SettingsDep, blobs: BlobsDep, principal: PrincipalDep
 ) -> RunDeleter:
     return RunDeleter(temporal, settings, blobs, principal.workspace.id)
@@ -199,7 +209,7 @@ def get_run_deleter(
 RunDeleterDep = Annotated[RunDeleter, Depends(get_run_deleter)]
 
 
-def get_schedule_service(starter: RunStarterDep) -> ScheduleService:
+async def get_schedule_service(starter: RunStarterDep) -> ScheduleService:
     return ScheduleService(starter)
 
 

@@ -31,7 +31,7 @@ def egress_policy(settings: Settings) -> EgressPolicy:
     return _parsed(settings.KASAL_EGRESS_DENY, settings.KASAL_EGRESS_ALLOW)
 
 
-def get_egress_policy(request: Request) -> EgressPolicy:
+async def get_egress_policy(request: Request) -> EgressPolicy:
     return egress_policy(request.app.state.settings)
 
 

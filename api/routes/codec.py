@@ -38,7 +38,7 @@ def _codec(key: str | None, old_keys: str) -> EncryptionCodec | None:
     return encryption_codec(key, old_keys)
 
 
-def get_codec_service(settings: SettingsDep, blobs: BlobsDep) -> CodecService:
+async def get_codec_service(settings: SettingsDep, blobs: BlobsDep) -> CodecService:
     key = settings.KASAL_PAYLOAD_ENCRYPTION_KEY
     codec = _codec(
         key.get_secret_value() if key is not None else None,

@@ -17,7 +17,7 @@ from api.services.workflows import WorkflowService
 router = APIRouter(prefix="/import", tags=["import"])
 
 
-def get_kasal_import_service(
+async def get_kasal_import_service(
     uow: UowDep, secrets: SecretsDep, egress: EgressDep
 ) -> KasalImportService:
     return KasalImportService(uow, WorkflowService(uow, secrets, egress))

@@ -44,7 +44,7 @@ router = APIRouter(tags=["runs"])
 SCHEDULE_ID_PATTERN = r"^[A-Za-z0-9_.:-]{1,200}$"
 
 
-def _page_token(
+async def _page_token(
     page_token: Annotated[
         str | None, Query(description="The `next_page_token` of the page before")
     ] = None,

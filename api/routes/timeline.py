@@ -15,7 +15,7 @@ from api.services.timeline import TimelineService
 router = APIRouter(tags=["runs"])
 
 
-def get_timeline_service(
+async def get_timeline_service(
     temporal: TemporalDep,
     settings: SettingsDep,
     blobs: BlobsDep,

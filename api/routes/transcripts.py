@@ -16,7 +16,7 @@ from api.services.transcripts import TranscriptService
 router = APIRouter(tags=["runs"])
 
 
-def get_transcript_service(
+async def get_transcript_service(
     uow: UowDep,
     temporal: TemporalDep,
     settings: SettingsDep,

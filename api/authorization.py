@@ -66,9 +66,12 @@ class _Identified:
     remembered_workspace: str | None
 
 
-async def _identify(request: Request) -> _Identified:
-    settings = _settings(request)
-    identity = IdentityService(_uow(request))
+async def _by_credential(request: Request, uow: UnitOfWork) -> _Identified | None:
+    """Who an API token or a session cookie is, inside ``uow``; None when neither came.
+
+    Raises Unauthenticated for an unknown token, or for a bearer that is not a token
+    where only tokens are taken."""
+    identity = IdentityService(uow)
     scheme, _, credential = request.headers.get("authorization", "").partition(" ")
     if scheme.lower() == "bearer" and credential:
         if credential.startswith(TOKEN_PREFIX):
@@ -76,16 +79,27 @@ async def _identify(request: Request) -> _Identified:
             if found is None:
                 raise Unauthenticated("this API token is unknown, revoked or expired")
             return _Identified(found[1], "token", found[0].id, found[0].workspace_id)
-        if settings.KASAL_AUTH == "oidc":
-            oidc = request.app.state.oidc
-            user = await oidc.user_from_bearer(credential, identity)
-            return _Identified(user, "oidc", None, None)
-        raise Unauthenticated("a bearer credential must be a Kasal API token (kasal_…)")
+        if _settings(request).KASAL_AUTH != "oidc":
+            raise Unauthenticated("a bearer credential must be a Kasal API token (kasal_…)")
+        return None
     session = request.cookies.get(SESSION_COOKIE)
     if session:
         found = await identity.resolve(session, ("session",))
         if found is not None:
             return _Identified(found[1], "session", found[0].id, found[0].workspace_id)
+    return None
+
+
+async def _vouched_for(request: Request) -> _Identified:
+    """The user an identity provider (an OIDC bearer) or a trusted proxy vouches for,
+    created on their first request: in transactions of their own, since two first
+    requests may race to create them."""
+    settings = _settings(request)
+    identity = IdentityService(_uow(request))
+    scheme, _, credential = request.headers.get("authorization", "").partition(" ")
+    if settings.KASAL_AUTH == "oidc" and scheme.lower() == "bearer" and credential:
+        user = await request.app.state.oidc.user_from_bearer(credential, identity)
+        return _Identified(user, "oidc", None, None)
     if settings.KASAL_AUTH == "proxy":
         email = request.headers.get("x-forwarded-email")
         if email and _from_trusted_proxy(request, settings):
@@ -110,12 +124,18 @@ def _from_trusted_proxy(request: Request, settings: Settings) -> bool:
 
 async def authenticate(request: Request) -> Principal:
     """The principal and the workspace this request acts in (see WorkspaceService.select).
-    A route with a ``{workspace_id}`` acts in that workspace."""
-    identified = await _identify(request)
+    A route with a ``{workspace_id}`` acts in that workspace.
+
+    A token or a session and its workspace are read in one transaction."""
     asked = request.path_params.get("workspace_id") or request.headers.get(WORKSPACE_HEADER)
-    workspace = await WorkspaceService(_uow(request)).select(
-        identified.user.id, asked, identified.remembered_workspace
-    )
+    uow = _uow(request)
+    async with uow:
+        identified = await _by_credential(request, uow)
+        if identified is not None:
+            workspace = await _workspace(uow, identified, asked)
+    if identified is None:
+        identified = await _vouched_for(request)
+        workspace = await _workspace(_uow(request), identified, asked)
     return Principal(
         identified.user.id,
         identified.user.email,
@@ -123,6 +143,14 @@ async def authenticate(request: Request) -> Principal:
         identified.via,
         identified.credential_id,
         workspace,
+    )
+
+
+async def _workspace(
+    uow: UnitOfWork, identified: _Identified, asked: str | None
+) -> WorkspaceAccess:
+    return await WorkspaceService(uow).select(
+        identified.user.id, asked, identified.remembered_workspace
     )
 
 

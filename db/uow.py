@@ -1,4 +1,8 @@
-"""The unit of work: one transaction, committed on success and rolled back on any error."""
+"""The unit of work: one transaction, committed on success and rolled back on any error.
+
+A block inside another on the same unit of work joins its transaction: the outermost
+block commits, or rolls back when an error leaves it. So a caller can put two services'
+reads in one transaction (api/authorization.py: who asks, and in which workspace)."""
 
 from __future__ import annotations
 
@@ -42,8 +46,15 @@ class UnitOfWork:
         are global."""
         self._sessions = sessions
         self.workspace = workspace
+        self._depth = 0
 
     async def __aenter__(self) -> UnitOfWork:
+        if self._depth == 0:
+            self._begin()
+        self._depth += 1
+        return self
+
+    def _begin(self) -> None:
         self.session = self._sessions()
         self.workflows = WorkflowRepository(self.session, self.workspace)
         self.model_configs = ModelConfigRepository(self.session, self.workspace)
@@ -55,7 +66,6 @@ class UnitOfWork:
         self.credentials = CredentialRepository(self.session)
         self.audit = AuditRepository(self.session)
         self.usage = UsageRepository(self.session, self.workspace)
-        return self
 
     async def __aexit__(
         self,
@@ -63,6 +73,9 @@ class UnitOfWork:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
+        self._depth -= 1
+        if self._depth:
+            return
         try:
             if exc_type is None:
                 await self.session.commit()

@@ -56,6 +56,38 @@ async def test_a_live_name_is_unique_and_archiving_frees_it(database_url: str) -
         await engine.dispose()
 
 
+async def test_a_block_inside_another_joins_its_transaction(database_url: str) -> None:
+    """The outermost block commits; an error leaving it undoes the inner block's work."""
+    await asyncio.to_thread(upgrade_to_head, database_url)
+    engine = create_engine(database_url)
+    sessions = session_factory(engine)
+
+    async def live_names() -> list[str]:
+        async with UnitOfWork(sessions) as uow:
+            items, _ = await uow.workflows.list_live(name_contains="joined", limit=10, offset=0)
+        return sorted(item.name for item in items)
+
+    try:
+        uow = UnitOfWork(sessions)
+        with pytest.raises(RuntimeError):
+            async with uow:
+                async with uow as inner:
+                    await inner.workflows.create(
+                        name="joined-undone", description="", spec={}, layout=None
+                    )
+                assert inner.session is uow.session
+                raise RuntimeError("after the inner block")
+        async with uow:
+            async with uow as inner:
+                await inner.workflows.create(
+                    name="joined-kept", description="", spec={}, layout=None
+                )
+            assert await live_names() == []  # the outer block has not committed yet
+        assert await live_names() == ["joined-kept"]
+    finally:
+        await engine.dispose()
+
+
 def test_secret_key_file_is_created_once_and_required_where_it_cannot_be(
     tmp_path: Path,
 ) -> None:

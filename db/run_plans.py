@@ -34,11 +34,11 @@ async def compile_version(
     Raises VersionMissing, or the compiler's CompilationFailed for inputs (or model
     configs and tools, since the version was saved) that no longer fit."""
     async with uow:
-        workflow = await uow.workflows.get(workflow_id)
-        if workflow is None:
+        found = await uow.workflows.get_with_version(workflow_id, version or None)
+        if found is None:
             raise VersionMissing(f"no workflow {workflow_id}")
+        workflow, stored = found
         number = version or workflow.latest_version
-        stored = await uow.workflows.get_version(workflow_id, number)
         if stored is None:
             raise VersionMissing(f"workflow {workflow_id} has no version {number}")
         models = await uow.model_configs.names()

@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Select, func, select, update
+from sqlalchemy import Select, and_, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.base import utcnow
@@ -148,6 +148,27 @@ class WorkflowRepository:
     async def get_version(self, workflow_id: uuid.UUID, version: int) -> WorkflowVersion | None:
         query = self._versions(workflow_id).where(WorkflowVersion.version == version)
         return (await self.session.execute(query)).scalar_one_or_none()
+
+    async def get_with_version(
+        self, workflow_id: uuid.UUID, version: int | None
+    ) -> tuple[Workflow, WorkflowVersion | None] | None:
+        """A live definition and one of its versions (the latest when None), in one query:
+        None without the definition, no version without that version."""
+        number = Workflow.latest_version if version is None else version
+        query = (
+            select(Workflow, WorkflowVersion)
+            .outerjoin(
+                WorkflowVersion,
+                and_(WorkflowVersion.workflow_id == Workflow.id, WorkflowVersion.version == number),
+            )
+            .where(
+                Workflow.id == workflow_id,
+                Workflow.workspace == self.workspace,
+                Workflow.archived.is_(False),
+            )
+        )
+        found = (await self.session.execute(query)).first()
+        return None if found is None else (found[0], found[1])
 
     async def list_versions(self, workflow_id: uuid.UUID) -> Sequence[WorkflowVersion]:
         query = self._versions(workflow_id).order_by(WorkflowVersion.version)

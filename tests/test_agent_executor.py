@@ -7,7 +7,6 @@ import gc
 from typing import Any
 
 import pytest
-
 from crewai import LLM, Agent, Task
 from crewai.agents.agent_executor import AgentExecutor
 from crewai.events.event_bus import crewai_event_bus

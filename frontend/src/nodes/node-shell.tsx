@@ -1,8 +1,9 @@
-import { Handle, Position } from '@xyflow/react';
+import { Position } from '@xyflow/react';
 import { STEP_STATUS_LABEL } from '../lib/status';
 import { useCanvasInfo } from './canvas-context';
 import { NODE_CONFIG } from './config';
 import { runFacts } from './run-facts';
+import { StepHandle } from './step-handle';
 import type { NodeKind, TargetHandle } from './types';
 
 interface NodeShellProps {
@@ -37,7 +38,7 @@ export function NodeShell({ id, kind, selected, summary, targets, branches = [] 
   return (
     <div className={classes.filter(Boolean).join(' ')}>
       {targets.map((handle) => (
-        <Handle
+        <StepHandle
           key={handle}
           id={handle}
           type="target"
@@ -85,7 +86,7 @@ export function NodeShell({ id, kind, selected, summary, targets, branches = [] 
         </div>
       )}
       {branches.map((branch, index) => (
-        <Handle
+        <StepHandle
           key={branch}
           id={branch}
           type="source"
@@ -95,7 +96,7 @@ export function NodeShell({ id, kind, selected, summary, targets, branches = [] 
           aria-label={`Run a step when ${id} takes ${branch}`}
         />
       ))}
-      <Handle
+      <StepHandle
         id="out"
         type="source"
         position={kind === 'agent' || branches.length > 0 ? Position.Right : Position.Bottom}

@@ -1,4 +1,4 @@
-import { Background, Controls, Panel, ReactFlow, useReactFlow, type IsValidConnection } from '@xyflow/react';
+import { Background, Controls, Panel, ReactFlow, useReactFlow, useStore, type IsValidConnection } from '@xyflow/react';
 import { useCallback, useMemo, type DragEvent } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import { connectionKind } from '../../lib/graph';
@@ -41,6 +41,10 @@ export function DesignerCanvas() {
   );
   const rootIssues = useDesigner((s) => s.issues.root);
   const { screenToFlowPosition } = useReactFlow();
+  // Which handle type a connection being drawn started from: the handles of that type
+  // cannot end it, so the stylesheet stops them taking the pointer (StepHandle has no
+  // store subscription of its own to know).
+  const connectingFrom = useStore((s) => s.connection.fromHandle?.type);
   const canvasInfo = useMemo(() => ({ issues, onDelete: deleteNode }), [issues, deleteNode]);
 
   const onDragOver = useCallback((event: DragEvent) => {
@@ -62,7 +66,7 @@ export function DesignerCanvas() {
 
   return (
     <CanvasContext.Provider value={canvasInfo}>
-      <div className="canvas" onDragOver={onDragOver} onDrop={onDrop}>
+      <div className="canvas" data-connecting-from={connectingFrom} onDragOver={onDragOver} onDrop={onDrop}>
         <ReactFlow
           aria-label="Workflow canvas"
           nodes={nodes}

@@ -39,6 +39,7 @@ from workflows.task_step import CallRef, LLMCall, TokenUsage, TranscriptEntry
 # CrewAI takes a reply as the result only when it carries this marker.
 FINAL_ANSWER = "Final Answer:"
 NO_KEY = "no-key"
+PER_MILLION = 1_000_000
 
 
 class Transcript:
@@ -287,6 +288,7 @@ def build_llm(
     ``loop`` is CrewAI's event loop: CrewAI's threads hand their calls to it.
     """
     sampling = _sampling(config)
+    prices = prices_of(config)
     llm = KasalLLM(
         model=config.model,
         is_litellm=True,
@@ -298,6 +300,7 @@ def build_llm(
         # Streamed, so the run console shows the reply as it comes (activities/llm_stream.py).
         stream=True,
         **sampling,
+        **_litellm_prices(prices),
     )
     llm._transcript = transcript
     llm._live = live
@@ -306,10 +309,23 @@ def build_llm(
     llm._usage_log = usage_log
     llm._answer_only = not with_tools
     llm._function_calling = config.function_calling
-    llm._prices = prices_of(config)
+    llm._prices = prices
     llm._budget = budget
     llm._slots = slots
     return llm
+
+
+def _litellm_prices(prices: ModelPrices | None) -> dict[str, float]:
+    """The prices as litellm takes them, per token. litellm prices every reply itself,
+    though we read only our own price (activities/pricing.py); told it, litellm skips
+    looking the model up in its price map: a sixth of its CPU per call, more for a model
+    the map has no entry for (each lookup fails through its fallbacks)."""
+    if prices is None:
+        return {}
+    return {
+        "input_cost_per_token": prices.input_per_mtok / PER_MILLION,
+        "output_cost_per_token": prices.output_per_mtok / PER_MILLION,
+    }
 
 
 def _sampling(config: ModelConfig) -> dict[str, Any]:

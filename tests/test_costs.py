@@ -5,6 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
+import litellm
+import pytest
+
 from tests.api_stack import ApiStack
 from tests.helpers import agent, marker, task
 from tests.stub_llm import Call, Reply, StubLLM
@@ -92,3 +95,27 @@ async def test_a_model_on_this_machine_without_prices_costs_nothing(
     [step] = run["steps"]
     assert step["usage"]["completion_tokens"] > 0
     assert (step["cost_micros"], run["cost_micros"], run["cost_usd"]) == (0, 0, 0)
+
+
+async def test_litellm_is_told_the_configs_prices(
+    api: ApiStack, stub_llm: StubLLM, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """litellm prices every reply itself: told the prices, it looks nothing up in its own
+    price map (a model it has no entry for costs it most), and its price is Kasal's."""
+    await priced_model(api, stub_llm)
+    stub_llm.script(marker("told"), Reply("the brief " * 25))
+    spec: dict[str, Any] = {"agents": [agent(llm="priced")], "steps": [task("told")]}
+    created = await api.http.post("/workflows", json={"name": "told", "spec": spec})
+    assert created.status_code == 201, created.text
+    told: list[tuple[float, float]] = []
+    acompletion = litellm.acompletion
+
+    async def recording_acompletion(**params: Any) -> Any:
+        told.append((params["input_cost_per_token"], params["output_cost_per_token"]))
+        return await acompletion(**params)
+
+    monkeypatch.setattr(litellm, "acompletion", recording_acompletion)
+    run_id = (await start(api, created.json()["id"]))["run_id"]
+    await wait_for_run(api, run_id, "completed")
+    per_token = (PRICES["input_per_mtok"] / 1_000_000, PRICES["output_per_mtok"] / 1_000_000)
+    assert told == [per_token]

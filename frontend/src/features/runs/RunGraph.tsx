@@ -7,6 +7,10 @@ import { CanvasContext } from '../../nodes/canvas-context';
 import { nodeTypes } from '../../nodes/registry';
 import type { AppNode } from '../../nodes/types';
 
+// A constant: a new object on each render (each status the run reports) would be a
+// change of options for React Flow to take in.
+const FIT_VIEW_OPTIONS = { maxZoom: 1 };
+
 interface Props {
   graph: Graph;
   steps: Step[];
@@ -42,7 +46,7 @@ export function RunGraph({ graph, steps, selectedId, onSelect }: Props) {
           nodesConnectable={false}
           elementsSelectable={false}
           fitView
-          fitViewOptions={{ maxZoom: 1 }}
+          fitViewOptions={FIT_VIEW_OPTIONS}
         >
           <Background gap={20} />
           <Controls showInteractive={false} />

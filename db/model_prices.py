@@ -6,6 +6,7 @@ budget for a run whose models have no price.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 from typing import Any
 from urllib.parse import urlsplit
@@ -45,6 +46,9 @@ def is_local(model: str, api_base: str | None) -> bool:
         return False
 
 
+# Once per model and process: the map is litellm's local copy, read offline, and a model
+# it lacks takes litellm's every fallback to say so (the worker asks for each attempt).
+@functools.lru_cache(maxsize=256)
 def _from_price_map(model: str) -> ModelPrices | None:
     # Imported here: litellm takes seconds to import, and the API needs it only to price.
     import litellm

@@ -100,8 +100,8 @@ async def test_a_model_on_this_machine_without_prices_costs_nothing(
 async def test_litellm_is_told_the_configs_prices(
     api: ApiStack, stub_llm: StubLLM, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """litellm prices every reply itself: told the prices, it looks nothing up in its own
-    price map (a model it has no entry for costs it most), and its price is Kasal's."""
+    """litellm prices every reply itself; given the config's input and output prices per
+    token, it need not look the model up in its price map. Kasal's cost is its own."""
     await priced_model(api, stub_llm)
     stub_llm.script(marker("told"), Reply("the brief " * 25))
     spec: dict[str, Any] = {"agents": [agent(llm="priced")], "steps": [task("told")]}

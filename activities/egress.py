@@ -32,6 +32,9 @@ class EgressRefused(Exception):
 
 async def resolve(host: str, port: int) -> list[IpAddress]:
     """Every address ``host`` resolves to, in the resolver's order."""
+    literal = _address_literal(host)
+    if literal is not None:
+        return [literal]
     infos = await anyio.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     addresses: list[IpAddress] = []
     for info in infos:
@@ -40,6 +43,18 @@ async def resolve(host: str, port: int) -> list[IpAddress]:
         if address not in addresses:
             addresses.append(address)
     return addresses
+
+
+def _address_literal(host: str) -> IpAddress | None:
+    """The address a host written as one names, without a trip to the resolver's thread
+    (a local model's 127.0.0.1 is checked on every call). Only the canonical forms:
+    "127.1" or "2130706433", which the resolver also reads as addresses, go to it."""
+    if "%" in host:
+        return None
+    try:
+        return unmapped(ipaddress.ip_address(host))
+    except ValueError:
+        return None
 
 
 async def checked_addresses(host: str, port: int, policy: EgressPolicy) -> list[IpAddress]:

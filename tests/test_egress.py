@@ -3,13 +3,21 @@ smuggle a destination through params nor borrow the worker's environment keys.""
 
 from __future__ import annotations
 
+import ipaddress
 import uuid
 
+import anyio
 import pytest
 from temporalio.client import Client
 from temporalio.worker import Worker
 
-from activities.egress import EgressRefused, check_url, guarded_client
+from activities.egress import (
+    EgressRefused,
+    check_url,
+    checked_addresses,
+    guarded_client,
+    resolve,
+)
 from activities.model_registry import ModelConfig, StaticModelRegistry
 from activities.tools.toolbox import NO_TOOL_SECRETS, ToolEnvironment
 from db.blobs import BlobStore
@@ -60,6 +68,23 @@ async def test_a_name_that_resolves_to_a_refused_address_is_refused_at_connect(
     async with guarded_client(EgressPolicy()) as client:
         assert (await client.post(url, json={"event": "ok"})).status_code == 200
     assert webhook_receiver.events == [{"event": "ok"}]
+
+
+async def test_an_address_written_as_one_is_judged_without_the_resolver(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    async def no_resolver(*args: object, **kwargs: object) -> object:
+        raise AssertionError("the resolver was asked")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(anyio, "getaddrinfo", no_resolver)
+        assert await resolve("127.0.0.1", 80) == [ipaddress.ip_address("127.0.0.1")]
+        mapped = await resolve("::ffff:169.254.169.254", 80)
+        assert mapped == [ipaddress.ip_address("169.254.169.254")]
+        with pytest.raises(EgressRefused, match="refused by the egress policy"):
+            await checked_addresses("127.0.0.1", 9, LOOPBACK_DENIED)
+    # Forms only the resolver reads as addresses still go to it, and are judged as such.
+    assert await resolve("2130706433", 80) == [ipaddress.ip_address("127.0.0.1")]
 
 
 def local_config(stub_llm: StubLLM, **fields: object) -> ModelConfig:

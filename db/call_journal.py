@@ -83,9 +83,7 @@ class CallJournal:
         """Keep a finished call's record, over its intent if there was one."""
 
         async def write(repo: CallJournalRepository) -> None:
-            sealed = self._seal(record, key.run_id)
-            await repo.insert_if_absent(key, status=DONE, attempt=attempt, record=sealed)
-            await repo.finish(key, attempt=attempt, record=sealed)
+            await repo.finish(key, attempt=attempt, record=self._seal(record, key.run_id))
 
         await self._write(write)
 

@@ -5,6 +5,7 @@ never repeated blindly."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any
 
@@ -14,7 +15,10 @@ from temporalio.worker import Worker
 from api.schemas.transcripts import ATTEMPT_TRANSCRIPT_KIND, AttemptTranscript
 from api.services.call_records import attempt_transcript
 from db.blobs import BlobStore
-from db.call_journal import CallJournal
+from db.call_journal import DONE, INTENT, CallJournal
+from db.migrate import upgrade_to_head
+from db.repositories.call_journal import CallKey
+from db.session import create_engine, session_factory
 from tests.helpers import (
     agent,
     eventually,
@@ -171,3 +175,31 @@ async def test_an_operators_retry_of_a_paused_step_starts_a_fresh_journal(
 
     assert result.outcome == "completed"
     assert stub_llm.call_count(marker("a")) == 4  # the first call was made again
+
+
+async def test_a_finished_call_keeps_one_row_over_its_intent_and_its_retries(
+    database_url: str,
+) -> None:
+    """On SQLite and Postgres: the record replaces the intent, a later attempt's record
+    replaces an earlier one, and a call without an intent gets its row at once."""
+    await asyncio.to_thread(upgrade_to_head, database_url)
+    engine = create_engine(database_url)
+    try:
+        journal = CallJournal(BlobStore(session_factory(engine)))
+        intended, direct = (
+            CallKey("run-1", "a", 1, kind, 0, f"hash-{kind}") for kind in ("tool", "llm")
+        )
+        await journal.intend(intended, 1, {"asks": "x"})
+        assert (await journal.find(intended)).status == INTENT  # type: ignore[union-attr]
+        await journal.record(intended, 1, {"reply": "first"})
+        await journal.record(intended, 2, {"reply": "second"})
+        await journal.record(direct, 1, {"reply": "at once"})
+        calls = await journal.calls_of_execution("run-1", "a", 1)
+        assert {key: (row.status, row.record) for key, row in calls.items()} == {
+            ("tool", 0, "hash-tool"): (DONE, {"reply": "second"}),
+            ("llm", 0, "hash-llm"): (DONE, {"reply": "at once"}),
+        }
+        [change] = [c for c in await journal.changes_after("run-1", None) if c.kind == "tool"]
+        assert change.attempt == 2
+    finally:
+        await engine.dispose()

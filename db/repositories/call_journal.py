@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, delete, or_, select, update
+from sqlalchemy import and_, delete, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -49,25 +49,41 @@ class CallJournalRepository:
         self, key: CallKey, *, status: str, attempt: int, record: dict[str, Any] | None
     ) -> None:
         """ON CONFLICT DO NOTHING: the first writer of a call's row keeps it."""
+        await self.session.execute(
+            self._insert(key, status, attempt, record).on_conflict_do_nothing()
+        )
+
+    async def finish(self, key: CallKey, *, attempt: int, record: dict[str, Any]) -> None:
+        """The call is done: its row, over its intent if there was one, in one statement."""
+        insert = self._insert(key, "done", attempt, record)
+        await self.session.execute(
+            insert.on_conflict_do_update(
+                index_elements=list(key.columns()),
+                set_={
+                    "status": insert.excluded.status,
+                    "attempt": insert.excluded.attempt,
+                    "record": insert.excluded.record,
+                    "updated_at": insert.excluded.updated_at,
+                },
+            )
+        )
+
+    def _insert(
+        self, key: CallKey, status: str, attempt: int, record: dict[str, Any] | None
+    ) -> postgresql.Insert | sqlite.Insert:
         dialect = self.session.get_bind().dialect.name
         insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
         now = utcnow()
-        values = {
-            **key.columns(),
-            "id": uuid.uuid4(),
-            "status": status,
-            "attempt": attempt,
-            "record": record,
-            "created_at": now,
-            "updated_at": now,
-        }
-        await self.session.execute(insert(CallJournalRow).values(values).on_conflict_do_nothing())
-
-    async def finish(self, key: CallKey, *, attempt: int, record: dict[str, Any]) -> None:
-        await self.session.execute(
-            update(CallJournalRow)
-            .filter_by(**key.columns())
-            .values(status="done", attempt=attempt, record=record, updated_at=utcnow())
+        return insert(CallJournalRow).values(
+            {
+                **key.columns(),
+                "id": uuid.uuid4(),
+                "status": status,
+                "attempt": attempt,
+                "record": record,
+                "created_at": now,
+                "updated_at": now,
+            }
         )
 
     async def of_execution(self, run_id: str, step_id: str, execution: int) -> list[CallJournalRow]:

@@ -8,6 +8,7 @@ import { CanvasContext } from '../../nodes/canvas-context';
 import { NODE_KINDS, nodeTypes } from '../../nodes/registry';
 import type { NodeKind } from '../../nodes/types';
 import { useDesigner } from '../../stores/designer-store';
+import { useFrameBatchedDrag } from './frame-batched-drag';
 import { DRAG_TYPE } from './Palette';
 
 const isNodeKind = (value: string): value is NodeKind => (NODE_KINDS as string[]).includes(value);
@@ -23,7 +24,15 @@ const DELETE_KEYS = ['Backspace', 'Delete'];
 
 /** The editable canvas: drop palette items, drag nodes, connect handles. */
 export function DesignerCanvas() {
-  const { nodes, edges, onNodesChange, onEdgesChange, onConnect, addNode, deleteNode } = useDesigner(
+  const {
+    nodes,
+    edges,
+    onNodesChange: applyNodeChanges,
+    onEdgesChange,
+    onConnect,
+    addNode,
+    deleteNode,
+  } = useDesigner(
     useShallow((s) => ({
       nodes: s.nodes,
       edges: s.edges,
@@ -40,6 +49,7 @@ export function DesignerCanvas() {
     ),
   );
   const rootIssues = useDesigner((s) => s.issues.root);
+  const onNodesChange = useFrameBatchedDrag(applyNodeChanges);
   const { screenToFlowPosition } = useReactFlow();
   // Which handle type a connection being drawn started from: the handles of that type
   // cannot end it, so the stylesheet stops them taking the pointer (StepHandle has no

@@ -89,6 +89,9 @@ export function DesignerCanvas() {
           deleteKeyCode={DELETE_KEYS}
           fitView
           fitViewOptions={FIT_VIEW_OPTIONS}
+          // Off-screen nodes and edges are not drawn: while a drag auto-pans a large
+          // canvas, every frame otherwise lays out and paints all of them (P7).
+          onlyRenderVisibleElements
         >
           <Background gap={20} />
           <Controls showInteractive={false} />

@@ -70,6 +70,11 @@ export function makeEdge(source: string, target: string, handle: TargetHandle, b
     target,
     sourceHandle: 'out',
     targetHandle: handle,
+    // An agent's edges are drawn square, not as curves: an agent reaches every task it
+    // does, and while a drag auto-pans a large canvas the software rasteriser redraws
+    // every one of those long curves each frame (P7, 300 nodes, back to back: drag frame
+    // p95 ~19 -> ~10 ms, every pair lower; straight lines gained little).
+    ...(handle === 'agent' ? { type: 'smoothstep' } : {}),
     className: handle === 'agent' ? 'edge-assignment' : 'edge-dependency',
     ariaLabel: handle === 'agent' ? `${source} assigned to ${target}` : `${target} runs after ${source}`,
   };

@@ -16,7 +16,7 @@ import os
 import re
 from pathlib import Path
 
-from playwright.async_api import async_playwright
+from playwright.async_api import async_playwright, expect
 
 from bench.report import Figure, percentile
 from bench.stack import ROOT, Stack, spec_of
@@ -91,11 +91,11 @@ async def p7(stack: Stack) -> Figure:
             await page.goto(f"/auth/link?token={stack.sign_in_token}")
             await page.wait_for_url(re.compile(r".*#/.*|.*/$"))
             await page.goto(f"/#/workflows/{workflow_id}")
-            node_boxes = page.locator(".react-flow__node")
-            await page.wait_for_function(
-                f"document.querySelectorAll('.react-flow__node').length >= {nodes}"
-            )
-            rendered = await node_boxes.count()
+            # The whole definition is in the designer once it has been validated; only
+            # the nodes in view are drawn (onlyRenderVisibleElements).
+            await expect(page.get_by_role("status").filter(has_text="Valid")).to_be_visible()
+            await expect(page.get_by_test_id(f"rf__node-{DRAGGED}")).to_be_visible()
+            drawn = await page.locator(".react-flow__node").count()
             box = await page.get_by_test_id(f"rf__node-{DRAGGED}").bounding_box()
             assert box is not None
             await page.evaluate(FRAME_PROBE)
@@ -116,7 +116,9 @@ async def p7(stack: Stack) -> Figure:
     met = bool(frames) and p95 <= FRAME_GOAL_MS and first_kb <= BUNDLE_GOAL_KB
     return Figure(
         case="P7",
-        what=f"designer with {rendered} nodes: frame time while dragging; JS gzipped",
+        what=(
+            f"designer with {nodes} nodes ({drawn} in view): frame time while dragging; JS gzipped"
+        ),
         figure=(
             f"frame p95 {p95} ms ({round(p95 / FRAME_GOAL_MS, 2)}x the 16 ms budget); "
             f"first-load JS {first_kb} KB ({round(first_kb / BUNDLE_GOAL_KB, 2)}x 400 KB)"
@@ -124,7 +126,8 @@ async def p7(stack: Stack) -> Figure:
         goal=f"≤ {FRAME_GOAL_MS:g} ms p95, ≤ {BUNDLE_GOAL_KB:g} KB",
         met=met,
         details={
-            "nodes_rendered": rendered,
+            "nodes": nodes,
+            "nodes_drawn": drawn,
             # How far the dragged node really went: the frames measured moved it.
             "node_moved_px": round(moved["x"] - box["x"]),
             "frames_measured": len(frames),

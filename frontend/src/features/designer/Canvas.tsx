@@ -1,4 +1,4 @@
-import { Background, Controls, Panel, ReactFlow, useReactFlow, useStore, type IsValidConnection } from '@xyflow/react';
+import { Controls, Panel, ReactFlow, useReactFlow, useStore, type IsValidConnection } from '@xyflow/react';
 import { useCallback, useMemo, type DragEvent } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import { connectionKind } from '../../lib/graph';
@@ -8,6 +8,7 @@ import { CanvasContext } from '../../nodes/canvas-context';
 import { NODE_KINDS, nodeTypes } from '../../nodes/registry';
 import type { NodeKind } from '../../nodes/types';
 import { useDesigner } from '../../stores/designer-store';
+import { CanvasGrid } from './CanvasGrid';
 import { useFrameBatchedDrag } from './frame-batched-drag';
 import { DRAG_TYPE } from './Palette';
 
@@ -93,7 +94,7 @@ export function DesignerCanvas() {
           // canvas, every frame otherwise lays out and paints all of them (P7).
           onlyRenderVisibleElements
         >
-          <Background gap={20} />
+          <CanvasGrid />
           <Controls showInteractive={false} />
           {nodes.length === 0 && (
             <Panel position="top-center" className="canvas__hint">

@@ -47,8 +47,8 @@ async def resolve(host: str, port: int) -> list[IpAddress]:
 
 def _address_literal(host: str) -> IpAddress | None:
     """The address a host written as one names, without a trip to the resolver's thread
-    (a local model's 127.0.0.1 is checked on every call). Only the canonical forms:
-    "127.1" or "2130706433", which the resolver also reads as addresses, go to it."""
+    (a local model's 127.0.0.1 is checked on every call). Only canonical forms are read
+    here: "127.1" or "2130706433", which the resolver also reads as addresses, go to it."""
     if "%" in host:
         return None
     try:

@@ -23,7 +23,7 @@ import anyio
 import httpcore
 import httpx
 
-from workflows.egress import EgressPolicy, IpAddress, unmapped
+from workflows.egress import EgressPolicy, IpAddress, literal_address, unmapped
 
 
 class EgressRefused(Exception):
@@ -32,7 +32,9 @@ class EgressRefused(Exception):
 
 async def resolve(host: str, port: int) -> list[IpAddress]:
     """Every address ``host`` resolves to, in the resolver's order."""
-    literal = _address_literal(host)
+    # A host written as an address (a local model's 127.0.0.1, checked on every call)
+    # needs no trip to the resolver's thread. A scoped IPv6 address keeps its zone there.
+    literal = None if "%" in host else literal_address(host)
     if literal is not None:
         return [literal]
     infos = await anyio.getaddrinfo(host, port, type=socket.SOCK_STREAM)
@@ -43,18 +45,6 @@ async def resolve(host: str, port: int) -> list[IpAddress]:
         if address not in addresses:
             addresses.append(address)
     return addresses
-
-
-def _address_literal(host: str) -> IpAddress | None:
-    """The address a host written as one names, without a trip to the resolver's thread
-    (a local model's 127.0.0.1 is checked on every call). Only canonical forms are read
-    here: "127.1" or "2130706433", which the resolver also reads as addresses, go to it."""
-    if "%" in host:
-        return None
-    try:
-        return unmapped(ipaddress.ip_address(host))
-    except ValueError:
-        return None
 
 
 async def checked_addresses(host: str, port: int, policy: EgressPolicy) -> list[IpAddress]:

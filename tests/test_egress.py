@@ -81,10 +81,12 @@ async def test_an_address_written_as_one_is_judged_without_the_resolver(
         assert await resolve("127.0.0.1", 80) == [ipaddress.ip_address("127.0.0.1")]
         mapped = await resolve("::ffff:169.254.169.254", 80)
         assert mapped == [ipaddress.ip_address("169.254.169.254")]
+        # The old IPv4 spellings a resolver accepts are read as it reads them.
+        assert await resolve("2130706433", 80) == [ipaddress.ip_address("127.0.0.1")]
         with pytest.raises(EgressRefused, match="refused by the egress policy"):
             await checked_addresses("127.0.0.1", 9, LOOPBACK_DENIED)
-    # Forms only the resolver reads as addresses still go to it, and are judged as such.
-    assert await resolve("2130706433", 80) == [ipaddress.ip_address("127.0.0.1")]
+    # A name still goes to the resolver, and is judged by what it resolves to.
+    assert ipaddress.ip_address("127.0.0.1") in await resolve("localhost", 80)
 
 
 def local_config(stub_llm: StubLLM, **fields: object) -> ModelConfig:

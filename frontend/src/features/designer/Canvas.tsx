@@ -8,7 +8,7 @@ import { CanvasContext } from '../../nodes/canvas-context';
 import { NODE_KINDS, nodeTypes } from '../../nodes/registry';
 import type { NodeKind } from '../../nodes/types';
 import { useDesigner } from '../../stores/designer-store';
-import { CanvasGrid } from './CanvasGrid';
+import { CanvasGrid } from '../../components/CanvasGrid';
 import { useFrameBatchedDrag } from './frame-batched-drag';
 import { DRAG_TYPE } from './Palette';
 

@@ -1,6 +1,7 @@
-import { Background, Controls, ReactFlow, type NodeMouseHandler } from '@xyflow/react';
+import { Controls, ReactFlow, type NodeMouseHandler } from '@xyflow/react';
 import { useMemo } from 'react';
 import type { Step, StepStatus } from '../../api/types';
+import { CanvasGrid } from '../../components/CanvasGrid';
 import type { Graph } from '../../lib/graph';
 import { markTakenEdges } from '../../lib/run-view';
 import { CanvasContext } from '../../nodes/canvas-context';
@@ -48,7 +49,7 @@ export function RunGraph({ graph, steps, selectedId, onSelect }: Props) {
           fitView
           fitViewOptions={FIT_VIEW_OPTIONS}
         >
-          <Background gap={20} />
+          <CanvasGrid />
           <Controls showInteractive={false} />
         </ReactFlow>
       </div>

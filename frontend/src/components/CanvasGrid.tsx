@@ -11,7 +11,7 @@ const GRID_MIN_ZOOM = 0.6;
 
 const showsGrid = (s: ReactFlowState) => s.transform[2] >= GRID_MIN_ZOOM;
 
-/** The canvas's dotted grid, 20 flow units apart, where it can be seen. */
+/** A canvas's dotted grid (the designer's and the run graph's), 20 flow units apart, where it can be seen. */
 export function CanvasGrid() {
   return useStore(showsGrid) ? <Background gap={20} /> : null;
 }

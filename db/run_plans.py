@@ -6,6 +6,7 @@ run starts (api/services/run_starting.py), a worker when a schedule fires
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from typing import Any
 
 from db.called_workflows import resolve_called_workflows
@@ -13,8 +14,9 @@ from db.secrets import SecretBox
 from db.uow import UnitOfWork
 from db.user_tools import load_user_tools
 from kasal.settings import Settings
-from workflows.compiler import compile_plan
+from workflows.compiler import NO_TOOLS, called_workflows, compile_plan
 from workflows.plan import Plan, RunMeta
+from workflows.tools import BUILTIN_BY_NAME, PinnedTool
 
 
 class VersionMissing(LookupError):
@@ -42,8 +44,10 @@ async def compile_version(
         if stored is None:
             raise VersionMissing(f"workflow {workflow_id} has no version {number}")
         models = await uow.model_configs.names()
-        # Pinned at their current versions, without secret values.
-        tools = await load_user_tools(uow, secrets)
+        tools: Mapping[str, PinnedTool] = NO_TOOLS
+        if may_name_user_tools(stored.spec):
+            # Pinned at their current versions, without secret values.
+            tools = await load_user_tools(uow, secrets)
         name = workflow.name
         children = await resolve_called_workflows(uow, stored.spec, models, tools, (name,))
     plan = compile_plan(stored.spec, inputs, models, tools, children)
@@ -62,3 +66,19 @@ async def compile_version(
             )
         }
     )
+
+
+def may_name_user_tools(spec: Mapping[str, Any]) -> bool:
+    """Whether compiling ``spec`` may look a user tool up: one of its agents names a tool
+    that is not built in, or it calls another workflow, whose agents may. When not, a
+    launch skips reading the workspace's tools and MCP servers: two queries of six."""
+    if called_workflows(spec):
+        return True
+    agents = spec.get("agents")
+    for agent in agents if isinstance(agents, list) else []:
+        names = agent.get("tools") if isinstance(agent, Mapping) else None
+        if isinstance(names, list) and any(
+            not isinstance(name, str) or name not in BUILTIN_BY_NAME for name in names
+        ):
+            return True
+    return False

@@ -5,9 +5,12 @@ run's plan pinning its agents' tools without a secret."""
 from __future__ import annotations
 
 import asyncio
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import insert, text
+from sqlalchemy import Engine, event, insert, text
 
 from db.base import utcnow
 from db.models import ToolRow
@@ -318,6 +321,43 @@ async def test_a_run_pins_a_builtin_and_an_http_tool_without_secrets(api: ApiSta
         assert SECRET not in history
         assert SECRET not in (await api.http.get(f"/runs/{created['run_id']}")).text
     finally:
+        await api.env.client.get_workflow_handle(created["run_id"]).terminate("test over")
+
+
+@contextmanager
+def statements_run() -> Iterator[list[str]]:
+    """The SQL every engine in this process runs inside the block, the API's included."""
+    seen: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        seen.append(statement)
+
+    event.listen(Engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(Engine, "before_cursor_execute", record)
+
+
+async def test_a_launch_reads_the_user_tools_only_when_an_agent_may_name_one(
+    api: ApiStack,
+) -> None:
+    """Reading the workspace's tools and MCP servers was two of a launch's six queries;
+    a definition whose agents name only built-ins skips them, and one naming a user
+    tool still reads (and pins) it."""
+    await create_tool(api)
+    only_builtins = await create_workflow(
+        api, GATED_TOOLS | {"agents": [agent(tools=["calculate"])]}, name="builtins"
+    )
+    naming_a_user_tool = await create_workflow(api, GATED_TOOLS, name="weather")
+    reads_user_tools = re.compile(r"\bFROM (tools|mcp_servers)\b")
+    started = []
+    for workflow_id, reads_them in ((only_builtins, False), (naming_a_user_tool, True)):
+        with statements_run() as statements:
+            started.append(await start(api, workflow_id))
+        assert any("FROM workflows" in statement for statement in statements)
+        assert any(map(reads_user_tools.search, statements)) is reads_them
+    for created in started:
         await api.env.client.get_workflow_handle(created["run_id"]).terminate("test over")
 
 

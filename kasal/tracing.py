@@ -72,7 +72,12 @@ def instrument_app(app: FastAPI) -> None:
         return
     from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 
-    FastAPIInstrumentor.instrument_app(app, excluded_urls=UNTRACED_PATHS)
+    # No span per ASGI message: a run's event stream sends one message per event (every
+    # live token batch), so its trace would fill with thousands of `http send` spans,
+    # and every request would pay for three spans that say nothing the request's doesn't.
+    FastAPIInstrumentor.instrument_app(
+        app, excluded_urls=UNTRACED_PATHS, exclude_spans=["receive", "send"]
+    )
 
 
 def client_interceptors() -> list[Interceptor]:

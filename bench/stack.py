@@ -126,6 +126,7 @@ class Stack:
     http: httpx.AsyncClient  # an admin's, at /api/v1
     api: subprocess.Popen[bytes]
     worker: subprocess.Popen[bytes]
+    bare_worker: subprocess.Popen[bytes]
     bare_task_queue: str
     traces: TraceSink
     sign_in_token: str  # one-time: the browser's (P7)
@@ -302,6 +303,7 @@ async def service_stack() -> AsyncIterator[Stack]:
                     http,
                     api,
                     worker,
+                    bare,
                     bare_task_queue,
                     traces,
                     link,

@@ -2,7 +2,9 @@
 
 P4, unloaded: one launch at a time, each run left to finish before the next, against a
 raw ``client.start_workflow`` of the same workflow (AgentWorkflowV2, the same plan) by
-the API's own kind of client, on the same queue, timed the same way.
+the API's own kind of client, on the same queue, timed the same way. Beside them, the
+cheapest authenticated request (``GET /me``): what any call to the API pays before a
+launch does anything of its own.
 
 Load check (issue 13, point 10): launches at an even pace (500 in 10 s), each sent on
 time whether or not the ones before were answered; none may fail and none be lost (every
@@ -48,6 +50,14 @@ async def api_start_seconds(stack: Stack, workflow_id: str) -> float:
     return seconds
 
 
+async def authenticated_get_seconds(stack: Stack) -> float:
+    started = time.perf_counter()
+    response = await stack.http.get("/me")
+    seconds = time.perf_counter() - started
+    response.raise_for_status()
+    return seconds
+
+
 async def p4(stack: Stack) -> Figure:
     samples = int(os.environ.get("KASAL_BENCH_P4_STARTS", "40"))
     stack.llm_latency(0.0)
@@ -56,10 +66,11 @@ async def p4(stack: Stack) -> Figure:
     run_input = AgentWorkflowV2Input(plan=compile_plan(spec, {}, {"stub"}))
     await api_start_seconds(stack, workflow_id)  # warm-up, untimed
     await raw_start_seconds(stack, run_input)
-    api, raw = [], []
-    for _ in range(samples):  # interleaved, so load on the machine falls on both
+    api, raw, authenticated = [], [], []
+    for _ in range(samples):  # interleaved, so load on the machine falls on all three
         api.append(await api_start_seconds(stack, workflow_id))
         raw.append(await raw_start_seconds(stack, run_input))
+        authenticated.append(await authenticated_get_seconds(stack))
     against_raw = ratio(percentile(api, 50), percentile(raw, 50))
     return Figure(
         case="P4",
@@ -73,6 +84,7 @@ async def p4(stack: Stack) -> Figure:
             "api_start_ms_p99": ms(percentile(api, 99)),
             "raw_start_ms_p50": median_ms(raw),
             "raw_start_ms_p99": ms(percentile(raw, 99)),
+            "authenticated_get_me_ms_p50": median_ms(authenticated),
             "ratio_p50": against_raw,
         },
     )

@@ -3,8 +3,9 @@ answering in 1 s; runs completed a second against bare Temporal's K one-activity
 workflows started the same way (all at once, by the client) on the same server.
 
 Where the time goes is reported beside the figure: how long the API took to answer all
-the starts, and at what rate the steps' LLM calls reached the stub (as fast as the
-worker's loops keep up, worker/step_slots.py).
+the starts, at what rate the steps' LLM calls reached the stub (as fast as the
+worker's loops keep up, worker/step_slots.py), and the CPU a run cost each process
+(bench/cpu.py), with the rate those costs allow on this machine's cores.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import uuid
 from collections.abc import Awaitable
 
 from bench.bare_worker import BareRun
+from bench.cpu import CpuMeter, child_named
 from bench.report import Figure, ratio
 from bench.stack import STEP_MARKER, Stack, spec_of
 
@@ -44,10 +46,17 @@ def call_rate(stack: Stack, marker: str) -> float:
     return round((len(starts) - 1) / (starts[-1] - starts[0]), 1) if len(starts) > 1 else 0.0
 
 
+def temporal_server() -> dict[str, int]:
+    """The dev server's pid, by name, among this process's children (the SDK starts it)."""
+    pid = child_named("temporal")
+    return {} if pid is None else {"temporal_server": pid}
+
+
 async def kasal_runs(stack: Stack, runs: int) -> dict[str, float]:
     stack.llm_latency(LATENCY)
     workflow_id = await stack.create_workflow(spec_of([("only", [])]))
     retries_before = stack.launch_retries
+    cpu = CpuMeter({"api": stack.api.pid, "worker": stack.worker.pid} | temporal_server())
     started = time.perf_counter()
     launched = await asyncio.gather(*(stack.launch(workflow_id) for _ in range(runs)))
     all_started = time.perf_counter() - started
@@ -61,11 +70,13 @@ async def kasal_runs(stack: Stack, runs: int) -> dict[str, float]:
         "seconds_until_all_started": round(all_started, 1),
         "launches_sent_again": stack.launch_retries - retries_before,
         "llm_calls_per_second_at_stub": call_rate(stack, STEP_MARKER),
+        **cpu.per_run(done),
     }
 
 
 async def bare_runs(stack: Stack, runs: int) -> dict[str, float]:
     stack.llm_latency(LATENCY)
+    cpu = CpuMeter({"worker": stack.bare_worker.pid} | temporal_server())
     started = time.perf_counter()
     handles = await asyncio.gather(
         *(
@@ -88,6 +99,7 @@ async def bare_runs(stack: Stack, runs: int) -> dict[str, float]:
         "runs_per_second": round(done / wall, 1),
         "seconds_until_all_started": round(all_started, 1),
         "llm_calls_per_second_at_stub": call_rate(stack, STEP_MARKER),
+        **cpu.per_run(done),
     }
 
 

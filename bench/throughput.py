@@ -5,7 +5,10 @@ workflows started the same way (all at once, by the client) on the same server.
 Where the time goes is reported beside the figure: how long the API took to answer all
 the starts, at what rate the steps' LLM calls reached the stub (as fast as the
 worker's loops keep up, worker/step_slots.py), and the CPU a run cost each process
-(bench/cpu.py), with the rate those costs allow on this machine's cores.
+(bench/cpu.py), with the rate those costs allow on this machine's cores. Beside them,
+the CPU of the same task kicked off in a plain CrewAI crew: a worker process that did
+only bare Temporal's work and that crew per run could not go faster than one core over
+their sum (``crew_worker_allows_runs_per_second``), whatever else it saved.
 """
 
 from __future__ import annotations
@@ -18,8 +21,9 @@ from collections.abc import Awaitable
 
 from bench.bare_worker import BareRun
 from bench.cpu import CpuMeter, child_named
-from bench.report import Figure, ratio
+from bench.report import Figure, ms, ratio
 from bench.stack import STEP_MARKER, Stack, spec_of
+from bench.step_time import plain_crew_seconds
 
 GOAL = 0.8
 LATENCY = 1.0
@@ -103,11 +107,24 @@ async def bare_runs(stack: Stack, runs: int) -> dict[str, float]:
     }
 
 
+async def plain_crew_cpu_seconds(stack: Stack, tasks: int = 20) -> float:
+    """CPU seconds of this process per task kicked off in a plain CrewAI crew, the LLM
+    answering at once (the stub's own share of it, in this process, is about a ms)."""
+    stack.llm_latency(0.0)
+    await plain_crew_seconds(stack.stub.url, f"{STEP_MARKER}CREW-WARM")
+    started = time.process_time()
+    for index in range(tasks):
+        await plain_crew_seconds(stack.stub.url, f"{STEP_MARKER}CREW-{index}")
+    return (time.process_time() - started) / tasks
+
+
 async def p3(stack: Stack) -> Figure:
     runs = int(os.environ.get("KASAL_BENCH_P3_RUNS", str(DEFAULT_RUNS)))
+    crew_cpu_ms = ms(await plain_crew_cpu_seconds(stack))
     bare = await bare_runs(stack, runs)
     kasal = await kasal_runs(stack, runs)
     against_bare = ratio(kasal["runs_per_second"], bare["runs_per_second"])
+    crew_worker_ms = bare["worker_cpu_ms_per_run"] + crew_cpu_ms
     all_completed = kasal["completed"] == runs and bare["completed"] == runs
     return Figure(
         case="P3",
@@ -119,5 +136,10 @@ async def p3(stack: Stack) -> Figure:
             "kasal": kasal,
             "bare_temporal": bare,
             "ratio_to_bare": against_bare,
+            "plain_crew_cpu_ms_per_task": crew_cpu_ms,
+            "crew_worker_allows_runs_per_second": round(1000 / crew_worker_ms, 1),
+            "crew_worker_allows_ratio_to_bare": ratio(
+                1000 / crew_worker_ms, bare["runs_per_second"]
+            ),
         },
     )

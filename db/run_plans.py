@@ -14,9 +14,9 @@ from db.secrets import SecretBox
 from db.uow import UnitOfWork
 from db.user_tools import load_user_tools
 from kasal.settings import Settings
-from workflows.compiler import NO_TOOLS, called_workflows, compile_plan
+from workflows.compiler import NO_TOOLS, compile_plan, may_name_user_tools
 from workflows.plan import Plan, RunMeta
-from workflows.tools import BUILTIN_BY_NAME, PinnedTool
+from workflows.tools import PinnedTool
 
 
 class VersionMissing(LookupError):
@@ -45,6 +45,7 @@ async def compile_version(
             raise VersionMissing(f"workflow {workflow_id} has no version {number}")
         models = await uow.model_configs.names()
         tools: Mapping[str, PinnedTool] = NO_TOOLS
+        # Two queries, skipped for a definition that can name no user tool.
         if may_name_user_tools(stored.spec):
             # Pinned at their current versions, without secret values.
             tools = await load_user_tools(uow, secrets)
@@ -66,19 +67,3 @@ async def compile_version(
             )
         }
     )
-
-
-def may_name_user_tools(spec: Mapping[str, Any]) -> bool:
-    """Whether compiling ``spec`` may look a user tool up: one of its agents names a tool
-    that is not built in, or it calls another workflow, whose agents may. When not, a
-    launch skips reading the workspace's tools and MCP servers: two queries of six."""
-    if called_workflows(spec):
-        return True
-    agents = spec.get("agents")
-    for agent in agents if isinstance(agents, list) else []:
-        names = agent.get("tools") if isinstance(agent, Mapping) else None
-        if isinstance(names, list) and any(
-            not isinstance(name, str) or name not in BUILTIN_BY_NAME for name in names
-        ):
-            return True
-    return False

@@ -48,7 +48,7 @@ from workflows.plan_building import (
     build_plan,
     topological,
 )
-from workflows.tools import PinnedTool, tool_problem
+from workflows.tools import BUILTIN_BY_NAME, PinnedTool, tool_problem
 
 Loc = list[str | int]
 
@@ -114,6 +114,21 @@ def called_workflows(definition: Mapping[str, Any]) -> list[tuple[str, int | str
             if isinstance(name, str) and isinstance(version, int | str):
                 calls.append((name, version))
     return calls
+
+
+def may_name_user_tools(definition: Mapping[str, Any]) -> bool:
+    """Whether compiling ``definition`` may look a user tool up: an agent names a tool
+    that is not built in, or a step calls another workflow, whose agents may. When not,
+    its caller need not read the workspace's tools and MCP servers."""
+    if called_workflows(definition):
+        return True
+    for agent in _items(definition, "agents"):
+        names = agent.get("tools") if isinstance(agent, Mapping) else None
+        if isinstance(names, list) and any(
+            not isinstance(name, str) or name not in BUILTIN_BY_NAME for name in names
+        ):
+            return True
+    return False
 
 
 def step_order(definition: WorkflowDefinition) -> list[str]:

@@ -9,6 +9,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext import asyncio as sqlalchemy_asyncio
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
+from sqlalchemy.pool import ConnectionPoolEntry, PoolResetState
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 
@@ -22,10 +23,15 @@ def create_engine(database_url: str) -> AsyncEngine:
         return create_async_engine(url, pool_pre_ping=True)
     if url.database and url.database != ":memory:":
         Path(url.database).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_async_engine(url)
+    # The pool's own reset is replaced by one that rolls back only a connection still in
+    # a transaction. A session ends its transaction itself (commit, or rollback on
+    # close), and the pool then rolled back again: one more trip to aiosqlite's thread
+    # for every session, five on each task step's path.
+    engine = create_async_engine(url, pool_reset_on_return=None)
     # The API and the worker share the file: WAL lets readers run beside a writer, and
     # the busy timeout makes a writer wait for another instead of failing at once.
     event.listen(engine.sync_engine, "connect", _configure_sqlite)
+    event.listen(engine.sync_engine.pool, "reset", _end_open_transaction)
     return engine
 
 
@@ -35,6 +41,15 @@ def _configure_sqlite(connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
+
+
+def _end_open_transaction(
+    dbapi_connection: Any, record: ConnectionPoolEntry, state: PoolResetState
+) -> None:
+    """A connection back in the pool holds no transaction: an open one would keep
+    SQLite's write lock from every other connection, the API's included."""
+    if state.asyncio_safe and record.driver_connection.in_transaction:
+        dbapi_connection.rollback()
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[Any]:

@@ -100,3 +100,26 @@ def test_secret_key_file_is_created_once_and_required_where_it_cannot_be(
     assert reader.decrypt(ciphertext) == "sk-live-123"
     with pytest.raises(SecretKeyMissing, match="cannot be decrypted"):
         load_secret_box("another-secret", tmp_path, create=False).decrypt(ciphertext)
+
+
+async def test_a_sqlite_connection_goes_back_to_the_pool_without_a_transaction(
+    tmp_path: Path,
+) -> None:
+    """The pool does not roll back after every session (db/session.py), so one that left
+    a transaction open, which would hold SQLite's write lock, is rolled back there."""
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'kasal.db'}")
+    try:
+        async with engine.connect() as connection:
+            raw = await connection.get_raw_connection()
+            driver = raw.driver_connection
+            await driver.execute("CREATE TABLE notes (text TEXT)")
+            await driver.execute("INSERT INTO notes VALUES ('left open')")
+            assert driver.in_transaction
+        async with engine.connect() as connection:
+            raw = await connection.get_raw_connection()
+            assert raw.driver_connection is driver  # the same connection, from the pool
+            assert not driver.in_transaction
+            cursor = await driver.execute("SELECT count(*) FROM notes")
+            assert await cursor.fetchall() == [(0,)]
+    finally:
+        await engine.dispose()

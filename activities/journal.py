@@ -20,6 +20,7 @@ from collections.abc import Coroutine, Iterable
 from typing import Any, TypeVar
 
 from db.call_journal import CallJournal, Journaled
+from db.models import LlmUsageRow
 from db.repositories.call_journal import CallKey
 
 T = TypeVar("T")
@@ -107,6 +108,13 @@ class StepJournal:
     async def record(self, key: CallKey, record: dict[str, Any]) -> None:
         await self._on_loop(self._journal.record(key, self.attempt, record))
 
+    async def record_with_usage(
+        self, key: CallKey, record: dict[str, Any], usage: LlmUsageRow
+    ) -> None:
+        """As ``record``, with the call's usage row in the same transaction. A failure
+        here does not fail the attempt: the caller writes the two apart instead."""
+        await self._on_loop(self._journal.record(key, self.attempt, record, usage), guarded=False)
+
     async def _guarded(self, work: Coroutine[Any, Any, T]) -> T:
         try:
             return await work
@@ -124,12 +132,14 @@ class StepJournal:
             request_hash=digest,
         )
 
-    async def _on_loop(self, work: Coroutine[Any, Any, T]) -> T:
+    async def _on_loop(self, work: Coroutine[Any, Any, T], *, guarded: bool = True) -> T:
+        if guarded:
+            work = self._guarded(work)
         try:
             running = asyncio.get_running_loop()
         except RuntimeError:
             running = None
         if running is self._loop:
-            return await self._guarded(work)
-        future = asyncio.run_coroutine_threadsafe(self._guarded(work), self._loop)
+            return await work
+        future = asyncio.run_coroutine_threadsafe(work, self._loop)
         return await asyncio.wrap_future(future)

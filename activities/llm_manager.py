@@ -176,11 +176,22 @@ class KasalLLM(LLM):
                     reply = await _unwrapped(LLM.acall)(self, messages, *args, **kwargs)
                 entry = self._entry(messages, started, reply)
                 set_llm_usage(span, entry)
-        await self._usage_log.record(entry)  # made and paid for, even if journaling fails
-        await journal.record(key, entry.model_dump(mode="json"))
+        await self._keep(key, entry)
         self._transcript.add(entry, key)
         record_llm_call(entry)
         return reply
+
+    async def _keep(self, key: CallKey, entry: LLMCall) -> None:
+        """The call's journal record and its usage row, in one transaction: one write on
+        the step's path, not two. If that fails, the two apart: the usage row first (the
+        call was made and paid for, even if journaling fails), then the record, whose
+        failure fails the attempt."""
+        record = entry.model_dump(mode="json")
+        try:
+            await self._journal.record_with_usage(key, record, self._usage_log.row_of(entry))
+        except Exception:
+            await self._usage_log.record(entry)
+            await self._journal.record(key, record)
 
     def _slot(self) -> AbstractAsyncContextManager[None]:
         return self._slots.held() if self._slots is not None else nullcontext()

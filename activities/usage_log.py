@@ -60,9 +60,11 @@ class UsageLog:
                 exc_info=True,
             )
 
-    async def _insert(self, call: LLMCall) -> None:
+    def row_of(self, call: LLMCall) -> LlmUsageRow:
+        """The call's row, for a transaction that keeps it with the call's journal record."""
         owner, usage = self._owner, call.usage
-        row = LlmUsageRow(
+        return LlmUsageRow(
+            workspace=owner.workspace,
             run_id=owner.run_id,
             step_id=owner.step_id,
             workflow_id=owner.workflow_id,
@@ -76,8 +78,11 @@ class UsageLog:
             cost_micros=usage.cost_micros,
             created_at=call.started_at,
         )
+
+    async def _insert(self, call: LLMCall) -> None:
+        row = self.row_of(call)
         async with self._blobs.writing(), self._blobs.sessions() as session, session.begin():
-            UsageRepository(session, owner.workspace).add(row)
+            UsageRepository(session, row.workspace).add(row)
 
 
 def _running_loop() -> asyncio.AbstractEventLoop | None:

@@ -23,7 +23,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db.blob_cipher import open_text
 from db.blobs import BlobStore
+from db.models import LlmUsageRow
 from db.repositories.call_journal import CallJournalRepository, CallKey
+from db.repositories.usage import UsageRepository
 
 JournalCursor = tuple[datetime, uuid.UUID]
 _Work = Callable[[CallJournalRepository], Awaitable[None]]
@@ -79,11 +81,20 @@ class CallJournal:
 
         await self._write(write)
 
-    async def record(self, key: CallKey, attempt: int, record: dict[str, Any]) -> None:
-        """Keep a finished call's record, over its intent if there was one."""
+    async def record(
+        self,
+        key: CallKey,
+        attempt: int,
+        record: dict[str, Any],
+        usage: LlmUsageRow | None = None,
+    ) -> None:
+        """Keep a finished call's record, over its intent if there was one, and with it,
+        in the same transaction, the usage row of an LLM call that was made now."""
 
         async def write(repo: CallJournalRepository) -> None:
             await repo.finish(key, attempt=attempt, record=self._seal(record, key.run_id))
+            if usage is not None:
+                UsageRepository(repo.session, usage.workspace).add(usage)
 
         await self._write(write)
 

@@ -50,8 +50,7 @@ async def stream_reply(
         raise
     if not chunks:
         return ""  # as an empty reply: CrewAI's executor takes it as an invalid response
-    response = litellm.stream_chunk_builder(chunks, messages=params.get("messages"))
-    usage = getattr(response, "usage", None)
+    text, tool_calls, usage = _reply_of(chunks, params.get("messages"))
     if usage is not None:
         llm._track_token_usage_internal(usage)
         for callback in callbacks or []:  # the agent's own token count
@@ -59,15 +58,12 @@ async def stream_reply(
                 callback.log_success_event(
                     kwargs=params, response_obj={"usage": usage}, start_time=0, end_time=0
                 )
-    message = response.choices[0].message  # type: ignore[union-attr]
-    tool_calls = message.tool_calls or []
     if tool_calls and not available_functions:
         return tool_calls
     if tool_calls and available_functions:
         result = llm._handle_tool_call(tool_calls, available_functions, from_task, from_agent)
         if result is not None:
             return result
-    text = message.content or ""
     llm._handle_emit_call_events(
         response=text,
         call_type=LLMCallType.LLM_CALL,
@@ -77,6 +73,29 @@ async def stream_reply(
         usage=llm._usage_to_dict(usage),
     )
     return text
+
+
+def _reply_of(chunks: list[Any], messages: Any) -> tuple[str, list[Any], Any]:
+    """The reply's text, its tool calls and its usage.
+
+    A reply of text alone is its pieces joined, with the usage litellm sends in the
+    stream's last chunk (it builds the whole reply itself to count it). Only a reply
+    with tool calls goes through ``stream_chunk_builder`` again, for their ids and the
+    arguments streamed in pieces: rebuilding every reply cost each call about 1.5 ms.
+    """
+    if not any(_calls_tools(chunk) for chunk in chunks):
+        usage = next((u for c in reversed(chunks) if (u := getattr(c, "usage", None))), None)
+        if usage is not None:
+            return "".join(filter(None, map(_text_of, chunks))), [], usage
+    response = litellm.stream_chunk_builder(chunks, messages=messages)
+    message = response.choices[0].message  # type: ignore[union-attr]
+    return message.content or "", message.tool_calls or [], getattr(response, "usage", None)
+
+
+def _calls_tools(chunk: Any) -> bool:
+    choices = getattr(chunk, "choices", None) or []
+    delta = getattr(choices[0], "delta", None) if choices else None
+    return bool(getattr(delta, "tool_calls", None) or getattr(delta, "function_call", None))
 
 
 def _text_of(chunk: Any) -> str | None:

@@ -10,6 +10,9 @@ QUIET_DEFAULTS = {
     "CREWAI_DISABLE_TELEMETRY": "true",
     "CREWAI_DISABLE_TRACKING": "true",
     "CREWAI_TESTING": "true",
+    # Unset, CrewAI reads (and creates) its user-data file on every task to ask whether
+    # the user agreed to tracing: about 1 ms of each step.
+    "CREWAI_TRACING_ENABLED": "false",
     "LITELLM_LOCAL_MODEL_COST_MAP": "True",
     # litellm caps its HTTP pool at 500 connections per host, which would cap a worker
     # at 500 steps in flight against one provider.

@@ -49,6 +49,10 @@ pytest_plugins = [
 # Lower than the server's default (4K events), so that runs of a few hundred steps
 # continue as new too.
 SUGGEST_CONTINUE_AS_NEW_EVENTS = 1000
+# Enough one-step tasks for a history past that suggestion however the worker batches
+# their completions: an activity alone writes three events (scheduled, started,
+# completed). A quarter of the events, or a fifth, was sometimes just short of it.
+STEPS_PAST_CONTINUE_AS_NEW = SUGGEST_CONTINUE_AS_NEW_EVENTS // 3 + 50
 STUB_API_KEY = "sk-test-kasal-SECRET-4f2a9c"
 STUB_MODEL = "stub"
 

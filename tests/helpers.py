@@ -10,7 +10,7 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any, TypeVar
 
-from temporalio.client import Client, WorkflowHandle
+from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHandle
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer, Worker, WorkflowRunner
 
@@ -124,6 +124,21 @@ async def eventually(
         if time.monotonic() > deadline:
             raise AssertionError(f"condition not met within {timeout}s; last value: {value!r}")
         await asyncio.sleep(0.1)
+
+
+async def continued_as_new(client: Client, workflow_id: str, timeout: float = 30) -> None:
+    """Wait until Temporal lists one of the workflow's executions as continued as new.
+
+    Visibility is eventually consistent: an execution that has just continued as new may
+    still be listed as running for a moment after its successor is."""
+
+    async def statuses() -> set[WorkflowExecutionStatus | None]:
+        query = f"WorkflowId = '{workflow_id}'"
+        return {execution.status async for execution in client.list_workflows(query)}
+
+    await eventually(
+        statuses, lambda found: WorkflowExecutionStatus.CONTINUED_AS_NEW in found, timeout
+    )
 
 
 def step_statuses(state: RunState) -> dict[str, StepStatus]:

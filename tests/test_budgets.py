@@ -7,18 +7,18 @@ import asyncio
 from typing import Any
 
 import litellm
-from temporalio.client import WorkflowExecutionStatus
 
 from tests.api_stack import ApiStack
-from tests.helpers import agent, eventually, marker, task
+from tests.conftest import STEPS_PAST_CONTINUE_AS_NEW
+from tests.helpers import agent, continued_as_new, eventually, marker, task
 from tests.stub_llm import Call, Reply, StubLLM
 from tests.test_api_runs import create_workflow, start, wait_for_run
 from tests.test_costs import PRICES
 from tests.test_output_schema import LABEL
 
 MAX_COMPLETION = 16
-# Enough steps for a history past the test server's continue-as-new suggestion.
-QUICK_STEPS = 200
+# 200 steps once made 996 events, and the run never continued as new.
+QUICK_STEPS = STEPS_PAST_CONTINUE_AS_NEW
 
 
 async def budgeted_model(
@@ -237,8 +237,7 @@ async def test_a_budget_pause_outlives_continue_as_new_and_a_raise_then_retry_pa
     assert (by_id["essay"]["status"], by_id["essay"]["pause_reason"]) == ("paused", "budget")
     assert {by_id[q["id"]]["status"] for q in quick} == {"completed"}
     assert stub_llm.call_count(marker("essay")) == 0
-    executions = [e async for e in api.env.client.list_workflows(f"WorkflowId = '{run_id}'")]
-    assert WorkflowExecutionStatus.CONTINUED_AS_NEW in {e.status for e in executions}
+    await continued_as_new(api.env.client, run_id)
     spent = run["usage"]["total_tokens"]
     assert 0 < spent <= budget
 

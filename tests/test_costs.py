@@ -9,7 +9,7 @@ import litellm
 import pytest
 
 from tests.api_stack import ApiStack
-from tests.helpers import agent, marker, task
+from tests.helpers import agent, eventually, marker, task
 from tests.stub_llm import Call, Reply, StubLLM
 from tests.test_api_runs import start, wait_for_run
 
@@ -76,9 +76,14 @@ async def test_a_runs_cost_is_the_sum_of_its_calls_at_the_configured_prices(
     assert usage["cached_tokens"] == 7
 
     # Temporal finds the run by its cost, as `temporal workflow list --query` would.
+    # Visibility is eventually consistent, so the search attribute may show a moment late.
     client = api.env.client
     query = f"WorkflowId = '{run_id}' AND KasalCostMicros = {total}"
-    assert [e.id async for e in client.list_workflows(query)] == [run_id]
+
+    async def found() -> list[str]:
+        return [e.id async for e in client.list_workflows(query)]
+
+    await eventually(found, lambda ids: ids == [run_id])
     [listed] = [r for r in (await api.http.get("/runs")).json()["items"] if r["run_id"] == run_id]
     assert (listed["cost_micros"], listed["cost_usd"]) == (total, total / 1_000_000)
 

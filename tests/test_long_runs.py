@@ -7,12 +7,19 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from temporalio.client import Client, WorkflowExecutionStatus
+from temporalio.client import Client
 from temporalio.worker import Worker
 
 from tests.api_stack import ApiStack
-from tests.conftest import SUGGEST_CONTINUE_AS_NEW_EVENTS
-from tests.helpers import agent, assert_replays, eventually, start_run, task
+from tests.conftest import STEPS_PAST_CONTINUE_AS_NEW
+from tests.helpers import (
+    agent,
+    assert_replays,
+    continued_as_new,
+    eventually,
+    start_run,
+    task,
+)
 from tests.stub_llm import StubLLM
 from tests.test_api_runs import create_workflow, listed_runs, start, wait_for_run
 
@@ -38,19 +45,14 @@ async def test_a_plan_of_500_quick_steps_continues_as_new_and_completes(
     assert len(result.outputs_by_step()) == STEPS
     assert stub_llm.call_count() == STEPS  # each step exactly once across executions
     assert [(s.id, s.attempt, s.execution) for s in result.steps if s.attempt != 1] == []
-    executions = [
-        execution async for execution in client.list_workflows(f"WorkflowId = '{handle.id}'")
-    ]
-    continued = [e for e in executions if e.status == WorkflowExecutionStatus.CONTINUED_AS_NEW]
-    assert continued, "Temporal suggested continue-as-new at least once"
+    await continued_as_new(client, handle.id)  # Temporal suggested it at least once
     await assert_replays(
         client.get_workflow_handle(handle.id, run_id=handle.first_execution_run_id)
     )
 
 
 async def test_the_api_reads_a_continued_run_whole(api: ApiStack, stub_llm: StubLLM) -> None:
-    # The test server suggests continue-as-new every SUGGEST_CONTINUE_AS_NEW_EVENTS events.
-    steps = SUGGEST_CONTINUE_AS_NEW_EVENTS // 4
+    steps = STEPS_PAST_CONTINUE_AS_NEW
     spec = {"agents": [agent()], "steps": [task(f"s{i}") for i in range(steps)], "max_parallel": 32}
     run_id = (await start(api, await create_workflow(api, spec)))["run_id"]
     # Started after the long run, so newer, though the long run's latest execution,
@@ -101,7 +103,7 @@ async def test_a_parent_waits_out_its_childs_gate_then_continues_as_new_losing_n
         ],
     }
     await create_workflow(api, child, name="research")
-    quick = [task(f"q{i}") for i in range(SUGGEST_CONTINUE_AS_NEW_EVENTS // 4)]
+    quick = [task(f"q{i}") for i in range(STEPS_PAST_CONTINUE_AS_NEW)]
     parent = {
         "agents": [agent()],
         "steps": [{"id": "sub", "type": "workflow", "workflow": "research"}, *quick],
@@ -127,7 +129,6 @@ async def test_a_parent_waits_out_its_childs_gate_then_continues_as_new_losing_n
     run = await wait_for_run(api, run_id, "completed", timeout=180)
     assert {s["status"] for s in run["steps"]} == {"completed"}
     assert stub_llm.call_count() == len(quick) + 1  # the child's research, and each q once
-    executions = [e async for e in api.env.client.list_workflows(f"WorkflowId = '{run_id}'")]
-    assert WorkflowExecutionStatus.CONTINUED_AS_NEW in {e.status for e in executions}
+    await continued_as_new(api.env.client, run_id)
     child_run = await wait_for_run(api, child_id, "completed")
     assert [d["decision"] for d in child_run["steps"][1]["decisions"]] == ["approve"]

@@ -9,6 +9,7 @@ from collections.abc import Awaitable, Callable
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.routing import compile_path
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -17,6 +18,8 @@ from workflows.compiler import CompilationFailed
 
 # The `type` of a 422 item the compiler found (pydantic's own keep theirs: `missing`, …).
 COMPILE_ERROR = "compile_error"
+# What a 503 for a busy or missing part asks a client to wait before it tries again.
+RETRY_AFTER_SECONDS = 2
 
 
 class NotFound(Exception):
@@ -57,13 +60,22 @@ def install_error_handlers(app: FastAPI) -> None:
         (Conflict, 409),
         (PreconditionFailed, 412),
         (BadRequest, 400),
-        (Unavailable, 503),
         (Forbidden, 403),
         (RateLimited, 429),
         # A run whose stored payload this deployment's blob store does not have.
         (PayloadMissing, 503),
     ):
         app.add_exception_handler(error, _detail_with_status(status_code))
+
+    @app.exception_handler(Unavailable)
+    async def unavailable(_: Request, exc: Unavailable) -> JSONResponse:
+        return _try_again_later(str(exc))
+
+    @app.exception_handler(PoolTimeout)
+    async def no_free_connection(_: Request, exc: PoolTimeout) -> JSONResponse:
+        # An overloaded API: every pooled database connection stayed busy. Nothing was
+        # written, so the request may be sent again as it was.
+        return _try_again_later("the database is busy: no connection came free in time")
 
     @app.exception_handler(Unauthenticated)
     async def unauthenticated(_: Request, exc: Unauthenticated) -> JSONResponse:
@@ -96,6 +108,11 @@ def _detail_with_status(
         return JSONResponse({"detail": str(exc)}, status_code=status_code)
 
     return handle
+
+
+def _try_again_later(detail: str) -> JSONResponse:
+    headers = {"Retry-After": str(RETRY_AFTER_SECONDS)}
+    return JSONResponse({"detail": detail}, status_code=503, headers=headers)
 
 
 class MethodNotAllowed:

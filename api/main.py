@@ -192,7 +192,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         # The schema is brought to head before the first request.
         await asyncio.to_thread(upgrade_to_head, settings.database_url)
-        engine = create_engine(settings.database_url)
+        engine = create_engine(
+            settings.database_url, pool_timeout=settings.KASAL_DATABASE_POOL_TIMEOUT_SECONDS
+        )
         app.state.settings = settings
         app.state.engine = engine
         app.state.sessions = session_factory(engine)

@@ -148,22 +148,28 @@ class Stack:
         """POST /runs: the run's id and the seconds until the API answered (started).
 
         As a client should: with an Idempotency-Key, sent again when the connection broke
-        before an answer, so a launch is never lost nor started twice. Those second tries
-        are counted (``launch_retries``) and their time is in the launch's."""
+        before an answer, or when an overloaded API shed it (503, after its Retry-After),
+        so a launch is never lost nor started twice. Those second tries are counted
+        (``launch_retries``) and their time is in the launch's."""
         key = str(uuid.uuid4())
         started = time.perf_counter()
         for attempt in range(1, LAUNCH_ATTEMPTS + 1):
+            last = attempt == LAUNCH_ATTEMPTS
             try:
                 response = await self.http.post(
                     f"/workflows/{workflow_id}/runs",
                     json={"inputs": {}},
                     headers={"Idempotency-Key": key},
                 )
-                break
             except httpx.TransportError:
-                if attempt == LAUNCH_ATTEMPTS:
+                if last:
                     raise
                 self.launch_retries += 1
+                continue
+            if response.status_code != 503 or last:
+                break
+            self.launch_retries += 1
+            await asyncio.sleep(float(response.headers.get("Retry-After", 1)))
         seconds = time.perf_counter() - started
         response.raise_for_status()
         return str(response.json()["run_id"]), seconds

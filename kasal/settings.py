@@ -20,6 +20,9 @@ class Settings(BaseSettings):
     KASAL_TEMPORAL_UI_PORT: int = 8233
     KASAL_LLM_PORT: int = 8090
     KASAL_DATABASE_URL: str | None = None
+    # How long an API request waits for one of the pool's database connections before
+    # it answers 503 with Retry-After (an overloaded API sheds load rather than queue).
+    KASAL_DATABASE_POOL_TIMEOUT_SECONDS: float = Field(default=10, gt=0)
     KASAL_SECRET_KEY: str | None = None
     KASAL_RUN_RETENTION_DAYS: int = Field(default=30, ge=1)
     # How often the schedule `kasal-blob-retention` deletes the blobs of runs Temporal has

@@ -15,6 +15,7 @@ from typing import Any
 import httpx
 import pytest
 import uvicorn
+from fastapi import FastAPI
 from temporalio.api.enums.v1 import TaskQueueType
 from temporalio.api.taskqueue.v1 import TaskQueue
 from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
@@ -101,6 +102,13 @@ class ApiServer:
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.settings.KASAL_PORT}"
+
+    @property
+    def app(self) -> FastAPI:
+        """The served app, whose state (its database engine) a test may reach into."""
+        assert self._server is not None
+        app: FastAPI = self._server.config.app
+        return app
 
     async def start(self) -> None:
         config = uvicorn.Config(

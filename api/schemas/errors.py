@@ -35,7 +35,8 @@ ERROR_DESCRIPTIONS = {
     412: "If-Match names a version that is no longer the latest",
     422: "The request is invalid: every problem, each with its location",
     429: "Too many attempts; wait and try again",
-    503: "Temporal or a worker does not answer; try again later",
+    503: "Temporal, a worker or the database cannot serve it now; send it again after "
+    "`Retry-After` seconds (with the same Idempotency-Key, for a launch)",
 }
 
 

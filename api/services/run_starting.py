@@ -9,8 +9,9 @@ from typing import Any
 from temporalio.client import Client
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
+from temporalio.service import RPCError
 
-from api.errors import NotFound
+from api.errors import NotFound, Unavailable
 from api.schemas.runs import RunCreate, RunCreated
 from api.services.run_access import RunAccess, RunHandle, listed_status
 from api.services.run_budgets import with_budget
@@ -90,6 +91,8 @@ class RunStarter(RunAccess):
             )
         except WorkflowAlreadyStartedError:
             return await self._replay(client, workflow_id, run_id)
+        except RPCError as err:  # overloaded, or gone: the client may send it again
+            raise Unavailable(f"Temporal did not start the run: {err.message}") from None
         return RunCreated(
             run_id=run_id,
             workflow_id=workflow_id,

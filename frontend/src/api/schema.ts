@@ -2764,7 +2764,7 @@ export interface operations {
           "application/json": components["schemas"]["ErrorResponse"];
         };
       };
-      /** @description Temporal or a worker does not answer; try again later */
+      /** @description Temporal, a worker or the database cannot serve it now; send it again after `Retry-After` seconds (with the same Idempotency-Key, for a launch) */
       503: {
         content: {
           "application/json": components["schemas"]["ErrorResponse"];
@@ -2955,7 +2955,7 @@ export interface operations {
           "application/json": components["schemas"]["ErrorResponse"];
         };
       };
-      /** @description Temporal or a worker does not answer; try again later */
+      /** @description Temporal, a worker or the database cannot serve it now; send it again after `Retry-After` seconds (with the same Idempotency-Key, for a launch) */
       503: {
         content: {
           "application/json": components["schemas"]["ErrorResponse"];
@@ -3349,7 +3349,7 @@ export interface operations {
           "application/json": components["schemas"]["ErrorResponse"];
         };
       };
-      /** @description Temporal or a worker does not answer; try again later */
+      /** @description Temporal, a worker or the database cannot serve it now; send it again after `Retry-After` seconds (with the same Idempotency-Key, for a launch) */
       503: {
         content: {
           "application/json": components["schemas"]["ErrorResponse"];
@@ -3817,7 +3817,7 @@ export interface operations {
           "application/json": components["schemas"]["ErrorResponse"];
         };
       };
-      /** @description Temporal or a worker does not answer; try again later */
+      /** @description Temporal, a worker or the database cannot serve it now; send it again after `Retry-After` seconds (with the same Idempotency-Key, for a launch) */
       503: {
         content: {
           "application/json": components["schemas"]["ErrorResponse"];
@@ -3863,7 +3863,7 @@ export interface operations {
           "application/json": components["schemas"]["ErrorResponse"];
         };
       };
-      /** @description Temporal or a worker does not answer; try again later */
+      /** @description Temporal, a worker or the database cannot serve it now; send it again after `Retry-After` seconds (with the same Idempotency-Key, for a launch) */
       503: {
         content: {
           "application/json": components["schemas"]["ErrorResponse"];
@@ -3911,7 +3911,7 @@ export interface operations {
           "application/json": components["schemas"]["ErrorResponse"];
         };
       };
-      /** @description Temporal or a worker does not answer; try again later */
+      /** @description Temporal, a worker or the database cannot serve it now; send it again after `Retry-After` seconds (with the same Idempotency-Key, for a launch) */
       503: {
         content: {
           "application/json": components["schemas"]["ErrorResponse"];
@@ -3978,7 +3978,7 @@ export interface operations {
           "application/json": components["schemas"]["ErrorResponse"];
         };
       };
-      /** @description Temporal or a worker does not answer; try again later */
+      /** @description Temporal, a worker or the database cannot serve it now; send it again after `Retry-After` seconds (with the same Idempotency-Key, for a launch) */
       503: {
         content: {
           "application/json": components["schemas"]["ErrorResponse"];
@@ -4034,7 +4034,7 @@ export interface operations {
           "application/json": components["schemas"]["ErrorResponse"];
         };
       };
-      /** @description Temporal or a worker does not answer; try again later */
+      /** @description Temporal, a worker or the database cannot serve it now; send it again after `Retry-After` seconds (with the same Idempotency-Key, for a launch) */
       503: {
         content: {
           "application/json": components["schemas"]["ErrorResponse"];
@@ -4116,7 +4116,7 @@ export interface operations {
           "application/json": components["schemas"]["ErrorResponse"];
         };
       };
-      /** @description Temporal or a worker does not answer; try again later */
+      /** @description Temporal, a worker or the database cannot serve it now; send it again after `Retry-After` seconds (with the same Idempotency-Key, for a launch) */
       503: {
         content: {
           "application/json": components["schemas"]["ErrorResponse"];
@@ -4182,7 +4182,7 @@ export interface operations {
           "application/json": components["schemas"]["ErrorResponse"];
         };
       };
-      /** @description Temporal or a worker does not answer; try again later */
+      /** @description Temporal, a worker or the database cannot serve it now; send it again after `Retry-After` seconds (with the same Idempotency-Key, for a launch) */
       503: {
         content: {
           "application/json": components["schemas"]["ErrorResponse"];
@@ -4228,7 +4228,7 @@ export interface operations {
           "application/json": components["schemas"]["ErrorResponse"];
         };
       };
-      /** @description Temporal or a worker does not answer; try again later */
+      /** @description Temporal, a worker or the database cannot serve it now; send it again after `Retry-After` seconds (with the same Idempotency-Key, for a launch) */
       503: {
         content: {
           "application/json": components["schemas"]["ErrorResponse"];
@@ -4301,7 +4301,7 @@ export interface operations {
           "application/json": components["schemas"]["ErrorResponse"];
         };
       };
-      /** @description Temporal or a worker does not answer; try again later */
+      /** @description Temporal, a worker or the database cannot serve it now; send it again after `Retry-After` seconds (with the same Idempotency-Key, for a launch) */
       503: {
         content: {
           "application/json": components["schemas"]["ErrorResponse"];
@@ -4373,7 +4373,7 @@ export interface operations {
           "application/json": components["schemas"]["ErrorResponse"];
         };
       };
-      /** @description Temporal or a worker does not answer; try again later */
+      /** @description Temporal, a worker or the database cannot serve it now; send it again after `Retry-After` seconds (with the same Idempotency-Key, for a launch) */
       503: {
         content: {
           "application/json": components["schemas"]["ErrorResponse"];
@@ -4444,7 +4444,7 @@ export interface operations {
           "application/json": components["schemas"]["ErrorResponse"];
         };
       };
-      /** @description Temporal or a worker does not answer; try again later */
+      /** @description Temporal, a worker or the database cannot serve it now; send it again after `Retry-After` seconds (with the same Idempotency-Key, for a launch) */
       503: {
         content: {
           "application/json": components["schemas"]["ErrorResponse"];
@@ -4497,7 +4497,7 @@ export interface operations {
           "application/json": components["schemas"]["ErrorResponse"];
         };
       };
-      /** @description Temporal or a worker does not answer; try again later */
+      /** @description Temporal, a worker or the database cannot serve it now; send it again after `Retry-After` seconds (with the same Idempotency-Key, for a launch) */
       503: {
         content: {
           "application/json": components["schemas"]["ErrorResponse"];
@@ -4551,7 +4551,7 @@ export interface operations {
           "application/json": components["schemas"]["ErrorResponse"];
         };
       };
-      /** @description Temporal or a worker does not answer; try again later */
+      /** @description Temporal, a worker or the database cannot serve it now; send it again after `Retry-After` seconds (with the same Idempotency-Key, for a launch) */
       503: {
         content: {
           "application/json": components["schemas"]["ErrorResponse"];
@@ -4589,7 +4589,7 @@ export interface operations {
           "application/json": components["schemas"]["ErrorResponse"];
         };
       };
-      /** @description Temporal or a worker does not answer; try again later */
+      /** @description Temporal, a worker or the database cannot serve it now; send it again after `Retry-After` seconds (with the same Idempotency-Key, for a launch) */
       503: {
         content: {
           "application/json": components["schemas"]["ErrorResponse"];
@@ -4635,7 +4635,7 @@ export interface operations {
           "application/json": components["schemas"]["ErrorResponse"];
         };
       };
-      /** @description Temporal or a worker does not answer; try again later */
+      /** @description Temporal, a worker or the database cannot serve it now; send it again after `Retry-After` seconds (with the same Idempotency-Key, for a launch) */
       503: {
         content: {
           "application/json": components["schemas"]["ErrorResponse"];
@@ -4695,7 +4695,7 @@ export interface operations {
           "application/json": components["schemas"]["ErrorResponse"];
         };
       };
-      /** @description Temporal or a worker does not answer; try again later */
+      /** @description Temporal, a worker or the database cannot serve it now; send it again after `Retry-After` seconds (with the same Idempotency-Key, for a launch) */
       503: {
         content: {
           "application/json": components["schemas"]["ErrorResponse"];
@@ -4742,7 +4742,7 @@ export interface operations {
           "application/json": components["schemas"]["ErrorResponse"];
         };
       };
-      /** @description Temporal or a worker does not answer; try again later */
+      /** @description Temporal, a worker or the database cannot serve it now; send it again after `Retry-After` seconds (with the same Idempotency-Key, for a launch) */
       503: {
         content: {
           "application/json": components["schemas"]["ErrorResponse"];
@@ -4800,7 +4800,7 @@ export interface operations {
           "application/json": components["schemas"]["ErrorResponse"];
         };
       };
-      /** @description Temporal or a worker does not answer; try again later */
+      /** @description Temporal, a worker or the database cannot serve it now; send it again after `Retry-After` seconds (with the same Idempotency-Key, for a launch) */
       503: {
         content: {
           "application/json": components["schemas"]["ErrorResponse"];
@@ -4849,7 +4849,7 @@ export interface operations {
           "application/json": components["schemas"]["ErrorResponse"];
         };
       };
-      /** @description Temporal or a worker does not answer; try again later */
+      /** @description Temporal, a worker or the database cannot serve it now; send it again after `Retry-After` seconds (with the same Idempotency-Key, for a launch) */
       503: {
         content: {
           "application/json": components["schemas"]["ErrorResponse"];
@@ -4896,7 +4896,7 @@ export interface operations {
           "application/json": components["schemas"]["ErrorResponse"];
         };
       };
-      /** @description Temporal or a worker does not answer; try again later */
+      /** @description Temporal, a worker or the database cannot serve it now; send it again after `Retry-After` seconds (with the same Idempotency-Key, for a launch) */
       503: {
         content: {
           "application/json": components["schemas"]["ErrorResponse"];
@@ -4942,7 +4942,7 @@ export interface operations {
           "application/json": components["schemas"]["ErrorResponse"];
         };
       };
-      /** @description Temporal or a worker does not answer; try again later */
+      /** @description Temporal, a worker or the database cannot serve it now; send it again after `Retry-After` seconds (with the same Idempotency-Key, for a launch) */
       503: {
         content: {
           "application/json": components["schemas"]["ErrorResponse"];
@@ -5550,7 +5550,7 @@ export interface operations {
           "application/json": components["schemas"]["ErrorResponse"];
         };
       };
-      /** @description Temporal or a worker does not answer; try again later */
+      /** @description Temporal, a worker or the database cannot serve it now; send it again after `Retry-After` seconds (with the same Idempotency-Key, for a launch) */
       503: {
         content: {
           "application/json": components["schemas"]["ErrorResponse"];
@@ -5660,7 +5660,7 @@ export interface operations {
           "application/json": components["schemas"]["ErrorResponse"];
         };
       };
-      /** @description Temporal or a worker does not answer; try again later */
+      /** @description Temporal, a worker or the database cannot serve it now; send it again after `Retry-After` seconds (with the same Idempotency-Key, for a launch) */
       503: {
         content: {
           "application/json": components["schemas"]["ErrorResponse"];
@@ -5721,7 +5721,7 @@ export interface operations {
           "application/json": components["schemas"]["ErrorResponse"];
         };
       };
-      /** @description Temporal or a worker does not answer; try again later */
+      /** @description Temporal, a worker or the database cannot serve it now; send it again after `Retry-After` seconds (with the same Idempotency-Key, for a launch) */
       503: {
         content: {
           "application/json": components["schemas"]["ErrorResponse"];
@@ -5857,7 +5857,7 @@ export interface operations {
           "application/json": components["schemas"]["ErrorResponse"];
         };
       };
-      /** @description Temporal or a worker does not answer; try again later */
+      /** @description Temporal, a worker or the database cannot serve it now; send it again after `Retry-After` seconds (with the same Idempotency-Key, for a launch) */
       503: {
         content: {
           "application/json": components["schemas"]["ErrorResponse"];
@@ -5906,7 +5906,7 @@ export interface operations {
           "application/json": components["schemas"]["ErrorResponse"];
         };
       };
-      /** @description Temporal or a worker does not answer; try again later */
+      /** @description Temporal, a worker or the database cannot serve it now; send it again after `Retry-After` seconds (with the same Idempotency-Key, for a launch) */
       503: {
         content: {
           "application/json": components["schemas"]["ErrorResponse"];
@@ -6359,7 +6359,7 @@ export interface operations {
           "application/json": components["schemas"]["ErrorResponse"];
         };
       };
-      /** @description Temporal or a worker does not answer; try again later */
+      /** @description Temporal, a worker or the database cannot serve it now; send it again after `Retry-After` seconds (with the same Idempotency-Key, for a launch) */
       503: {
         content: {
           "application/json": components["schemas"]["ErrorResponse"];
@@ -6394,7 +6394,7 @@ export interface operations {
           "application/json": components["schemas"]["ErrorResponse"];
         };
       };
-      /** @description Temporal or a worker does not answer; try again later */
+      /** @description Temporal, a worker or the database cannot serve it now; send it again after `Retry-After` seconds (with the same Idempotency-Key, for a launch) */
       503: {
         content: {
           "application/json": components["schemas"]["ErrorResponse"];

@@ -15,7 +15,7 @@ import ipaddress
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any
 from urllib.parse import urlsplit
 
 from fastapi import Depends, Request
@@ -243,13 +243,18 @@ async def record(
         uow.audit.append(entry)
 
 
-Viewer = Annotated[Principal, Depends(Allow(Role.VIEWER))]
-Operator = Annotated[Principal, Depends(Allow(Role.OPERATOR))]
-Editor = Annotated[Principal, Depends(Allow(Role.EDITOR))]
-Admin = Annotated[Principal, Depends(Allow(Role.ADMIN))]
+def allow(role: Role, **options: Any) -> Any:
+    """``Depends(Allow(role))`` whose audit entry is written before the response is sent:
+    an entry that cannot be written (no free database connection) fails the request with
+    a 503, rather than vanish after a 2xx."""
+    return Depends(Allow(role, **options), scope="function")
+
+
+Viewer = Annotated[Principal, allow(Role.VIEWER)]
+Operator = Annotated[Principal, allow(Role.OPERATOR)]
+Editor = Annotated[Principal, allow(Role.EDITOR)]
+Admin = Annotated[Principal, allow(Role.ADMIN)]
 # An admin of the shared workspace `default`: creates workspaces, deletes users.
-InstanceAdmin = Annotated[Principal, Depends(Allow(Role.ADMIN, in_workspace=DEFAULT_WORKSPACE))]
+InstanceAdmin = Annotated[Principal, allow(Role.ADMIN, in_workspace=DEFAULT_WORKSPACE)]
 # The codec server: Temporal Web calls it from its own origin, with the admin's cookie.
-CodecAdmin = Annotated[
-    Principal, Depends(Allow(Role.ADMIN, cross_origin_temporal_web=True, audited=False))
-]
+CodecAdmin = Annotated[Principal, allow(Role.ADMIN, cross_origin_temporal_web=True, audited=False)]

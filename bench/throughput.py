@@ -74,6 +74,8 @@ async def kasal_runs(stack: Stack, runs: int) -> dict[str, float]:
         "seconds_until_all_started": round(all_started, 1),
         "launches_sent_again": stack.launch_retries - retries_before,
         "llm_calls_per_second_at_stub": call_rate(stack, STEP_MARKER),
+        # Over 1, steps were asked again: attempts timed out (missed heartbeats) mid-call.
+        "llm_calls_per_run": round(len(stack.stub.calls(STEP_MARKER)) / runs, 2),
         **cpu.per_run(done),
     }
 

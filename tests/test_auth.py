@@ -204,6 +204,50 @@ async def test_the_audit_log_records_who_changed_what(api: ApiStack) -> None:
         assert (await reader.get("/audit")).status_code == 403
 
 
+REFUSE_AUDIT = {
+    "sqlite": [
+        "CREATE TRIGGER audit_refuses BEFORE INSERT ON audit_log "
+        "BEGIN SELECT RAISE(ABORT, 'the audit log refuses'); END"
+    ],
+    "postgresql": [
+        "CREATE FUNCTION refuse_audit() RETURNS trigger LANGUAGE plpgsql AS "
+        "$$ BEGIN RAISE EXCEPTION 'the audit log refuses'; END $$",
+        "CREATE TRIGGER audit_refuses BEFORE INSERT ON audit_log "
+        "FOR EACH ROW EXECUTE FUNCTION refuse_audit()",
+    ],
+}
+
+
+DROP_AUDIT_REFUSAL = {
+    "sqlite": "DROP TRIGGER audit_refuses",
+    "postgresql": "DROP TRIGGER audit_refuses ON audit_log",
+}
+
+
+async def test_a_change_whose_audit_entry_cannot_be_written_is_not_answered_as_done(
+    api: ApiStack,
+) -> None:
+    """The audit entry is written before the answer is sent: were it written after, a
+    change could answer 201 and leave no entry (under overload, the pool had no
+    connection left for it), with nobody told."""
+    from sqlalchemy import text
+
+    from db.session import create_engine
+
+    engine = create_engine(api.settings.database_url)
+    try:
+        async with engine.begin() as connection:
+            for statement in REFUSE_AUDIT[engine.dialect.name]:
+                await connection.execute(text(statement))
+        refused = await api.http.post("/workflows", json={"name": "unaudited", "spec": GATE})
+        async with engine.begin() as connection:
+            await connection.execute(text(DROP_AUDIT_REFUSAL[engine.dialect.name]))
+    finally:
+        await engine.dispose()
+    assert refused.status_code == 500
+    assert (await api.http.post("/workflows", json={"name": "audited", "spec": GATE})).is_success
+
+
 async def test_an_admin_deletes_a_run_with_everything_kept_beside_it(api: ApiStack) -> None:
     from db.blobs import BlobStore
     from db.session import create_engine, session_factory

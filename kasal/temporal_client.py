@@ -12,6 +12,8 @@ tells the CLI.
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import Mapping
 
 from temporalio.client import Client
@@ -23,6 +25,13 @@ from db.payload_codec import EncryptionCodec, encryption_codec
 from db.payload_store import PayloadStore, payload_data_converter
 from kasal.settings import Settings
 from kasal.tracing import client_interceptors
+
+log = logging.getLogger("kasal.temporal")
+# How long a worker waits for a server that does not answer yet (starting, or restarting
+# under an operator's hand) before it gives up and exits for its supervisor to restart.
+WAIT_FOR_SERVER_SECONDS = 120.0
+FIRST_RETRY_SECONDS = 0.5
+LONGEST_RETRY_SECONDS = 5.0
 
 
 def payload_codec(settings: Settings) -> EncryptionCodec | None:
@@ -71,3 +80,31 @@ async def connect(settings: Settings, blobs: BlobStore, runtime: Runtime | None 
         runtime=runtime,
         interceptors=client_interceptors(),
     )
+
+
+async def connect_when_up(
+    settings: Settings,
+    blobs: BlobStore,
+    runtime: Runtime | None = None,
+    patience: float = WAIT_FOR_SERVER_SECONDS,
+) -> Client:
+    """``connect``, tried again with a growing pause while the server does not answer,
+    for up to ``patience`` seconds: a worker started beside a server that is starting,
+    or restarting, waits for it instead of exiting."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + patience
+    pause = FIRST_RETRY_SECONDS
+    while True:
+        try:
+            return await connect(settings, blobs, runtime)
+        except RuntimeError as failure:  # the SDK's bridge: "Failed client connect: …"
+            if loop.time() + pause > deadline:
+                raise
+            log.warning(
+                "Temporal at %s does not answer (%s); trying again in %.1f s",
+                settings.temporal_address,
+                failure,
+                pause,
+            )
+        await asyncio.sleep(pause)
+        pause = min(pause * 2, LONGEST_RETRY_SECONDS)

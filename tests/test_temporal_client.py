@@ -1,17 +1,26 @@
 """How Kasal connects to Temporal (kasal/temporal_client.py): the TLS, mTLS and API-key
 settings of Temporal Cloud come from the names `temporalio.envconfig` and the `temporal`
-CLI read, and Kasal's own settings win where they are set."""
+CLI read, and Kasal's own settings win where they are set; a worker waits for a server
+that does not answer yet."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from pydantic import SecretStr
 from temporalio.service import TLSConfig
+from temporalio.testing import WorkflowEnvironment
 
+from kasal.binaries import temporal_cli
 from kasal.settings import Settings
 from kasal.temporal_client import connect_config
 from kasal.temporal_server import server_command
+from tests.api_stack import ApiStack
+from tests.conftest import free_port
+from tests.helpers import eventually
+from tests.test_metrics import log_of
+from tests.worker_process import WorkerProcess
 
 CLOUD = "kasal-test.a1b2c.tmprl.cloud:7233"
 
@@ -90,3 +99,28 @@ def test_kasal_dev_gives_temporal_web_the_codec_server_when_encryption_is_on() -
     command = server_command(encrypted)
     endpoint = command[command.index("--ui-codec-endpoint") + 1]
     assert endpoint == f"{plain.app_url}/api/v1/codec"
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+async def test_a_worker_started_before_its_server_waits_for_it_then_polls(
+    api: ApiStack, tmp_path: Path
+) -> None:
+    """A worker whose server is down at its start (restarting, or started after it by a
+    supervisor) keeps trying instead of exiting, and polls once the server answers."""
+    port = free_port()
+    settings = api.settings.model_copy(
+        update={"TEMPORAL_ADDRESS": f"127.0.0.1:{port}", "KASAL_TASK_QUEUE": "waits-for-server"}
+    )
+    process = WorkerProcess(settings, tmp_path / "worker.log").start()
+    try:
+        await eventually(log_of(process), lambda text: "does not answer" in text, timeout=120)
+        assert not process.exited()
+        server = await WorkflowEnvironment.start_local(
+            port=port, dev_server_existing_path=str(temporal_cli())
+        )
+        try:
+            await eventually(log_of(process), lambda text: "worker polling" in text, timeout=120)
+        finally:
+            await server.shutdown()
+    finally:
+        process.stop()

@@ -40,7 +40,7 @@ from db.secrets import SecretBox, SecretKeyMissing, load_secret_box
 from db.session import create_engine, session_factory
 from db.tool_secrets import ToolSecretStore
 from kasal.settings import Settings, get_settings
-from kasal.temporal_client import connect
+from kasal.temporal_client import connect_when_up
 from kasal.tracing import install_tracing
 from worker.activity_metrics import ActivityMetrics
 from worker.metrics_endpoint import metrics_endpoint
@@ -178,7 +178,7 @@ async def run(settings: Settings) -> None:
     sessions = session_factory(engine)
     blobs = BlobStore(sessions, BlobCipher.of(secrets))
     sdk_metrics = SdkMetrics() if settings.KASAL_WORKER_METRICS_PORT else None
-    client = await connect(settings, blobs, sdk_metrics.runtime if sdk_metrics else None)
+    client = await connect_when_up(settings, blobs, sdk_metrics.runtime if sdk_metrics else None)
     worker = build_worker(
         client,
         settings.KASAL_TASK_QUEUE,

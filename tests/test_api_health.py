@@ -106,7 +106,7 @@ async def test_a_launch_no_database_connection_serves_is_503_and_sent_again_star
     assert stub_llm.call_count() == 2  # the definition's two steps, once
 
 
-async def test_a_launch_temporal_refuses_is_503_and_starts_nothing(api: ApiStack) -> None:
+async def test_a_launch_temporal_refuses_is_503_with_retry_after(api: ApiStack) -> None:
     """Temporal's own refusal of a start (here: a namespace it does not have, as an
     overloaded or misconfigured frontend answers) is a 503 the client may retry."""
     settings = api.settings.model_copy(

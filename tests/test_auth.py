@@ -10,6 +10,7 @@ from typing import Any
 import httpx
 
 from tests.api_stack import ApiStack, bearer, issue_token
+from tests.stub_llm import StubLLM
 from workflows.roles import ROLE_ORDER, Role
 
 GATE = {"steps": [{"id": "g", "type": "approval", "after": [], "message": "ok?"}]}
@@ -224,28 +225,39 @@ DROP_AUDIT_REFUSAL = {
 }
 
 
-async def test_a_change_whose_audit_entry_cannot_be_written_is_not_answered_as_done(
-    api: ApiStack,
+async def test_a_launch_whose_audit_entry_cannot_be_written_is_not_answered_as_done(
+    api: ApiStack, stub_llm: StubLLM
 ) -> None:
     """The audit entry is written before the answer is sent: were it written after, a
-    change could answer 201 and leave no entry (under overload, the pool had no
-    connection left for it), with nobody told."""
+    launch could answer 201 and leave no entry (under overload, the pool had no
+    connection left for it), with nobody told. Refused, the client sends the launch
+    again with its Idempotency-Key: the run Temporal had already started answers, is
+    audited once, and is run once."""
     from sqlalchemy import text
 
     from db.session import create_engine
+    from tests.test_api_runs import create_workflow, wait_for_run
 
+    workflow_id = await create_workflow(api)
+    launch = f"/workflows/{workflow_id}/runs"
+    body, headers = {"inputs": {"topic": "cats"}}, {"Idempotency-Key": "audited-once"}
     engine = create_engine(api.settings.database_url)
     try:
         async with engine.begin() as connection:
             for statement in REFUSE_AUDIT[engine.dialect.name]:
                 await connection.execute(text(statement))
-        refused = await api.http.post("/workflows", json={"name": "unaudited", "spec": GATE})
+        refused = await api.http.post(launch, json=body, headers=headers)
         async with engine.begin() as connection:
             await connection.execute(text(DROP_AUDIT_REFUSAL[engine.dialect.name]))
     finally:
         await engine.dispose()
     assert refused.status_code == 500
-    assert (await api.http.post("/workflows", json={"name": "audited", "spec": GATE})).is_success
+    again = await api.http.post(launch, json=body, headers=headers)
+    assert again.status_code == 201, again.text
+    await wait_for_run(api, again.json()["run_id"], "completed")
+    assert stub_llm.call_count() == 2  # the definition's two steps, once: one run
+    entries = (await api.http.get("/audit")).json()["items"]
+    assert [e["target"] for e in entries].count(f"/api/v1{launch}") == 1
 
 
 async def test_an_admin_deletes_a_run_with_everything_kept_beside_it(api: ApiStack) -> None:

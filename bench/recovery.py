@@ -1,14 +1,19 @@
 """How long a run takes to recover from a worker SIGKILLed mid-step.
 
 The step in flight is retried once its heartbeat timeout notices the dead worker, on
-whichever worker polls the queue. Two cases, three runs each:
+whichever worker polls the queue. A worker runs as `python -m worker` does: a supervisor
+with the modules loaded, and the worker its forked child (worker/supervisor.py). Three
+cases, three runs each:
 
-- ``standby``: another worker is already polling when the first is killed, as with two
-  workers deployed. The kill comes just after the step's heartbeat reached the server
-  (read from the server), so the timeout runs in full: the worst case.
-- ``respawn``: the only worker is killed and a new process is started at that moment, as
-  a supervisor would. Its start-up (importing CrewAI and litellm) runs alongside the
-  timeout, and the longer of the two decides.
+- ``standby``: another worker is already polling when the first (supervisor and all) is
+  killed, as with two workers deployed. The kill comes just after the step's heartbeat
+  reached the server (read from the server), so the timeout runs in full: the worst case.
+- ``respawn``: the only worker process is killed and its supervisor forks another, as
+  when the OOM killer or a crash in native code takes the worker. The fork's start-up
+  runs alongside the timeout, and the longer of the two decides.
+- ``cold``: the only worker is killed with its supervisor, and a new process is started
+  at that moment, as compose or Kubernetes would: a start-up importing CrewAI and
+  litellm again runs alongside the timeout.
 
 The numbers to watch: kill → the step's retried LLM call (at the stub), kill → run
 completed, and the finished steps that ran again (calls to a step beyond one; must be 0).
@@ -54,15 +59,15 @@ def spawn_worker(bench: Bench, task_queue: str) -> subprocess.Popen[bytes]:
     )
 
 
-async def polling(worker: subprocess.Popen[bytes]) -> float:
-    """Wait until the worker polls; how long its start-up took from now."""
+async def polling(supervisor: subprocess.Popen[bytes]) -> tuple[int, float]:
+    """Wait until a worker of this supervisor polls: its pid, and how long its start-up
+    took from now."""
     started = time.monotonic()
-    assert worker.stdout is not None
-    while (line := await asyncio.to_thread(worker.stdout.readline)) and READY not in line.decode():
-        pass
-    if not line:
-        raise RuntimeError("the bench worker exited before polling")
-    return time.monotonic() - started
+    assert supervisor.stdout is not None
+    while line := (await asyncio.to_thread(supervisor.stdout.readline)).decode():
+        if line.startswith(READY):
+            return int(line.split()[-1]), time.monotonic() - started
+    raise RuntimeError("the bench worker exited before polling")
 
 
 async def after_next_heartbeat(handle: WorkflowHandle[Any, Any]) -> None:
@@ -79,7 +84,7 @@ async def after_next_heartbeat(handle: WorkflowHandle[Any, Any]) -> None:
         await asyncio.sleep(0.05)
 
 
-async def one_recovery(bench: Bench, standby: bool) -> dict[str, float]:
+async def one_recovery(bench: Bench, case: str) -> dict[str, float]:
     bench.stub.reset()
     bench.stub.script("STEP-A", Reply("a"))
     bench.stub.script("STEP-B", Reply.timeout(), Reply("b"))
@@ -90,7 +95,7 @@ async def one_recovery(bench: Bench, standby: bool) -> dict[str, float]:
     second: subprocess.Popen[bytes] | None = None
     sample: dict[str, float] = {}
     try:
-        await polling(first)
+        first_worker, _ = await polling(first)
         handle = await bench.env.client.start_workflow(
             AgentWorkflowV2.run,
             AgentWorkflowV2Input(plan=plan),
@@ -98,15 +103,20 @@ async def one_recovery(bench: Bench, standby: bool) -> dict[str, float]:
             task_queue=task_queue,
         )
         await asyncio.to_thread(bench.stub.wait_for_calls, 1, "STEP-B", 60)
-        if standby:  # B runs on the first worker; the second starts only now
+        if case == "standby":  # B runs on the first worker; the second starts only now
             second = spawn_worker(bench, task_queue)
             await polling(second)
             await after_next_heartbeat(handle)
-        first.send_signal(signal.SIGKILL)
+        if case == "respawn":  # the worker alone: its supervisor forks another
+            os.kill(first_worker, signal.SIGKILL)
+        else:
+            first.send_signal(signal.SIGKILL)
         killed = time.monotonic()
-        if not standby:
+        if case == "respawn":
+            sample["start_up_seconds"] = (await polling(first))[1]
+        elif case == "cold":
             second = spawn_worker(bench, task_queue)
-            sample["start_up_seconds"] = await polling(second)
+            sample["start_up_seconds"] = (await polling(second))[1]
         calls = await asyncio.to_thread(bench.stub.wait_for_calls, 2, "STEP-B", 120)
         sample["kill_to_retry"] = calls[1].started_mono - killed  # the stub's clock is ours
         await handle.result()
@@ -138,15 +148,16 @@ def summary(samples: list[dict[str, float]]) -> dict[str, Any]:
 
 async def main() -> dict[str, Any]:
     async with bench_stack() as bench:
-        standby = [await one_recovery(bench, standby=True) for _ in range(RUNS)]
-        respawn = [await one_recovery(bench, standby=False) for _ in range(RUNS)]
+        cases = {
+            case: [await one_recovery(bench, case) for _ in range(RUNS)]
+            for case in ("standby", "respawn", "cold")
+        }
     return {
         # The plan's own: a run as narrow as this one gets the short timeout.
         "heartbeat_timeout_seconds": heartbeat_timeout(
             plan_of([("a", [])]).max_parallel
         ).total_seconds(),
-        "standby": summary(standby),
-        "respawn": summary(respawn),
+        **{case: summary(samples) for case, samples in cases.items()},
         "runs": RUNS,
         "load_average_1m": round(os.getloadavg()[0], 2),
     }

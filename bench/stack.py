@@ -48,6 +48,7 @@ from kasal.settings import Settings
 from kasal.temporal_client import connect
 from tests.conftest import free_port
 from tests.stub_llm import Reply, StubLLM
+from tests.worker_process import supervised_workers
 from workflows.agent_workflow_v2 import AgentWorkflowV2
 from workflows.roles import Role
 from workflows.run_state import AgentWorkflowResult
@@ -181,8 +182,14 @@ class Stack:
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.settings.KASAL_PORT}"
 
+    @property
+    def worker_pid(self) -> int:
+        """The worker's own process, which `kasal worker`, its supervisor, forked."""
+        [pid] = supervised_workers(self.worker.pid)
+        return pid
+
     def worker_rss_mb(self) -> float:
-        return rss_mb(self.worker.pid)
+        return rss_mb(self.worker_pid)
 
 
 def rss_mb(pid: int) -> float:

@@ -60,7 +60,7 @@ async def kasal_runs(stack: Stack, runs: int) -> dict[str, float]:
     stack.llm_latency(LATENCY)
     workflow_id = await stack.create_workflow(spec_of([("only", [])]))
     retries_before = stack.launch_retries
-    cpu = CpuMeter({"api": stack.api.pid, "worker": stack.worker.pid} | temporal_server())
+    cpu = CpuMeter({"api": stack.api.pid, "worker": stack.worker_pid} | temporal_server())
     started = time.perf_counter()
     launched = await asyncio.gather(*(stack.launch(workflow_id) for _ in range(runs)))
     all_started = time.perf_counter() - started

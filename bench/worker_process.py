@@ -1,11 +1,15 @@
 """A bench worker in its own process, so the recovery bench can SIGKILL it.
 
 Usage: python -m bench.worker_process TEMPORAL_ADDRESS TASK_QUEUE STUB_URL DATABASE_URL
+
+As `python -m worker` does, the process supervises and the worker is its child, forked
+again when it is killed (worker/supervisor.py). Each worker prints READY and its pid.
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
 
 from bench.harness import quiet_crewai
@@ -20,6 +24,7 @@ from activities.model_registry import ModelConfig, StaticModelRegistry  # noqa: 
 from db.blobs import BlobStore  # noqa: E402
 from db.session import create_engine, session_factory  # noqa: E402
 from worker.main import build_worker, freeze_startup_heap  # noqa: E402
+from worker.supervisor import become_supervised_worker  # noqa: E402
 
 READY = "worker polling"
 
@@ -37,9 +42,11 @@ async def main(address: str, task_queue: str, stub_url: str, database_url: str) 
     worker = build_worker(client, task_queue, models, blobs, 100)
     freeze_startup_heap()  # as `python -m worker` does
     async with worker:
-        print(READY, flush=True)  # the recovery bench waits for this line
+        print(READY, os.getpid(), flush=True)  # the recovery bench waits for this line
         await asyncio.Event().wait()
 
 
 if __name__ == "__main__":
+    freeze_startup_heap()
+    become_supervised_worker()
     asyncio.run(main(*sys.argv[1:5]))

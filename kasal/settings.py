@@ -64,6 +64,10 @@ class Settings(BaseSettings):
     # On SIGTERM or SIGINT a worker takes no new steps and gives those in flight this
     # long to finish and report before it cancels them (they are then retried elsewhere).
     KASAL_WORKER_GRACEFUL_SHUTDOWN_SECONDS: float = Field(default=30, ge=0)
+    # `python -m worker` loads its modules once and forks the worker from them, then forks
+    # another at once when the worker is killed (worker/supervisor.py; Linux only). Off:
+    # the worker is the process itself, and whatever started it starts it again.
+    KASAL_WORKER_SUPERVISOR: bool = True
     # The worker serves Prometheus /metrics on this port of KASAL_HOST (README, Metrics);
     # 0 is off. `kasal dev` turns it on at 9464 unless it is set (kasal/dev.py).
     KASAL_WORKER_METRICS_PORT: int = Field(default=0, ge=0, le=65535)

@@ -3,6 +3,8 @@ restarted mid-run, and the run still completes. Call counts at the stub LLM prov
 
 from __future__ import annotations
 
+import os
+import signal
 import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -115,6 +117,48 @@ async def test_a_step_on_a_killed_worker_runs_again_on_another_within_seconds(
     assert [s["output"] for s in run["steps"]] == ["a done", "b done", "c done"]
     assert stub_llm.call_count(marker("a")) == 1
     assert stub_llm.call_count(marker("c")) == 1
+
+
+async def test_a_worker_process_killed_mid_step_is_forked_again_by_its_supervisor(
+    api: ApiStack, stub_llm: StubLLM, tmp_path: Path, worker_processes: list[WorkerProcess]
+) -> None:
+    """The OOM killer's case: the worker dies, its supervisor lives. A new worker is
+    forked with every module loaded, takes the step over once its heartbeat timeout
+    notices, and the run completes; killing the supervisor then leaves no worker behind."""
+    await api.stop_worker()
+    stub_llm.script(marker("a"), Reply("a done"))
+    stub_llm.script(marker("b"), Reply.timeout(), Reply("b done"))
+    stub_llm.script(marker("c"), Reply("c done"))
+    supervised = spawn(api, tmp_path, worker_processes)
+    await eventually(lambda: log_of(supervised), lambda text: "worker polling" in text, 120)
+    run_id = (await start(api, await create_workflow(api, CHAIN)))["run_id"]
+    await eventually(lambda: calls(stub_llm, marker("b")), lambda n: n == 1, timeout=60)
+
+    killed_worker = supervised.worker_pid()
+    os.kill(killed_worker, signal.SIGKILL)
+    run = await wait_for_run(api, run_id, "completed", timeout=90)
+
+    assert f"worker process {killed_worker} was killed by SIGKILL" in supervised.log()
+    assert not supervised.exited()
+    assert [s["output"] for s in run["steps"]] == ["a done", "b done", "c done"]
+    assert stub_llm.call_count(marker("a")) == 1
+    assert stub_llm.call_count(marker("b")) == 2
+    assert stub_llm.call_count(marker("c")) == 1
+
+    forked_again = supervised.worker_pid()
+    assert forked_again != killed_worker
+    supervised.kill()
+    await eventually(
+        lambda: process_gone(forked_again), lambda gone: gone, timeout=10
+    )  # it died with its supervisor: no orphan keeps polling
+
+
+async def process_gone(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().split(") ")[1][0]
+    except FileNotFoundError:
+        return True
+    return state == "Z"  # a zombie: dead, only its reaper is gone too
 
 
 async def test_a_worker_killed_mid_step_of_a_sub_workflow_loses_neither_run(

@@ -53,6 +53,7 @@ async def test_sigterm_lets_the_step_in_flight_finish_and_report(
     await eventually(lambda: calls(stub_llm, marker("a")), lambda n: n == 1, timeout=60)
 
     assert worker_process.process is not None
+    worker_pid = worker_process.worker_pid()  # the supervisor passes the SIGTERM on to it
     signalled = time.monotonic()
     worker_process.process.send_signal(signal.SIGTERM)
     exit_code = await asyncio.to_thread(worker_process.process.wait, GRACE_SECONDS)
@@ -68,7 +69,7 @@ async def test_sigterm_lets_the_step_in_flight_finish_and_report(
         for event in history.events
         if event.HasField("activity_task_completed_event_attributes")
     ]
-    assert completed.identity.startswith(f"{worker_process.process.pid}@")
+    assert completed.identity.startswith(f"{worker_pid}@")
 
     # Another worker carries the run on at once; well within the 20 s heartbeat timeout
     # that an abandoned step would have waited out before running again.

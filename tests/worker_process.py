@@ -1,4 +1,7 @@
-"""A worker in its own process (`python -m worker`), so that a test can SIGKILL it."""
+"""A worker in its own process (`python -m worker`), so that a test can SIGKILL it.
+
+The process is the worker's supervisor (worker/supervisor.py); the worker itself is its
+child, forked again when it is killed. Killing the supervisor kills the worker too."""
 
 from __future__ import annotations
 
@@ -42,11 +45,18 @@ class WorkerProcess:
         assert self.process is not None, "not started"
         return self.process.pid
 
+    def worker_pid(self) -> int:
+        """The worker's own process, which the supervisor forked (its pid is in the
+        worker's Temporal identity)."""
+        [child] = supervised_workers(self.pid)
+        return child
+
     def exited(self) -> bool:
         return self.process is not None and self.process.poll() is not None
 
     def kill(self) -> None:
-        """SIGKILL: no shutdown, no goodbye to the server, as in a crash."""
+        """SIGKILL the supervisor, and with it the worker: no shutdown, no goodbye to the
+        server, as in a crash."""
         if self.process is not None and self.process.poll() is None:
             self.process.send_signal(signal.SIGKILL)
             self.process.wait()
@@ -65,3 +75,8 @@ class WorkerProcess:
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
+
+
+def supervised_workers(supervisor: int) -> list[int]:
+    children = Path(f"/proc/{supervisor}/task/{supervisor}/children").read_text().split()
+    return [int(pid) for pid in children]

@@ -47,6 +47,7 @@ from worker.metrics_endpoint import metrics_endpoint
 from worker.schedules import ensure_blob_retention_schedule
 from worker.sdk_metrics import SdkMetrics
 from worker.step_slots import LoopPacedSlots
+from worker.supervisor import become_supervised_worker, can_supervise
 from workflows.egress import EgressPolicy
 from workflows.registry import WORKFLOWS, workflow_runner
 from workflows.task_activity import HEARTBEAT_TIMEOUT
@@ -231,7 +232,11 @@ def main() -> None:
     # litellm logs every call at INFO, twice (through its own handler and ours): four lines
     # a step. Each step's transcript already records its calls.
     logging.getLogger("LiteLLM").setLevel(logging.WARNING)
+    settings = get_settings()
+    if settings.KASAL_WORKER_SUPERVISOR and can_supervise():
+        freeze_startup_heap()  # before the fork, so the worker shares these pages
+        become_supervised_worker()
     try:
-        asyncio.run(run(get_settings()))
+        asyncio.run(run(settings))
     except SecretKeyMissing as exc:
         raise SystemExit(f"kasal worker: {exc}") from None

@@ -133,7 +133,7 @@ class WorkerPool:
             if a.activity_id.startswith(f"{step_id}#")
         ]
         identity = activity.last_worker_identity
-        [process] = [p for p in self.processes if identity.startswith(f"{p.pid}@")]
+        [process] = [p for p in self.processes if identity.startswith(f"{p.worker_pid()}@")]
         process.kill()
         self.processes.remove(process)
         self._spawn()

@@ -19,7 +19,7 @@ from temporalio.exceptions import ApplicationError
 
 from api.services.run_fold import fold_history
 from tests.fuzz.model import Prediction, predict
-from tests.fuzz.scenario import GateSpec, Scenario, TaskSpec, marker
+from tests.fuzz.scenario import KILLS, GateSpec, Scenario, TaskSpec, marker
 from tests.fuzz.stack import Rig
 from tests.helpers import assert_replays
 from tests.stub_llm import Reply, StubLLM
@@ -67,7 +67,7 @@ class ScenarioRun:
         self.pauses_seen: dict[str, int] = {t.id: 0 for t in scenario.tasks()}
         self.executions_acted: set[tuple[str, int]] = set()
         self.rounds_decided: set[tuple[str, int]] = set()
-        self.restarts = [f for f in scenario.faults if f != "kill_worker_mid_step"]
+        self.restarts = [f for f in scenario.faults if f not in KILLS]
         self.kill_pending = scenario.kills_a_worker
         self.hang_seen_at: float | None = None
         self.outcome = Outcome(status=RunStatus.RUNNING, steps={})
@@ -150,8 +150,13 @@ class ScenarioRun:
             self.outcome.running_at_kill = {
                 s.id for s in state.steps if s.status == S.RUNNING and s.id != first
             }
-            killed = await self.rig.pool.kill_the_worker_running(self.handle, first)
-            self.outcome.log.append(f"SIGKILL worker {killed}")
+            with_supervisor = self.scenario.kills_the_supervisor_too
+            killed = await self.rig.pool.kill_the_worker_running(
+                self.handle, first, with_supervisor
+            )
+            self.outcome.log.append(
+                f"SIGKILL worker {killed}" + ("" if with_supervisor else " (process alone)")
+            )
             return True
         quiet = _nothing_running(state) and any(
             s.status in (S.WAITING, S.PAUSED) for s in state.steps

@@ -18,9 +18,14 @@ Reply = Literal["ok", "500", "401", "hang"]
 PauseAction = Literal["retry", "skip", "retry_twice_at_once", "retry_same_key_twice", "none"]
 GateDecision = Literal["approve", "reject", "none"]
 # restart_worker and restart_temporal happen where nothing runs and something waits;
-# kill_worker_mid_step SIGKILLs the worker process in the middle of the first step's
-# first LLM call (that call hangs), so the step's attempt is lost with its worker.
-Fault = Literal["restart_worker", "restart_temporal", "kill_worker_mid_step"]
+# kill_worker_mid_step SIGKILLs a worker, its supervisor with it, in the middle of the
+# first step's first LLM call (that call hangs), so the step's attempt is lost with its
+# worker; kill_worker_process_mid_step SIGKILLs the worker process alone, and its
+# supervisor forks another (worker/supervisor.py).
+Fault = Literal[
+    "restart_worker", "restart_temporal", "kill_worker_mid_step", "kill_worker_process_mid_step"
+]
+KILLS: tuple[Fault, ...] = ("kill_worker_mid_step", "kill_worker_process_mid_step")
 
 # A gate whose decisions are all "timeout" decides itself this soon; others wait an hour.
 SHORT_GATE_SECONDS = 1.5
@@ -61,6 +66,10 @@ class Scenario:
 
     @property
     def kills_a_worker(self) -> bool:
+        return any(fault in KILLS for fault in self.faults)
+
+    @property
+    def kills_the_supervisor_too(self) -> bool:
         return "kill_worker_mid_step" in self.faults
 
     def tasks(self) -> list[TaskSpec]:
@@ -126,7 +135,7 @@ def scenarios(draw: st.DrawFn, max_steps: int = 5) -> Scenario:
         first = steps[0]
         assert isinstance(first, TaskSpec)  # a step with no dependency is a task
         steps[0] = replace(first, replies=("hang", *first.replies))
-        faults.append("kill_worker_mid_step")
+        faults.append(draw(st.sampled_from(KILLS)))
     elif draw(st.booleans()):
         faults.append("restart_worker")
     return Scenario(steps=tuple(steps), faults=tuple(faults))

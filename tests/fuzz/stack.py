@@ -8,6 +8,8 @@ every client and worker reconnects to the same address, as they would in product
 from __future__ import annotations
 
 import asyncio
+import os
+import signal
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,7 +25,7 @@ from db.blobs import BlobStore
 from kasal.binaries import temporal_cli
 from kasal.settings import Settings
 from tests.conftest import free_port
-from tests.worker_process import WorkerProcess
+from tests.worker_process import WorkerProcess, supervised_workers
 from worker.main import build_worker
 from workflows.search_attributes import ALL_KEYS
 
@@ -95,8 +97,8 @@ class InProcessWorker:
 
 class WorkerPool:
     """Two `python -m worker` processes on their own task queue. A scenario kills the one
-    that runs its step with SIGKILL; a fresh process takes the dead one's place, and is
-    ready by the next scenario that needs it."""
+    that runs its step with SIGKILL, its supervisor too or the worker alone. A fresh
+    process takes a dead supervisor's place; a worker killed alone is forked again."""
 
     SIZE = 2
 
@@ -124,8 +126,12 @@ class WorkerPool:
             self._spawn()
         await asyncio.gather(*(_until_polling(p) for p in self.processes))
 
-    async def kill_the_worker_running(self, handle: WorkflowHandle[Any, Any], step_id: str) -> str:
-        """SIGKILL the process that runs the step's pending activity; its identity."""
+    async def kill_the_worker_running(
+        self, handle: WorkflowHandle[Any, Any], step_id: str, with_supervisor: bool
+    ) -> str:
+        """SIGKILL the worker that runs the step's pending activity; its identity. With its
+        supervisor, a fresh process takes the pool's place; alone, its supervisor forks
+        another."""
         description = await handle.describe()
         [activity] = [
             a
@@ -133,7 +139,15 @@ class WorkerPool:
             if a.activity_id.startswith(f"{step_id}#")
         ]
         identity = activity.last_worker_identity
-        [process] = [p for p in self.processes if identity.startswith(f"{p.worker_pid()}@")]
+        [(process, worker_pid)] = [
+            (p, pid)
+            for p in self.processes
+            for pid in supervised_workers(p.pid)
+            if identity.startswith(f"{pid}@")
+        ]
+        if not with_supervisor:
+            os.kill(worker_pid, signal.SIGKILL)
+            return identity
         process.kill()
         self.processes.remove(process)
         self._spawn()

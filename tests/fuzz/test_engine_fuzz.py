@@ -159,6 +159,26 @@ async def test_a_step_killed_mid_call_retries_once_and_a_restarted_server_keeps_
     assert "restart temporal" in outcome.log, outcome.log
 
 
+async def test_a_worker_process_killed_alone_is_forked_again_and_a_restarted_server_keeps_the_gate(
+    check: Check,
+) -> None:
+    """The supervisor forks a worker while the server restarts under it: the fork waits
+    for the server, the step runs again once, and the gate still waits."""
+    outcome = await check(
+        Scenario(
+            steps=(
+                TaskSpec(id="s0", after=(), replies=("hang", "ok"), max_attempts=2),
+                GateSpec(id="s1", after=("s0",), decisions=("none",)),
+                TaskSpec(id="s2", after=()),
+            ),
+            faults=("restart_temporal", "kill_worker_process_mid_step"),
+        )
+    )
+    assert outcome.status == "waiting_for_approval"
+    assert any(line.endswith("(process alone)") for line in outcome.log), outcome.log
+    assert "restart temporal" in outcome.log, outcome.log
+
+
 async def test_a_killed_last_attempt_pauses_the_step_and_a_retry_finishes_it(check: Check) -> None:
     outcome = await check(
         Scenario(

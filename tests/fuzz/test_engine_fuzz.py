@@ -29,7 +29,7 @@ from db.uow import UnitOfWork
 from kasal.settings import Settings
 from tests.conftest import STUB_API_KEY, STUB_MODEL
 from tests.fuzz.driver import Outcome, run_and_check
-from tests.fuzz.scenario import GateSpec, Scenario, TaskSpec, scenarios
+from tests.fuzz.scenario import KILLS, Fault, GateSpec, Scenario, TaskSpec, scenarios
 from tests.fuzz.stack import FuzzTemporal, InProcessWorker, Rig, WorkerPool
 from tests.stub_llm import StubLLM
 
@@ -141,9 +141,12 @@ async def test_a_rejected_gate_with_retry_upstream_across_continue_as_new(check:
     )
 
 
+@pytest.mark.parametrize("kill", KILLS)
 async def test_a_step_killed_mid_call_retries_once_and_a_restarted_server_keeps_the_gate(
-    check: Check,
+    check: Check, kill: Fault
 ) -> None:
+    """Killed with its supervisor, a fresh worker process takes the step; killed alone,
+    the supervisor forks one, which waits for the restarting server."""
     outcome = await check(
         Scenario(
             steps=(
@@ -151,31 +154,11 @@ async def test_a_step_killed_mid_call_retries_once_and_a_restarted_server_keeps_
                 GateSpec(id="s1", after=("s0",), decisions=("none",)),
                 TaskSpec(id="s2", after=()),
             ),
-            faults=("restart_temporal", "kill_worker_mid_step"),
+            faults=("restart_temporal", kill),
         )
     )
     assert outcome.status == "waiting_for_approval"
     assert any(line.startswith("SIGKILL worker") for line in outcome.log), outcome.log
-    assert "restart temporal" in outcome.log, outcome.log
-
-
-async def test_a_worker_process_killed_alone_is_forked_again_and_a_restarted_server_keeps_the_gate(
-    check: Check,
-) -> None:
-    """The supervisor forks a worker while the server restarts under it: the fork waits
-    for the server, the step runs again once, and the gate still waits."""
-    outcome = await check(
-        Scenario(
-            steps=(
-                TaskSpec(id="s0", after=(), replies=("hang", "ok"), max_attempts=2),
-                GateSpec(id="s1", after=("s0",), decisions=("none",)),
-                TaskSpec(id="s2", after=()),
-            ),
-            faults=("restart_temporal", "kill_worker_process_mid_step"),
-        )
-    )
-    assert outcome.status == "waiting_for_approval"
-    assert any(line.endswith("(process alone)") for line in outcome.log), outcome.log
     assert "restart temporal" in outcome.log, outcome.log
 
 

@@ -1,6 +1,7 @@
 import { useState, type FormEvent } from 'react';
 import { api, ApiError, errorMessage } from '../../api/client';
 import { Dialog } from '../../components/Dialog';
+import { DialogActions } from '../../components/DialogActions';
 import { Field } from '../../components/Field';
 import { UsdField } from '../../components/UsdField';
 import { Notice } from '../../components/Notice';
@@ -101,15 +102,7 @@ export function RunDialog({ workflowId, version, inputs, unsaved, onClose }: Pro
             )}
           </Field>
         </fieldset>
-        {errors[''] && <Notice>{errors[''].join(' · ')}</Notice>}
-        <div className="dialog__actions">
-          <button type="button" className="btn btn--ghost" onClick={onClose}>
-            Cancel
-          </button>
-          <button type="submit" className="btn btn--primary" disabled={busy} aria-busy={busy}>
-            Start run
-          </button>
-        </div>
+        <DialogActions errors={errors['']} busy={busy} submitLabel="Start run" onCancel={onClose} />
       </form>
     </Dialog>
   );

@@ -2,8 +2,9 @@ import { useState, type FormEvent } from 'react';
 import { api } from '../../api/client';
 import type { ModelConfig } from '../../api/types';
 import { Dialog } from '../../components/Dialog';
+import { DialogActions } from '../../components/DialogActions';
 import { Field, FieldErrors } from '../../components/Field';
-import { Notice } from '../../components/Notice';
+import { NumberField, TextField } from '../../components/TextField';
 import { fieldErrors } from '../tools/forms';
 import { parsePrices, priceText, type PriceText } from './prices';
 
@@ -57,42 +58,33 @@ export function ModelConfigDialog({ config, onClose, onSaved }: Props) {
   return (
     <Dialog title={editing ? `Edit model ${config.name}` : 'New model'} onClose={onClose}>
       <form className="form" onSubmit={submit} noValidate>
-        <Field label="Name" required errors={errors.name} hint="What agents name in their llm field">
-          {(control) => (
-            <input
-              {...control}
-              className="input input--mono"
-              required
-              disabled={editing}
-              spellCheck={false}
-              value={name}
-              onChange={(e) => setName(e.target.value)}
-            />
-          )}
-        </Field>
-        <Field label="Model" required errors={errors.model} hint="A litellm model string, e.g. openai/gpt-4o-mini">
-          {(control) => (
-            <input
-              {...control}
-              className="input input--mono"
-              required
-              spellCheck={false}
-              value={model}
-              onChange={(e) => setModel(e.target.value)}
-            />
-          )}
-        </Field>
-        <Field label="API base" errors={errors.api_base} hint="An OpenAI-compatible server; blank for the provider’s own">
-          {(control) => (
-            <input
-              {...control}
-              className="input input--mono"
-              spellCheck={false}
-              value={apiBase}
-              onChange={(e) => setApiBase(e.target.value)}
-            />
-          )}
-        </Field>
+        <TextField
+          label="Name"
+          required
+          mono
+          disabled={editing}
+          errors={errors.name}
+          hint="What agents name in their llm field"
+          value={name}
+          onChange={setName}
+        />
+        <TextField
+          label="Model"
+          required
+          mono
+          errors={errors.model}
+          hint="A litellm model string, e.g. openai/gpt-4o-mini"
+          value={model}
+          onChange={setModel}
+        />
+        <TextField
+          label="API base"
+          mono
+          errors={errors.api_base}
+          hint="An OpenAI-compatible server; blank for the provider’s own"
+          value={apiBase}
+          onChange={setApiBase}
+        />
         <Field
           label="API key"
           errors={errors.api_key}
@@ -113,32 +105,19 @@ export function ModelConfigDialog({ config, onClose, onSaved }: Props) {
           <legend>Prices</legend>
           <p className="field__hint">All blank: litellm’s price map prices the calls (a model on this machine costs nothing).</p>
           {PRICE_FIELDS.map(({ key, field, label, hint }) => (
-            <Field key={key} label={label} hint={hint} required={key !== 'cached' && Boolean(prices.input || prices.output)} errors={errors[field]}>
-              {(control) => (
-                <input
-                  {...control}
-                  className="input"
-                  type="number"
-                  min={0}
-                  step="any"
-                  inputMode="decimal"
-                  value={prices[key]}
-                  onChange={(e) => setPrices((current) => ({ ...current, [key]: e.target.value }))}
-                />
-              )}
-            </Field>
+            <NumberField
+              key={key}
+              label={label}
+              hint={hint}
+              required={key !== 'cached' && Boolean(prices.input || prices.output)}
+              errors={errors[field]}
+              value={prices[key]}
+              onChange={(value) => setPrices((current) => ({ ...current, [key]: value }))}
+            />
           ))}
           <FieldErrors id={undefined} errors={errors.prices ?? []} />
         </fieldset>
-        {errors[''] && <Notice>{errors[''].join(' · ')}</Notice>}
-        <div className="dialog__actions">
-          <button type="button" className="btn btn--ghost" onClick={onClose}>
-            Cancel
-          </button>
-          <button type="submit" className="btn btn--primary" disabled={busy} aria-busy={busy}>
-            {editing ? 'Save' : 'Create model'}
-          </button>
-        </div>
+        <DialogActions errors={errors['']} busy={busy} submitLabel={editing ? 'Save' : 'Create model'} onCancel={onClose} />
       </form>
     </Dialog>
   );

@@ -2,8 +2,8 @@ import { useState, type FormEvent } from 'react';
 import { api, ApiError, errorMessage } from '../../api/client';
 import type { ScheduleOverlap, ScheduleWrite } from '../../api/types';
 import { Dialog } from '../../components/Dialog';
+import { DialogActions } from '../../components/DialogActions';
 import { Field } from '../../components/Field';
-import { Notice } from '../../components/Notice';
 import type { InputSpec } from '../../lib/definition';
 import { runInputIssues } from '../../lib/validation';
 import { navigate } from '../../router';
@@ -147,15 +147,7 @@ export function ScheduleDialog({ workflowId, version, inputs, onClose }: Props) 
         <label>
           <input type="checkbox" checked={paused} onChange={(e) => setPaused(e.target.checked)} /> Start paused
         </label>
-        {errors[''] && <Notice>{errors[''].join(' · ')}</Notice>}
-        <div className="dialog__actions">
-          <button type="button" className="btn btn--ghost" onClick={onClose}>
-            Cancel
-          </button>
-          <button type="submit" className="btn btn--primary" disabled={busy} aria-busy={busy}>
-            Create schedule
-          </button>
-        </div>
+        <DialogActions errors={errors['']} busy={busy} submitLabel="Create schedule" onCancel={onClose} />
       </form>
     </Dialog>
   );

@@ -2,10 +2,12 @@ import { useState, type FormEvent } from 'react';
 import { api } from '../../api/client';
 import type { HttpMethod, HttpTool } from '../../api/types';
 import { Dialog } from '../../components/Dialog';
+import { DialogActions } from '../../components/DialogActions';
 import { Field } from '../../components/Field';
 import { Notice } from '../../components/Notice';
-import { fieldErrors, formatHeaders, parseHeaders, parseSeconds } from './forms';
-import { SecretHeadersField, secretHeadersBody } from './SecretHeadersField';
+import { TextField } from '../../components/TextField';
+import { ConnectionFields, connectionBody, useConnectionText } from './ConnectionFields';
+import { fieldErrors } from './forms';
 
 const METHODS: HttpMethod[] = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'];
 const NEW_SCHEMA = { type: 'object', properties: {}, required: [] };
@@ -27,10 +29,7 @@ export function HttpToolDialog({ tool, onClose, onSaved }: Props) {
   const [method, setMethod] = useState<HttpMethod>(tool?.method ?? 'GET');
   const [urlTemplate, setUrlTemplate] = useState(tool?.url_template ?? '');
   const [argsSchema, setArgsSchema] = useState(JSON.stringify(tool?.args_schema ?? NEW_SCHEMA, null, 2));
-  const [headers, setHeaders] = useState(formatHeaders(tool?.headers ?? {}));
-  const [secretHeaders, setSecretHeaders] = useState('');
-  const [removeSecrets, setRemoveSecrets] = useState(false);
-  const [timeout, setTimeoutText] = useState(String(tool?.timeout_seconds ?? 30));
+  const [connection, setConnection] = useConnectionText(tool);
   // An existing tool says what it is; the default follows the method.
   const [idempotent, setIdempotent] = useState<Idempotent>(tool ? (tool.idempotent ? 'yes' : 'no') : 'default');
   const [errors, setErrors] = useState<Record<string, string[]>>({});
@@ -47,30 +46,23 @@ export function HttpToolDialog({ tool, onClose, onSaved }: Props) {
     } catch (error) {
       found.args_schema = [`Not JSON: ${error instanceof Error ? error.message : String(error)}`];
     }
-    const plain = parseHeaders(headers);
-    const secret = parseHeaders(secretHeaders);
-    const seconds = parseSeconds(timeout);
-    if (plain.problem) found.headers = [plain.problem];
-    if (secret.problem) found.secret_headers = [secret.problem];
-    if (typeof seconds === 'string') found.timeout_seconds = [seconds];
+    const sent = connectionBody(connection, editing, found);
     setErrors(found);
-    if (Object.keys(found).length || typeof seconds === 'string') return;
+    if (Object.keys(found).length) return;
     const body = {
       kind: 'http' as const,
       description,
       method,
       url_template: urlTemplate,
       args_schema: schema,
-      headers: plain.headers,
-      timeout_seconds: seconds,
       idempotent: idempotent === 'default' ? null : idempotent === 'yes',
-      ...secretHeadersBody(secret.headers, editing, removeSecrets),
+      ...sent.body,
     };
     setBusy(true);
     try {
       const saved = editing
         ? await api.updateHttpTool(tool.name, body)
-        : await api.createHttpTool({ ...body, name, secret_headers: secret.headers });
+        : await api.createHttpTool({ ...body, name, secret_headers: sent.secretHeaders });
       onSaved(saved);
     } catch (error) {
       setErrors(fieldErrors(error));
@@ -82,31 +74,25 @@ export function HttpToolDialog({ tool, onClose, onSaved }: Props) {
     <Dialog title={editing ? `Edit HTTP tool ${tool.name}` : 'New HTTP tool'} onClose={onClose}>
       <form className="form" onSubmit={submit} noValidate>
         {editing && <Notice tone="info">Saving makes version {tool.version + 1}; runs started before keep theirs.</Notice>}
-        <Field label="Name" required errors={errors.name} hint="Letters, digits, _ and -; what agents list">
-          {(control) => (
-            <input
-              {...control}
-              className="input input--mono"
-              required
-              disabled={editing}
-              spellCheck={false}
-              value={name}
-              onChange={(e) => setName(e.target.value)}
-            />
-          )}
-        </Field>
-        <Field label="Description" required errors={errors.description} hint="What the tool does, for the model">
-          {(control) => (
-            <textarea
-              {...control}
-              className="input"
-              rows={2}
-              required
-              value={description}
-              onChange={(e) => setDescription(e.target.value)}
-            />
-          )}
-        </Field>
+        <TextField
+          label="Name"
+          required
+          mono
+          disabled={editing}
+          errors={errors.name}
+          hint="Letters, digits, _ and -; what agents list"
+          value={name}
+          onChange={setName}
+        />
+        <TextField
+          label="Description"
+          required
+          rows={2}
+          errors={errors.description}
+          hint="What the tool does, for the model"
+          value={description}
+          onChange={setDescription}
+        />
         <Field label="Method" errors={errors.method}>
           {(control) => (
             <select {...control} className="input" value={method} onChange={(e) => setMethod(e.target.value as HttpMethod)}>
@@ -116,69 +102,31 @@ export function HttpToolDialog({ tool, onClose, onSaved }: Props) {
             </select>
           )}
         </Field>
-        <Field
+        <TextField
           label="URL template"
           required
+          mono
           errors={errors.url_template}
           hint="Each {variable} is an argument; the others go to the query (GET) or the JSON body"
-        >
-          {(control) => (
-            <input
-              {...control}
-              className="input input--mono"
-              required
-              spellCheck={false}
-              placeholder="https://api.example.com/orders/{order_id}"
-              value={urlTemplate}
-              onChange={(e) => setUrlTemplate(e.target.value)}
-            />
-          )}
-        </Field>
-        <Field label="Arguments schema" errors={errors.args_schema} hint="A JSON Schema of type object">
-          {(control) => (
-            <textarea
-              {...control}
-              className="input input--mono"
-              rows={6}
-              spellCheck={false}
-              value={argsSchema}
-              onChange={(e) => setArgsSchema(e.target.value)}
-            />
-          )}
-        </Field>
-        <Field label="Headers" errors={errors.headers} hint="Name: value per line">
-          {(control) => (
-            <textarea
-              {...control}
-              className="input input--mono"
-              rows={2}
-              spellCheck={false}
-              value={headers}
-              onChange={(e) => setHeaders(e.target.value)}
-            />
-          )}
-        </Field>
-        <SecretHeadersField
-          value={secretHeaders}
-          onChange={setSecretHeaders}
-          stored={tool ? tool.secret_header_names : null}
-          remove={removeSecrets}
-          onRemove={setRemoveSecrets}
-          errors={errors.secret_headers}
+          placeholder="https://api.example.com/orders/{order_id}"
+          value={urlTemplate}
+          onChange={setUrlTemplate}
         />
-        <Field label="Timeout (seconds)" errors={errors.timeout_seconds}>
-          {(control) => (
-            <input
-              {...control}
-              className="input"
-              type="number"
-              min={0}
-              step="any"
-              value={timeout}
-              onChange={(e) => setTimeoutText(e.target.value)}
-            />
-          )}
-        </Field>
+        <TextField
+          label="Arguments schema"
+          mono
+          rows={6}
+          errors={errors.args_schema}
+          hint="A JSON Schema of type object"
+          value={argsSchema}
+          onChange={setArgsSchema}
+        />
+        <ConnectionFields
+          text={connection}
+          onChange={setConnection}
+          stored={tool ? tool.secret_header_names : null}
+          errors={errors}
+        />
         <Field
           label="Safe to repeat"
           errors={errors.idempotent}
@@ -197,15 +145,7 @@ export function HttpToolDialog({ tool, onClose, onSaved }: Props) {
             </select>
           )}
         </Field>
-        {errors[''] && <Notice>{errors[''].join(' · ')}</Notice>}
-        <div className="dialog__actions">
-          <button type="button" className="btn btn--ghost" onClick={onClose}>
-            Cancel
-          </button>
-          <button type="submit" className="btn btn--primary" disabled={busy} aria-busy={busy}>
-            {editing ? 'Save version' : 'Create tool'}
-          </button>
-        </div>
+        <DialogActions errors={errors['']} busy={busy} submitLabel={editing ? 'Save version' : 'Create tool'} onCancel={onClose} />
       </form>
     </Dialog>
   );

@@ -1,0 +1,68 @@
+import { Field } from './Field';
+
+interface TextFieldProps {
+  label: string;
+  value: string;
+  onChange: (value: string) => void;
+  errors?: string[];
+  hint?: string;
+  required?: boolean;
+  /** Code-like text (names, URLs, JSON): monospaced and not spell-checked. */
+  mono?: boolean;
+  /** A textarea of this many rows; without it, a one-line input. */
+  rows?: number;
+  disabled?: boolean;
+  placeholder?: string;
+}
+
+/** A labelled text input or textarea, the shape most form fields take. */
+export function TextField({ label, value, onChange, errors, hint, required, mono, rows, disabled, placeholder }: TextFieldProps) {
+  return (
+    <Field label={label} errors={errors} hint={hint} required={required}>
+      {(control) => {
+        const props = {
+          ...control,
+          className: mono ? 'input input--mono' : 'input',
+          required,
+          disabled,
+          placeholder,
+          spellCheck: mono ? false : undefined,
+          value,
+        };
+        return rows ? (
+          <textarea {...props} rows={rows} onChange={(e) => onChange(e.target.value)} />
+        ) : (
+          <input {...props} onChange={(e) => onChange(e.target.value)} />
+        );
+      }}
+    </Field>
+  );
+}
+
+/** A labelled number input for seconds, prices and the like: zero or more, any step. */
+export function NumberField({
+  label,
+  value,
+  onChange,
+  errors,
+  hint,
+  required,
+}: Pick<TextFieldProps, 'label' | 'value' | 'onChange' | 'errors' | 'hint' | 'required'>) {
+  return (
+    <Field label={label} errors={errors} hint={hint} required={required}>
+      {(control) => (
+        <input
+          {...control}
+          className="input"
+          type="number"
+          min={0}
+          step="any"
+          inputMode="decimal"
+          required={required}
+          value={value}
+          onChange={(e) => onChange(e.target.value)}
+        />
+      )}
+    </Field>
+  );
+}

@@ -39,8 +39,8 @@ export function TextField({ label, value, onChange, errors, hint, required, mono
   );
 }
 
-/** A labelled number input for seconds, prices and the like: zero or more, any step. */
-export function NumberField({
+/** A labelled number input for an amount (seconds, a price): zero or more, any step. */
+export function AmountField({
   label,
   value,
   onChange,

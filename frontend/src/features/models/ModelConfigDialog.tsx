@@ -4,7 +4,7 @@ import type { ModelConfig } from '../../api/types';
 import { Dialog } from '../../components/Dialog';
 import { DialogActions } from '../../components/DialogActions';
 import { Field, FieldErrors } from '../../components/Field';
-import { NumberField, TextField } from '../../components/TextField';
+import { AmountField, TextField } from '../../components/TextField';
 import { fieldErrors } from '../tools/forms';
 import { parsePrices, priceText, type PriceText } from './prices';
 
@@ -105,7 +105,7 @@ export function ModelConfigDialog({ config, onClose, onSaved }: Props) {
           <legend>Prices</legend>
           <p className="field__hint">All blank: litellm’s price map prices the calls (a model on this machine costs nothing).</p>
           {PRICE_FIELDS.map(({ key, field, label, hint }) => (
-            <NumberField
+            <AmountField
               key={key}
               label={label}
               hint={hint}

@@ -1,6 +1,6 @@
 /** What an HTTP tool and an MCP server both have: headers, secret headers and a timeout. */
 import { useState } from 'react';
-import { NumberField, TextField } from '../../components/TextField';
+import { AmountField, TextField } from '../../components/TextField';
 import { formatHeaders, parseHeaders, parseSeconds } from './forms';
 import { SecretHeadersField, secretHeadersBody } from './SecretHeadersField';
 
@@ -77,7 +77,7 @@ export function ConnectionFields({ text, onChange, stored, errors }: Props) {
         onRemove={(removeSecrets) => change({ removeSecrets })}
         errors={errors.secret_headers}
       />
-      <NumberField
+      <AmountField
         label="Timeout (seconds)"
         errors={errors.timeout_seconds}
         value={text.timeout}

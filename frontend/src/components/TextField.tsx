@@ -66,3 +66,15 @@ export function AmountField({
     </Field>
   );
 }
+
+/** The name of something saved in versions (a model, a tool, a server): required,
+ * code-like, and fixed once it exists, since definitions refer to it by name. */
+export function NameField({
+  editing,
+  hint,
+  errors,
+  value,
+  onChange,
+}: Pick<TextFieldProps, 'hint' | 'errors' | 'value' | 'onChange'> & { editing: boolean }) {
+  return <TextField label="Name" required mono disabled={editing} errors={errors} hint={hint} value={value} onChange={onChange} />;
+}

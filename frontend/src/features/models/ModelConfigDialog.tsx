@@ -4,7 +4,7 @@ import type { ModelConfig } from '../../api/types';
 import { Dialog } from '../../components/Dialog';
 import { DialogActions } from '../../components/DialogActions';
 import { Field, FieldErrors } from '../../components/Field';
-import { AmountField, TextField } from '../../components/TextField';
+import { AmountField, NameField, TextField } from '../../components/TextField';
 import { fieldErrors } from '../tools/forms';
 import { parsePrices, priceText, type PriceText } from './prices';
 
@@ -58,16 +58,7 @@ export function ModelConfigDialog({ config, onClose, onSaved }: Props) {
   return (
     <Dialog title={editing ? `Edit model ${config.name}` : 'New model'} onClose={onClose}>
       <form className="form" onSubmit={submit} noValidate>
-        <TextField
-          label="Name"
-          required
-          mono
-          disabled={editing}
-          errors={errors.name}
-          hint="What agents name in their llm field"
-          value={name}
-          onChange={setName}
-        />
+        <NameField editing={editing} errors={errors.name} hint="What agents name in their llm field" value={name} onChange={setName} />
         <TextField
           label="Model"
           required

@@ -5,7 +5,7 @@ import { Dialog } from '../../components/Dialog';
 import { DialogActions } from '../../components/DialogActions';
 import { Field } from '../../components/Field';
 import { Notice } from '../../components/Notice';
-import { TextField } from '../../components/TextField';
+import { NameField, TextField } from '../../components/TextField';
 import { ConnectionFields, connectionBody, useConnectionText } from './ConnectionFields';
 import { fieldErrors } from './forms';
 
@@ -74,16 +74,7 @@ export function HttpToolDialog({ tool, onClose, onSaved }: Props) {
     <Dialog title={editing ? `Edit HTTP tool ${tool.name}` : 'New HTTP tool'} onClose={onClose}>
       <form className="form" onSubmit={submit} noValidate>
         {editing && <Notice tone="info">Saving makes version {tool.version + 1}; runs started before keep theirs.</Notice>}
-        <TextField
-          label="Name"
-          required
-          mono
-          disabled={editing}
-          errors={errors.name}
-          hint="Letters, digits, _ and -; what agents list"
-          value={name}
-          onChange={setName}
-        />
+        <NameField editing={editing} errors={errors.name} hint="Letters, digits, _ and -; what agents list" value={name} onChange={setName} />
         <TextField
           label="Description"
           required

@@ -4,7 +4,7 @@ import type { McpServer, McpTransport } from '../../api/types';
 import { Dialog } from '../../components/Dialog';
 import { DialogActions } from '../../components/DialogActions';
 import { Field } from '../../components/Field';
-import { TextField } from '../../components/TextField';
+import { NameField, TextField } from '../../components/TextField';
 import { ConnectionFields, connectionBody, useConnectionText } from './ConnectionFields';
 import { fieldErrors } from './forms';
 
@@ -63,16 +63,7 @@ export function McpServerDialog({ server, onClose, onSaved }: Props) {
   return (
     <Dialog title={editing ? `Edit MCP server ${server.name}` : 'New MCP server'} onClose={onClose}>
       <form className="form" onSubmit={submit} noValidate>
-        <TextField
-          label="Name"
-          required
-          mono
-          disabled={editing}
-          errors={errors.name}
-          hint="Its tools are named <name>.<tool>"
-          value={name}
-          onChange={setName}
-        />
+        <NameField editing={editing} errors={errors.name} hint="Its tools are named <name>.<tool>" value={name} onChange={setName} />
         <Field label="Transport" errors={errors.transport}>
           {(control) => (
             <select

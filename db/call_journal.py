@@ -149,6 +149,27 @@ class CallJournal:
                 for row in rows
             }
 
+    async def calls_of_executions(
+        self, run_id: str, executions: set[tuple[str, int]]
+    ) -> dict[tuple[str, int], dict[tuple[str, int, str], Journaled]]:
+        """Several step executions' calls, by (step id, execution), in one query: a run's
+        page reads every step's, and a query a step took it 25 s at 384 steps."""
+        if not executions:
+            return {}
+        async with self._sessions() as session:
+            rows = await CallJournalRepository(session).of_steps(
+                run_id, sorted({step_id for step_id, _ in executions})
+            )
+        calls: dict[tuple[str, int], dict[tuple[str, int, str], Journaled]] = {
+            execution: {} for execution in executions
+        }
+        for row in rows:
+            if (row.step_id, row.execution) in calls:
+                calls[(row.step_id, row.execution)][
+                    (row.kind, row.call_index, row.request_hash)
+                ] = Journaled(row.status, self._open(row.record, run_id))
+        return calls
+
     async def changes_after(
         self, run_id: str, cursor: JournalCursor | None, limit: int = 200
     ) -> list[JournalChange]:

@@ -12,7 +12,7 @@ import json
 from pydantic import TypeAdapter
 
 from api.schemas.transcripts import AttemptRecord, AttemptTranscript
-from db.call_journal import INTENT, CallJournal
+from db.call_journal import INTENT, CallJournal, Journaled
 from workflows.task_step import TranscriptEntry
 
 _ENTRY: TypeAdapter[TranscriptEntry] = TypeAdapter(TranscriptEntry)
@@ -27,6 +27,35 @@ async def attempt_transcript(
         return AttemptTranscript.model_validate(data)
     record = AttemptRecord.model_validate(data)
     calls = await journal.calls_of_execution(run_id, step_id, record.execution)
+    return transcript_of(record, calls)
+
+
+async def attempt_transcripts(
+    journal: CallJournal, run_id: str, stored: dict[str, str]
+) -> dict[str, AttemptTranscript]:
+    """Many steps' attempt transcripts (``stored``: each step's record, by step id), with
+    one journal query for all of them."""
+    data = {step_id: json.loads(text) for step_id, text in stored.items()}
+    records = {
+        step_id: AttemptRecord.model_validate(item)
+        for step_id, item in data.items()
+        if "calls" in item
+    }
+    calls = await journal.calls_of_executions(
+        run_id, {(step_id, record.execution) for step_id, record in records.items()}
+    )
+    return {
+        step_id: transcript_of(records[step_id], calls[(step_id, records[step_id].execution)])
+        if step_id in records
+        else AttemptTranscript.model_validate(item)
+        for step_id, item in data.items()
+    }
+
+
+def transcript_of(
+    record: AttemptRecord, calls: dict[tuple[str, int, str], Journaled]
+) -> AttemptTranscript:
+    """An attempt's record with the journal's calls it refers to, in its order."""
     entries: list[TranscriptEntry] = []
     for ref in record.calls:
         found = calls.get((ref.kind, ref.call_index, ref.request_hash))

@@ -14,7 +14,7 @@ from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError
 
 from api.schemas.runs import ForkedFrom, HistoryEvent, RunRead, StepRead
-from api.services.call_records import attempt_transcript
+from api.services.call_records import attempt_transcripts
 from api.services.failure_messages import decode_pending_failures
 from api.services.run_access import (
     CLOSED_STATUS,
@@ -167,14 +167,18 @@ def _forked_from(attributes: TypedSearchAttributes) -> ForkedFrom | None:
     return ForkedFrom(run_id=parent, step_id=step) if parent and step else None
 
 
-async def _transcript(
-    journal: CallJournal, run_id: str, step_id: str, stored: str
-) -> list[TranscriptEntry]:
-    """A step's transcript: its last attempt's calls, or, as stored before the call
-    journal, the list of entries itself."""
-    if stored.lstrip().startswith("["):
-        return TRANSCRIPT_FORMAT.validate_json(stored)
-    return (await attempt_transcript(journal, run_id, step_id, stored)).entries
+async def _transcripts(
+    journal: CallJournal, run_id: str, stored: dict[str, str]
+) -> dict[str, list[TranscriptEntry]]:
+    """Each step's transcript (``stored``: its record, by step id): its last attempt's
+    calls, or, as stored before the call journal, the list of entries itself."""
+    inline = {s: text for s, text in stored.items() if text.lstrip().startswith("[")}
+    attempts = await attempt_transcripts(
+        journal, run_id, {s: text for s, text in stored.items() if s not in inline}
+    )
+    return {s: TRANSCRIPT_FORMAT.validate_json(text) for s, text in inline.items()} | {
+        s: attempt.entries for s, attempt in attempts.items()
+    }
 
 
 async def resolve_blobs(
@@ -186,16 +190,22 @@ async def resolve_blobs(
     """Outputs whole and transcripts inline: what travelled by reference, fetched."""
     refs = [r for s in steps for r in (s.output_ref, s.transcript_ref) if r]
     stored = await blobs.get_many(refs) if refs else {}
-    journal = CallJournal(blobs)  # the journal lives beside the blobs
+    transcripts = await _transcripts(
+        CallJournal(blobs),  # the journal lives beside the blobs
+        run_id,
+        {
+            s.id: stored[s.transcript_ref]
+            for s in steps
+            if s.transcript_ref and s.transcript_ref in stored
+        },
+    )
     read = []
     for state in steps:
         step = StepRead(**state.model_dump())
         if state.output_ref:
             step.output = stored.get(state.output_ref, state.output)
-        if state.transcript_ref and state.transcript_ref in stored:
-            step.transcript = await _transcript(
-                journal, run_id, state.id, stored[state.transcript_ref]
-            )
+        if state.id in transcripts:
+            step.transcript = transcripts[state.id]
         read.append(step)
     if result is not None:
         # Whole outputs, once each: v2's result keeps them on its steps only.

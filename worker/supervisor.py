@@ -83,6 +83,8 @@ def become_supervised_worker() -> None:
         )
         worker = 0
         time.sleep(pause)
+        if stop_signal is not None:  # stopped while it paused: nothing to shut down
+            raise SystemExit(0)
 
 
 def crash_loop_pause(quick_deaths: int) -> float:

@@ -6,6 +6,8 @@ Every run started since v2 runs here. Runs started earlier finish on ``AgentWork
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from datetime import timedelta
 from typing import NoReturn
 
 from temporalio import workflow
@@ -44,7 +46,12 @@ from workflows.engine.events import (
     UpsertCost,
     UpsertStatus,
 )
-from workflows.engine.gates import OperatorRequest, refusal
+from workflows.engine.gates import (
+    OperatorRequest,
+    refusal,
+    requested_step,
+    result_in_flight,
+)
 from workflows.engine.reducer import reduce
 from workflows.engine.state import AgentWorkflowV2Input, RunData
 from workflows.engine.transitions import PlanGraph, Transition
@@ -80,6 +87,11 @@ IDEMPOTENT_UPDATE_PREFIX = "idem:"
 # Approver notices (ApproverNoticeWorkflow) and the KasalApprovers search attribute are
 # new commands: histories from before them replay without.
 APPROVERS_NOTIFIED = "approvers-notified-and-searchable"
+# How long a request refused for a result in flight (gates.result_in_flight) waits for
+# it. A result the operator saw is in the workflow task that brings the request, so it
+# is applied at once; only a request naming an execution or round it never saw waits
+# this long to be refused.
+RESULT_IN_FLIGHT_WAIT = timedelta(seconds=1)
 
 
 @workflow.defn(name="AgentWorkflowV2")
@@ -140,7 +152,8 @@ class AgentWorkflowV2:
         return page_of_steps(self._run, page or StatusPage())
 
     @workflow.update
-    def decide(self, decision: Decision) -> StepState:
+    async def decide(self, decision: Decision) -> StepState:
+        await self._result_in_flight_applied(self._decided(decision, via="update"))
         return self._answer(self._decided(decision, via="update"))
 
     @decide.validator
@@ -171,7 +184,8 @@ class AgentWorkflowV2:
         )
 
     @workflow.update
-    def retry_step(self, action: StepAction) -> StepState:
+    async def retry_step(self, action: StepAction) -> StepState:
+        await self._result_in_flight_applied(self._retry(action))
         return self._answer(self._retry(action))
 
     @retry_step.validator
@@ -179,7 +193,8 @@ class AgentWorkflowV2:
         self._validate(self._retry(action))
 
     @workflow.update
-    def skip_step(self, action: StepAction) -> StepState:
+    async def skip_step(self, action: StepAction) -> StepState:
+        await self._result_in_flight_applied(self._skip(action))
         return self._answer(self._skip(action))
 
     @skip_step.validator
@@ -218,6 +233,7 @@ class AgentWorkflowV2:
             step_id=action.step_id,
             actor=action.actor,
             request_key=_request_key(),
+            seen_execution=action.execution,
         )
 
     def _skip(self, action: StepAction) -> SkipRequested:
@@ -228,12 +244,28 @@ class AgentWorkflowV2:
             output=action.output or "",
             output_ref=action.output_ref,
             request_key=_request_key(),
+            seen_execution=action.execution,
         )
 
     def _validate(self, request: OperatorRequest) -> None:
         problem = refusal(self._run, request)
-        if problem is not None:
+        if problem is not None and not result_in_flight(self._run, request, problem):
             raise ApplicationError(problem.message, type=problem.type)
+
+    async def _result_in_flight_applied(self, request: OperatorRequest) -> None:
+        """Let the results that came with the request apply before it is judged."""
+
+        def applied() -> bool:
+            problem = refusal(self._run, request)
+            return problem is None or not result_in_flight(self._run, request, problem)
+
+        if not applied():
+            with contextlib.suppress(TimeoutError):
+                await workflow.wait_condition(
+                    applied,
+                    timeout=RESULT_IN_FLIGHT_WAIT,
+                    timeout_summary=f"{requested_step(request)}: a result in flight",
+                )
 
     def _answer(self, request: OperatorRequest) -> StepState:
         """Apply the request; a second one that passed validation with it is refused here."""

@@ -16,6 +16,9 @@ class StepAction(BaseModel):
     actor: str = ""
     output: str | None = None
     output_ref: str | None = None  # set by the API when a large output went to the blob store
+    # The execution the operator saw paused. A step still running it has its pause in
+    # the workflow task that brings this request (engine/gates.py, result_in_flight).
+    execution: int | None = None
 
 
 class BudgetChange(BaseModel):

@@ -124,7 +124,7 @@ class ScenarioRun:
                     index = self.pauses_seen[step.id]
                     self.pauses_seen[step.id] += 1
                     action = spec.on_pause[index] if index < len(spec.on_pause) else "none"
-                    acted |= await self._on_pause(step.id, action)
+                    acted |= await self._on_pause(step, action)
             elif isinstance(spec, GateSpec) and step.status == S.WAITING:
                 if (step.id, step.round) not in self.rounds_decided and spec.times_out is None:
                     self.rounds_decided.add((step.id, step.round))
@@ -186,25 +186,35 @@ class ScenarioRun:
         first = self.scenario.steps[0]
         return any(c.finished_wall is None for c in self.stub.calls(marker(first.id)))
 
-    async def _on_pause(self, step_id: str, action: str) -> bool:
+    async def _on_pause(self, step: StepState, action: str) -> bool:
+        """What the operator does about a pause they see, naming the execution they saw:
+        the query may show a pause its workflow has not applied yet (gates.result_in_flight)."""
+        step_id, seen = step.id, step.execution
         self.outcome.log.append(f"{action} {step_id}")
         if action == "none":
             return False
         if action == "skip":
-            await self._update("skip_step", StepAction(step_id=step_id, output="by hand"))
+            await self._update(
+                "skip_step", StepAction(step_id=step_id, output="by hand", execution=seen)
+            )
         elif action == "retry":
-            await self._update("retry_step", StepAction(step_id=step_id))
+            await self._update("retry_step", StepAction(step_id=step_id, execution=seen))
         elif action == "retry_twice_at_once":
             outcomes = await asyncio.gather(
-                self._update("retry_step", StepAction(step_id=step_id, actor="tab one")),
-                self._update("retry_step", StepAction(step_id=step_id, actor="tab two")),
+                self._update(
+                    "retry_step", StepAction(step_id=step_id, actor="tab one", execution=seen)
+                ),
+                self._update(
+                    "retry_step", StepAction(step_id=step_id, actor="tab two", execution=seen)
+                ),
             )
             self.outcome.refused_twins += outcomes.count(False)
         else:  # the same request sent twice, as an HTTP client's retry would
             key = f"{IDEMPOTENT_UPDATE_PREFIX}retry_step:{step_id}:{uuid.uuid4()}"
-            await self._update("retry_step", StepAction(step_id=step_id), key)
+            retry = StepAction(step_id=step_id, execution=seen)
+            await self._update("retry_step", retry, key)
             await asyncio.sleep(0.3)
-            await self._update("retry_step", StepAction(step_id=step_id), key)
+            await self._update("retry_step", retry, key)
         return True
 
     async def _update(

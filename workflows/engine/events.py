@@ -84,6 +84,8 @@ class RetryRequested(_Event):
     step_id: str
     actor: str = ""
     request_key: str | None = None
+    # The execution the operator saw paused, if they said (gates.result_in_flight).
+    seen_execution: int | None = None
 
 
 class SkipRequested(_Event):
@@ -93,6 +95,8 @@ class SkipRequested(_Event):
     output: str = ""
     output_ref: str | None = None
     request_key: str | None = None
+    # The execution the operator saw paused, if they said (gates.result_in_flight).
+    seen_execution: int | None = None
 
 
 class AllowanceRequested(_Event):

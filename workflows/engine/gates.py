@@ -31,7 +31,7 @@ def refusal(run: RunData, request: OperatorRequest) -> Refusal | None:
     """Why an operator's request cannot apply now; None when it can (or already did)."""
     if run.applied_request(request.request_key) is not None:
         return None
-    step_id = request.decision.step_id if isinstance(request, Decided) else request.step_id
+    step_id = requested_step(request)
     state = run.steps.get(step_id)
     if state is None:
         return Refusal(type="UnknownStep", message=f"no step '{step_id}' in this run")
@@ -62,6 +62,31 @@ def refusal(run: RunData, request: OperatorRequest) -> Refusal | None:
                 message=f"round {asked} is over; step '{step_id}' waits in round {state.round}",
             )
     return None
+
+
+def requested_step(request: OperatorRequest) -> str:
+    return request.decision.step_id if isinstance(request, Decided) else request.step_id
+
+
+def result_in_flight(run: RunData, request: OperatorRequest, problem: Refusal) -> bool:
+    """Whether the request was refused for a result the run has but has not applied yet.
+
+    Temporal hands a workflow a task's updates before the activity and child results
+    that came in the same task, while a query or the API's fold of the history already
+    shows those results. An operator can so see a step paused (or a gate waiting) that
+    the workflow, judging the request, still has running (or pending). A retry or skip
+    names the execution it saw paused, a decision the round it saw waiting: a step still
+    running that execution, or a gate one round short of it, has its result in this very
+    task, and the request is judged again once it is applied."""
+    state = run.steps.get(requested_step(request))
+    if state is None:
+        return False
+    if problem.type == "NotPaused" and not isinstance(request, Decided):
+        return state.status == StepStatus.RUNNING and state.execution == request.seen_execution
+    if problem.type == "NotWaiting" and isinstance(request, Decided):
+        seen = request.decision.round
+        return state.status == StepStatus.PENDING and seen is not None and state.round == seen - 1
+    return False
 
 
 # --- events -----------------------------------------------------------------------------

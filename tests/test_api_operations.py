@@ -180,10 +180,15 @@ async def test_two_tabs_retrying_one_paused_step_get_one_200_and_one_409(
     run_id = (await start(api, await create_workflow(api, definition)))["run_id"]
     await wait_for_run(api, run_id, "needs_attention")
     path = f"/runs/{run_id}/steps/a"
+    not_an_execution = await api.http.post(f"{path}/retry", json={"execution": 0})
+    assert not_an_execution.status_code == 422
+    assert not_an_execution.json()["detail"][0]["loc"] == ["body", "execution"]
+    # Each names the execution its page showed paused, as the UI does: the one that wins
+    # starts the next, and the others are refused at once.
     answers = await asyncio.gather(
-        api.http.post(f"{path}/retry", json={"actor": "tab one"}),
-        api.http.post(f"{path}/skip", json={"actor": "tab two", "output": "by hand"}),
-        api.http.post(f"{path}/retry", json={"actor": "tab three"}),
+        api.http.post(f"{path}/retry", json={"actor": "tab one", "execution": 1}),
+        api.http.post(f"{path}/skip", json={"output": "by hand", "execution": 1}),
+        api.http.post(f"{path}/retry", json={"actor": "tab three", "execution": 1}),
     )
     codes = sorted(a.status_code for a in answers)
     assert codes == [200, 409, 409], [a.text for a in answers]

@@ -215,13 +215,13 @@ async def retry_step(
     run_id: str,
     step_id: str,
     service: RunOperatorDep,
-    # Accepted for old clients; its only field, `actor`, is ignored.
     body: RetryRequest | None = None,
     idempotency_key: IdempotencyKey = None,
 ) -> StepRead:
     """Run a paused step again, with its model config resolved afresh: 409 if it is not
     paused (or another retry or skip won)."""
-    return await service.retry_step(run_id, step_id, principal, idempotency_key)
+    execution = body.execution if body is not None else None
+    return await service.retry_step(run_id, step_id, principal, idempotency_key, execution)
 
 
 @router.post(

@@ -70,6 +70,22 @@ class DecisionRequest(BaseModel):
     round: int | None = Field(default=None, description="Refuse if the gate moved on")
 
 
+# A pause can be in a run's history, and so on its page, before the workflow has applied
+# it (engine/gates.py, result_in_flight): a request naming the execution it saw waits
+# for it there instead of being refused.
+SeenExecution = Annotated[
+    int | None,
+    Field(
+        ge=1,
+        description=(
+            "The step's execution you saw paused (its `execution`); a pause in the"
+            " run's history that the workflow has not applied yet is then waited for,"
+            " not refused"
+        ),
+    ),
+]
+
+
 class RetryRequest(BaseModel):
     actor: str = Field(
         default="",
@@ -77,6 +93,7 @@ class RetryRequest(BaseModel):
         deprecated=True,
         description="Ignored: the recorded actor is the signed-in principal",
     )
+    execution: SeenExecution = None
 
 
 class SkipRequest(BaseModel):
@@ -89,6 +106,7 @@ class SkipRequest(BaseModel):
         deprecated=True,
         description="Ignored: the recorded actor is the signed-in principal",
     )
+    execution: SeenExecution = None
 
 
 class CancelAccepted(BaseModel):

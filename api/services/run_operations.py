@@ -80,10 +80,15 @@ class RunOperator(RunAccess):
         return step
 
     async def retry_step(
-        self, run_id: str, step_id: str, actor: Principal, idempotency_key: str | None
+        self,
+        run_id: str,
+        step_id: str,
+        actor: Principal,
+        idempotency_key: str | None,
+        execution: int | None = None,
     ) -> StepRead:
         """Run a paused step again; its model config is resolved afresh."""
-        action = StepAction(step_id=step_id, actor=actor.email)
+        action = StepAction(step_id=step_id, actor=actor.email, execution=execution)
         return await self._update(run_id, "retry_step", action, idempotency_key)
 
     async def skip_step(
@@ -95,7 +100,9 @@ class RunOperator(RunAccess):
         idempotency_key: str | None,
     ) -> StepRead:
         """Pass over a paused step, handing on the given output."""
-        action = StepAction(step_id=step_id, actor=actor.email, output=body.output)
+        action = StepAction(
+            step_id=step_id, actor=actor.email, output=body.output, execution=body.execution
+        )
         if len(body.output.encode()) > INLINE_OUTPUT_LIMIT:
             ref = await self.blobs.put(
                 kind="output", run_id=run_id, step_id=step_id, content=body.output

@@ -182,11 +182,15 @@ export const api = {
   /** Give an open run new limits; a step paused over budget then runs again on retry. */
   raiseBudget: (runId: string, body: RunBudgetRaise) =>
     request<RunBudget>('POST', `/runs/${encodeURIComponent(runId)}/budget`, body),
-  retryStep: (runId: string, stepId: string) =>
-    request<Step>('POST', `/runs/${encodeURIComponent(runId)}/steps/${encodeURIComponent(stepId)}/retry`, {}),
-  skipStep: (runId: string, stepId: string, output: string) =>
+  /** `execution` is the paused execution the page shows: a pause the workflow has yet to apply is waited for. */
+  retryStep: (runId: string, stepId: string, execution: number) =>
+    request<Step>('POST', `/runs/${encodeURIComponent(runId)}/steps/${encodeURIComponent(stepId)}/retry`, {
+      execution,
+    }),
+  skipStep: (runId: string, stepId: string, output: string, execution: number) =>
     request<Step>('POST', `/runs/${encodeURIComponent(runId)}/steps/${encodeURIComponent(stepId)}/skip`, {
       output,
+      execution,
     }),
   /** Every finished attempt of a task step, failed ones included, with its LLM and tool calls. */
   getStepTranscript: (runId: string, stepId: string, signal?: AbortSignal) =>

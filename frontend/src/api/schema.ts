@@ -1559,6 +1559,11 @@ export interface components {
        * @default
        */
       actor?: string;
+      /**
+       * Execution
+       * @description The step's execution you saw paused (its `execution`); a pause in the run's history that the workflow has not applied yet is then waited for, not refused
+       */
+      execution?: number | null;
     };
     /**
      * Role
@@ -1847,6 +1852,11 @@ export interface components {
        * @default
        */
       actor?: string;
+      /**
+       * Execution
+       * @description The step's execution you saw paused (its `execution`); a pause in the run's history that the workflow has not applied yet is then waited for, not refused
+       */
+      execution?: number | null;
       /**
        * Output
        * @description What the skipped step hands to the steps after it

@@ -91,7 +91,8 @@ describe('a step paused over budget', () => {
 
     fireEvent.click(retry);
     await waitFor(() => expect(useRunStore.getState().run?.steps[0]?.status).toBe('running'));
-    expect(posted('/steps/research/retry')).toHaveLength(1);
+    // The execution the page showed paused, so a pause the run has yet to apply is waited for.
+    expect(posted('/steps/research/retry').map((c) => c.body)).toEqual([{ execution: 1 }]);
   });
 
   it('sends only the limit given', async () => {

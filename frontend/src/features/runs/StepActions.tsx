@@ -82,7 +82,7 @@ export function PausedActions({ runId, step }: { runId: string; step: Step }) {
           type="button"
           className="btn btn--primary"
           disabled={busy}
-          onClick={() => run(() => api.retryStep(runId, step.id))}
+          onClick={() => run(() => api.retryStep(runId, step.id, step.execution))}
         >
           {overBudget ? 'Retry step' : 'Retry'}
         </button>
@@ -94,7 +94,7 @@ export function PausedActions({ runId, step }: { runId: string; step: Step }) {
       </Field>
       {error && <Notice>{error}</Notice>}
       <div className="button-row">
-        <button type="button" className="btn btn--secondary" disabled={busy} onClick={() => run(() => api.skipStep(runId, step.id, output))}>
+        <button type="button" className="btn btn--secondary" disabled={busy} onClick={() => run(() => api.skipStep(runId, step.id, output, step.execution))}>
           Skip
         </button>
       </div>

@@ -33,7 +33,7 @@ from temporalio.worker import (
     SlotReserveContext,
 )
 
-# A heartbeat is due every quarter of the 8 s timeout (activities/heartbeat.py): a loop
+# A heartbeat is due every half of the 8 s timeout (activities/heartbeat.py): a loop
 # this late still sends each in time, and a step's CPU is milliseconds.
 MAX_LOOP_TURN_SECONDS = 0.25
 # How often a waiting reservation looks again.

@@ -17,7 +17,7 @@ from temporalio.exceptions import (
 )
 
 from workflows.definition import AgentSpec
-from workflows.plan import PlanTaskStep
+from workflows.plan import Plan, PlanTaskStep
 from workflows.task_step import TokenUsage
 
 # A step on a worker that died runs again elsewhere this long after the crash, plus its
@@ -27,10 +27,15 @@ from workflows.task_step import TokenUsage
 # recover, measured) a run with 1,000 steps in flight sends 156 a second; they queued for
 # 5-13 s and 72 steps were retried. At 20 s it sends 100 with 10 s to spare.
 HEARTBEAT_TIMEOUT = timedelta(seconds=20)
-# So a run that keeps few steps in flight (the default max_parallel is 16) gets the short
-# timeout: 100 steps heartbeat 16 times a second, far inside the server's rate.
+# So a small run that keeps few steps in flight (the default max_parallel is 16) gets the
+# short timeout: 100 steps heartbeat 25 times a second, far inside the server's rate.
+# A run of hundreds of steps does not, however narrow: the server takes a run's
+# heartbeats and completions one at a time between its workflow tasks, which grow with
+# the run. On a loaded CI machine, runs of 383-500 steps, 32-64 in flight, had one step
+# in a hundred retried at 8 s (a second LLM call each); their steps need no fast recovery.
 FAST_HEARTBEAT_TIMEOUT = timedelta(seconds=8)
 FAST_HEARTBEAT_MAX_PARALLEL = 100
+FAST_HEARTBEAT_MAX_STEPS = 100
 MAX_RETRY_INTERVAL = timedelta(minutes=5)
 SUMMARY_LENGTH = 80
 ACTIVITY_ID_SEPARATOR = "#"
@@ -43,9 +48,10 @@ def activity_id(step_id: str, execution: int) -> str:
     return f"{step_id}{ACTIVITY_ID_SEPARATOR}{execution}"
 
 
-def heartbeat_timeout(max_parallel: int) -> timedelta:
-    """How soon a dead worker's step is noticed, as short as the run's width allows."""
-    if max_parallel <= FAST_HEARTBEAT_MAX_PARALLEL:
+def heartbeat_timeout(plan: Plan) -> timedelta:
+    """How soon a dead worker's step is noticed, as short as the run's size allows."""
+    small = len(plan.steps) <= FAST_HEARTBEAT_MAX_STEPS
+    if small and plan.max_parallel <= FAST_HEARTBEAT_MAX_PARALLEL:
         return FAST_HEARTBEAT_TIMEOUT
     return HEARTBEAT_TIMEOUT
 

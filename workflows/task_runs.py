@@ -59,7 +59,7 @@ async def run_task(plan: Plan, step: PlanTaskStep, run: RunData, command: StartT
             result_type=RunTaskStepResult,
             activity_id=activity_id(step_id, execution),
             start_to_close_timeout=timedelta(seconds=step.timeout_seconds),
-            heartbeat_timeout=heartbeat_timeout(plan.max_parallel),
+            heartbeat_timeout=heartbeat_timeout(plan),
             retry_policy=retry_policy(step),
             # A closing run waits until the step has really stopped.
             cancellation_type=ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,

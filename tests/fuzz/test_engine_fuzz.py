@@ -239,3 +239,32 @@ async def test_a_worker_killed_while_a_sibling_reply_is_unreported_waits_for_the
         )
     )
     assert outcome.status == "failed"
+
+
+async def test_a_pause_read_from_the_history_before_its_workflow_task_ran_takes_the_retry(
+    check: Check,
+) -> None:
+    """Found by CI, under load: just after the kill, the query showed s3's second 401
+    (replayed from the history by a worker without the run cached) before a workflow task
+    had applied it. The retry arrived in that task, where Temporal hands the update over
+    before the result, and was refused NotPaused. It names the execution it saw now, and
+    waits for it (tests/test_results_in_flight.py forces that order)."""
+    await check(
+        Scenario(
+            steps=(
+                TaskSpec(
+                    id="s0",
+                    after=(),
+                    max_attempts=2,
+                    replies=("hang", "ok", "ok", "ok", "ok"),
+                    on_pause=("retry_same_key_twice", "skip", "skip"),
+                ),
+                TaskSpec(
+                    id="s1", after=(), replies=("ok",), on_pause=("retry_same_key_twice", "retry")
+                ),
+                TaskSpec(id="s2", after=(), replies=("401", "ok", "ok", "401")),
+                TaskSpec(id="s3", after=(), replies=("401",), on_pause=("retry", "retry")),
+            ),
+            faults=("kill_worker_mid_step",),
+        )
+    )

@@ -219,17 +219,31 @@ def _operate(
 
 
 CommentOption = Annotated[str, typer.Option("--message", "-m", help="A comment for the record")]
+# What the operator saw, as the hints print it (run_views.hint): the run refuses a
+# request for a gate or pause that has moved on, and waits for one still being applied.
+RoundOption = Annotated[
+    int | None,
+    typer.Option("--round", min=1, help="The gate's round you saw waiting (refused if over)"),
+]
+ExecutionOption = Annotated[
+    int | None, typer.Option(min=1, help="The step's execution you saw paused")
+]
+
+
+def _seen(name: str, value: int | None) -> dict[str, Any]:
+    return {} if value is None else {name: value}
 
 
 def approve(
     run_id: RunArg,
     step_id: StepArg,
     message: CommentOption = "",
+    seen_round: RoundOption = None,
     workspace: WorkspaceOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Approve a gate that waits for a decision."""
-    body = {"decision": "approve", "comment": message}
+    body = {"decision": "approve", "comment": message, **_seen("round", seen_round)}
     _operate(workspace, as_json, f"/runs/{run_id}/steps/{step_id}/decision", body, "approved")
 
 
@@ -237,19 +251,25 @@ def reject(
     run_id: RunArg,
     step_id: StepArg,
     message: CommentOption = "",
+    seen_round: RoundOption = None,
     workspace: WorkspaceOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Reject a gate that waits for a decision (its on_reject says what follows)."""
-    body = {"decision": "reject", "comment": message}
+    body = {"decision": "reject", "comment": message, **_seen("round", seen_round)}
     _operate(workspace, as_json, f"/runs/{run_id}/steps/{step_id}/decision", body, "rejected")
 
 
 def retry(
-    run_id: RunArg, step_id: StepArg, workspace: WorkspaceOption = None, as_json: JsonOption = False
+    run_id: RunArg,
+    step_id: StepArg,
+    execution: ExecutionOption = None,
+    workspace: WorkspaceOption = None,
+    as_json: JsonOption = False,
 ) -> None:
     """Run a paused step again (its model config is read afresh)."""
-    _operate(workspace, as_json, f"/runs/{run_id}/steps/{step_id}/retry", {}, "retried")
+    body = _seen("execution", execution)
+    _operate(workspace, as_json, f"/runs/{run_id}/steps/{step_id}/retry", body, "retried")
 
 
 def skip(
@@ -258,11 +278,12 @@ def skip(
     output: Annotated[
         str, typer.Option(help="What the skipped step hands to the steps after it")
     ] = "",
+    execution: ExecutionOption = None,
     workspace: WorkspaceOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Pass over a paused step; the steps after it get --output as its output."""
-    body = {"output": output}
+    body = {"output": output, **_seen("execution", execution)}
     _operate(workspace, as_json, f"/runs/{run_id}/steps/{step_id}/skip", body, "skipped")
 
 

@@ -98,16 +98,19 @@ def hint(run_id: str, step: dict[str, Any]) -> str | None:
     status, step_id = step.get("status"), step["id"]
     if status == "waiting":
         who = ", ".join(step.get("approvers") or []) or "an operator"
+        seen = f" --round {step['round']}" if step.get("round") else ""
         return (
             f"{step_id} waits for approval by {who}: {step.get('message') or ''}\n"
-            f"  kasal approve {run_id} {step_id} [-m COMMENT]  |  "
-            f"kasal reject {run_id} {step_id} -m WHY"
+            f"  kasal approve {run_id} {step_id}{seen} [-m COMMENT]  |  "
+            f"kasal reject {run_id} {step_id}{seen} -m WHY"
         )
     if status == "paused":
+        seen = f" --execution {step['execution']}" if step.get("execution") else ""
         return (
             f"{step_id} is paused ({step.get('pause_reason') or 'failure'}): "
             f"{step.get('error') or ''}\n"
-            f"  kasal retry {run_id} {step_id}  |  kasal skip {run_id} {step_id} --output TEXT"
+            f"  kasal retry {run_id} {step_id}{seen}  |  "
+            f"kasal skip {run_id} {step_id}{seen} --output TEXT"
             f"  |  kasal logs {run_id} {step_id}"
         )
     return None

@@ -215,7 +215,7 @@ async def test_a_paused_step_is_retried_and_a_cancelled_run_exits_1(
 
     following = await cli.start("run", "flaky", "--follow", "--json")
     run_id = await run_id_of(api, flaky, "needs_attention")
-    retried = (await cli("retry", run_id, "a", "--json")).json()
+    retried = (await cli("retry", run_id, "a", "--execution", "1", "--json")).json()
     assert retried["id"] == "a"
     followed = await cli.finish(following)
     events = [json.loads(line) for line in followed.out.splitlines()]
@@ -232,7 +232,8 @@ async def test_a_paused_step_is_retried_and_a_cancelled_run_exits_1(
     assert (await cli("cancel", second, "--json")).json()["status"] == "cancel_requested"
     stopped = await cli.finish(following, code=1)
     assert f"run {second} ended cancelled" in stopped.err
-    assert "kasal retry" in stopped.out  # the pause was explained while it lasted
+    # The pause was explained while it lasted, with the execution it showed.
+    assert f"kasal retry {second} a --execution 1" in stopped.out
     await wait_for_run(api, second, "cancelled")
 
 

@@ -28,15 +28,10 @@ from workflows.engine.events import (
     ChildStatusChanged,
     Command,
     ContinueAsNewSuggested,
-    Decided,
-    GateAlarm,
-    GateExpired,
     Notify,
     NotifyApprovers,
-    RetryRequested,
     RunEvent,
     RunStarted,
-    SkipRequested,
     StartChild,
     StartGateAlarm,
     StartGateTimer,
@@ -56,14 +51,14 @@ from workflows.engine.reducer import reduce
 from workflows.engine.state import AgentWorkflowV2Input, RunData
 from workflows.engine.transitions import PlanGraph, Transition
 from workflows.engine.views import page_of_steps, run_result, run_summary
-from workflows.gate_timers import GATE_ALARM_PREFIXES, gate_alarm_summary, gate_timer_summary
+from workflows.gate_timer_tasks import GateTimers
 from workflows.map_results import store_map_results
 from workflows.notify import start_notification
+from workflows.operator_requests import decided, retry_requested, skip_requested
 from workflows.plan import BudgetLimits, PlanTaskStep
 from workflows.run_state import (
     AgentWorkflowResult,
     Decision,
-    RecordedDecision,
     RunState,
     StatusPage,
     StepState,
@@ -81,9 +76,6 @@ from workflows.task_step import (
     AllowanceRequest,
 )
 
-# Update ids the API derives from an Idempotency-Key start with this; the run remembers
-# them across continue-as-new, where Temporal's own de-duplication ends.
-IDEMPOTENT_UPDATE_PREFIX = "idem:"
 # Approver notices (ApproverNoticeWorkflow) and the KasalApprovers search attribute are
 # new commands: histories from before them replay without.
 APPROVERS_NOTIFIED = "approvers-notified-and-searchable"
@@ -113,7 +105,7 @@ class AgentWorkflowV2:
         self._run = input.state or RunData.for_plan(input.plan)
         self._approvers_notified = False  # decided at the top of run()
         self._activities: dict[str, asyncio.Task[None]] = {}
-        self._timers: dict[str, asyncio.Task[None]] = {}
+        self._timers = GateTimers(self._feed)
         self._notifications: list[asyncio.Task[None]] = []
 
     @workflow.run
@@ -153,17 +145,17 @@ class AgentWorkflowV2:
 
     @workflow.update
     async def decide(self, decision: Decision) -> StepState:
-        await self._result_in_flight_applied(self._decided(decision, via="update"))
-        return self._answer(self._decided(decision, via="update"))
+        await self._result_in_flight_applied(decided(decision, "update"))
+        return self._answer(decided(decision, "update"))
 
     @decide.validator
     def _validate_decide(self, decision: Decision) -> None:
-        self._validate(self._decided(decision, via="update"))
+        self._validate(decided(decision, "update"))
 
     @workflow.signal
     def decision(self, decision: Decision) -> None:
         # A signal cannot be refused, so a bad one is recorded and ignored, never raised.
-        transition = self._feed(self._decided(decision, via="signal"))
+        transition = self._feed(decided(decision, "signal"))
         if transition.refusal is not None:
             state = self._run.steps.get(decision.step_id)
             message = f"ignored decision signal: {transition.refusal.message}"
@@ -185,21 +177,21 @@ class AgentWorkflowV2:
 
     @workflow.update
     async def retry_step(self, action: StepAction) -> StepState:
-        await self._result_in_flight_applied(self._retry(action))
-        return self._answer(self._retry(action))
+        await self._result_in_flight_applied(retry_requested(action))
+        return self._answer(retry_requested(action))
 
     @retry_step.validator
     def _validate_retry_step(self, action: StepAction) -> None:
-        self._validate(self._retry(action))
+        self._validate(retry_requested(action))
 
     @workflow.update
     async def skip_step(self, action: StepAction) -> StepState:
-        await self._result_in_flight_applied(self._skip(action))
-        return self._answer(self._skip(action))
+        await self._result_in_flight_applied(skip_requested(action))
+        return self._answer(skip_requested(action))
 
     @skip_step.validator
     def _validate_skip_step(self, action: StepAction) -> None:
-        self._validate(self._skip(action))
+        self._validate(skip_requested(action))
 
     @workflow.update(name=REQUEST_ALLOWANCE)
     def request_allowance(self, request: AllowanceRequest) -> Allowance | None:
@@ -217,35 +209,6 @@ class AgentWorkflowV2:
         """An operator's new limits; a step paused over budget is then retried or skipped."""
         self._feed(BudgetRaised(at=workflow.now(), limits=change.limits, actor=change.actor))
         return self._run.budget
-
-    def _decided(self, decision: Decision, via: str) -> Decided:
-        recorded = RecordedDecision(**decision.model_dump(), decided_at=workflow.now())
-        return Decided(
-            at=workflow.now(),
-            decision=recorded,
-            via="signal" if via == "signal" else "update",
-            request_key=_request_key() if via == "update" else None,
-        )
-
-    def _retry(self, action: StepAction) -> RetryRequested:
-        return RetryRequested(
-            at=workflow.now(),
-            step_id=action.step_id,
-            actor=action.actor,
-            request_key=_request_key(),
-            seen_execution=action.execution,
-        )
-
-    def _skip(self, action: StepAction) -> SkipRequested:
-        return SkipRequested(
-            at=workflow.now(),
-            step_id=action.step_id,
-            actor=action.actor,
-            output=action.output or "",
-            output_ref=action.output_ref,
-            request_key=_request_key(),
-            seen_execution=action.execution,
-        )
 
     def _validate(self, request: OperatorRequest) -> None:
         problem = refusal(self._run, request)
@@ -293,16 +256,11 @@ class AgentWorkflowV2:
         elif isinstance(command, CancelTask):
             self._activities[command.step_id].cancel()
         elif isinstance(command, StartGateTimer):
-            self._cancel_timer(command.step_id)
-            self._timers[command.step_id] = asyncio.create_task(self._gate_timer(command))
+            self._timers.start_deadline(command)
         elif isinstance(command, StartGateAlarm):
-            key = _alarm_key(command.step_id, command.alarm)
-            self._cancel_timer(key)
-            self._timers[key] = asyncio.create_task(self._gate_alarm(command))
+            self._timers.start_alarm(command)
         elif isinstance(command, CancelGateTimer):
-            self._cancel_timer(command.step_id)
-            for alarm in GATE_ALARM_PREFIXES:
-                self._cancel_timer(_alarm_key(command.step_id, alarm))
+            self._timers.cancel_gate(command)
         elif isinstance(command, Notify):
             self._notify(command)
         elif isinstance(command, NotifyApprovers):
@@ -348,34 +306,6 @@ class AgentWorkflowV2:
         finally:
             self._activities.pop(command.step_id, None)
         self._feed(stored)
-
-    async def _gate_timer(self, timer: StartGateTimer) -> None:
-        remaining = (timer.deadline - workflow.now()).total_seconds()
-        try:
-            # The summary names the gate, so a history fold can tell which gate's timer fired.
-            await workflow.sleep(max(remaining, 0.001), summary=gate_timer_summary(timer))
-        except asyncio.CancelledError:
-            return
-        self._timers.pop(timer.step_id, None)
-        self._feed(GateExpired(at=workflow.now(), step_id=timer.step_id, round=timer.round))
-
-    async def _gate_alarm(self, alarm: StartGateAlarm) -> None:
-        remaining = (alarm.at - workflow.now()).total_seconds()
-        try:
-            await workflow.sleep(max(remaining, 0.001), summary=gate_alarm_summary(alarm))
-        except asyncio.CancelledError:
-            return
-        self._timers.pop(_alarm_key(alarm.step_id, alarm.alarm), None)
-        self._feed(
-            GateAlarm(
-                at=workflow.now(), step_id=alarm.step_id, round=alarm.round, alarm=alarm.alarm
-            )
-        )
-
-    def _cancel_timer(self, key: str) -> None:
-        timer = self._timers.pop(key, None)
-        if timer is not None:
-            timer.cancel()
 
     def _notify(self, command: Notify) -> None:
         if not self._plan.meta.webhook_url:
@@ -436,20 +366,6 @@ class AgentWorkflowV2:
         workflow.continue_as_new(AgentWorkflowV2Input(plan=self._plan, state=self._run))
 
     async def _close(self) -> None:
-        for step_id in list(self._timers):
-            self._cancel_timer(step_id)
+        self._timers.cancel_all()
         await workflow.wait_condition(workflow.all_handlers_finished)
         await asyncio.gather(*self._notifications)
-
-
-def _request_key() -> str | None:
-    """The idempotency key of the update being handled, if the API derived its id from one."""
-    update = workflow.current_update_info()
-    if update is None or not update.id.startswith(IDEMPOTENT_UPDATE_PREFIX):
-        return None
-    return update.id
-
-
-def _alarm_key(step_id: str, alarm: str) -> str:
-    """Where a gate's reminder or escalation timer is kept, beside its deadline's."""
-    return f"{step_id}\x00{alarm}"

@@ -16,7 +16,6 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.api.history.v1 import HistoryEvent as RawEvent
 from temporalio.converter import DataConverter
 
-from workflows.agent_workflow_v2 import IDEMPOTENT_UPDATE_PREFIX
 from workflows.children import CHILD_STATUS_SIGNAL, ChildStatus, parse_child_run_id
 from workflows.engine.events import (
     AllowanceRequested,
@@ -44,6 +43,7 @@ from workflows.engine.state import AgentWorkflowV2Input, RunData
 from workflows.engine.transitions import PlanGraph
 from workflows.gate_timers import parse_gate_alarm_summary, parse_gate_timer_summary
 from workflows.map_results import STORE_MAP_RESULTS, StoredMapResults, parse_store_activity_id
+from workflows.operator_requests import IDEMPOTENT_UPDATE_PREFIX
 from workflows.run_state import AgentWorkflowResult, Decision, RecordedDecision
 from workflows.step_actions import BudgetChange, StepAction
 from workflows.task_activity import ACTIVITY_ID_SEPARATOR, BUDGET_EXCEEDED

@@ -34,7 +34,7 @@ from api.services.run_reading import resolve_blobs
 from api.temporal import TemporalGateway
 from db.blobs import BlobStore
 from kasal.settings import Settings
-from workflows.agent_workflow_v2 import IDEMPOTENT_UPDATE_PREFIX
+from workflows.operator_requests import IDEMPOTENT_UPDATE_PREFIX
 from workflows.plan import BudgetLimits
 from workflows.plan_building import budget_limits
 from workflows.run_state import Decision, StepState

@@ -23,9 +23,10 @@ from tests.fuzz.scenario import KILLS, GateSpec, Scenario, TaskSpec, marker
 from tests.fuzz.stack import Rig
 from tests.helpers import assert_replays
 from tests.stub_llm import Reply, StubLLM
-from workflows.agent_workflow_v2 import IDEMPOTENT_UPDATE_PREFIX, AgentWorkflowV2
+from workflows.agent_workflow_v2 import AgentWorkflowV2
 from workflows.compiler import compile_plan
 from workflows.engine.state import AgentWorkflowV2Input
+from workflows.operator_requests import IDEMPOTENT_UPDATE_PREFIX
 from workflows.run_state import AgentWorkflowResult, Decision, RunState, StatusPage, StepState
 from workflows.status import RunStatus, StepStatus
 from workflows.step_actions import StepAction

@@ -27,7 +27,7 @@ from workflows.engine.events import Decided, Refusal, RetryRequested
 from workflows.engine.gates import result_in_flight
 from workflows.engine.state import RunData
 from workflows.registry import WORKFLOWS, workflow_runner
-from workflows.run_state import RecordedDecision, StepState
+from workflows.run_state import Decision, RecordedDecision, StepState
 from workflows.status import StepStatus
 from workflows.step_actions import StepAction
 
@@ -97,18 +97,58 @@ async def test_a_retry_sent_for_a_pause_not_yet_applied_is_judged_after_it(
 
     assert result.outputs_by_step() == {"flaky": "ok"}
     assert stub_llm.call_count(marker("flaky")) == 2
-    await assert_pause_and_retry_shared_a_workflow_task(handle)
+    await assert_result_and_request_shared_a_workflow_task(
+        handle, E.EVENT_TYPE_ACTIVITY_TASK_FAILED
+    )
 
 
-async def assert_pause_and_retry_shared_a_workflow_task(
-    handle: WorkflowHandle[AgentWorkflowV2, object],
+async def test_a_decision_sent_for_a_round_not_yet_opened_is_judged_after_it(
+    client: Client, stub_models: StaticModelRegistry, blob_store: BlobStore, stub_llm: StubLLM
 ) -> None:
-    """The test's premise: no workflow task completed between the 401 and the retry's
-    acceptance, so the workflow was handed both at once."""
+    """The gate's upstream step finishes while no workflow worker polls; the approval an
+    operator sends for the round that result opens (round 1, which the history already
+    shows) arrives in the same workflow task. It waits for the result to open the round,
+    then decides it."""
+    stub_llm.script(marker("draft"), Reply(held=True))
+    task_queue = f"kasal-test-{uuid.uuid4()}"
+    kasal_worker = build_worker(client, f"{task_queue}-unpolled", stub_models, blob_store, 4)
+    activities_only = Worker(**{**kasal_worker.config(), "task_queue": task_queue, "workflows": []})
+    review = {"id": "review", "type": "approval", "after": ["draft"], "message": "Publish?"}
+    definition = {"agents": [agent()], "steps": [task("draft"), review]}
+    async with activities_only:
+        async with workflows_only(client, task_queue):
+            handle = await start_run(client, activities_only, definition)
+            await asyncio.to_thread(stub_llm.wait_for_calls, 1, marker("draft"), 30)
+        stub_llm.release()  # the step's result, with no workflow worker to apply it
+        await eventually_in_history(handle, E.EVENT_TYPE_ACTIVITY_TASK_COMPLETED)
+        approval = asyncio.create_task(
+            handle.execute_update(
+                AgentWorkflowV2.decide,
+                Decision(step_id="review", decision="approve", actor="ops", round=1),
+            )
+        )
+        await asyncio.sleep(2)  # the update reaches the server before a worker polls
+        async with workflows_only(client, task_queue):
+            decided = await asyncio.wait_for(approval, 30)
+            assert (decided.status, decided.round) == (StepStatus.APPROVED, 1)
+            result = await handle.result()
+
+    assert result.outputs_by_step()["draft"] == "ok"
+    assert stub_llm.call_count(marker("draft")) == 1
+    await assert_result_and_request_shared_a_workflow_task(
+        handle, E.EVENT_TYPE_ACTIVITY_TASK_COMPLETED
+    )
+
+
+async def assert_result_and_request_shared_a_workflow_task(
+    handle: WorkflowHandle[AgentWorkflowV2, object], result_kind: int
+) -> None:
+    """The tests' premise: no workflow task completed between the activity's result and
+    the request's acceptance, so the workflow was handed both at once."""
     kinds = [e.event_type for e in (await handle.fetch_history()).events]
-    failed = kinds.index(E.EVENT_TYPE_ACTIVITY_TASK_FAILED)
+    result = kinds.index(result_kind)
     accepted = kinds.index(E.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED)
-    between = kinds[failed:accepted]
+    between = kinds[result:accepted]
     assert between.count(E.EVENT_TYPE_WORKFLOW_TASK_COMPLETED) == 1, [
         EventType.Name(k) for k in between
     ]

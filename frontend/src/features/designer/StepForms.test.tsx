@@ -109,13 +109,13 @@ describe('forms of the new step types', () => {
     type('Items', 'inputs.urls');
     type('Max parallel', '3');
     type('Chunk size', '25');
-    type('Template steps', '[{"id": "fetch", "type": "task"');
-    expect(errorOf('Template steps')).toMatch(/Not valid JSON/);
+    type('Template steps (JSON)', '[{"id": "fetch", "type": "task"');
+    expect(errorOf('Template steps (JSON)')).toMatch(/Not valid JSON/);
     expect(step('map_1')).toMatchObject({ steps: [] });
-    type('Template steps', '{"id": "fetch"}');
-    expect(errorOf('Template steps')).toMatch(/JSON list of steps/);
+    type('Template steps (JSON)', '{"id": "fetch"}');
+    expect(errorOf('Template steps (JSON)')).toMatch(/JSON list of steps/);
     const template = [{ id: 'fetch', type: 'task', agent: 'a', description: 'Fetch {item}', expected_output: 'Text' }];
-    type('Template steps', JSON.stringify(template));
+    type('Template steps (JSON)', JSON.stringify(template));
     expect(step('map_1')).toEqual({
       id: 'map_1',
       type: 'map',
@@ -132,7 +132,47 @@ describe('forms of the new step types', () => {
         mapIssues([{ loc: ['steps', 0, 'steps', 0, 'agent'], msg: "unknown agent 'a'" }], spec()),
       ),
     );
-    expect(errorOf('Template steps')).toContain("fetch.agent: unknown agent 'a'");
+    expect(errorOf('Template steps (JSON)')).toContain("fetch.agent: unknown agent 'a'");
+    // The step's own field shows it too, in the step's group.
+    const fetch = within(screen.getByRole('group', { name: 'fetch (task)' }));
+    const agent = fetch.getByLabelText('Agent');
+    expect(agent.getAttribute('aria-invalid')).toBe('true');
+    expect((agent as HTMLSelectElement).value).toBe('a');
+  });
+
+  it("a map's template tasks and gates edited field by field, their links kept through a rename and a removal", () => {
+    render(<Designer />);
+    add('Add agent');
+    add('Add map');
+    add('Add template task');
+    add('Add template gate');
+    const task = () => within(screen.getByRole('group', { name: /\(task\)$/ }));
+    fireEvent.change(task().getByLabelText('Agent'), { target: { value: 'agent_1' } });
+    fireEvent.change(task().getByLabelText('Description'), { target: { value: 'Summarise {item}' } });
+    fireEvent.change(task().getByLabelText('Expected output'), { target: { value: 'A line' } });
+    const gate = () => within(screen.getByRole('group', { name: /\(approval\)$/ }));
+    fireEvent.change(gate().getByLabelText('Message'), { target: { value: 'Keep {item}?' } });
+    expect(step('map_1')).toMatchObject({
+      steps: [
+        { id: 'task_1', type: 'task', agent: 'agent_1', description: 'Summarise {item}', expected_output: 'A line', after: [] },
+        { id: 'gate_1', type: 'approval', message: 'Keep {item}?', after: ['task_1'] },
+      ],
+    });
+
+    fireEvent.change(task().getByLabelText('Step id'), { target: { value: 'summary' } });
+    fireEvent.change(gate().getByLabelText('Step id'), { target: { value: 'summary' } });
+    const takenId = gate().getByLabelText('Step id');
+    expect(takenId.getAttribute('aria-invalid')).toBe('true');
+    expect(document.getElementById(takenId.getAttribute('aria-describedby') ?? '')?.textContent).toContain(
+      'Another template step already uses this id',
+    );
+    expect(step('map_1')).toMatchObject({ steps: [{ id: 'summary' }, { id: 'gate_1', after: ['summary'] }] });
+
+    fireEvent.click(within(gate().getByRole('group', { name: 'Waits for' })).getByLabelText('summary'));
+    expect(step('map_1')).toMatchObject({ steps: [{ id: 'summary' }, { id: 'gate_1', after: [] }] });
+    fireEvent.click(within(gate().getByRole('group', { name: 'Waits for' })).getByLabelText('summary'));
+    add('Remove summary');
+    expect(step('map_1')).toMatchObject({ steps: [{ id: 'gate_1', after: [] }] });
   });
 
   it('a loop: until, max iterations and template steps', () => {
@@ -140,7 +180,7 @@ describe('forms of the new step types', () => {
     add('Add loop');
     type('Until', 'output("check") contains "done"');
     type('Max iterations', '4');
-    type('Template steps', '[{"id": "check", "type": "approval", "message": "Done?"}]');
+    type('Template steps (JSON)', '[{"id": "check", "type": "approval", "message": "Done?"}]');
     fireEvent.change(screen.getByLabelText('Join'), { target: { value: 'any' } });
     expect(step('loop_1')).toEqual({
       id: 'loop_1',

@@ -1,38 +1,18 @@
-/** Maps and loops: their own fields, and their template steps as a JSON list. */
+/** Maps and loops: their own fields, and the template steps they run. */
 import { useShallow } from 'zustand/react/shallow';
-import { DEFAULTS, type TemplateStep } from '../../lib/definition';
+import { DEFAULTS } from '../../lib/definition';
 import type { FieldMessages } from '../../lib/validation';
 import type { LoopData, LoopNode, MapData, MapNode } from '../../nodes/types';
 import { useDesigner } from '../../stores/designer-store';
 import { IdField, NumberField } from './fields';
-import { ExpressionField, isStepList, JoinField, JsonField } from './step-fields';
+import { ExpressionField, JoinField } from './step-fields';
 import { DependencyPicker } from './StepLinks';
+import { TemplateStepsEditor } from './TemplateStepsEditor';
 
 interface Props<D> {
   id: string;
   data: D;
   issues: FieldMessages;
-}
-
-function TemplateStepsField({ scope, value, onChange, errors, hint }: {
-  scope: string;
-  value: TemplateStep[];
-  onChange: (steps: TemplateStep[]) => void;
-  errors?: string[];
-  hint: string;
-}) {
-  return (
-    <JsonField<TemplateStep[]>
-      label="Template steps"
-      value={value}
-      onChange={(steps) => onChange(steps ?? [])}
-      check={isStepList}
-      scope={scope}
-      errors={errors}
-      hint={hint}
-      rows={10}
-    />
-  );
 }
 
 function useNodeEditing<N extends MapNode | LoopNode>(id: string) {
@@ -75,12 +55,12 @@ export function MapForm({ id, data, issues }: Props<MapData>) {
         min={1}
         step={1}
       />
-      <TemplateStepsField
+      <TemplateStepsEditor
         scope={id}
         value={data.steps}
         onChange={(steps) => update({ steps })}
         errors={issues.steps}
-        hint="Run once per item: tasks, gates, conditions and routers, as JSON. Their text may use {item} and {index}."
+        hint="Run once per item. Their text may use {item} and {index}."
       />
       <DependencyPicker stepId={id} errors={issues.after} />
       <JoinField value={data.join} onChange={(join) => update({ join })} errors={issues.join} />
@@ -105,12 +85,12 @@ export function LoopForm({ id, data, issues }: Props<LoopData>) {
         min={1}
         step={1}
       />
-      <TemplateStepsField
+      <TemplateStepsEditor
         scope={id}
         value={data.steps}
         onChange={(steps) => update({ steps })}
         errors={issues.steps}
-        hint="Run each iteration, seeing the previous iteration's outputs: tasks, gates, conditions and routers, as JSON."
+        hint="Run each iteration, seeing the previous iteration's outputs."
       />
       <DependencyPicker stepId={id} errors={issues.after} />
       <JoinField value={data.join} onChange={(join) => update({ join })} errors={issues.join} />

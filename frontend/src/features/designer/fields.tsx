@@ -80,15 +80,18 @@ interface IdProps {
   /** Try the new id; false when it is empty or taken. */
   onRename: (id: string) => boolean;
   errors?: string[];
+  label?: string;
+  /** What else may hold the id: "node", or "template step" inside a map or loop. */
+  holder?: string;
 }
 
 /** A node's id. Renaming rewires edges at once; an empty or taken id stays a draft. */
-export function IdField({ value, onRename, errors = [] }: IdProps) {
+export function IdField({ value, onRename, errors = [], label = 'Id', holder = 'node' }: IdProps) {
   const [text, edit] = useDraft(value, '');
   const typed = text.trim();
-  const problem = typed === value ? null : typed ? 'Another node already uses this id' : 'Required';
+  const problem = typed === value ? null : typed ? `Another ${holder} already uses this id` : 'Required';
   return (
-    <Field label="Id" errors={problem ? [problem, ...errors] : errors}>
+    <Field label={label} errors={problem ? [problem, ...errors] : errors}>
       {(control) => (
         <input
           {...control}

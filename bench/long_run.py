@@ -19,9 +19,9 @@ from bench.report import Figure, ratio
 from bench.stack import STEP_MARKER, Stack, spec_of
 
 FLAT_RATIO = 1.10
-# The 10,000 steps take 10-15 minutes on a loaded 2-core machine (about 12 steps a
-# second), too long for every `make bench`; KASAL_BENCH_P5_STEPS=10000 runs them.
-DEFAULT_STEPS = 2000
+# The 10,000 steps, the most a definition may have (api/limits.py): 10-15 minutes
+# on a 2-core machine (about 12 steps a second); KASAL_BENCH_P5_STEPS=2000 is quicker.
+DEFAULT_STEPS = 10_000
 MAX_PARALLEL = 64
 
 

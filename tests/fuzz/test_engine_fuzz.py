@@ -268,3 +268,31 @@ async def test_a_pause_read_from_the_history_before_its_workflow_task_ran_takes_
             faults=("kill_worker_mid_step",),
         )
     )
+
+
+async def test_a_gate_that_times_out_across_restarts_of_the_server_and_the_worker(
+    check: Check,
+) -> None:
+    """Found by `make fuzz` (seed 1796173399), once, not reproduced on its rerun: a status
+    query, replayed by a worker without the run cached, failed as nondeterministic (a
+    continue-as-new where the history had s3's activity scheduled). The run is short, its
+    history crosses the fuzz's continue-as-new threshold, and the gate rejects itself at
+    its deadline with retry_upstream while the server and the worker restart."""
+    await check(
+        Scenario(
+            steps=(
+                TaskSpec(id="s0", after=(), max_attempts=2, replies=("ok",)),
+                TaskSpec(id="s1", after=("s0",), max_attempts=2, replies=("ok",)),
+                GateSpec(
+                    id="s2",
+                    after=("s0", "s1"),
+                    on_reject="retry_upstream",
+                    max_rejections=1,
+                    times_out="reject",
+                    decisions=(),
+                ),
+                TaskSpec(id="s3", after=("s0",), max_attempts=1, replies=("ok",) * 4),
+            ),
+            faults=("restart_temporal", "restart_worker"),
+        )
+    )

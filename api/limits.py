@@ -17,8 +17,7 @@ from workflows.compiler import CompilationFailed, CompileError
 
 MB = 1024 * 1024
 DEFAULT_MAX_REQUEST_BYTES = 5 * MB  # KASAL_MAX_REQUEST_BYTES's default (kasal/settings.py)
-# Issue 13's long run (bench P5) is one definition of 10,000 steps.
-MAX_DEFINITION_STEPS = 10_000
+MAX_DEFINITION_STEPS = 2000
 MAX_DEFINITION_AGENTS = 200
 # Each text of a step or agent (description, expected_output, message, role, goal,
 # backstory), in characters.

@@ -19,9 +19,9 @@ from bench.report import Figure, ratio
 from bench.stack import STEP_MARKER, Stack, spec_of
 
 FLAT_RATIO = 1.10
-# The 10,000 steps, the most a definition may have (api/limits.py): 10-15 minutes
-# on a 2-core machine (about 12 steps a second); KASAL_BENCH_P5_STEPS=2000 is quicker.
-DEFAULT_STEPS = 10_000
+# The most a definition may have (api/limits.py); the 10,000 wait for the reducer's
+# settle to stop reading every step after every event (README, Benchmarks, P5).
+DEFAULT_STEPS = 2000
 MAX_PARALLEL = 64
 
 

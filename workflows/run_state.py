@@ -136,7 +136,7 @@ class AgentWorkflowResult(BaseModel):
 
     def usage(self) -> TokenUsage:
         """What the run's LLM calls used and cost, its child runs' included."""
-        return sum((s.usage for s in self.steps if s.usage), TokenUsage())
+        return TokenUsage.sum_of(s.usage for s in self.steps)
 
     def output_refs_by_step(self) -> dict[str, str]:
         """The blobs that hold the large outputs of ``outputs_by_step`` whole."""

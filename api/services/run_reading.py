@@ -80,7 +80,7 @@ class RunReader(RunAccess):
             steps = await self._closed_steps(handle, description, client)
         attributes = description.typed_search_attributes
         steps_read, result = await resolve_blobs(self.blobs, run_id, steps, result)
-        usage = sum((step.usage for step in steps_read), TokenUsage())
+        usage = TokenUsage.sum_of(step.usage for step in steps_read)
         return RunRead(
             run_id=run_id,
             workflow_id=optional_uuid(attributes.get(KASAL_WORKFLOW_ID)),

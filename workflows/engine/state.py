@@ -109,7 +109,7 @@ class RunData(BaseModel):
 
     def usage(self) -> TokenUsage:
         """What the run's LLM calls used and cost: its steps', child runs' included."""
-        return sum((s.usage for s in self.steps.values() if s.usage), TokenUsage())
+        return TokenUsage.sum_of(s.usage for s in self.steps.values())
 
     def started_at(self) -> datetime | None:
         starts = [s.started_at for s in self.steps.values() if s.started_at is not None]

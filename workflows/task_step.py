@@ -45,14 +45,7 @@ class TokenUsage(BaseModel):
     cost_micros: int = 0
 
     def __add__(self, other: TokenUsage) -> TokenUsage:
-        return TokenUsage(
-            prompt_tokens=self.prompt_tokens + other.prompt_tokens,
-            completion_tokens=self.completion_tokens + other.completion_tokens,
-            cached_tokens=self.cached_tokens + other.cached_tokens,
-            total_tokens=self.total_tokens + other.total_tokens,
-            llm_calls=self.llm_calls + other.llm_calls,
-            cost_micros=self.cost_micros + other.cost_micros,
-        )
+        return TokenUsage.sum_of((self, other))
 
     @property
     def cost_usd(self) -> float:
